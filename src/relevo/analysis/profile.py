@@ -1,0 +1,76 @@
+"""Reference profiles: a compact, row-free summary of a data sample, for later drift checks.
+
+A numeric column keeps quantile bin edges and counts, a quantile sketch, and moments; a
+categorical column keeps category counts. No raw row is kept. Columns with very many distinct
+values (identifiers, free text) keep only their count and missing rate, so a profile never
+becomes a copy of personal data.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+BINS = 10
+SKETCH_POINTS = 101  # quantiles at 0%, 1%, ..., 100%
+MAX_CATEGORIES = 50
+
+
+def numeric_profile(values: np.ndarray, bins: int = BINS) -> dict[str, Any]:
+    """Profile of a numeric column; NaN counts as missing."""
+    values = np.asarray(values, dtype=float)
+    present = values[~np.isnan(values)]
+    total = int(values.size)
+    out: dict[str, Any] = {
+        "kind": "numeric",
+        "count": total,
+        "missing_rate": (total - present.size) / total if total else 0.0,
+    }
+    if present.size == 0:
+        return out | {"edges": [], "counts": [], "quantiles": [], "min": None, "max": None,
+                      "mean": None, "std": None}
+    # Inner cut points at the sample's deciles; repeated values (discrete columns) collapse.
+    edges = np.unique(np.quantile(present, np.linspace(0, 1, bins + 1)[1:-1]))
+    # Bin i holds (edges[i-1], edges[i]]; the first and last bins are open-ended.
+    counts = np.bincount(np.searchsorted(edges, present, side="left"), minlength=edges.size + 1)
+    return out | {
+        "edges": edges.tolist(),
+        "counts": counts.tolist(),
+        "quantiles": np.quantile(present, np.linspace(0, 1, SKETCH_POINTS)).tolist(),
+        "min": float(present.min()),
+        "max": float(present.max()),
+        "mean": float(present.mean()),
+        "std": float(present.std(ddof=1)) if present.size > 1 else 0.0,
+    }
+
+
+def categorical_profile(values: Sequence[Any], max_categories: int = MAX_CATEGORIES) -> dict[str, Any]:
+    """Profile of a categorical column; None counts as missing."""
+    total = len(values)
+    present = [str(v) for v in values if v is not None]
+    uniques, counts = np.unique(np.array(present, dtype=object), return_counts=True) if present else ([], [])
+    out: dict[str, Any] = {
+        "kind": "categorical",
+        "count": total,
+        "missing_rate": (total - len(present)) / total if total else 0.0,
+        "distinct": int(len(uniques)),
+    }
+    if len(uniques) > max_categories:
+        # Too many values to be a category: likely an identifier; keep no values at all.
+        return out | {"categories": {}, "high_cardinality": True}
+    return out | {"categories": {str(u): int(c) for u, c in zip(uniques, counts)}}
+
+
+def profile_columns(columns: dict[str, Any], skip: set[str] = frozenset()) -> dict[str, Any]:
+    """Profile each column (numpy float arrays are numeric, anything else categorical)."""
+    features = {}
+    for name, values in columns.items():
+        if name in skip:
+            continue
+        if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
+            features[name] = numeric_profile(values)
+        else:
+            features[name] = categorical_profile(list(values))
+    rows = max((len(v) for v in columns.values()), default=0)
+    return {"rows": rows, "features": features, "skipped": sorted(skip & set(columns))}

@@ -1,0 +1,46 @@
+"""The `relevo` command: one thin adapter over the use cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from relevo import __version__
+from relevo.cli import audit, demo, registry, services, store
+from relevo.settings import Settings
+
+app = typer.Typer(
+    name="relevo",
+    help="Change the AI models behind citizen services without breaking them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"relevo {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    home: Optional[Path] = typer.Option(None, "--home", envvar="RELEVO_HOME", help="Folder for the embedded store and blobs [default: ./.relevo]."),
+    database_url: Optional[str] = typer.Option(None, "--database-url", envvar="RELEVO_DATABASE_URL", help="SQLAlchemy URL, e.g. postgresql://user@host/db [default: SQLite under --home]."),
+    actor: Optional[str] = typer.Option(None, "--actor", envvar="RELEVO_ACTOR", help="Who is acting, for the audit log [default: login name]."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+) -> None:
+    """Relevo: versioned model artifacts, gated rollouts, audit evidence."""
+    values = {"home": home, "database_url": database_url, "actor": actor}
+    ctx.obj = Settings(**{k: v for k, v in values.items() if v is not None})
+
+
+store.add_to(app)
+services.add_to(app)
+registry.add_to(app)
+audit.add_to(app)
+demo.add_to(app)

@@ -1,0 +1,45 @@
+"""`relevo service ...`: declare services from their spec files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from relevo.cli.context import opened
+from relevo.cli.output import console, print_json, reports_errors
+from relevo.services.catalogue import apply_spec, list_services
+from relevo.services.spec import load_spec
+
+service_app = typer.Typer(help="Declare and list decision services.", no_args_is_help=True)
+
+
+@service_app.command("apply")
+@reports_errors
+def apply(ctx: typer.Context, spec_file: Path = typer.Argument(..., help="Service spec (YAML).")) -> None:
+    """Create or update a service from its spec file."""
+    spec = load_spec(spec_file)
+    with opened(ctx) as context:
+        outcome = apply_spec(context, spec)
+    console.print(f"Service {spec.name}: {outcome}.")
+
+
+@service_app.command("list")
+@reports_errors
+def list_(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List declared services."""
+    with opened(ctx) as context:
+        rows = list_services(context)
+    if as_json:
+        print_json([{"name": r["name"], "spec_sha256": r["spec_sha256"], "updated_at": r["updated_at"]} for r in rows])
+        return
+    table = Table("service", "owner", "spec sha256", "updated")
+    for r in rows:
+        table.add_row(r["name"], r["spec"].get("owner", ""), r["spec_sha256"][:12], r["updated_at"].strftime("%Y-%m-%d %H:%M"))
+    console.print(table)
+
+
+def add_to(app: typer.Typer) -> None:
+    """Register this module's commands."""
+    app.add_typer(service_app, name="service")

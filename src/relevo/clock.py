@@ -1,0 +1,42 @@
+"""The one source of time: real in production, simulated in tests, drills and the demo."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """Anything that tells the current time as an aware UTC datetime."""
+
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    """Wall-clock time in UTC."""
+
+    def now(self) -> datetime:
+        """Current UTC time."""
+        return datetime.now(timezone.utc)
+
+
+class SimulatedClock:
+    """A clock that moves only when told to, so a 48-hour step can run in seconds."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2026, 1, 1, tzinfo=timezone.utc)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        """The simulated current time."""
+        with self._lock:
+            return self._now
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Move time forward by delta and return the new time."""
+        if delta < timedelta(0):
+            raise ValueError("a clock never moves backwards")
+        with self._lock:
+            self._now += delta
+            return self._now

@@ -1,0 +1,37 @@
+"""What every use case needs: the store, the blob store, the clock, and who is acting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from relevo.blobs import BlobStore, LocalBlobStore
+from relevo.clock import Clock, SystemClock
+from relevo.settings import Settings
+from relevo.store import open_store
+
+
+@dataclass(frozen=True)
+class Context:
+    """Dependencies handed to use cases; adapters build one per process."""
+
+    engine: Engine
+    blobs: BlobStore
+    clock: Clock
+    actor: str
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, clock: Clock | None = None) -> "Context":
+        """Open the store named by settings (checking it is initialised and current)."""
+        settings = settings or Settings()
+        return cls(
+            engine=open_store(settings.resolved_database_url()),
+            blobs=LocalBlobStore(settings.blob_root),
+            clock=clock or SystemClock(),
+            actor=settings.actor,
+        )
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.engine.dispose()

@@ -1,0 +1,35 @@
+"""Reading the YAML/JSON documents users hand to Relevo (metadata, specs), with clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from relevo.errors import InvalidInput, NotFound
+
+
+def format_validation_error(exc: ValidationError, what: str, source: str) -> str:
+    """One line per problem: the file, the dotted field path and what was expected."""
+    lines = [f"invalid {what} in {source}:"]
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        lines.append(f"  - {field}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def read_document(path: Path, what: str) -> dict[str, Any]:
+    """Read a YAML/JSON mapping from path, with errors that name the file."""
+    if not path.exists():
+        raise NotFound(f"{what} file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read {what} file {path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"{what} file {path} is not valid YAML/JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{what} file {path} must hold a mapping, got {type(data).__name__}")
+    return data

@@ -1,0 +1,34 @@
+"""Loading a version for prediction, only after its files are proved intact."""
+
+from __future__ import annotations
+
+from relevo.audit import record_event
+from relevo.context import Context
+from relevo.errors import IntegrityFailure
+from relevo.loaders import load_model
+from relevo.loaders.base import Model
+from relevo.registry.queries import VersionRecord, resolve_version
+from relevo.registry.verify import check_files
+from relevo.services.catalogue import get_spec
+from relevo.store import connect
+
+
+def load_version(ctx: Context, service: str, ref: str) -> tuple[VersionRecord, Model]:
+    """Re-check the artifact's hashes, then load it; a mismatch refuses and names the file."""
+    with connect(ctx.engine) as conn:
+        record = resolve_version(conn, service, ref)
+        spec = get_spec(conn, service)
+    verification = check_files(ctx, record)
+    if not verification.ok:
+        raise IntegrityFailure(
+            f"refusing to load {service} {record.name}: its files do not match the registered hash: "
+            + "; ".join(verification.problems)
+        )
+    trust_pickle = spec.trust_pickle and record.format == "pickle"
+    model = load_model(ctx.blobs.local_path(record.blob_uri), record.metadata.model, record.metadata.signature,
+                       trust_pickle=trust_pickle)
+    if trust_pickle:
+        with connect(ctx.engine) as conn:
+            record_event(conn, at=ctx.clock.now(), actor=ctx.actor, action="version.pickle_loaded",
+                         subject=f"{service}/{record.name}", details={"sha256": record.sha256, "trust_pickle": True})
+    return record, model

@@ -1,0 +1,129 @@
+"""Reading versions back: by number, by tag, with their tags, annotations and profile."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from relevo.blobs.manifest import Manifest
+from relevo.errors import NotFound
+from relevo.registry.metadata import VersionMetadata
+from relevo.services.catalogue import get_spec
+from relevo.store.tables import annotations, profiles, tag_moves, tags, versions
+
+VERSION_NAME = re.compile(r"^v?(\d+)$")
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    """A registered version as stored."""
+
+    id: int
+    service: str
+    number: int
+    sha256: str
+    format: str
+    size_bytes: int
+    file_count: int
+    blob_uri: str
+    registered_at: datetime
+    registered_by: str
+    metadata: VersionMetadata
+    manifest: Manifest
+    tags: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The version's short name, e.g. v3."""
+        return f"v{self.number}"
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready summary for listings."""
+        return {
+            "service": self.service,
+            "version": self.name,
+            "sha256": self.sha256,
+            "format": self.format,
+            "size_bytes": self.size_bytes,
+            "file_count": self.file_count,
+            "registered_at": self.registered_at.isoformat(),
+            "registered_by": self.registered_by,
+            "tags": list(self.tags),
+        }
+
+
+def _tags_by_version(conn: Connection, service: str) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for row in conn.execute(select(tags.c.tag, tags.c.version_id).where(tags.c.service == service).order_by(tags.c.tag)):
+        out.setdefault(row.version_id, []).append(row.tag)
+    return out
+
+
+def _record(row: Any, tag_names: list[str]) -> VersionRecord:
+    return VersionRecord(
+        id=row.id, service=row.service, number=row.number, sha256=row.sha256, format=row.format,
+        size_bytes=row.size_bytes, file_count=row.file_count, blob_uri=row.blob_uri,
+        registered_at=row.registered_at, registered_by=row.registered_by,
+        metadata=VersionMetadata.model_validate(row.metadata),
+        manifest=Manifest.from_dict(row.manifest), tags=tuple(tag_names),
+    )
+
+
+def list_versions(conn: Connection, service: str) -> list[VersionRecord]:
+    """All versions of a service, oldest first."""
+    get_spec(conn, service)  # unknown service -> NotFound
+    tag_map = _tags_by_version(conn, service)
+    rows = conn.execute(select(versions).where(versions.c.service == service).order_by(versions.c.number))
+    return [_record(r, tag_map.get(r.id, [])) for r in rows]
+
+
+def resolve_version(conn: Connection, service: str, ref: str) -> VersionRecord:
+    """The version named by ref: 'v3', '3', or a tag such as 'stable'."""
+    get_spec(conn, service)
+    match = VERSION_NAME.match(ref)
+    if match:
+        query = select(versions).where(versions.c.service == service, versions.c.number == int(match.group(1)))
+    else:
+        query = select(versions).join(tags, tags.c.version_id == versions.c.id).where(
+            tags.c.service == service, tags.c.tag == ref)
+    row = conn.execute(query).first()
+    if row is None:
+        known = [f"v{n}" for n in conn.execute(
+            select(versions.c.number).where(versions.c.service == service).order_by(versions.c.number)).scalars()]
+        hint = f"; it has {', '.join(known)}" if known else "; it has no versions yet"
+        raise NotFound(f"service {service!r} has no version or tag {ref!r}{hint}")
+    return _record(row, _tags_by_version(conn, service).get(row.id, []))
+
+
+def version_details(conn: Connection, record: VersionRecord) -> dict[str, Any]:
+    """Everything about one version: summary, metadata, manifest, annotations, tag history, profile."""
+    notes = conn.execute(
+        select(annotations).where(annotations.c.version_id == record.id).order_by(annotations.c.id)
+    ).mappings().all()
+    moves = conn.execute(
+        select(tag_moves).where((tag_moves.c.to_version_id == record.id) | (tag_moves.c.from_version_id == record.id))
+        .order_by(tag_moves.c.id)
+    ).mappings().all()
+    profile = conn.execute(select(profiles).where(profiles.c.version_id == record.id)).mappings().first()
+    number_of = dict(conn.execute(select(versions.c.id, versions.c.number).where(versions.c.service == record.service)).all())
+    return record.summary() | {
+        "metadata": record.metadata.model_dump(mode="json"),
+        "manifest": record.manifest.to_dict(),
+        "annotations": [
+            {"field": n["field"], "note": n["note"], "author": n["author"], "at": n["at"].isoformat()} for n in notes
+        ],
+        "tag_history": [
+            {"tag": m["tag"], "from": f"v{number_of[m['from_version_id']]}" if m["from_version_id"] else None,
+             "to": f"v{number_of[m['to_version_id']]}", "at": m["at"].isoformat(), "actor": m["actor"]}
+            for m in moves
+        ],
+        "profile": None if profile is None else {
+            "source_name": profile["source_name"], "source_sha256": profile["source_sha256"],
+            "rows": profile["row_count"], "features": profile["profile"]["features"],
+            "skipped": profile["profile"].get("skipped", []),
+        },
+    }

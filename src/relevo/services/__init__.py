@@ -1,0 +1,1 @@
+"""Services: the citizen-facing decision services Relevo manages, declared in spec files."""

@@ -1,0 +1,62 @@
+"""Declaring services and reading their specs back."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from sqlalchemy import Connection, select
+
+from relevo.audit import record_event
+from relevo.context import Context
+from relevo.errors import NotFound
+from relevo.services.spec import ServiceSpec
+from relevo.store import connect
+from relevo.store.tables import services
+
+
+def spec_digest(spec: ServiceSpec) -> str:
+    """sha256 of the spec's canonical JSON form."""
+    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def apply_spec(ctx: Context, spec: ServiceSpec) -> str:
+    """Create or update a service from its spec; returns 'created', 'updated' or 'unchanged'."""
+    digest = spec_digest(spec)
+    now = ctx.clock.now()
+    with connect(ctx.engine) as conn:
+        row = conn.execute(
+            select(services.c.spec_sha256).where(services.c.name == spec.name).with_for_update()
+        ).first()
+        if row is not None and row.spec_sha256 == digest:
+            return "unchanged"
+        body = spec.model_dump(mode="json")
+        if row is None:
+            conn.execute(services.insert().values(
+                name=spec.name, spec=body, spec_sha256=digest, created_at=now, updated_at=now))
+            outcome = "created"
+        else:
+            conn.execute(services.update().where(services.c.name == spec.name).values(
+                spec=body, spec_sha256=digest, updated_at=now))
+            outcome = "updated"
+        record_event(conn, at=now, actor=ctx.actor, action=f"service.{outcome}",
+                     subject=spec.name, details={"spec_sha256": digest, "spec": body})
+    return outcome
+
+
+def get_spec(conn: Connection, name: str) -> ServiceSpec:
+    """The spec of a declared service, or NotFound listing the known ones."""
+    row = conn.execute(select(services.c.spec).where(services.c.name == name)).first()
+    if row is None:
+        known = conn.execute(select(services.c.name).order_by(services.c.name)).scalars().all()
+        hint = f"; known services: {', '.join(known)}" if known else "; no service is declared yet (relevo service apply SPEC)"
+        raise NotFound(f"unknown service {name!r}{hint}")
+    return ServiceSpec.model_validate(row.spec)
+
+
+def list_services(ctx: Context) -> list[dict]:
+    """Every declared service with its spec hash and times."""
+    with connect(ctx.engine) as conn:
+        rows = conn.execute(select(services).order_by(services.c.name)).mappings().all()
+    return [dict(r) for r in rows]

@@ -1,0 +1,41 @@
+"""Settings read from the environment (RELEVO_*), with the embedded default."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"
+
+
+class Settings(BaseSettings):
+    """Where Relevo keeps its state, and who is acting."""
+
+    model_config = SettingsConfigDict(env_prefix="RELEVO_")
+
+    home: Path = Field(default=Path(".relevo"), description="folder for the SQLite store and blobs")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite under home if unset")
+    actor: str = Field(default_factory=_default_actor, description="who is acting, for the audit log")
+
+    def resolved_database_url(self) -> str:
+        """The database URL in force: the explicit one, or SQLite under the home folder."""
+        if self.database_url:
+            url = self.database_url
+            # Accept the plain scheme users copy from psql; SQLAlchemy needs the driver named.
+            if url.startswith("postgresql://") or url.startswith("postgres://"):
+                url = "postgresql+psycopg://" + url.split("://", 1)[1]
+            return url
+        return f"sqlite:///{(self.home / 'relevo.db').resolve()}"
+
+    @property
+    def blob_root(self) -> Path:
+        """Folder of the local blob store."""
+        return (self.home / "blobs").resolve()

@@ -1,0 +1,103 @@
+"""Opening the database: SQLite in WAL mode by default, PostgreSQL through psycopg 3."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+
+from relevo.errors import StoreUnavailable
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password hidden, fit for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (see _sqlite_begin).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers proceed while one writer commits; NORMAL sync is durable in WAL mode
+    # against process crashes, and busy_timeout makes writers queue instead of failing.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # IMMEDIATE takes the write lock at the start, so two writers queue (busy_timeout) instead
+    # of both reading and then one failing to upgrade its lock half-way through.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create(url: str) -> Engine:
+    """An engine for url, configured for Relevo (not yet connected)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreUnavailable(f"invalid database URL {url!r}: {exc}") from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    try:
+        return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+    except Exception as exc:  # unknown dialect, missing driver
+        raise StoreUnavailable(f"cannot use database URL {safe_url(url)}: {exc}") from None
+
+
+def describe_failure(url: str, exc: BaseException) -> StoreUnavailable:
+    """A StoreUnavailable naming the database and the driver's reason, without secrets."""
+    reason = str(getattr(exc, "orig", exc) or exc).strip().splitlines()
+    first = reason[0] if reason else type(exc).__name__
+    return StoreUnavailable(f"cannot reach the database at {safe_url(url)}: {first}")
+
+
+def open_store(url: str) -> Engine:
+    """An engine for url after checking the database answers and carries the current schema."""
+    from relevo.store.migrate import current_revision, head_revision
+
+    engine = create(url)
+    try:
+        with engine.connect() as conn:
+            revision = current_revision(conn)
+    except (OperationalError, DBAPIError) as exc:
+        engine.dispose()
+        raise describe_failure(url, exc) from None
+    if revision is None:
+        engine.dispose()
+        raise StoreUnavailable(
+            f"no Relevo store at {safe_url(url)}; run `relevo init` first"
+        )
+    if revision != head_revision():
+        engine.dispose()
+        raise StoreUnavailable(
+            f"the store at {safe_url(url)} is at schema {revision}, this Relevo needs "
+            f"{head_revision()}; run `relevo init` to migrate"
+        )
+    return engine
+
+
+@contextmanager
+def connect(engine: Engine) -> Iterator[Connection]:
+    """A transaction: everything inside commits together or not at all."""
+    try:
+        with engine.begin() as conn:
+            yield conn
+    except (OperationalError, DBAPIError) as exc:
+        if isinstance(exc, OperationalError) or getattr(exc, "connection_invalidated", False):
+            raise describe_failure(str(engine.url), exc) from exc
+        raise

@@ -1,0 +1,84 @@
+"""Shared fixtures: a fresh store on each engine (SQLite always, PostgreSQL when reachable)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from relevo.context import Context
+from relevo.settings import Settings
+from relevo.store import upgrade
+
+# The PostgreSQL the tests use; each test gets its own schema there, dropped afterwards.
+POSTGRES_URL = os.environ.get("RELEVO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_POSTGRES = os.environ.get("RELEVO_REQUIRE_POSTGRES") == "1"
+
+
+def _postgres_unavailable() -> str | None:
+    try:
+        engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # any failure means: not here
+        return f"PostgreSQL not reachable at {POSTGRES_URL} ({str(exc).splitlines()[0]}); set RELEVO_TEST_POSTGRES_URL"
+
+
+_POSTGRES_REASON: list[str | None] = []
+
+
+def postgres_reason() -> str | None:
+    """Why PostgreSQL tests cannot run here (cached), or None when they can."""
+    if not _POSTGRES_REASON:
+        _POSTGRES_REASON.append(_postgres_unavailable())
+    return _POSTGRES_REASON[0]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path: Path):
+    """An empty database on each engine, as a URL Relevo accepts."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'relevo.db'}"
+        return
+    reason = postgres_reason()
+    if reason:
+        if REQUIRE_POSTGRES:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Settings pointing at the test database and a private home folder."""
+    return Settings(home=tmp_path / "home", database_url=database_url, actor="tester")
+
+
+@pytest.fixture
+def ctx(settings: Settings):
+    """An initialised store, opened as the use cases see it."""
+    upgrade(settings.resolved_database_url())
+    context = Context.open(settings)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def cli_env(settings: Settings) -> dict[str, str]:
+    """Environment for running the relevo CLI against the test store."""
+    env = dict(os.environ)
+    env.update({"RELEVO_HOME": str(settings.home), "RELEVO_DATABASE_URL": settings.database_url or "",
+                "RELEVO_ACTOR": "tester", "COLUMNS": "200"})
+    return env
