@@ -35,10 +35,13 @@ def metadata_dict(entry: str = "model.skops", fmt: str = "skops", data_sha: str 
         "description": "test pre-filter",
         "model": {"format": fmt, "entry": entry},
         "signature": {
-            "inputs": [{"name": n, "type": "number"} for n in FEATURES]
-            + [{"name": "applicant_id", "type": "string", "personal": True}],
+            "inputs": [{"name": n, "type": "number"} for n in FEATURES],
             "outputs": {"labels": ["admissible", "rejected"]},
         },
+        "other_fields": [
+            {"name": "applicant_id", "type": "string", "personal": True},
+            {"name": "age_band", "type": "string", "protected": True},
+        ],
         "training_data": {"reference": "file://train.csv", "sha256": data_sha},
         "trained_at": "2026-11-01",
         "hyperparameters": {"C": 1.0},

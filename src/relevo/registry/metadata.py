@@ -40,7 +40,7 @@ class DatasetUse(_Strict):
 
 
 class InputField(_Strict):
-    """One input the model reads."""
+    """One field of the data: an input the model reads, or another field of its records."""
 
     name: str = Field(min_length=1)
     type: Literal["number", "integer", "string", "boolean"]
@@ -119,6 +119,11 @@ class VersionMetadata(_Strict):
     description: str = ""
     model: ModelSpec
     signature: Signature
+    other_fields: list[InputField] = Field(
+        default_factory=list,
+        description="fields of the records the model does not read (identifiers, protected attributes kept "
+        "for fairness checks), with their personal/protected flags",
+    )
     training_data: DataReference
     trained_at: date | datetime
     hyperparameters: dict[str, Any] = Field(default_factory=dict)
@@ -128,6 +133,18 @@ class VersionMetadata(_Strict):
     author: str = Field(min_length=1, description="person or vendor responsible")
     intended_use: str = Field(min_length=1)
     limitations: str = Field(min_length=1)
+
+    @property
+    def fields(self) -> list[InputField]:
+        """Every declared field: model inputs first, then the other fields."""
+        return [*self.signature.inputs, *self.other_fields]
+
+    @model_validator(mode="after")
+    def _distinct_fields(self) -> "VersionMetadata":
+        clash = set(self.signature.names) & {f.name for f in self.other_fields}
+        if clash:
+            raise ValueError(f"other_fields repeats model inputs: {', '.join(sorted(clash))}")
+        return self
 
 
 def parse_metadata(data: dict[str, Any], source: str) -> VersionMetadata:

@@ -67,7 +67,7 @@ def register_version(
             f"or ONNX, or set `trust_pickle: true` in the spec of {service!r} after review"
         )
     _check_entry(source, metadata)
-    personal = {f.name for f in metadata.signature.inputs if f.personal}
+    personal = {f.name for f in metadata.fields if f.personal}
     profile = profile_reference_data(reference_data, personal) if reference_data else None
 
     staged = ctx.blobs.stage(source, progress)

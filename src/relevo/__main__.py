@@ -1,0 +1,5 @@
+"""`python -m relevo` runs the CLI."""
+
+from relevo.cli.main import app
+
+app()
