@@ -18,6 +18,14 @@ class Conflict(RelevoError):
     """The request contradicts what is already recorded (e.g. identical content registered)."""
 
 
+class AlreadyRegistered(Conflict):
+    """Identical content is already a version of the service; .version names it."""
+
+    def __init__(self, message: str, version: str) -> None:
+        super().__init__(message)
+        self.version = version
+
+
 class InvalidInput(RelevoError):
     """A file, spec or value that does not validate."""
 

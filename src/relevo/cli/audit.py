@@ -6,6 +6,7 @@ import json
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from relevo.audit.queries import list_events
@@ -28,8 +29,8 @@ def audit(ctx: typer.Context,
     table = Table("#", "at", "actor", "action", "subject", "details")
     for e in events:
         details = json.dumps({k: v for k, v in e["details"].items() if k != "spec"}, default=str)
-        table.add_row(str(e["id"]), e["at"].strftime("%Y-%m-%d %H:%M:%S"), e["actor"], e["action"], e["subject"],
-                      details if len(details) < 120 else details[:117] + "…")
+        table.add_row(str(e["id"]), e["at"].strftime("%Y-%m-%d %H:%M:%S"), escape(e["actor"]), e["action"],
+                      escape(e["subject"]), escape(details if len(details) < 120 else details[:117] + "…"))
     console.print(table)
 
 

@@ -8,6 +8,7 @@ from typing import List, Optional
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+from rich.markup import escape
 from rich.table import Table
 
 from relevo.blobs.manifest import artifact_files
@@ -16,7 +17,7 @@ from relevo.cli.output import console, errors, human_size, print_json, reports_e
 from relevo.errors import InvalidInput
 from relevo.registry.annotate import annotate_version
 from relevo.registry.load import load_version
-from relevo.registry.queries import list_versions, resolve_version, version_details
+from relevo.registry.queries import VersionRecord, list_versions, resolve_version, version_details
 from relevo.registry.register import register_version
 from relevo.registry.tags import move_tag
 from relevo.registry.verify import verify
@@ -63,11 +64,20 @@ def versions(ctx: typer.Context, service: str = typer.Argument(...), as_json: bo
     if as_json:
         print_json([r.summary() | {"author": r.metadata.author, "trained_at": r.metadata.trained_at} for r in records])
         return
-    table = Table("version", "tags", "format", "sha256", "size", "trained", "author", "registered", title=service)
+    console.print(versions_table(service, records))
+
+
+def versions_table(service: str, records: list[VersionRecord]) -> Table:
+    """The table `relevo versions` prints."""
+    table = Table("version", "tags", "format", "sha256", "size", "trained", "registered", title=service)
     for r in records:
         table.add_row(r.name, ", ".join(r.tags), r.format, r.sha256[:12], human_size(r.size_bytes),
-                      str(r.metadata.trained_at)[:10], r.metadata.author, r.registered_at.strftime("%Y-%m-%d %H:%M"))
-    console.print(table)
+                      str(r.metadata.trained_at)[:10], f"{r.registered_at:%Y-%m-%d %H:%M} by {r.registered_by}")
+    return table
+
+
+def _field_label(field: dict) -> str:
+    return field["name"] + (" [personal]" if field["personal"] else "") + (" [protected]" if field["protected"] else "")
 
 
 def _profile_table(profile: dict) -> Table:
@@ -107,11 +117,11 @@ def show(ctx: typer.Context, service: str = typer.Argument(...), version: str = 
         ("hyperparameters", json.dumps(meta["hyperparameters"])),
         ("metrics", "  ".join(f"{k} {v:.4g}" for k, v in meta["metrics"].items())),
         ("datasets", "; ".join(f"{d['name']} ({d['role']})" for d in meta["datasets"])),
-        ("inputs", ", ".join(f["name"] + (" [personal]" if f["personal"] else "") + (" [protected]" if f["protected"] else "")
-                             for f in meta["signature"]["inputs"])),
+        ("inputs", ", ".join(_field_label(f) for f in meta["signature"]["inputs"])),
+        ("other fields", ", ".join(_field_label(f) for f in meta["other_fields"]) or "—"),
         ("outputs", ", ".join(meta["signature"]["outputs"]["labels"])),
     ]:
-        head.add_row(f"[bold]{label}[/]", str(value))
+        head.add_row(f"[bold]{label}[/]", escape(str(value)))
     console.print(head)
     files = Table("file", "size", "sha256", title="files")
     for f in details["manifest"]["files"]:
@@ -120,7 +130,7 @@ def show(ctx: typer.Context, service: str = typer.Argument(...), version: str = 
     if details["annotations"]:
         notes = Table("at", "author", "field", "note", title="annotations")
         for n in details["annotations"]:
-            notes.add_row(n["at"][:16], n["author"], n["field"] or "", n["note"])
+            notes.add_row(n["at"][:16], escape(n["author"]), n["field"] or "", escape(n["note"]))
         console.print(notes)
     if details["tag_history"]:
         moves = Table("at", "tag", "from", "to", "actor", title="tag moves")

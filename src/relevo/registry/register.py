@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from relevo.audit import record_event
 from relevo.blobs.manifest import Progress
 from relevo.context import Context
-from relevo.errors import Conflict, InvalidInput, NotFound, Refused
+from relevo.errors import AlreadyRegistered, Conflict, InvalidInput, NotFound, Refused
 from relevo.registry.metadata import VersionMetadata, load_metadata
 from relevo.registry.queries import VersionRecord, resolve_version
 from relevo.registry.reference_data import profile_reference_data
@@ -81,7 +81,9 @@ def register_version(
                 select(versions.c.number).where(versions.c.service == service, versions.c.sha256 == digest)
             ).scalar()
             if existing is not None:
-                raise Conflict(f"identical content is already registered as {service} v{existing} (sha256 {digest})")
+                raise AlreadyRegistered(
+                    f"identical content is already registered as {service} v{existing} (sha256 {digest})",
+                    version=f"v{existing}")
             number = (conn.execute(
                 select(func.max(versions.c.number)).where(versions.c.service == service)).scalar() or 0) + 1
             uri, created = ctx.blobs.publish(staged)

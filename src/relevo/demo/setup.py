@@ -1,0 +1,79 @@
+"""Setting up the demo: store, the licence pre-filter service, and its three trained versions.
+
+Running it again is safe: training is deterministic, so the same artifacts are found already
+registered and reused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import yaml
+
+from relevo.context import Context
+from relevo.demo import SERVICE_NAME, spec_resource
+from relevo.demo.training import TrainedVersion, train_versions
+from relevo.errors import AlreadyRegistered
+from relevo.registry.queries import VersionRecord, resolve_version
+from relevo.registry.register import register_version
+from relevo.registry.tags import move_tag
+from relevo.registry.verify import Verification, verify
+from relevo.services.catalogue import apply_spec
+from relevo.services.spec import parse_spec
+from relevo.settings import Settings
+from relevo.store import connect, upgrade
+
+# The demo's story: v1 serves, v2 is the next candidate, v3 rejects noticeably more.
+DEMO_TAGS = {"v1": ["stable"], "v2": ["candidate"], "v3": []}
+
+
+@dataclass(frozen=True)
+class DemoVersion:
+    """One trained demo version and what the registry holds for it."""
+
+    trained: TrainedVersion
+    record: VersionRecord
+    newly_registered: bool
+
+
+@dataclass(frozen=True)
+class DemoSetup:
+    """What `relevo demo` prepared."""
+
+    versions: list[DemoVersion]
+    verifications: list[Verification]
+    spec_outcome: str
+
+
+def set_up_demo(settings: Settings, step: Callable[[str], None] = lambda _: None) -> DemoSetup:
+    """Initialise the store, declare the service, train and register v1-v3, verify them."""
+    step("initialising the store")
+    upgrade(settings.resolved_database_url())
+    ctx = Context.open(settings)
+    try:
+        step(f"declaring the {SERVICE_NAME} service")
+        spec = parse_spec(yaml.safe_load(spec_resource().read_text(encoding="utf-8")), "packaged demo spec")
+        spec_outcome = apply_spec(ctx, spec)
+        step("generating licence applications and training three versions")
+        trained = train_versions(settings.home / "demo")
+        out = []
+        for version in trained:
+            step(f"registering {version.name}")
+            tags = DEMO_TAGS.get(version.name, [])
+            try:
+                record = register_version(ctx, SERVICE_NAME, version.artifact_dir, version.metadata_path,
+                                          tags=tags, reference_data=version.reference_data_path)
+                new = True
+            except AlreadyRegistered as exc:
+                for tag in tags:
+                    move_tag(ctx, SERVICE_NAME, tag, exc.version)
+                with connect(ctx.engine) as conn:
+                    record = resolve_version(conn, SERVICE_NAME, exc.version)
+                new = False
+            out.append(DemoVersion(version, record, new))
+        step("verifying every artifact")
+        verifications = verify(ctx, SERVICE_NAME)
+        return DemoSetup(out, verifications, spec_outcome)
+    finally:
+        ctx.close()
