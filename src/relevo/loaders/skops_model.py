@@ -1,0 +1,33 @@
+"""Loading a scikit-learn estimator saved with skops.io, refusing types nobody reviewed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import skops.io
+
+from relevo.errors import InvalidInput, Refused
+from relevo.loaders.artifact import entry_path
+from relevo.loaders.estimator_model import EstimatorModel
+from relevo.registry.metadata import ModelSpec, Signature
+
+
+def load_skops(artifact_dir: Path, spec: ModelSpec, signature: Signature) -> EstimatorModel:
+    """Load a .skops file; Refused if it holds types not in skops' defaults nor spec.trusted_types."""
+    path = entry_path(artifact_dir, spec)
+    try:
+        untrusted = skops.io.get_untrusted_types(file=path)
+    except Exception as exc:  # a corrupt or foreign file fails in many ways inside skops
+        raise InvalidInput(f"cannot read skops file {path}: {type(exc).__name__}: {exc}") from exc
+    unreviewed = sorted(set(untrusted) - set(spec.trusted_types))
+    if unreviewed:
+        raise Refused(
+            f"skops file {path} contains types that are not trusted by default: "
+            f"{', '.join(unreviewed)}. Loading them can run their code. After reviewing them, "
+            f"list them under model.trusted_types in the version metadata."
+        )
+    try:
+        estimator = skops.io.load(path, trusted=sorted(untrusted))
+    except Exception as exc:
+        raise InvalidInput(f"cannot load skops file {path}: {type(exc).__name__}: {exc}") from exc
+    return EstimatorModel(estimator, signature, source=str(path))
