@@ -30,8 +30,9 @@ def numeric_profile(values: np.ndarray, bins: int = BINS) -> dict[str, Any]:
     if present.size == 0:
         return out | {"edges": [], "counts": [], "quantiles": [], "min": None, "max": None,
                       "mean": None, "std": None}
-    # Inner cut points at the sample's deciles; repeated values (discrete columns) collapse.
-    edges = np.unique(np.quantile(present, np.linspace(0, 1, bins + 1)[1:-1]))
+    # Inner cut points at the sample's deciles, taken as observed values (no interpolation) so
+    # a discrete column gets edges on its own values; repeated edges collapse.
+    edges = np.unique(np.quantile(present, np.linspace(0, 1, bins + 1)[1:-1], method="inverted_cdf"))
     # Bin i holds (edges[i-1], edges[i]]; the first and last bins are open-ended.
     counts = np.bincount(np.searchsorted(edges, present, side="left"), minlength=edges.size + 1)
     return out | {
