@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     home: Path = Field(default=Path(".relevo"), description="folder for the SQLite store and blobs")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite under home if unset")
     actor: str = Field(default_factory=_default_actor, description="who is acting, for the audit log")
+    pseudonym_key: str | None = Field(default=None, description="hex HMAC key for pseudonyms in the decision log")
 
     def resolved_database_url(self) -> str:
         """The database URL in force: the explicit one, or SQLite under the home folder."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from relevo.loaders.base import Prediction
-from relevo.loaders.errors import ModelFailure
+from relevo.loaders.errors import InvalidOutput
 from relevo.registry.metadata import Signature
 
 
@@ -18,10 +18,10 @@ class Answers:
         self.source = source
 
     def make(self, decision: Any, probabilities: Mapping[Any, Any] | None = None) -> Prediction:
-        """A checked Prediction; ModelFailure if the model answered outside its signature."""
+        """A checked Prediction; InvalidOutput if the model answered outside its signature."""
         label = str(decision)
         if label not in self.labels:
-            raise ModelFailure(
+            raise InvalidOutput(
                 f"model {self.source} answered {label!r}, which is not among the signature's "
                 f"labels ({', '.join(sorted(self.labels))})"
             )
@@ -30,7 +30,7 @@ class Answers:
         shaped = {str(key): float(value) for key, value in probabilities.items()}
         unknown = sorted(set(shaped) - self.labels)
         if unknown:
-            raise ModelFailure(
+            raise InvalidOutput(
                 f"model {self.source} gave probabilities for labels not in its signature: "
                 f"{', '.join(unknown)}"
             )

@@ -1,26 +1,100 @@
-"""The service spec (YAML): what a decision service is and which policies apply to it.
+"""The service spec (YAML): what a decision service accepts, answers, and falls back to.
 
-This is the part of the spec the registry needs; the gateway and rollouts add their own
-sections (input schema, fallback, plans) in later revisions.
+A spec declares the input schema (types, ranges, enums, which fields are personal data and
+which are protected attributes), the decision labels, the fallback chain (rules, then manual
+review), the model timeout, the circuit breaker and how decisions are logged. Unknown keys are
+refused so that a typo cannot silently weaken a policy.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from relevo.errors import InvalidInput
 from relevo.documents import format_validation_error, read_document
+from relevo.errors import InvalidInput
 
 NAME = re.compile(r"^[a-z][a-z0-9-]{1,62}[a-z0-9]$")
+FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 
-class ServiceSpec(BaseModel):
-    """A decision service and its registry policies."""
-
+class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldSpec(_Strict):
+    """One input field of a decision request."""
+
+    type: Literal["number", "integer", "string", "boolean"]
+    required: bool = True
+    minimum: float | None = None
+    maximum: float | None = None
+    enum: list[str] | None = Field(default=None, min_length=1)
+    max_length: int = Field(default=200, ge=1, le=10_000)
+    personal: bool = Field(default=False, description="personal data: pseudonymised or dropped in the log")
+    protected: bool = Field(default=False, description="protected attribute, for fairness monitoring")
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _coherent(self) -> "FieldSpec":
+        if self.enum is not None and self.type != "string":
+            raise ValueError("enum applies to string fields only")
+        if (self.minimum is not None or self.maximum is not None) and self.type not in ("number", "integer"):
+            raise ValueError("minimum/maximum apply to number and integer fields only")
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError("minimum is greater than maximum")
+        return self
+
+
+Operator = Literal["eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in"]
+
+
+class Rule(_Strict):
+    """A declarative fallback rule: when every condition holds, answer decision."""
+
+    when: dict[str, dict[Operator, Any]] = Field(min_length=1)
+    decision: str
+    reason: str = ""
+
+
+class Fallback(_Strict):
+    """What answers when the model cannot: rules (an entry point or declarative), then manual review."""
+
+    entrypoint: str | None = Field(default=None, description="module:callable taking the inputs mapping")
+    rules: list[Rule] = Field(default_factory=list)
+    manual_reference_prefix: str = Field(default="REF", pattern=r"^[A-Z]{2,8}$")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Fallback":
+        if self.entrypoint and self.rules:
+            raise ValueError("give either entrypoint or rules, not both")
+        if self.entrypoint and ":" not in self.entrypoint:
+            raise ValueError("entrypoint is module:callable")
+        return self
+
+
+class CircuitBreaker(_Strict):
+    """When to stop calling a failing version, and how to probe it again."""
+
+    window: int = Field(default=50, ge=5, le=10_000, description="recent calls considered")
+    min_calls: int = Field(default=10, ge=1)
+    error_share: float = Field(default=0.5, gt=0, le=1, description="share of failures that opens the circuit")
+    open_seconds: float = Field(default=30, gt=0)
+    half_open_probes: int = Field(default=3, ge=1)
+
+
+class Logging(_Strict):
+    """How much of each request the decision log keeps."""
+
+    personal: Literal["pseudonymise", "drop"] = "pseudonymise"
+    keep_inputs: bool = Field(default=True, description="keep non-personal inputs (needed for drift monitoring)")
+
+
+class ServiceSpec(_Strict):
+    """A decision service and its policies."""
 
     name: str
     description: str = ""
@@ -29,6 +103,12 @@ class ServiceSpec(BaseModel):
         default=False,
         description="allow plain pickle/joblib artifacts (unsafe: loading runs arbitrary code)",
     )
+    inputs: dict[str, FieldSpec] = Field(default_factory=dict)
+    decisions: list[str] = Field(default_factory=list, description="the labels a decision can take")
+    fallback: Fallback = Fallback()
+    timeout_ms: float = Field(default=500, gt=0, le=60_000, description="model call timeout")
+    circuit_breaker: CircuitBreaker = CircuitBreaker()
+    logging: Logging = Logging()
 
     @field_validator("name")
     @classmethod
@@ -39,6 +119,29 @@ class ServiceSpec(BaseModel):
                 "starting with a letter"
             )
         return name
+
+    @field_validator("inputs")
+    @classmethod
+    def _field_names(cls, inputs: dict[str, FieldSpec]) -> dict[str, FieldSpec]:
+        bad = [n for n in inputs if not FIELD_NAME.match(n)]
+        if bad:
+            raise ValueError(f"field names must be identifiers: {', '.join(bad)}")
+        return inputs
+
+    @model_validator(mode="after")
+    def _rules_fit(self) -> "ServiceSpec":
+        for i, rule in enumerate(self.fallback.rules):
+            if self.decisions and rule.decision not in self.decisions:
+                raise ValueError(f"fallback.rules[{i}].decision {rule.decision!r} is not one of decisions")
+            unknown = set(rule.when) - set(self.inputs)
+            if unknown:
+                raise ValueError(f"fallback.rules[{i}] reads unknown fields: {', '.join(sorted(unknown))}")
+        return self
+
+    @property
+    def decides(self) -> bool:
+        """True when the spec declares inputs and decisions, so the gateway can serve it."""
+        return bool(self.inputs) and bool(self.decisions)
 
 
 def parse_spec(data: dict, source: str) -> ServiceSpec:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
+    Float,
+    Index,
     ForeignKey,
     Integer,
     MetaData,
@@ -109,4 +112,86 @@ audit_events = Table(
     Column("subject", String(300), nullable=False, index=True),
     Column("details", JSONDoc, nullable=False),
     Column("content_sha256", String(64), nullable=False),
+)
+
+
+# The routing table: which versions answer a service in an environment, and how. Gateways poll
+# the revisions and apply a change within a second.
+routes = Table(
+    "routes",
+    metadata,
+    Column("service", String(100), ForeignKey("services.name"), primary_key=True),
+    Column("environment", String(20), primary_key=True),
+    Column("stable_version_id", Integer, ForeignKey("versions.id"), nullable=True),
+    Column("candidate_version_id", Integer, ForeignKey("versions.id"), nullable=True),
+    Column("mode", String(20), nullable=False),
+    Column("weight", Float, nullable=False),
+    Column("fallback_forced", Boolean, nullable=False),
+    Column("step", String(100), nullable=True),
+    Column("revision", Integer, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+)
+
+# One row per answered request, written before the answer is sent (group commit).
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("reference", String(40), nullable=False, unique=True),
+    Column("service", String(100), nullable=False),
+    Column("environment", String(20), nullable=False),
+    Column("case_pseudonym", String(64), nullable=False),
+    Column("arm", String(10), nullable=True),
+    Column("routed_version_id", Integer, nullable=True),
+    Column("served_by", String(10), nullable=False),
+    Column("decision", String(100), nullable=True),
+    Column("probabilities", JSONDoc, nullable=True),
+    Column("fallback_cause", String(20), nullable=True),
+    Column("latency_ms", Float, nullable=False),
+    Column("model_latency_ms", Float, nullable=True),
+    Column("inputs", JSONDoc, nullable=False),
+    Column("route_revision", Integer, nullable=True),
+    Column("step", String(100), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_decisions_service_env_created", "service", "environment", "created_at"),
+    Index("ix_decisions_version_created", "routed_version_id", "created_at"),
+)
+
+# The candidate's answer to a copy of a request, computed off the hot path; never returned.
+shadow_decisions = Table(
+    "shadow_decisions",
+    metadata,
+    Column("decision_id", String(32), ForeignKey("decisions.id"), primary_key=True),
+    Column("version_id", Integer, nullable=False),
+    Column("decision", String(100), nullable=True),
+    Column("latency_ms", Float, nullable=True),
+    Column("error", String(300), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# A case worker's later confirmation or correction of a decision: the ground truth.
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("decision_id", String(32), ForeignKey("decisions.id"), nullable=False, index=True),
+    Column("outcome", String(20), nullable=False),
+    Column("decision", String(100), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("reviewer", String(200), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+)
+
+manual_reviews = Table(
+    "manual_reviews",
+    metadata,
+    Column("decision_id", String(32), ForeignKey("decisions.id"), primary_key=True),
+    Column("service", String(100), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("claimed_by", String(200), nullable=True),
+    Column("claimed_at", UTCDateTime, nullable=True),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_manual_reviews_service_status", "service", "status", "created_at"),
 )

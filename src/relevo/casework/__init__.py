@@ -1,0 +1,1 @@
+"""Case work: reading decisions back, case workers' feedback, and the manual-review queue."""

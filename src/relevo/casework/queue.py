@@ -1,0 +1,61 @@
+"""The manual-review queue: cases no model or rule answered, worked by case workers."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from relevo.audit import record_event
+from relevo.casework.feedback import record_feedback_in
+from relevo.context import Context
+from relevo.errors import Conflict, NotFound
+from relevo.store import connect
+from relevo.store.tables import decisions, manual_reviews
+
+
+def list_queue(ctx: Context, service: str | None = None, status: str = "open", limit: int = 100) -> list[dict]:
+    """Queued cases, oldest first."""
+    query = (select(manual_reviews, decisions.c.reference, decisions.c.inputs, decisions.c.fallback_cause)
+             .join(decisions, decisions.c.id == manual_reviews.c.decision_id)
+             .where(manual_reviews.c.status == status).order_by(manual_reviews.c.created_at).limit(limit))
+    if service:
+        query = query.where(manual_reviews.c.service == service)
+    with connect(ctx.engine) as conn:
+        rows = conn.execute(query).mappings().all()
+    return [{"decision_id": r["decision_id"], "reference": r["reference"], "service": r["service"],
+             "status": r["status"], "claimed_by": r["claimed_by"], "cause": r["fallback_cause"],
+             "inputs": r["inputs"], "queued_at": r["created_at"].isoformat()} for r in rows]
+
+
+def claim(ctx: Context, decision_id: str, reviewer: str) -> dict:
+    """A case worker takes a queued case; a case already claimed by someone else is a Conflict."""
+    with connect(ctx.engine) as conn:
+        row = conn.execute(select(manual_reviews).where(manual_reviews.c.decision_id == decision_id)
+                           .with_for_update()).mappings().first()
+        if row is None:
+            raise NotFound(f"decision {decision_id!r} is not in the manual-review queue")
+        if row["status"] == "resolved":
+            raise Conflict(f"decision {decision_id!r} is already resolved")
+        if row["status"] == "claimed" and row["claimed_by"] != reviewer:
+            raise Conflict(f"decision {decision_id!r} is already claimed by {row['claimed_by']}")
+        now = ctx.clock.now()
+        conn.execute(manual_reviews.update().where(manual_reviews.c.decision_id == decision_id)
+                     .values(status="claimed", claimed_by=reviewer, claimed_at=now))
+        record_event(conn, at=now, actor=reviewer, action="review.claimed", subject=f"{row['service']}/{decision_id}")
+    return {"decision_id": decision_id, "status": "claimed", "claimed_by": reviewer}
+
+
+def resolve(ctx: Context, decision_id: str, *, decision: str, reason: str, reviewer: str) -> dict:
+    """A case worker decides a queued case; the resolution is recorded as the decision's feedback."""
+    with connect(ctx.engine) as conn:
+        row = conn.execute(select(manual_reviews).where(manual_reviews.c.decision_id == decision_id)
+                           .with_for_update()).mappings().first()
+        if row is None:
+            raise NotFound(f"decision {decision_id!r} is not in the manual-review queue")
+        if row["status"] == "resolved":
+            raise Conflict(f"decision {decision_id!r} is already resolved")
+        if row["status"] == "claimed" and row["claimed_by"] != reviewer:
+            raise Conflict(f"decision {decision_id!r} is claimed by {row['claimed_by']}")
+        out = record_feedback_in(conn, ctx, decision_id, decision=decision, reason=reason, reviewer=reviewer)
+        conn.execute(manual_reviews.update().where(manual_reviews.c.decision_id == decision_id)
+                     .values(status="resolved", claimed_by=reviewer, resolved_at=ctx.clock.now()))
+    return out | {"status": "resolved"}

@@ -1,0 +1,1 @@
+"""The gateway: where a citizen's case meets a model, and always gets an answer."""

@@ -1,0 +1,343 @@
+"""The gateway: validate, route, predict with a timeout, fall back, record durably, answer.
+
+A citizen always gets an answer: the routed version's decision, or the fallback rules', or
+"passed to manual review, reference X". Every answer is committed to the decision log before
+it is returned. Shadow copies go to the candidate through a bounded queue, off the hot path.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import queue
+import threading
+import time
+import uuid
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Mapping
+
+from sqlalchemy import select
+
+from relevo.context import Context
+from relevo.errors import NotFound, RelevoError
+from relevo.gateway.circuit import STATE_VALUE
+from relevo.gateway.decision_log import DecisionLog
+from relevo.gateway.fallback import Rules
+from relevo.gateway.metrics import GatewayMetrics
+from relevo.gateway.pseudonym import Pseudonymiser
+from relevo.gateway.runtime import LoadedVersion, ServiceRuntime
+from relevo.gateway.validation import InputValidator
+from relevo.loaders.errors import InvalidOutput
+from relevo.registry.load import load_version
+from relevo.routing.table import check_environment, read_route
+from relevo.store import connect
+from relevo.store.tables import decisions, manual_reviews, services, shadow_decisions
+
+log = logging.getLogger(__name__)
+MANUAL = "manual_review"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer given to one request, as recorded."""
+
+    id: str
+    reference: str
+    service: str
+    environment: str
+    decision: str
+    served_by: str  # "version", "rules" or "manual"
+    version: str | None
+    arm: str | None
+    probabilities: dict[str, float] | None
+    fallback_cause: str | None
+    latency_ms: float
+    created_at: datetime
+
+    @property
+    def message(self) -> str:
+        """What the citizen is told."""
+        if self.served_by == "manual":
+            return f"passed to manual review, reference {self.reference}"
+        return f"decision {self.decision}, reference {self.reference}"
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    decision: str
+    served_by: str
+    probabilities: dict[str, float] | None = None
+    cause: str | None = None
+    model_ms: float | None = None
+
+
+class Gateway:
+    """Answers decision requests for every servable service in one environment."""
+
+    def __init__(self, ctx: Context, environment: str = "production", *, pseudonym_key: bytes,
+                 poll_interval: float = 0.25, shadow_queue_size: int = 1000, predict_workers: int = 8) -> None:
+        self.ctx = ctx
+        self.environment = check_environment(environment)
+        self.poll_interval = poll_interval
+        self.predict_workers = predict_workers
+        self.metrics = GatewayMetrics()
+        self.pseudonym = Pseudonymiser(pseudonym_key)
+        self.log = DecisionLog(ctx.engine)
+        self._runtimes: dict[str, ServiceRuntime] = {}
+        self._seen: dict[str, tuple[str, int | None]] = {}
+        self._loaded: dict[int, LoadedVersion] = {}
+        self._refresh_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._shadow_queue: queue.Queue = queue.Queue(maxsize=shadow_queue_size)
+        self._threads: list[threading.Thread] = []
+        self.last_refresh_error: str | None = None
+        self.refresh()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> "Gateway":
+        """Start polling the routing table and working the shadow queue."""
+        for target, name in ((self._poll, "relevo-route-poll"), (self._shadow_worker, "relevo-shadow")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def close(self) -> None:
+        """Stop background work, flush the decision log, release the models' pools."""
+        self._stop.set()
+        self._shadow_queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self.log.close()
+        for loaded in self._loaded.values():
+            loaded.close()
+
+    def __enter__(self) -> "Gateway":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- routing table ----------------------------------------------------------------------
+
+    def refresh(self) -> bool:
+        """Apply spec and route changes from the store; True if anything changed."""
+        with self._refresh_lock:
+            with connect(self.ctx.engine) as conn:
+                specs = {r.name: (r.spec, r.spec_sha256) for r in conn.execute(
+                    select(services.c.name, services.c.spec, services.c.spec_sha256))}
+                routes = {name: read_route(conn, name, self.environment) for name in specs}
+            changed = False
+            for name, (spec_body, digest) in specs.items():
+                route = routes[name]
+                key = (digest, route.revision if route else None)
+                if self._seen.get(name) == key:
+                    continue
+                runtime = self._build(name, spec_body, digest, route)
+                if runtime is not None:
+                    self._runtimes[name] = runtime
+                    self.metrics.route_revision.labels(name).set(route.revision if route else 0)
+                self._seen[name] = key
+                changed = True
+            return changed
+
+    def _build(self, name: str, spec_body: dict, digest: str, route) -> ServiceRuntime | None:
+        from relevo.services.spec import ServiceSpec
+
+        spec = ServiceSpec.model_validate(spec_body)
+        if not spec.decides:
+            return None
+        return ServiceRuntime(
+            spec=spec, spec_sha256=digest, validator=InputValidator(spec),
+            rules=Rules(spec.fallback, spec.decisions), route=route,
+            stable=self._version(spec, route.stable_version_id if route else None),
+            candidate=self._version(spec, route.candidate_version_id if route else None),
+        )
+
+    def _version(self, spec, version_id: int | None) -> LoadedVersion | None:
+        if version_id is None:
+            return None
+        if version_id in self._loaded:
+            return self._loaded[version_id]
+        try:
+            record, model = load_version(self.ctx, spec.name, self._version_name(version_id))
+        except RelevoError as exc:
+            # The route names a version that cannot be loaded (tampered, missing): its cases
+            # go to the fallback rather than fail; the integrity failure is already recorded.
+            log.error("cannot load %s version id %s: %s", spec.name, version_id, exc)
+            return None
+        loaded = LoadedVersion.of(record, model, spec, self.ctx.clock, self.predict_workers)
+        self._loaded[version_id] = loaded
+        return loaded
+
+    def _version_name(self, version_id: int) -> str:
+        from relevo.store.tables import versions
+
+        with connect(self.ctx.engine) as conn:
+            number = conn.execute(select(versions.c.number).where(versions.c.id == version_id)).scalar_one()
+        return f"v{number}"
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.poll_interval):
+            try:
+                self.refresh()
+                self.last_refresh_error = None
+            except Exception as exc:  # the store may be away for a while; keep serving
+                self.last_refresh_error = str(exc)
+                log.warning("routing refresh failed: %s", exc)
+
+    # -- answering ----------------------------------------------------------------------------
+
+    def runtime(self, service: str) -> ServiceRuntime:
+        """The current runtime of a service, or NotFound."""
+        runtime = self._runtimes.get(service)
+        if runtime is None:
+            known = ", ".join(sorted(self._runtimes)) or "none"
+            raise NotFound(f"unknown service {service!r} (services served here: {known})")
+        return runtime
+
+    def service_names(self) -> list[str]:
+        """Services this gateway answers."""
+        return sorted(self._runtimes)
+
+    def decide(self, service: str, case_id: str, inputs: Mapping[str, Any]) -> Decision:
+        """Answer one case; raises InputRejected for invalid inputs, never for a failing model."""
+        started = time.perf_counter()
+        runtime = self.runtime(service)
+        try:
+            clean = runtime.validator.validate(inputs)
+        except RelevoError:
+            self.metrics.rejected.labels(service).inc()
+            raise
+        arm, target = runtime.choose(case_id)
+        outcome = self._answer(runtime, target, clean)
+        latency_ms = (time.perf_counter() - started) * 1000
+        decision_id = uuid.uuid4().hex
+        reference = f"{runtime.spec.fallback.manual_reference_prefix}-{decision_id[:16].upper()}"
+        now = self.ctx.clock.now()
+        version_name = target.record.name if target is not None and outcome.served_by == "version" else None
+        route = runtime.route
+        row = {
+            "id": decision_id, "reference": reference, "service": service, "environment": self.environment,
+            "case_pseudonym": self.pseudonym(case_id), "arm": arm,
+            "routed_version_id": target.record.id if target is not None else None,
+            "served_by": outcome.served_by, "decision": None if outcome.served_by == "manual" else outcome.decision,
+            "probabilities": outcome.probabilities, "fallback_cause": outcome.cause, "latency_ms": latency_ms,
+            "model_latency_ms": outcome.model_ms, "inputs": self._minimised(runtime, clean),
+            "route_revision": route.revision if route else None, "step": route.step if route else None,
+            "created_at": now,
+        }
+        rows = [(decisions, row)]
+        if outcome.served_by == "manual":
+            rows.append((manual_reviews, {"decision_id": decision_id, "service": service, "status": "open",
+                                          "claimed_by": None, "claimed_at": None, "resolved_at": None,
+                                          "created_at": now}))
+        self.log.write(rows)  # durable before we answer
+        self.metrics.decisions.labels(service, version_name or "-", outcome.served_by).inc()
+        self.metrics.latency.labels(service, outcome.served_by).observe(latency_ms / 1000)
+        if outcome.cause:
+            self.metrics.fallbacks.labels(service, outcome.cause).inc()
+        if runtime.shadow is not None:
+            try:
+                self._shadow_queue.put_nowait((runtime, runtime.shadow, decision_id, clean))
+            except queue.Full:
+                self.metrics.shadow_dropped.labels(service).inc()
+        return Decision(decision_id, reference, service, self.environment, outcome.decision, outcome.served_by,
+                        version_name, arm, outcome.probabilities, outcome.cause, latency_ms, now)
+
+    def _answer(self, runtime: ServiceRuntime, target: LoadedVersion | None, inputs: dict[str, Any]) -> _Outcome:
+        route = runtime.route
+        if route is not None and route.fallback_forced:
+            return self._fallback(runtime, inputs, "kill_switch")
+        if target is None:
+            return self._fallback(runtime, inputs, "no_route" if route is None else "unavailable")
+        answer, cause, model_ms = self._predict(runtime, target, inputs)
+        if answer is None:
+            return self._fallback(runtime, inputs, cause, model_ms)
+        decision, probabilities = answer
+        return _Outcome(decision, "version", probabilities, None, model_ms)
+
+    def _predict(self, runtime: ServiceRuntime, target: LoadedVersion, inputs: dict[str, Any]):
+        """((decision, probabilities) or None, failure cause, model milliseconds)."""
+        breaker = target.breaker
+        if not breaker.allow():
+            self._circuit_gauge(runtime, target)
+            return None, "circuit_open", None
+        started = time.perf_counter()
+        cause = None
+        answer = None
+        try:
+            future = target.executor.submit(target.model.predict, [inputs])
+            [prediction] = future.result(timeout=runtime.spec.timeout_ms / 1000)
+            probabilities = dict(prediction.probabilities) if prediction.probabilities else None
+            if prediction.decision not in runtime.spec.decisions or (
+                    probabilities and not all(math.isfinite(p) for p in probabilities.values())):
+                cause = "invalid_output"
+            else:
+                answer = (prediction.decision, probabilities)
+        except FutureTimeout:
+            future.cancel()
+            cause = "timeout"
+        except InvalidOutput:
+            cause = "invalid_output"
+        except Exception as exc:  # a model can fail in any way; the fallback answers instead
+            log.debug("model %s/%s failed: %s", runtime.spec.name, target.record.name, exc)
+            cause = "error"
+        model_ms = (time.perf_counter() - started) * 1000
+        breaker.record(answer is not None)
+        self._circuit_gauge(runtime, target)
+        return answer, cause, model_ms
+
+    def _circuit_gauge(self, runtime: ServiceRuntime, target: LoadedVersion) -> None:
+        self.metrics.circuit_state.labels(runtime.spec.name, target.record.name).set(STATE_VALUE[target.breaker.state])
+
+    def _fallback(self, runtime: ServiceRuntime, inputs: dict[str, Any], cause: str | None,
+                  model_ms: float | None = None) -> _Outcome:
+        try:
+            ruled = runtime.rules.answer(inputs)
+        except Exception as exc:  # broken rules must not leave the citizen without an answer
+            log.error("fallback rules of %s failed: %s", runtime.spec.name, exc)
+            ruled = None
+        if ruled is not None:
+            return _Outcome(ruled.decision, "rules", None, cause, model_ms)
+        return _Outcome(MANUAL, "manual", None, cause, model_ms)
+
+    def _minimised(self, runtime: ServiceRuntime, inputs: dict[str, Any]) -> dict[str, Any]:
+        policy = runtime.spec.logging
+        out = {}
+        for name, field in runtime.spec.inputs.items():
+            value = inputs.get(name)
+            if field.personal:
+                if policy.personal == "pseudonymise" and value is not None:
+                    out[name] = "hmac:" + self.pseudonym(value)
+            elif policy.keep_inputs:
+                out[name] = value
+        return out
+
+    # -- shadow -------------------------------------------------------------------------------
+
+    def _shadow_worker(self) -> None:
+        while True:
+            item = self._shadow_queue.get()
+            if item is None or self._stop.is_set():
+                return
+            runtime, candidate, decision_id, inputs = item
+            try:
+                answer, cause, model_ms = self._predict(runtime, candidate, inputs)
+                self.log.write_later([(shadow_decisions, {
+                    "decision_id": decision_id, "version_id": candidate.record.id,
+                    "decision": answer[0] if answer else None, "latency_ms": model_ms,
+                    "error": cause, "created_at": self.ctx.clock.now()})])
+                self.metrics.shadow_done.labels(runtime.spec.name, candidate.record.name,
+                                                "ok" if answer else cause).inc()
+            finally:
+                self._shadow_queue.task_done()
+
+    def wait_for_shadow(self, timeout: float = 10.0) -> None:
+        """Block until the shadow queue is empty (tests and the demo)."""
+        deadline = time.monotonic() + timeout
+        while self._shadow_queue.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.01)

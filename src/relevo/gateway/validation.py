@@ -1,0 +1,77 @@
+"""Validating a request's inputs against the service spec, naming each bad field."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from relevo.errors import InvalidInput
+from relevo.services.spec import FieldSpec, ServiceSpec
+
+_TYPES = {"number": float, "integer": int, "string": str, "boolean": bool}
+
+
+class InputRejected(InvalidInput):
+    """A request whose inputs do not match the spec; .errors lists (field, message)."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors))
+
+
+def _annotation(spec: FieldSpec) -> tuple[Any, Any]:
+    kind: Any = Literal[tuple(spec.enum)] if spec.enum else _TYPES[spec.type]
+    constraints: dict[str, Any] = {} if spec.enum else {"strict": spec.type != "number"}
+    if spec.type == "number":
+        constraints["allow_inf_nan"] = False
+    if spec.minimum is not None:
+        constraints["ge"] = spec.minimum
+    if spec.maximum is not None:
+        constraints["le"] = spec.maximum
+    if spec.type == "string" and not spec.enum:
+        constraints["max_length"] = spec.max_length
+    if spec.required:
+        return kind, Field(..., **constraints)
+    return Optional[kind], Field(None, **constraints)
+
+
+class InputValidator:
+    """A compiled validator for one spec's inputs."""
+
+    def __init__(self, spec: ServiceSpec) -> None:
+        fields = {name: _annotation(f) for name, f in spec.inputs.items()}
+        self._model: type[BaseModel] = create_model(
+            f"{spec.name}-inputs", __config__=ConfigDict(extra="forbid"), **fields)
+        self._numbers = [n for n, f in spec.inputs.items() if f.type == "number"]
+
+    def validate(self, inputs: Any) -> dict[str, Any]:
+        """The inputs as a clean dict, or InputRejected naming every bad field."""
+        if not isinstance(inputs, dict):
+            raise InputRejected([("inputs", "must be an object of field values")])
+        for name in self._numbers:  # a JSON number, not a string or a boolean that pydantic would coerce
+            value = inputs.get(name)
+            if isinstance(value, (str, bool)):
+                raise InputRejected([(name, f"must be a number, got {type(value).__name__}")])
+        try:
+            return self._model.model_validate(inputs).model_dump()
+        except ValidationError as exc:
+            raise InputRejected(
+                [(".".join(str(p) for p in e["loc"]) or "inputs", e["msg"]) for e in exc.errors()]) from None
+
+
+def example_inputs(spec: ServiceSpec) -> dict[str, Any]:
+    """A valid example of the inputs, built from the spec, for newcomers to try the API."""
+    out: dict[str, Any] = {}
+    for name, f in spec.inputs.items():
+        if f.enum:
+            out[name] = f.enum[0]
+        elif f.type == "boolean":
+            out[name] = True
+        elif f.type in ("number", "integer"):
+            lo = f.minimum if f.minimum is not None else 0
+            hi = f.maximum if f.maximum is not None else lo + 10
+            out[name] = int(lo) if f.type == "integer" else round(lo + (hi - lo) * 0.8, 4)
+        else:
+            out[name] = f"example-{name}"[: f.max_length]
+    return out

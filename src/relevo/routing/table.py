@@ -1,0 +1,159 @@
+"""The routing table: read it, and change it through one audited use case.
+
+Modes: `stable` (the stable version answers everything), `shadow` (stable answers, the
+candidate sees a copy), `canary` (the candidate answers `weight`% of cases, sticky by case id),
+`bluegreen` (the candidate answers everything; the stable version stays loaded so switching
+back is instant). `fallback_forced` is the kill switch: rules, then manual review, answer all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import Connection, select
+
+from relevo.audit import record_event
+from relevo.context import Context
+from relevo.errors import InvalidInput, NotFound
+from relevo.registry.queries import resolve_version
+from relevo.services.catalogue import get_spec
+from relevo.store import connect
+from relevo.store.tables import routes, versions
+
+Mode = Literal["stable", "shadow", "canary", "bluegreen"]
+MODES = ("stable", "shadow", "canary", "bluegreen")
+ENVIRONMENTS = ("staging", "production")
+
+
+@dataclass(frozen=True)
+class Route:
+    """How one service is answered in one environment."""
+
+    service: str
+    environment: str
+    stable_version_id: int | None
+    candidate_version_id: int | None
+    mode: str
+    weight: float
+    fallback_forced: bool
+    step: str | None
+    revision: int
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+
+    def check(self) -> "Route":
+        """The route itself, or InvalidInput naming what is inconsistent."""
+        if self.mode not in MODES:
+            raise InvalidInput(f"unknown routing mode {self.mode!r}; modes are {', '.join(MODES)}")
+        if not 0 <= self.weight <= 100:
+            raise InvalidInput(f"weight must be between 0 and 100, got {self.weight}")
+        if self.mode != "stable" and self.candidate_version_id is None:
+            raise InvalidInput(f"mode {self.mode} needs a candidate version")
+        if self.mode in ("stable", "shadow", "canary") and self.stable_version_id is None:
+            raise InvalidInput(f"mode {self.mode} needs a stable version")
+        if self.candidate_version_id is not None and self.candidate_version_id == self.stable_version_id:
+            raise InvalidInput("the candidate is the stable version")
+        return self
+
+
+def check_environment(environment: str) -> str:
+    """A known environment name, or InvalidInput."""
+    if environment not in ENVIRONMENTS:
+        raise InvalidInput(f"unknown environment {environment!r}; environments are {', '.join(ENVIRONMENTS)}")
+    return environment
+
+
+def read_route(conn: Connection, service: str, environment: str) -> Route | None:
+    """The current route, or None when the service has none in this environment."""
+    row = conn.execute(select(routes).where(routes.c.service == service, routes.c.environment == environment)).first()
+    return None if row is None else Route(**row._mapping)
+
+
+def route_revisions(conn: Connection, environment: str) -> dict[str, int]:
+    """service -> revision, for gateways polling for changes."""
+    rows = conn.execute(select(routes.c.service, routes.c.revision).where(routes.c.environment == environment))
+    return {r.service: r.revision for r in rows}
+
+
+def _version_name(conn: Connection, version_id: int | None) -> str | None:
+    if version_id is None:
+        return None
+    return f"v{conn.execute(select(versions.c.number).where(versions.c.id == version_id)).scalar_one()}"
+
+
+def _write(conn: Connection, ctx: Context, new: Route, old: Route | None, action: str) -> Route:
+    now = ctx.clock.now()
+    values = {k: getattr(new, k) for k in ("stable_version_id", "candidate_version_id", "mode", "weight",
+                                           "fallback_forced", "step")}
+    revision = (old.revision if old else 0) + 1
+    values |= {"revision": revision, "updated_at": now, "updated_by": ctx.actor}
+    if old is None:
+        conn.execute(routes.insert().values(service=new.service, environment=new.environment, **values))
+    else:
+        conn.execute(routes.update().where(routes.c.service == new.service, routes.c.environment == new.environment)
+                     .values(**values))
+    record_event(conn, at=now, actor=ctx.actor, action=action, subject=f"{new.service}/{new.environment}",
+                 details={"revision": revision, "mode": new.mode, "weight": new.weight,
+                          "stable": _version_name(conn, new.stable_version_id),
+                          "candidate": _version_name(conn, new.candidate_version_id),
+                          "fallback_forced": new.fallback_forced, "step": new.step})
+    return replace(new, revision=revision, updated_at=now, updated_by=ctx.actor)
+
+
+def set_route(
+    ctx: Context,
+    service: str,
+    environment: str,
+    *,
+    stable: str | None = None,
+    candidate: str | None = None,
+    clear_candidate: bool = False,
+    mode: str | None = None,
+    weight: float | None = None,
+    step: str | None = None,
+) -> Route:
+    """Change how a service is answered; options left None keep their current value. Audited."""
+    check_environment(environment)
+    with connect(ctx.engine) as conn:
+        get_spec(conn, service)
+        old = conn.execute(select(routes).where(routes.c.service == service, routes.c.environment == environment)
+                           .with_for_update()).first()
+        old = None if old is None else Route(**old._mapping)
+        base = old or Route(service, environment, None, None, "stable", 0.0, False, None, 0)
+        new = replace(
+            base,
+            stable_version_id=resolve_version(conn, service, stable).id if stable else base.stable_version_id,
+            candidate_version_id=None if clear_candidate else (
+                resolve_version(conn, service, candidate).id if candidate else base.candidate_version_id),
+            mode=mode or base.mode,
+            weight=base.weight if weight is None else float(weight),
+            step=step if step is not None else base.step,
+        )
+        if new.mode == "stable" and mode == "stable" and weight is None:
+            new = replace(new, weight=0.0)
+        return _write(conn, ctx, new.check(), old, "route.changed")
+
+
+def set_fallback(ctx: Context, service: str, environment: str, forced: bool) -> Route:
+    """The kill switch: send every request of a service to its fallback at once (or stop). Audited."""
+    check_environment(environment)
+    with connect(ctx.engine) as conn:
+        get_spec(conn, service)
+        row = conn.execute(select(routes).where(routes.c.service == service, routes.c.environment == environment)
+                           .with_for_update()).first()
+        old = None if row is None else Route(**row._mapping)
+        base = old or Route(service, environment, None, None, "stable", 0.0, False, None, 0)
+        return _write(conn, ctx, replace(base, fallback_forced=forced), old,
+                      "fallback.forced" if forced else "fallback.released")
+
+
+def get_route(ctx: Context, service: str, environment: str) -> Route:
+    """The route of a service, or NotFound saying how to create one."""
+    with connect(ctx.engine) as conn:
+        get_spec(conn, service)
+        route = read_route(conn, service, environment)
+    if route is None:
+        raise NotFound(f"{service} has no route in {environment}; set one with `relevo route {service} --stable VERSION`")
+    return route
