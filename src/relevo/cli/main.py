@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from relevo import __version__
-from relevo.cli import audit, demo, registry, services, store
+from relevo.cli import audit, demo, registry, routing, services, store
 from relevo.settings import Settings
 
 app = typer.Typer(
@@ -43,4 +43,5 @@ store.add_to(app)
 services.add_to(app)
 registry.add_to(app)
 audit.add_to(app)
+routing.add_to(app)
 demo.add_to(app)

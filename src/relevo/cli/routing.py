@@ -1,0 +1,82 @@
+"""`relevo route` and `relevo fallback`: how a service is answered, and the kill switch."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from relevo.cli.context import opened
+from relevo.cli.output import console, print_json, reports_errors
+from relevo.routing.table import ENVIRONMENTS, MODES, Route, get_route, set_fallback, set_route
+from relevo.store import connect
+from relevo.store.tables import versions
+from sqlalchemy import select
+
+ENV_OPTION = typer.Option("production", "--env", help=f"Environment: {', '.join(ENVIRONMENTS)}.")
+
+
+def _describe(ctx, route: Route) -> dict:
+    with connect(ctx.engine) as conn:
+        names = {r.id: f"v{r.number}" for r in conn.execute(select(versions.c.id, versions.c.number).where(
+            versions.c.id.in_([route.stable_version_id or -1, route.candidate_version_id or -1])))}
+    return {"service": route.service, "environment": route.environment, "mode": route.mode, "weight": route.weight,
+            "stable": names.get(route.stable_version_id), "candidate": names.get(route.candidate_version_id),
+            "fallback_forced": route.fallback_forced, "step": route.step, "revision": route.revision,
+            "updated_at": route.updated_at, "updated_by": route.updated_by}
+
+
+def _show(data: dict, as_json: bool) -> None:
+    if as_json:
+        print_json(data)
+        return
+    table = Table.grid(padding=(0, 2))
+    for key in ("service", "environment", "mode", "weight", "stable", "candidate", "fallback_forced", "revision",
+                "updated_by"):
+        table.add_row(f"[bold]{key}[/]", str(data[key] if data[key] is not None else "—"))
+    console.print(table)
+
+
+@reports_errors
+def route(
+    ctx: typer.Context,
+    service: str = typer.Argument(...),
+    env: str = ENV_OPTION,
+    stable: Optional[str] = typer.Option(None, "--stable", help="Stable version (v3, 3 or a tag)."),
+    candidate: Optional[str] = typer.Option(None, "--candidate", help="Candidate version."),
+    no_candidate: bool = typer.Option(False, "--no-candidate", help="Remove the candidate."),
+    mode: Optional[str] = typer.Option(None, "--mode", help=f"One of {', '.join(MODES)}."),
+    weight: Optional[float] = typer.Option(None, "--weight", min=0, max=100, help="Canary share in percent."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show or change how a service is answered; gateways apply a change within a second."""
+    with opened(ctx) as context:
+        if any(v is not None for v in (stable, candidate, mode, weight)) or no_candidate:
+            current = set_route(context, service, env, stable=stable, candidate=candidate,
+                                clear_candidate=no_candidate, mode=mode, weight=weight)
+        else:
+            current = get_route(context, service, env)
+        _show(_describe(context, current), as_json)
+
+
+@reports_errors
+def fallback(
+    ctx: typer.Context,
+    service: str = typer.Argument(...),
+    state: str = typer.Argument(..., help="on: rules then manual review answer everything; off: models answer again."),
+    env: str = ENV_OPTION,
+) -> None:
+    """The kill switch: send all of a service's traffic to its fallback at once (audited)."""
+    if state not in ("on", "off"):
+        raise typer.BadParameter("state is on or off", param_hint="STATE")
+    with opened(ctx) as context:
+        current = set_fallback(context, service, env, state == "on")
+    console.print(f"{service} in {env}: fallback {'forced' if current.fallback_forced else 'released'} "
+                  f"(route revision {current.revision}).")
+
+
+def add_to(app: typer.Typer) -> None:
+    """Register this module's commands."""
+    app.command("route")(route)
+    app.command("fallback")(fallback)

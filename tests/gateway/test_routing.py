@@ -1,0 +1,76 @@
+"""Sticky assignment, the routing table use case, and how fast gateways apply a change."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from scipy import stats
+from sqlalchemy import select
+
+from relevo.context import Context
+from relevo.demo.setup import set_up_demo
+from relevo.errors import InvalidInput, NotFound
+from relevo.gateway.gateway import Gateway
+from relevo.routing.assign import case_bucket, goes_to_candidate
+from relevo.routing.table import get_route, set_fallback, set_route
+from relevo.store import connect
+from relevo.store.tables import audit_events
+
+
+def test_assignment_is_sticky_and_matches_the_weight():
+    cases = [f"case-{i}" for i in range(100_000)]
+    chosen = sum(goes_to_candidate(c, 5.0, salt="licence-prefilter") for c in cases)
+    assert stats.binomtest(chosen, len(cases), 0.05).pvalue > 0.001
+    assert all(goes_to_candidate(c, 5.0, "s") == goes_to_candidate(c, 5.0, "s") for c in cases[:1000])
+    # a case in the 5% stays in the candidate arm when the weight grows (steps only add cases)
+    assert all(goes_to_candidate(c, 25.0, "s") for c in cases[:5000] if goes_to_candidate(c, 5.0, "s"))
+    buckets = np.array([case_bucket(c) for c in cases[:20_000]])
+    assert stats.kstest(buckets, "uniform").pvalue > 0.001
+
+
+@pytest.fixture
+def demo_ctx(settings):
+    set_up_demo(settings)
+    context = Context.open(settings)
+    yield context
+    context.close()
+
+
+def test_route_changes_are_validated_and_audited(demo_ctx):
+    with pytest.raises(NotFound, match="has no route in production"):
+        get_route(demo_ctx, "licence-prefilter", "production")
+    with pytest.raises(InvalidInput, match="needs a candidate"):
+        set_route(demo_ctx, "licence-prefilter", "production", stable="v1", mode="canary", weight=5)
+    with pytest.raises(InvalidInput, match="unknown environment"):
+        set_route(demo_ctx, "licence-prefilter", "prod", stable="v1")
+    first = set_route(demo_ctx, "licence-prefilter", "production", stable="stable")
+    second = set_route(demo_ctx, "licence-prefilter", "production", candidate="v3", mode="canary", weight=5)
+    assert (first.revision, second.revision) == (1, 2) and second.stable_version_id == first.stable_version_id
+    killed = set_fallback(demo_ctx, "licence-prefilter", "production", True)
+    assert killed.fallback_forced and killed.mode == "canary" and killed.revision == 3
+    with connect(demo_ctx.engine) as conn:
+        actions = conn.execute(select(audit_events.c.action).where(
+            audit_events.c.subject == "licence-prefilter/production")).scalars().all()
+    assert actions == ["route.changed", "route.changed", "fallback.forced"]
+
+
+def test_every_gateway_applies_a_route_change_within_a_second(demo_ctx, settings):
+    set_route(demo_ctx, "licence-prefilter", "production", stable="v1", candidate="v2", mode="canary", weight=50)
+    contexts = [Context.open(settings) for _ in range(2)]
+    gateways = [Gateway(c, pseudonym_key=b"k" * 32, poll_interval=0.2).start() for c in contexts]
+    try:
+        changed = set_route(demo_ctx, "licence-prefilter", "production", mode="stable", weight=0)
+        started = time.monotonic()
+        while time.monotonic() - started < 5:
+            if all(g.runtime("licence-prefilter").route.revision == changed.revision for g in gateways):
+                break
+            time.sleep(0.01)
+        elapsed = time.monotonic() - started
+        assert all(g.runtime("licence-prefilter").route.mode == "stable" for g in gateways)
+        assert elapsed < 1.0, f"took {elapsed:.2f} s"
+    finally:
+        for g, c in zip(gateways, contexts):
+            g.close()
+            c.close()

@@ -1,0 +1,43 @@
+"""Request inputs validated against the spec, each error naming its field."""
+
+import pytest
+import yaml
+
+from relevo.demo import spec_resource
+from relevo.gateway.validation import InputRejected, InputValidator, example_inputs
+from relevo.services.spec import parse_spec
+
+SPEC = parse_spec(yaml.safe_load(spec_resource().read_text()), "demo")
+VALIDATOR = InputValidator(SPEC)
+GOOD = example_inputs(SPEC)
+
+
+def test_the_example_is_valid_and_optional_fields_may_be_absent():
+    assert VALIDATOR.validate(GOOD) == GOOD
+    without = {k: v for k, v in GOOD.items() if k not in ("applicant_id", "age_band")}
+    assert VALIDATOR.validate(without)["age_band"] is None
+
+
+@pytest.mark.parametrize("change, field, words", [
+    ({"documents_complete": "0.5"}, "documents_complete", "number"),
+    ({"documents_complete": True}, "documents_complete", "number"),
+    ({"documents_complete": 1.5}, "documents_complete", "less than or equal"),
+    ({"documents_complete": float("nan")}, "documents_complete", "finite"),
+    ({"prior_infractions": 1.5}, "prior_infractions", "integer"),
+    ({"prior_infractions": -1}, "prior_infractions", "greater than or equal"),
+    ({"zoning_compatible": "yes"}, "zoning_compatible", "boolean"),
+    ({"district": "atlantis"}, "district", "centre"),
+    ({"colour": "red"}, "colour", "Extra inputs"),
+    ({"applicant_id": "x" * 41}, "applicant_id", "at most 40"),
+])
+def test_each_bad_value_is_named(change, field, words):
+    with pytest.raises(InputRejected) as err:
+        VALIDATOR.validate(GOOD | change)
+    assert err.value.errors[0][0] == field and words in err.value.errors[0][1]
+
+
+def test_missing_required_and_non_object_inputs():
+    with pytest.raises(InputRejected, match="district: Field required"):
+        VALIDATOR.validate({k: v for k, v in GOOD.items() if k != "district"})
+    with pytest.raises(InputRejected, match="must be an object"):
+        VALIDATOR.validate(["not", "an", "object"])
