@@ -1,0 +1,121 @@
+"""Every error as one JSON shape: {"error": {"type", "message"[, "fields"]}}.
+
+RelevoErrors map to their status (NotFound 404, InvalidInput 422, Conflict 409, Refused 403,
+StoreUnavailable 503); FastAPI's request validation errors become 422 naming each field; an
+unexpected exception is logged and answered 500 as a last resort (the tests show none occurs).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterable
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from relevo.errors import Conflict, IntegrityFailure, InvalidInput, NotFound, Refused, RelevoError, StoreUnavailable
+from relevo.gateway.validation import InputRejected
+
+log = logging.getLogger(__name__)
+
+# Most specific first: InputRejected is an InvalidInput.
+STATUS: list[tuple[type[RelevoError], int, str]] = [
+    (InputRejected, 422, "invalid_input"),
+    (InvalidInput, 422, "invalid_input"),
+    (NotFound, 404, "not_found"),
+    (Conflict, 409, "conflict"),
+    (Refused, 403, "refused"),
+    (StoreUnavailable, 503, "store_unavailable"),
+    (IntegrityFailure, 503, "integrity_failure"),
+]
+HTTP_TYPES = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
+              415: "unsupported_media_type"}
+
+
+def error_body(kind: str, message: str, fields: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """The one error shape of the API."""
+    error: dict[str, Any] = {"type": kind, "message": message}
+    if fields is not None:
+        error["fields"] = fields
+    return {"error": error}
+
+
+def _fields_message(fields: list[dict[str, str]]) -> str:
+    return "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+
+
+def input_fields(errors: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
+    """InputRejected's (field, message) pairs, named as they appear in the request body."""
+    return [{"field": field if field == "inputs" else f"inputs.{field}", "message": message}
+            for field, message in errors]
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    parts = list(loc)
+    if parts and parts[0] in ("body", "path", "query", "header", "cookie"):
+        where = parts.pop(0)
+        if where == "body" and parts and isinstance(parts[0], int) and len(parts) == 1:
+            return "body"  # a JSON syntax error: FastAPI puts the character position here
+        if not parts:
+            return where
+    return ".".join(str(p) for p in parts)
+
+
+def validation_fields(exc: RequestValidationError) -> list[dict[str, str]]:
+    """FastAPI's validation errors as {field, message}, without echoing the input."""
+    out = []
+    for e in exc.errors():
+        loc = tuple(e.get("loc", ()))
+        message = str(e.get("msg", "invalid"))
+        if e.get("type") == "json_invalid":
+            position = loc[1] if len(loc) > 1 else "?"
+            reason = (e.get("ctx") or {}).get("error", "")
+            message = f"malformed JSON at character {position}" + (f": {reason}" if reason else "")
+        elif e.get("type") == "missing" and loc == ("body",):
+            message = "a JSON body is required"
+        elif message.startswith("Value error, "):
+            message = message[len("Value error, "):]
+        out.append({"field": _location(loc), "message": message})
+    return out
+
+
+async def _relevo_error(request: Request, exc: RelevoError) -> JSONResponse:
+    for cls, status, kind in STATUS:
+        if isinstance(exc, cls):
+            break
+    else:
+        status, kind = 400, "invalid_request"
+    fields = input_fields(exc.errors) if isinstance(exc, InputRejected) else None
+    message = _fields_message(fields) if fields else str(exc)
+    headers = {"Retry-After": "1"} if status == 503 else None
+    return JSONResponse(error_body(kind, message, fields), status_code=status, headers=headers)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    fields = validation_fields(exc)
+    return JSONResponse(error_body("invalid_input", _fields_message(fields), fields), status_code=422)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    kind = HTTP_TYPES.get(exc.status_code, "http_error")
+    message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if exc.status_code == 404 and message == "Not Found":
+        message = f"no such endpoint: {request.method} {request.url.path}"
+    return JSONResponse(error_body(kind, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    request.app.state.internal_errors += 1
+    log.exception("unexpected error answering %s %s", request.method, request.url.path)
+    return JSONResponse(error_body("internal", "an unexpected error occurred; it has been logged"), status_code=500)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on app (and the counter of unexpected errors the tests read)."""
+    app.state.internal_errors = 0
+    app.add_exception_handler(RelevoError, _relevo_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

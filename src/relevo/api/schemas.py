@@ -1,0 +1,224 @@
+"""Request and response bodies of the HTTP API (pydantic), precise enough to document and fuzz."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+# Text that can be stored and echoed: no NUL (PostgreSQL refuses it) and no lone surrogates
+# (not encodable as UTF-8). JSON allows both; the API refuses them at the edge, naming the field.
+NO_NUL = "^[^\\u0000]*$"
+
+
+def text_problem(value: str) -> str | None:
+    """Why value cannot be accepted as text, or None."""
+    if "\x00" in value:
+        return "must not contain NUL characters"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "must be valid Unicode text (it contains a lone surrogate)"
+    return None
+
+
+def _text(value: str) -> str:
+    problem = text_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def Text(min_length: int = 0, max_length: int = 200, description: str = "", **extra: Any) -> Any:
+    """A string field with the given length bounds that refuses NUL characters and lone surrogates."""
+    return Annotated[str, AfterValidator(_text),
+                     Field(min_length=min_length, max_length=max_length, description=description,
+                           json_schema_extra={"pattern": NO_NUL}, **extra)]
+
+
+CaseId = Text(1, 200, "the case's identifier in the caller's system (pseudonymised in the log)")
+Label = Text(1, 100, "the decision the case worker finds right")
+Reason = Text(0, 2000, "why")
+Reviewer = Text(1, 200, "the case worker")
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def unstorable_inputs(inputs: dict[str, Any]) -> list[tuple[str, str]]:
+    """(field, problem) for every text in the inputs that cannot be stored; fields named relative to inputs."""
+    out: list[tuple[str, str]] = []
+    pending: list[tuple[str, Any]] = [("", inputs)]  # iterative: nesting depth is the client's choice
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str):
+            if problem := text_problem(value):
+                out.append((path or "inputs", problem))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if problem := text_problem(key):
+                    out.append((path or "inputs", f"a field name {problem}"))
+                else:
+                    pending.append((f"{path}.{key}" if path else key, item))
+        elif isinstance(value, list):
+            pending.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
+    return sorted(out)
+
+
+class DecisionRequest(_Body):
+    """One case to decide."""
+
+    case_id: CaseId
+    inputs: dict[str, Any] = Field(description="the field values the service's spec declares")
+
+
+class DecisionResponse(BaseModel):
+    """The answer, as recorded in the decision log before it was sent."""
+
+    decision_id: str
+    decision: str = Field(description="a decision label of the service, or manual_review")
+    served_by: Literal["version", "rules", "manual"]
+    reference: str = Field(description="the reference the citizen can quote")
+    version: str | None = Field(description="the version that answered, when a model did")
+    message: str = Field(description="what the citizen is told")
+
+
+class FeedbackRequest(_Body):
+    """A case worker's confirmation or correction of a decision."""
+
+    decision: Label
+    reason: Reason
+    reviewer: Reviewer
+
+
+class FeedbackResponse(BaseModel):
+    decision_id: str
+    outcome: Literal["confirmed", "corrected", "decided"]
+    decision: str
+    reviewer: str
+    at: str
+
+
+class ClaimRequest(_Body):
+    reviewer: Reviewer
+
+
+class ClaimResponse(BaseModel):
+    decision_id: str
+    status: Literal["claimed"]
+    claimed_by: str
+
+
+class ResolveResponse(FeedbackResponse):
+    status: Literal["resolved"]
+
+
+class ShadowAnswer(BaseModel):
+    version: str | None
+    decision: str | None
+    latency_ms: float | None
+    error: str | None
+
+
+class FeedbackNote(BaseModel):
+    outcome: str
+    decision: str
+    reason: str
+    reviewer: str
+    at: str
+
+
+class ReviewState(BaseModel):
+    status: str
+    claimed_by: str | None
+    resolved_at: str | None
+
+
+class DecisionRecord(BaseModel):
+    """A decision read back from the log, with its shadow answer, feedback and review state."""
+
+    decision_id: str
+    reference: str
+    service: str
+    environment: str
+    decision: str
+    served_by: str
+    version: str | None
+    arm: str | None
+    routed_version: str | None
+    probabilities: dict[str, float] | None
+    fallback_cause: str | None
+    latency_ms: float
+    inputs: dict[str, Any]
+    step: str | None
+    created_at: str
+    shadow: ShadowAnswer | None
+    feedback: list[FeedbackNote]
+    review: ReviewState | None
+
+
+class QueueItem(BaseModel):
+    decision_id: str
+    reference: str
+    service: str
+    status: str
+    claimed_by: str | None
+    cause: str | None
+    inputs: dict[str, Any]
+    queued_at: str
+
+
+class Queue(BaseModel):
+    reviews: list[QueueItem]
+
+
+class RouteView(BaseModel):
+    mode: str
+    weight: float
+    stable: str | None = Field(description="the stable version, when it is loaded")
+    candidate: str | None = Field(description="the candidate version, when it is loaded")
+    revision: int
+    fallback_forced: bool
+
+
+class ServiceView(BaseModel):
+    name: str
+    description: str
+    decisions: list[str]
+    environment: str
+    route: RouteView | None = Field(description="null when the service has no route here: the fallback answers")
+
+
+class Services(BaseModel):
+    services: list[ServiceView]
+
+
+class ExampleRequest(BaseModel):
+    case_id: str
+    inputs: dict[str, Any]
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "unavailable"]
+    reason: str | None = None
+    services: list[str] = []
+
+
+class ErrorField(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    type: str
+    message: str
+    fields: list[ErrorField] | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail

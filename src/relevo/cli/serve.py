@@ -1,0 +1,77 @@
+"""`relevo serve`: the decision API over HTTP (one Gateway, served by uvicorn)."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import Iterator
+
+import typer
+
+from relevo.cli.context import settings_of
+from relevo.cli.output import reports_errors
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+@reports_errors
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on (0: any free port)."),
+    env: str = typer.Option("production", "--env", help="Environment whose routes this gateway follows."),
+    max_body_kb: int = typer.Option(64, "--max-body-kb", min=1, help="Largest request body accepted, in KiB."),
+    access_log: bool = typer.Option(False, "--access-log", help="Log every request."),
+) -> None:
+    """Serve decisions, feedback and the review queue over HTTP until interrupted."""
+    import uvicorn
+
+    from relevo.api import create_app
+    from relevo.context import Context
+    from relevo.gateway.gateway import Gateway
+    from relevo.gateway.pseudonym import load_key
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            # uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown, which would kill the
+            # process before the gateway is closed; a signal here means "stop", handled below.
+            with super().capture_signals():
+                try:
+                    yield
+                finally:
+                    getattr(self, "_captured_signals", []).clear()
+
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:  # say where, with the port actually bound (--port 0)
+                bound = port
+                for server in self.servers:
+                    for sock in server.sockets:
+                        bound = sock.getsockname()[1]
+                url = _url(host, bound)
+                typer.echo(f"relevo serving {env} decisions on {url} (docs {url}/docs); Ctrl-C stops")
+                sys.stdout.flush()
+
+    settings = settings_of(ctx)
+    context = Context.open(settings)
+    try:
+        gateway = Gateway(context, env, pseudonym_key=load_key(settings.pseudonym_key, settings.home))
+        try:
+            gateway.start()
+            app = create_app(gateway, max_body_bytes=max_body_kb * 1024)
+            config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=access_log,
+                                    timeout_graceful_shutdown=10)
+            Server(config).run()
+        finally:
+            gateway.close()
+    finally:
+        context.close()
+    typer.echo("relevo serve stopped")
+
+
+def add_to(app: typer.Typer) -> None:
+    """Register this module's commands."""
+    app.command("serve")(serve)

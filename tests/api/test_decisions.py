@@ -1,0 +1,137 @@
+"""Decisions, feedback and the manual-review queue over real HTTP, on both engines."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import anyio.to_thread
+
+from relevo.demo import SERVICE_NAME
+from relevo.routing.table import set_fallback
+
+from tests.api.conftest import Served, demo_inputs
+
+
+def _error(response, status: int, kind: str) -> dict:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["error"]["type"] == kind, body
+    return body["error"]
+
+
+def test_decide_read_back_and_correct(served: Served):
+    answer = served.decide(demo_inputs(), case_id="2024-LIC-0001")
+    assert answer.status_code == 200, answer.text
+    d = answer.json()
+    assert set(d) == {"decision_id", "decision", "served_by", "reference", "version", "message"}
+    assert d["served_by"] == "version" and d["version"] == "v1"
+    assert d["decision"] in ("admissible", "rejected")
+    assert d["reference"].startswith("LIC-") and d["reference"] in d["message"]
+
+    record = served.client.get(f"/v1/decisions/{d['decision_id']}")
+    assert record.status_code == 200, record.text
+    r = record.json()
+    assert (r["decision_id"], r["decision"], r["reference"], r["version"]) == (
+        d["decision_id"], d["decision"], d["reference"], "v1")
+    assert r["service"] == SERVICE_NAME and r["environment"] == "production" and r["feedback"] == []
+    assert r["inputs"]["district"] == "north"
+    assert r["inputs"]["applicant_id"].startswith("hmac:")  # personal data is pseudonymised
+    assert "2024-LIC-0001" not in record.text
+
+    other = "rejected" if d["decision"] == "admissible" else "admissible"
+    fb = served.client.post(f"/v1/decisions/{d['decision_id']}/feedback",
+                            json={"decision": other, "reason": "zoning checked by hand", "reviewer": "case.worker"})
+    assert fb.status_code == 200, fb.text
+    assert fb.json()["outcome"] == "corrected" and fb.json()["decision"] == other
+
+    again = served.client.get(f"/v1/decisions/{d['decision_id']}").json()
+    assert [(n["outcome"], n["decision"], n["reviewer"], n["reason"]) for n in again["feedback"]] == [
+        ("corrected", other, "case.worker", "zoning checked by hand")]
+    assert again["decision"] == d["decision"]  # the original answer stays as it was given
+
+
+def test_feedback_errors(served: Served):
+    d = served.decide(demo_inputs()).json()
+    url = f"/v1/decisions/{d['decision_id']}/feedback"
+    bad_label = served.client.post(url, json={"decision": "maybe", "reason": "", "reviewer": "cw"})
+    assert "admissible" in _error(bad_label, 422, "invalid_input")["message"]
+    blank = served.client.post(url, json={"decision": d["decision"], "reason": "", "reviewer": "   "})
+    assert "reviewer" in _error(blank, 422, "invalid_input")["message"]
+    missing = served.client.post(url, json={"decision": d["decision"], "reviewer": "cw"})
+    assert "reason" in _error(missing, 422, "invalid_input")["message"]
+    unknown = served.client.post("/v1/decisions/0123456789abcdef0123456789abcdef/feedback",
+                                 json={"decision": "admissible", "reason": "", "reviewer": "cw"})
+    assert "0123456789abcdef0123456789abcdef" in _error(unknown, 404, "not_found")["message"]
+    confirmed = served.client.post(url, json={"decision": d["decision"], "reason": "ok", "reviewer": "cw"})
+    assert confirmed.status_code == 200 and confirmed.json()["outcome"] == "confirmed"
+
+
+def test_kill_switch_rules_manual_and_the_review_queue(served: Served):
+    set_fallback(served.ctx, SERVICE_NAME, "production", True)
+    served.gateway.refresh()
+    services = served.client.get("/v1/services").json()["services"]
+    assert services[0]["route"]["fallback_forced"] is True
+
+    thin = served.decide(demo_inputs(documents_complete=0.2), case_id="thin").json()
+    assert (thin["served_by"], thin["decision"], thin["version"]) == ("rules", "rejected", None)
+    clear = served.decide(demo_inputs(documents_complete=0.99, prior_infractions=0), case_id="clear").json()
+    assert (clear["served_by"], clear["decision"]) == ("rules", "admissible")
+    manual = served.decide(demo_inputs(), case_id="unclear").json()
+    assert (manual["served_by"], manual["decision"], manual["version"]) == ("manual", "manual_review", None)
+    assert manual["message"] == f"passed to manual review, reference {manual['reference']}"
+    for answer in (thin, clear, manual):
+        assert answer["reference"].startswith("LIC-")
+        cause = served.client.get(f"/v1/decisions/{answer['decision_id']}").json()["fallback_cause"]
+        assert cause == "kill_switch"
+
+    queue = served.client.get("/v1/reviews", params={"service": SERVICE_NAME, "status": "open"})
+    assert queue.status_code == 200, queue.text
+    items = queue.json()["reviews"]
+    assert [(i["decision_id"], i["reference"], i["status"], i["cause"]) for i in items] == [
+        (manual["decision_id"], manual["reference"], "open", "kill_switch")]
+    id_ = manual["decision_id"]
+
+    claimed = served.client.post(f"/v1/reviews/{id_}/claim", json={"reviewer": "alice"})
+    assert claimed.status_code == 200 and claimed.json() == {"decision_id": id_, "status": "claimed",
+                                                              "claimed_by": "alice"}
+    taken = served.client.post(f"/v1/reviews/{id_}/claim", json={"reviewer": "bob"})
+    assert "alice" in _error(taken, 409, "conflict")["message"]
+    not_hers = served.client.post(f"/v1/reviews/{id_}/resolve",
+                                  json={"decision": "admissible", "reason": "", "reviewer": "bob"})
+    _error(not_hers, 409, "conflict")
+    assert served.client.get("/v1/reviews", params={"status": "claimed"}).json()["reviews"][0]["claimed_by"] == "alice"
+
+    resolved = served.client.post(f"/v1/reviews/{id_}/resolve",
+                                  json={"decision": "admissible", "reason": "documents arrived", "reviewer": "alice"})
+    assert resolved.status_code == 200, resolved.text
+    assert resolved.json()["status"] == "resolved" and resolved.json()["outcome"] == "decided"
+    assert served.client.get("/v1/reviews", params={"status": "open"}).json()["reviews"] == []
+    assert [i["decision_id"] for i in served.client.get("/v1/reviews", params={"status": "resolved"}).json()[
+        "reviews"]] == [id_]
+    record = served.client.get(f"/v1/decisions/{id_}").json()
+    assert record["review"]["status"] == "resolved" and record["review"]["claimed_by"] == "alice"
+    assert [(n["outcome"], n["decision"]) for n in record["feedback"]] == [("decided", "admissible")]
+
+    _error(served.client.post(f"/v1/reviews/{id_}/claim", json={"reviewer": "alice"}), 409, "conflict")
+    not_queued = served.client.post(f"/v1/reviews/{thin['decision_id']}/claim", json={"reviewer": "alice"})
+    _error(not_queued, 404, "not_found")
+
+    set_fallback(served.ctx, SERVICE_NAME, "production", False)
+    served.gateway.refresh()
+    assert served.decide(demo_inputs()).json()["served_by"] == "version"
+
+
+def test_concurrent_requests_share_commits(served: Served):
+    async def thread_limit() -> int:
+        return anyio.to_thread.current_default_thread_limiter().total_tokens
+
+    served.app.add_api_route("/_test/thread-limit", thread_limit)  # read inside the server's event loop
+    assert served.client.get("/_test/thread-limit").json() == 256  # raised from anyio's default of 40
+
+    n = 120
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        answers = list(pool.map(lambda i: served.decide(demo_inputs(), case_id=f"c-{i}"), range(n)))
+    assert [a.status_code for a in answers] == [200] * n
+    assert len({a.json()["decision_id"] for a in answers}) == n
+    # Group commit: concurrent requests waited on shared commits rather than one each.
+    assert served.gateway.log.batches < n

@@ -1,0 +1,62 @@
+"""Schemathesis against the live server: generated requests for every operation, none may answer 5xx.
+
+Positive cases (bodies that match the schema, including real decisions for the demo service
+through its own precisely typed operation) and negative ones (wrong types, missing fields, NUL
+characters, out-of-range numbers) both run, seeded so a failure reproduces.
+"""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+
+from relevo.demo import SERVICE_NAME
+from relevo.routing.table import set_fallback
+
+from tests.api.conftest import Served
+
+SEED = 20240611
+
+
+@pytest.fixture
+def api_schema(served: Served):
+    schema = schemathesis.openapi.from_url(f"{served.url}/openapi.json")
+    schema.config.seed = SEED
+    schema.config.generation.update(max_examples=25)
+    return schema
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+def test_no_server_errors(case, served: Served):
+    case.call_and_validate(checks=[not_a_server_error])
+    assert served.app.state.internal_errors == 0
+
+
+def test_stateful_sequences_no_server_errors(served: Served):
+    """Follow the OpenAPI links: decide, then read back, give feedback, claim and resolve that very decision.
+
+    The kill switch is on, so decisions the rules leave open land in the review queue and the
+    claim/resolve steps work on real queued cases (claims by different reviewers conflict).
+    """
+    set_fallback(served.ctx, SERVICE_NAME, "production", True)
+    served.gateway.refresh()
+    schema = schemathesis.openapi.from_url(f"{served.url}/openapi.json")
+    followed: list[str] = []
+
+    class Sequences(schema.as_state_machine()):
+        def validate_response(self, response, case, additional_checks=None, **kwargs) -> None:
+            followed.append(f"{case.operation.label} {response.status_code}")
+            case.validate_response(response, checks=[not_a_server_error])
+
+    Sequences.run(settings=settings(max_examples=15, stateful_step_count=6, deadline=None, database=None,
+                                    derandomize=True, suppress_health_check=list(HealthCheck)))
+    assert served.app.state.internal_errors == 0
+    # The links were followed with ids of real decisions, not only guessed ones.
+    assert any(step.startswith(("GET /v1/decisions/{decision_id} 200", "POST /v1/reviews/{decision_id}/claim 200"))
+               for step in followed), followed

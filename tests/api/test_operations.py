@@ -1,0 +1,99 @@
+"""Service listing, examples, health, readiness, the OpenAPI document and the metrics."""
+
+from __future__ import annotations
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from relevo.demo import SERVICE_NAME
+
+from tests.api.conftest import Served, demo_inputs
+
+
+def test_services_and_example(served: Served):
+    listing = served.client.get("/v1/services")
+    assert listing.status_code == 200
+    [service] = listing.json()["services"]
+    assert service["name"] == SERVICE_NAME and service["environment"] == "production"
+    assert service["decisions"] == ["admissible", "rejected"] and "licence applications" in service["description"]
+    assert service["route"] == {"mode": "stable", "weight": 0.0, "stable": "v1", "candidate": None, "revision": 1,
+                                "fallback_forced": False}
+
+    example = served.client.get(f"/v1/services/{SERVICE_NAME}/example")
+    assert example.status_code == 200
+    body = example.json()
+    assert set(body) == {"case_id", "inputs"} and body["inputs"]["district"] == "centre"
+    answer = served.client.post(f"/v1/services/{SERVICE_NAME}/decisions", json=body)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["served_by"] == "version"
+
+
+def test_health_and_readiness(served: Served):
+    assert served.client.get("/healthz").json() == {"status": "ok"}
+    ready = served.client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    assert ready.json()["services"] == [SERVICE_NAME]
+
+    served.gateway.last_refresh_error = "connection refused"  # as the poller records a failed refresh
+    try:
+        not_ready = served.client.get("/readyz")
+        assert not_ready.status_code == 503
+        assert not_ready.json()["status"] == "unavailable" and "connection refused" in not_ready.json()["reason"]
+    finally:
+        served.gateway.last_refresh_error = None
+
+    served.ctx.engine.dispose()  # nothing breaks for good when connections are dropped
+    assert served.client.get("/readyz").status_code == 200
+
+
+def test_openapi_describes_each_service(served: Served):
+    document = served.client.get("/openapi.json").json()
+    paths = document["paths"]
+    for path, method in [("/v1/services/{service}/decisions", "post"), ("/v1/decisions/{decision_id}", "get"),
+                         ("/v1/decisions/{decision_id}/feedback", "post"), ("/v1/reviews", "get"),
+                         ("/v1/reviews/{decision_id}/claim", "post"), ("/v1/reviews/{decision_id}/resolve", "post"),
+                         ("/v1/services", "get"), ("/v1/services/{service}/example", "get"), ("/healthz", "get"),
+                         ("/readyz", "get"), ("/metrics", "get")]:
+        assert method in paths.get(path, {}), path
+    generic = document["components"]["schemas"]["DecisionRequest"]
+    assert generic["required"] == ["case_id", "inputs"] and generic["additionalProperties"] is False
+    assert generic["properties"]["case_id"]["maxLength"] == 200
+
+    concrete = paths[f"/v1/services/{SERVICE_NAME}/decisions"]["post"]
+    ref = concrete["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    schema = document["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"]["inputs"]
+    assert schema["additionalProperties"] is False
+    assert set(schema["required"]) == {"licence_type", "district", "documents_complete", "zoning_compatible",
+                                       "prior_infractions", "applicant_kind", "submission_channel"}
+    props = schema["properties"]
+    assert props["district"]["enum"] == ["centre", "north", "south", "east", "west", "harbour"]
+    assert (props["documents_complete"]["type"], props["documents_complete"]["minimum"],
+            props["documents_complete"]["maximum"]) == ("number", 0, 1)
+    assert props["prior_infractions"]["type"] == "integer"
+    assert {"type": "null"} in props["age_band"]["anyOf"]
+    error = concrete["responses"]["422"]["content"]["application/json"]["schema"]["$ref"]
+    assert error.endswith("/ErrorBody")
+
+    docs = served.client.get("/docs")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+def _decisions_total(text: str) -> dict[tuple[str, str, str], float]:
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "relevo_decisions_total":
+                labels = sample.labels
+                out[(labels["service"], labels["version"], labels["served_by"])] = sample.value
+    return out
+
+
+def test_metrics_count_the_decisions_sent(served: Served):
+    for i in range(7):
+        assert served.decide(demo_inputs(), case_id=f"m-{i}").status_code == 200
+    assert served.decide(demo_inputs(district="mars")).status_code == 422  # rejected: not a decision
+    response = served.client.get("/metrics")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+    assert _decisions_total(response.text) == {(SERVICE_NAME, "v1", "version"): 7.0}
+    rejected = [s for f in text_string_to_metric_families(response.text) for s in f.samples
+                if s.name == "relevo_requests_rejected_total"]
+    assert [(s.labels["service"], s.value) for s in rejected] == [(SERVICE_NAME, 1.0)]

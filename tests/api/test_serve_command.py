@@ -1,0 +1,65 @@
+"""`relevo serve` as a real process: start, answer a decision over HTTP, stop cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from relevo.casework.lookup import get_decision
+from relevo.context import Context
+from relevo.demo import SERVICE_NAME
+from relevo.demo.setup import set_up_demo
+from relevo.routing.table import set_route
+from relevo.settings import Settings
+from relevo.store import connect
+
+from tests.api.conftest import free_port
+
+
+def test_relevo_serve_answers_and_stops_cleanly(tmp_path: Path):
+    settings = Settings(home=tmp_path / "home", actor="tester")  # the embedded SQLite store
+    set_up_demo(settings)
+    ctx = Context.open(settings)
+    set_route(ctx, SERVICE_NAME, "production", stable="v1")
+    port = free_port()
+    env = dict(os.environ, RELEVO_HOME=str(settings.home), RELEVO_ACTOR="tester")
+    env.pop("RELEVO_DATABASE_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "relevo", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, f"relevo serve exited early: {proc.communicate()}"
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "relevo serve did not answer within 30 s"
+            time.sleep(0.1)
+        example = httpx.get(f"{url}/v1/services/{SERVICE_NAME}/example").json()
+        answer = httpx.post(f"{url}/v1/services/{SERVICE_NAME}/decisions", json=example, timeout=10)
+        assert answer.status_code == 200, answer.text
+        decision = answer.json()
+        assert decision["served_by"] == "version" and decision["version"] == "v1"
+    finally:
+        proc.terminate()
+        try:
+            out, err = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            raise AssertionError(f"relevo serve did not stop on SIGTERM: {err}")
+    assert proc.returncode == 0, err
+    assert f"relevo serving production decisions on {url}" in out
+    assert "relevo serve stopped" in out  # the gateway was closed after the last request
+    assert "Traceback" not in err, err
+    with connect(ctx.engine) as conn:  # recorded before it was answered, and still there
+        assert get_decision(conn, decision["decision_id"])["reference"] == decision["reference"]
+    ctx.close()
