@@ -6,12 +6,17 @@ import json
 import subprocess
 import sys
 
+from sqlalchemy import func, select
+
+from relevo.store.engine import create
+from relevo.store.tables import decisions, shadow_decisions
+
 
 def _relevo(env, *args):
     return subprocess.run([sys.executable, "-m", "relevo", *args], env=env, capture_output=True, text=True, timeout=300)
 
 
-def test_demo_registers_three_verified_versions_and_reruns_cleanly(cli_env):
+def test_demo_registers_three_verified_versions_and_reruns_cleanly(cli_env, settings):
     first = _relevo(cli_env, "demo")
     assert first.returncode == 0, first.stderr
     assert "licence-prefilter" in first.stdout and "Traceback" not in first.stderr
@@ -27,7 +32,17 @@ def test_demo_registers_three_verified_versions_and_reruns_cleanly(cli_env):
         assert {"age_band", "nationality_group", "outcome"} <= set(shown["profile"]["features"])
     assert rates["v3"] - rates["v1"] >= 0.08  # the version the rollback scenario needs
 
-    again = _relevo(cli_env, "demo")  # deterministic training: the same artifacts, nothing new
+    # the traffic part: every answer recorded, v1 answered, v2 shadowed, the kill switch's burst fell back
+    assert "560 decisions, all recorded" in first.stdout
+    engine = create(settings.resolved_database_url())
+    with engine.connect() as conn:
+        by = dict(conn.execute(select(decisions.c.served_by, func.count()).group_by(decisions.c.served_by)).all())
+        shadowed = conn.execute(select(func.count()).select_from(shadow_decisions)).scalar()
+    engine.dispose()
+    assert sum(by.values()) == 560 and by["version"] == 500 and by.get("rules", 0) + by.get("manual", 0) == 60
+    assert shadowed == 500
+
+    again = _relevo(cli_env, "demo", "--applications", "0", "--burst", "0")  # deterministic training: the same artifacts, nothing new
     assert again.returncode == 0, again.stderr
     assert len(json.loads(_relevo(cli_env, "versions", "licence-prefilter", "--json").stdout)) == 3
     assert _relevo(cli_env, "verify", "licence-prefilter").returncode == 0

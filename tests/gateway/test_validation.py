@@ -41,3 +41,12 @@ def test_missing_required_and_non_object_inputs():
         VALIDATOR.validate({k: v for k, v in GOOD.items() if k != "district"})
     with pytest.raises(InputRejected, match="must be an object"):
         VALIDATOR.validate(["not", "an", "object"])
+
+
+def test_every_bad_field_is_named_at_once_and_unstorable_text_is_refused():
+    with pytest.raises(InputRejected) as err:
+        VALIDATOR.validate(GOOD | {"documents_complete": "1", "prior_infractions": "2", "district": "mars"})
+    assert {field for field, _ in err.value.errors} == {"documents_complete", "prior_infractions", "district"}
+    for bad in ("A-\x00-1", "A-\ud800"):
+        with pytest.raises(InputRejected, match="applicant_id: must not contain NUL"):
+            VALIDATOR.validate(GOOD | {"applicant_id": bad})

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from relevo.audit import record_event
 from relevo.casework.feedback import record_feedback_in
 from relevo.context import Context
-from relevo.errors import Conflict, NotFound
+from relevo.errors import Conflict, InvalidInput, NotFound
 from relevo.store import connect
 from relevo.store.tables import decisions, manual_reviews
 
@@ -28,6 +28,8 @@ def list_queue(ctx: Context, service: str | None = None, status: str = "open", l
 
 def claim(ctx: Context, decision_id: str, reviewer: str) -> dict:
     """A case worker takes a queued case; a case already claimed by someone else is a Conflict."""
+    if not reviewer.strip():
+        raise InvalidInput("reviewer must name the case worker")
     with connect(ctx.engine) as conn:
         row = conn.execute(select(manual_reviews).where(manual_reviews.c.decision_id == decision_id)
                            .with_for_update()).mappings().first()

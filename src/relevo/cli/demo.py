@@ -14,8 +14,11 @@ from relevo.store import connect
 
 
 @reports_errors
-def demo(ctx: typer.Context) -> None:
-    """Set up the licence pre-filter: store, service, three trained versions; then show them."""
+def demo(ctx: typer.Context,
+         applications: int = typer.Option(500, "--applications", min=0, help="Applications to send through the gateway."),
+         burst: int = typer.Option(60, "--burst", min=0, help="Applications sent while the kill switch is on."),
+         seed: int = typer.Option(2026, "--seed", help="Seed of the generated applications.")) -> None:
+    """The licence pre-filter end to end: store, service, three versions, then live traffic over HTTP."""
     from relevo.context import Context
     from relevo.demo.setup import set_up_demo
 
@@ -46,6 +49,32 @@ def demo(ctx: typer.Context) -> None:
     )
     if not all(verified.values()):
         raise typer.Exit(1)
+    if applications or burst:
+        _traffic(settings, applications, burst, seed)
+
+
+def _traffic(settings, applications: int, burst: int, seed: int) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from relevo.demo.serving import run_traffic
+
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=console) as bar:
+        task = bar.add_task("decisions", total=applications + burst)
+        report = run_traffic(settings, applications, burst, seed, step=lambda text: bar.console.print(text),
+                             tick=lambda: bar.advance(task))
+    table = Table("answered by", "fallback cause", "decisions", title=f"{report.summary['total']} decisions, all recorded")
+    for row in report.summary["answered"]:
+        who = row["version"] if row["served_by"] == "version" else row["served_by"]
+        table.add_row(who, row["fallback_cause"] or "—", str(row["count"]))
+    console.print(table)
+    shadow = report.summary["shadow"]
+    if shadow["compared"]:
+        console.print(f"Shadow: v2 answered {shadow['compared']} of v1's cases off the hot path and agreed on "
+                      f"{shadow['agreed'] / shadow['compared']:.1%} of them ({shadow['failed']} failed).")
+    console.print("Serve it yourself: [bold]relevo serve[/], then "
+                  "[bold]curl localhost:8000/v1/services/licence-prefilter/example[/] and POST that body to "
+                  "/v1/services/licence-prefilter/decisions.")
 
 
 def add_to(app: typer.Typer) -> None:

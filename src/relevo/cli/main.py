@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from relevo import __version__
-from relevo.cli import audit, demo, registry, routing, services, store
+from relevo.cli import audit, demo, registry, rollouts, routing, serve, services, store
 from relevo.settings import Settings
 
 app = typer.Typer(
@@ -44,4 +44,6 @@ services.add_to(app)
 registry.add_to(app)
 audit.add_to(app)
 routing.add_to(app)
+rollouts.add_to(app)
 demo.add_to(app)
+serve.add_to(app)

@@ -49,15 +49,31 @@ class InputValidator:
         """The inputs as a clean dict, or InputRejected naming every bad field."""
         if not isinstance(inputs, dict):
             raise InputRejected([("inputs", "must be an object of field values")])
-        for name in self._numbers:  # a JSON number, not a string or a boolean that pydantic would coerce
-            value = inputs.get(name)
-            if isinstance(value, (str, bool)):
-                raise InputRejected([(name, f"must be a number, got {type(value).__name__}")])
+        errors = [(name, f"must be a number, got {type(inputs[name]).__name__}") for name in self._numbers
+                  if isinstance(inputs.get(name), (str, bool))]  # pydantic would coerce these
+        errors += [(name, "must not contain NUL or unpaired surrogate characters") for name, value in inputs.items()
+                   if isinstance(value, str) and not _storable(value)]
         try:
-            return self._model.model_validate(inputs).model_dump()
+            clean = self._model.model_validate(inputs).model_dump()
         except ValidationError as exc:
-            raise InputRejected(
-                [(".".join(str(p) for p in e["loc"]) or "inputs", e["msg"]) for e in exc.errors()]) from None
+            named = {field for field, _ in errors}
+            errors += [(field, e["msg"]) for e in exc.errors()
+                       if (field := ".".join(str(p) for p in e["loc"]) or "inputs") not in named]
+        if errors:
+            raise InputRejected(errors)
+        return clean
+
+
+def _storable(text: str) -> bool:
+    # PostgreSQL refuses NUL in text, and lone surrogates cannot be encoded: one such value
+    # would fail the whole group commit it travels in.
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def example_inputs(spec: ServiceSpec) -> dict[str, Any]:

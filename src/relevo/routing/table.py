@@ -83,7 +83,8 @@ def _version_name(conn: Connection, version_id: int | None) -> str | None:
     return f"v{conn.execute(select(versions.c.number).where(versions.c.id == version_id)).scalar_one()}"
 
 
-def _write(conn: Connection, ctx: Context, new: Route, old: Route | None, action: str) -> Route:
+def write_route(conn: Connection, ctx: Context, new: Route, old: Route | None, action: str) -> Route:
+    """Store new as the route (revision + 1) inside the caller's transaction; audited."""
     now = ctx.clock.now()
     values = {k: getattr(new, k) for k in ("stable_version_id", "candidate_version_id", "mode", "weight",
                                            "fallback_forced", "step")}
@@ -133,7 +134,7 @@ def set_route(
         )
         if new.mode == "stable" and mode == "stable" and weight is None:
             new = replace(new, weight=0.0)
-        return _write(conn, ctx, new.check(), old, "route.changed")
+        return write_route(conn, ctx, new.check(), old, "route.changed")
 
 
 def set_fallback(ctx: Context, service: str, environment: str, forced: bool) -> Route:
@@ -145,7 +146,7 @@ def set_fallback(ctx: Context, service: str, environment: str, forced: bool) -> 
                            .with_for_update()).first()
         old = None if row is None else Route(**row._mapping)
         base = old or Route(service, environment, None, None, "stable", 0.0, False, None, 0)
-        return _write(conn, ctx, replace(base, fallback_forced=forced), old,
+        return write_route(conn, ctx, replace(base, fallback_forced=forced), old,
                       "fallback.forced" if forced else "fallback.released")
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from relevo.documents import format_validation_error, read_document
 from relevo.errors import InvalidInput
+from relevo.rollouts.plan import RolloutPolicy
 
 NAME = re.compile(r"^[a-z][a-z0-9-]{1,62}[a-z0-9]$")
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -93,6 +94,19 @@ class Logging(_Strict):
     keep_inputs: bool = Field(default=True, description="keep non-personal inputs (needed for drift monitoring)")
 
 
+class Roles(_Strict):
+    """Who may do what (RACI): names as given by --actor / RELEVO_ACTOR. An empty list lets anyone."""
+
+    operators: list[str] = Field(default_factory=list, description="start, pause, resume, roll back")
+    approvers: list[str] = Field(default_factory=list, description="promote; never their own rollout")
+    incident_owners: list[str] = Field(default_factory=list, description="document incidents' cause and remediation")
+
+    def allows(self, role: str, actor: str) -> bool:
+        """True when actor holds role (or nobody was named for it)."""
+        names = getattr(self, role)
+        return not names or actor in names
+
+
 class ServiceSpec(_Strict):
     """A decision service and its policies."""
 
@@ -109,6 +123,8 @@ class ServiceSpec(_Strict):
     timeout_ms: float = Field(default=500, gt=0, le=60_000, description="model call timeout")
     circuit_breaker: CircuitBreaker = CircuitBreaker()
     logging: Logging = Logging()
+    rollout: RolloutPolicy = RolloutPolicy()
+    roles: Roles = Roles()
 
     @field_validator("name")
     @classmethod
@@ -136,6 +152,12 @@ class ServiceSpec(_Strict):
             unknown = set(rule.when) - set(self.inputs)
             if unknown:
                 raise ValueError(f"fallback.rules[{i}] reads unknown fields: {', '.join(sorted(unknown))}")
+        for i, criterion in enumerate(self.rollout.criteria):
+            if criterion.label is not None and self.decisions and criterion.label not in self.decisions:
+                raise ValueError(f"rollout.criteria[{i}].label {criterion.label!r} is not one of decisions")
+            if criterion.attribute is not None and not (
+                    criterion.attribute in self.inputs and self.inputs[criterion.attribute].protected):
+                raise ValueError(f"rollout.criteria[{i}].attribute {criterion.attribute!r} is not a protected input")
         return self
 
     @property

@@ -195,3 +195,74 @@ manual_reviews = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_manual_reviews_service_status", "service", "status", "created_at"),
 )
+
+# A release is what rolls out and back as one unit: a model version with the service spec
+# (thresholds, rules) it was validated with, identified by one hash.
+releases = Table(
+    "releases",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("service", String(100), ForeignKey("services.name"), nullable=False),
+    Column("version_id", Integer, ForeignKey("versions.id"), nullable=False),
+    Column("spec_sha256", String(64), nullable=False),
+    Column("spec", JSONDoc, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    UniqueConstraint("service", "digest", name="uq_releases_service_digest"),
+)
+
+rollouts = Table(
+    "rollouts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("service", String(100), ForeignKey("services.name"), nullable=False),
+    Column("environment", String(20), nullable=False),
+    Column("release_id", Integer, ForeignKey("releases.id"), nullable=False),
+    Column("stable_version_id", Integer, ForeignKey("versions.id"), nullable=False),
+    Column("candidate_version_id", Integer, ForeignKey("versions.id"), nullable=False),
+    Column("plan_name", String(100), nullable=False),
+    Column("plan", JSONDoc, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("step_index", Integer, nullable=False),
+    Column("step_started_at", UTCDateTime, nullable=False),
+    Column("step_extended_by_s", Float, nullable=False),
+    Column("hold_reason", Text, nullable=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("started_by", String(200), nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Column("incident_id", Integer, nullable=True),
+    Index("ix_rollouts_service_env_state", "service", "environment", "state"),
+)
+
+# The judge's verdicts as they changed, per rollout step: the evidence behind every transition.
+rollout_verdicts = Table(
+    "rollout_verdicts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rollout_id", Integer, ForeignKey("rollouts.id"), nullable=False, index=True),
+    Column("step_index", Integer, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("verdict", String(10), nullable=False),
+    Column("details", JSONDoc, nullable=False),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("service", String(100), ForeignKey("services.name"), nullable=False),
+    Column("environment", String(20), nullable=False),
+    Column("rollout_id", Integer, ForeignKey("rollouts.id"), nullable=True),
+    Column("release_id", Integer, ForeignKey("releases.id"), nullable=True),
+    Column("title", Text, nullable=False),
+    Column("evidence", JSONDoc, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("opened_by", String(200), nullable=False),
+    Column("cause", Text, nullable=True),
+    Column("remediation", Text, nullable=True),
+    Column("documented_by", String(200), nullable=True),
+    Column("documented_at", UTCDateTime, nullable=True),
+    Index("ix_incidents_release_status", "release_id", "status"),
+)

@@ -1,0 +1,216 @@
+"""`relevo rollout ...`, `relevo controller` and `relevo incident ...`."""
+
+from __future__ import annotations
+
+import time
+from typing import Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from relevo.cli.context import opened
+from relevo.cli.output import console, print_json, reports_errors
+from relevo.rollouts import lifecycle
+from relevo.rollouts.controller import tick
+from relevo.rollouts.incidents import document_incident, list_incidents
+from relevo.rollouts.queries import rollout_history, rollout_status
+
+rollout_app = typer.Typer(help="Roll a new version out step by step, judged; roll back in one command.",
+                          no_args_is_help=True)
+incident_app = typer.Typer(help="Incidents opened by rollbacks, and their documentation.", no_args_is_help=True)
+ENV = typer.Option("production", "--env", help="Environment.")
+JSON = typer.Option(False, "--json", help="Print JSON.")
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def _print_status(data: dict) -> None:
+    console.print(f"[bold]rollout {data['id']}[/] {data['service']} {data['candidate']} (stable {data['stable']}) "
+                  f"in {data['environment']}: [bold]{data['state']}[/], plan {data['plan']}, "
+                  f"step {data['step_index'] + 1}/{len(data['steps'])} {data['step']['kind']}"
+                  + (f" {data['step'].get('weight'):g}%" if data['step'].get('weight') else "")
+                  + f", until {data['step_ends_at'][:16]}")
+    if data.get("hold_reason"):
+        console.print(f"held: {escape(data['hold_reason'])}")
+    judgement = data.get("judgement")
+    if not judgement:
+        return
+    table = Table("criterion", "verdict", "estimate", "interval", "harm e", "non-inf e", "n cand.", "why",
+                  title=f"verdict: {judgement['verdict']} ({judgement.get('decisions', '?')} decisions, "
+                        f"{judgement.get('candidate_decisions', '?')} on the candidate)")
+    for m in judgement.get("metrics", []):
+        interval = f"[{_fmt(m['lower'])}, {_fmt(m['upper'])}]" if m.get("lower") is not None else "—"
+        table.add_row(m["name"], m["verdict"], _fmt(m["estimate"]), escape(interval), _fmt(m["harm_e"]),
+                      _fmt(m["noninferiority_e"]), _fmt(m["n_candidate"]), escape(m["reason"]))
+    console.print(table)
+    if judgement.get("guard"):
+        console.print(f"[red]{escape(judgement['guard'])}[/]")
+
+
+@rollout_app.command("start")
+@reports_errors
+def start(ctx: typer.Context, service: str = typer.Argument(...), version: str = typer.Argument(...),
+          env: str = ENV, plan: Optional[str] = typer.Option(None, "--plan", help="Plan name from the spec.")) -> None:
+    """Start rolling a version out against the stable one."""
+    with opened(ctx) as context:
+        rollout = lifecycle.start_rollout(context, service, version, env, plan)
+    console.print(f"Rollout {rollout.id} started: {service} {version} in {env}, plan {rollout.plan_name}, "
+                  f"first step {rollout.step['kind']}.")
+
+
+@rollout_app.command("status")
+@reports_errors
+def status(ctx: typer.Context, service: str = typer.Argument(...), env: str = ENV,
+           rollout_id: Optional[int] = typer.Option(None, "--id"), as_json: bool = JSON) -> None:
+    """The rollout in progress (or the latest): state, step, and each verdict with its numbers."""
+    with opened(ctx) as context:
+        data = rollout_status(context, service, env, rollout_id)
+    print_json(data) if as_json else _print_status(data)
+
+
+def _simple(action: str, doc: str):
+    @reports_errors
+    def command(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="ID"),
+                reason: str = typer.Option("", "--reason")) -> None:
+        with opened(ctx) as context:
+            rollout = lifecycle.transition(context, rollout_id, action, reason=reason)
+        console.print(f"Rollout {rollout_id}: {rollout.state}.")
+
+    command.__doc__ = doc
+    return command
+
+
+rollout_app.command("pause")(_simple("pause", "Stop the rollout advancing; traffic stays as it is."))
+rollout_app.command("resume")(_simple("resume", "Let a paused rollout advance again."))
+rollout_app.command("abort")(_simple("abort", "End a rollout without promoting; traffic back to stable."))
+
+
+@rollout_app.command("extend")
+@reports_errors
+def extend(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="ID"),
+           by: str = typer.Option("24h", "--by", help="How much longer the held step runs.")) -> None:
+    """Give a held step more time to gather evidence."""
+    with opened(ctx) as context:
+        rollout = lifecycle.transition(context, rollout_id, "extend", extend_by=by)
+    console.print(f"Rollout {rollout_id}: {rollout.state}, step runs until {rollout.step_ends_at():%Y-%m-%d %H:%M}.")
+
+
+@rollout_app.command("promote")
+@reports_errors
+def promote(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="ID")) -> None:
+    """Promote now (an approver who did not start the rollout)."""
+    with opened(ctx) as context:
+        rollout = lifecycle.promote(context, rollout_id)
+    console.print(f"Rollout {rollout_id}: {rollout.state}; the candidate is now stable.")
+
+
+@rollout_app.command("rollback")
+@reports_errors
+def rollback(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="ID"),
+             reason: str = typer.Option("rolled back by an operator", "--reason")) -> None:
+    """Send all traffic back to stable at once; an incident is opened."""
+    with opened(ctx) as context:
+        rollout = lifecycle.rollback(context, rollout_id, reason)
+    console.print(f"Rollout {rollout_id}: {rollout.state}; incident {rollout.incident_id} opened.")
+
+
+@rollout_app.command("history")
+@reports_errors
+def history(ctx: typer.Context, service: str = typer.Argument(...),
+            env: Optional[str] = typer.Option(None, "--env"), as_json: bool = JSON) -> None:
+    """Every rollout of a service, newest first."""
+    with opened(ctx) as context:
+        items = rollout_history(context, service, env)
+    if as_json:
+        print_json(items)
+        return
+    table = Table("id", "env", "candidate", "stable", "plan", "state", "step", "started", "by", "incident")
+    for r in items:
+        incident = f"{r['incident']['id']} ({r['incident']['status']})" if r.get("incident") else "—"
+        table.add_row(str(r["id"]), r["environment"], r["candidate"], r["stable"], r["plan"], r["state"],
+                      f"{r['step_index'] + 1}/{len(r['steps'])}", r["started_at"][:16], r["started_by"], incident)
+    console.print(table)
+
+
+@incident_app.command("list")
+@reports_errors
+def incidents(ctx: typer.Context, service: Optional[str] = typer.Option(None, "--service"), as_json: bool = JSON) -> None:
+    """Incidents, newest first."""
+    with opened(ctx) as context:
+        items = list_incidents(context, service)
+    if as_json:
+        print_json(items)
+        return
+    table = Table("id", "service", "status", "opened", "title", "cause")
+    for i in items:
+        table.add_row(str(i["id"]), i["service"], i["status"], i["opened_at"].strftime("%Y-%m-%d %H:%M"),
+                      escape(i["title"]), escape(i["cause"] or "—"))
+    console.print(table)
+
+
+@incident_app.command("document")
+@reports_errors
+def document(ctx: typer.Context, incident_id: int = typer.Argument(..., metavar="ID"),
+             cause: str = typer.Option(..., "--cause"), remediation: str = typer.Option(..., "--remediation")) -> None:
+    """Record an incident's cause and remediation; the rolled-back release may then be retried."""
+    with opened(ctx) as context:
+        document_incident(context, incident_id, cause=cause, remediation=remediation)
+    console.print(f"Incident {incident_id} documented.")
+
+
+@reports_errors
+def controller(ctx: typer.Context, interval: float = typer.Option(5.0, "--interval", min=0.1),
+               once: bool = typer.Option(False, "--once", help="Reconcile once and exit.")) -> None:
+    """Run the rollout controller: judge every active rollout on each tick."""
+    with opened(ctx) as context:
+        while True:
+            for rollout in tick(context):
+                console.print(f"rollout {rollout.id}: {rollout.state}, step {rollout.step_index + 1}")
+            if once:
+                return
+            time.sleep(interval)
+
+
+def add_to(app: typer.Typer) -> None:
+    """Register this module's commands."""
+    app.add_typer(rollout_app, name="rollout")
+    app.add_typer(incident_app, name="incident")
+    app.command("controller")(controller)
+
+
+@rollout_app.command("check-plan")
+@reports_errors
+def check_plan_cmd(ctx: typer.Context, service: str = typer.Argument(...),
+                   plan: Optional[str] = typer.Option(None, "--plan"),
+                   daily_cases: Optional[float] = typer.Option(None, "--daily-cases", min=1,
+                                                               help="Expected cases a day [default: observed]."),
+                   env: str = ENV) -> None:
+    """What each step of a plan can detect at the service's traffic; warns and proposes a plan that can."""
+    from relevo.rollouts.planning import check_plan
+
+    with opened(ctx) as context, console.status("simulating the judge at this traffic"):
+        result = check_plan(context, service, plan, daily_cases, env)
+    source = "observed over the last week" if result.observed else "as given"
+    console.print(f"Plan {result.plan_name} of {service} at {result.daily_cases:,.0f} cases a day ({source}); "
+                  f"base rates: " + ", ".join(f"{k} {v:.1%}" for k, v in result.base_rates.items()))
+    for check in result.steps:
+        table = Table("metric", "test", "candidate", "stable", "caught in 80% of runs", "tolerance", "ok",
+                      title=f"step {check.index + 1}: {check.step}")
+        for m in check.plan.metrics:
+            target = f"x{m.tolerance:g}" if m.scale == "relative" else f"+{100 * m.tolerance:g} points"
+            resolution = ("nothing on the grid" if m.resolution is None else
+                          (f"x{m.resolution:.3g}" if m.scale == "relative" else f"+{100 * m.resolution:.3g} points"))
+            table.add_row(m.name, m.form, f"{m.candidate_decisions:,}", f"{m.stable_decisions:,}", resolution,
+                          target, "[green]yes[/]" if m.meets else "[red]no[/]")
+        console.print(table)
+        if check.suggestion is not None:
+            better = check.suggestion.plan
+            console.print(f"[yellow]warning:[/] step {check.index + 1} cannot detect the tolerances it states. "
+                          + (f"Proposed instead: {better.step}." if better else check.suggestion.reason))

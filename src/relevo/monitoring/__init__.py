@@ -1,0 +1,1 @@
+"""Monitoring: what production decisions show about the versions that made them."""

@@ -1,0 +1,1 @@
+"""Rollouts: moving a service from its stable release to a candidate, step by step, judged."""

@@ -1,0 +1,153 @@
+"""The rollout controller: an idempotent reconcile of every active rollout, run on clock ticks
+and after batches of decisions.
+
+For a running rollout: make sure the routing table matches the step; judge the step's
+decisions; roll back at once on a failing verdict or a guard; when the step's minimum duration
+is over, advance if every criterion passed, or hold for a person if the evidence is not there.
+A held step is never promoted by a timer.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from relevo.analysis.judge import Verdict
+from relevo.context import Context
+from relevo.rollouts.evidence import observe_step
+from relevo.rollouts.judging import (MetricResult, check_guards, judge_canary, judge_preview, judge_shadow,
+                                     step_verdict)
+from relevo.rollouts.lifecycle import (Rollout, advance, apply_step_route, hold, load_rollout, promote, rollback)
+from relevo.services.catalogue import get_spec
+from relevo.store import connect
+from relevo.store.tables import rollout_verdicts, rollouts
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StepJudgement:
+    """The judge's view of a rollout's current step."""
+
+    verdict: Verdict
+    metrics: list[MetricResult]
+    guard: str | None
+    decisions: int
+    candidate_decisions: int
+
+
+def judge_rollout(ctx: Context, rollout: Rollout) -> StepJudgement:
+    """Judge the current step of a rollout from its decisions so far."""
+    with connect(ctx.engine) as conn:
+        policy = get_spec(conn, rollout.service).rollout
+        obs = observe_step(conn, rollout.service, rollout.environment, rollout.step_label)
+    kind = rollout.step["kind"]
+    if kind == "shadow":
+        metrics = judge_shadow(policy, obs)
+        guard = check_guards(policy.guards, obs, shadow=True)
+        n_candidate = int((obs.shadow_decision != None).sum())  # noqa: E711
+    elif kind == "canary":
+        metrics = judge_canary(policy, obs, float(rollout.step["weight"]) / 100, ctx.clock.now())
+        guard = check_guards(policy.guards, obs)
+        n_candidate = int(obs.candidate.sum())
+    elif kind == "bluegreen":
+        metrics = judge_preview(policy, obs)
+        guard = check_guards(policy.guards, obs)
+        n_candidate = int(obs.candidate.sum())
+    else:
+        return StepJudgement(Verdict.PASS, [], None, 0, 0)
+    verdict = Verdict.FAIL if guard else step_verdict(metrics)
+    return StepJudgement(verdict, metrics, guard, obs.n, n_candidate)
+
+
+def _record_verdict(ctx: Context, rollout: Rollout, judgement: StepJudgement) -> None:
+    details = {"guard": judgement.guard, "decisions": judgement.decisions,
+               "candidate_decisions": judgement.candidate_decisions,
+               "metrics": [m.as_dict() for m in judgement.metrics]}
+    summary = (judgement.verdict.value, judgement.guard, tuple((m.name, m.verdict.value) for m in judgement.metrics))
+    with connect(ctx.engine) as conn:
+        last = conn.execute(select(rollout_verdicts.c.verdict, rollout_verdicts.c.details)
+                            .where(rollout_verdicts.c.rollout_id == rollout.id,
+                                   rollout_verdicts.c.step_index == rollout.step_index)
+                            .order_by(rollout_verdicts.c.id.desc()).limit(1)).first()
+        if last is not None:
+            previous = (last.verdict, last.details.get("guard"),
+                        tuple((m["name"], m["verdict"]) for m in last.details.get("metrics", [])))
+            if previous == summary:
+                return  # only changes are kept; the final state is always recorded by its transition
+        conn.execute(rollout_verdicts.insert().values(rollout_id=rollout.id, step_index=rollout.step_index,
+                                                      at=ctx.clock.now(), verdict=judgement.verdict.value,
+                                                      details=details))
+
+
+def reconcile(ctx: Context, rollout_id: int) -> Rollout:
+    """One idempotent step of the controller for one rollout."""
+    with connect(ctx.engine) as conn:
+        rollout = load_rollout(conn, rollout_id)
+        if rollout.state != "running":
+            return rollout
+        if rollout.step["kind"] != "promote":
+            apply_step_route(conn, ctx, rollout)  # a restarted controller resumes where it was
+    if rollout.step["kind"] == "promote":
+        return promote(ctx, rollout.id, automatic=True)
+    judgement = judge_rollout(ctx, rollout)
+    _record_verdict(ctx, rollout, judgement)
+    if judgement.verdict is Verdict.FAIL:
+        failing = [m for m in judgement.metrics if m.verdict is Verdict.FAIL]
+        reason = judgement.guard or "; ".join(f"{m.name}: {m.reason}" for m in failing)
+        return rollback(ctx, rollout.id, reason, {"metrics": [m.as_dict() for m in judgement.metrics],
+                                                  "guard": judgement.guard}, automatic=True)
+    if ctx.clock.now() < rollout.step_ends_at():
+        return rollout
+    with connect(ctx.engine) as conn:
+        rollout = load_rollout(conn, rollout_id, lock=True)
+        if rollout.state != "running":
+            return rollout
+        if judgement.verdict is Verdict.PASS:
+            moved = advance(conn, ctx, rollout)
+        else:
+            waiting = [f"{m.name}: {m.reason}" for m in judgement.metrics if m.verdict is not Verdict.PASS]
+            return hold(conn, ctx, rollout, "step ended without conclusive evidence: " + "; ".join(waiting))
+    if moved.step["kind"] == "promote":
+        return promote(ctx, moved.id, automatic=True)
+    return moved
+
+
+def tick(ctx: Context) -> list[Rollout]:
+    """Reconcile every running rollout once."""
+    with connect(ctx.engine) as conn:
+        ids = list(conn.execute(select(rollouts.c.id).where(rollouts.c.state == "running")).scalars())
+    out = []
+    for rollout_id in ids:
+        try:
+            out.append(reconcile(ctx, rollout_id))
+        except Exception:  # one broken rollout must not stop the others being judged
+            log.exception("reconciling rollout %s failed", rollout_id)
+    return out
+
+
+class Controller:
+    """Runs tick() every interval in a background thread (inside `relevo serve` or alone)."""
+
+    def __init__(self, ctx: Context, interval: float = 5.0) -> None:
+        self.ctx = ctx
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="relevo-controller", daemon=True)
+
+    def start(self) -> "Controller":
+        """Start ticking."""
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            tick(self.ctx)
+
+    def close(self) -> None:
+        """Stop ticking."""
+        self._stop.set()
+        self._thread.join(timeout=self.interval + 5)

@@ -1,0 +1,257 @@
+"""Starting a rollout and every transition people or the controller make, each audited.
+
+Routing follows the state: each step's traffic is set through the routing table (which every
+gateway applies within a second), tagged with the step's label so its decisions can be judged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from relevo.audit import record_event
+from relevo.context import Context
+from relevo.errors import Conflict, InvalidInput, NotFound, Refused
+from relevo.notify import notify
+from relevo.registry.queries import resolve_version
+from relevo.registry.tags import move_tag_in
+from relevo.rollouts.incidents import open_incident, open_incidents_for
+from relevo.rollouts.plan import parse_duration
+from relevo.rollouts.release import ensure_release
+from relevo.rollouts.states import ACTIVE, next_state
+from relevo.routing.table import Route, check_environment, read_route, write_route
+from relevo.services.catalogue import get_spec
+from relevo.store import connect
+from relevo.store.tables import rollouts, versions
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """A rollout as stored."""
+
+    id: int
+    service: str
+    environment: str
+    release_id: int
+    stable_version_id: int
+    candidate_version_id: int
+    plan_name: str
+    plan: list[dict[str, Any]]
+    state: str
+    step_index: int
+    step_started_at: datetime
+    step_extended_by_s: float
+    hold_reason: str | None
+    started_at: datetime
+    started_by: str
+    ended_at: datetime | None
+    incident_id: int | None
+
+    @property
+    def step(self) -> dict[str, Any]:
+        """The current step of the plan."""
+        return self.plan[self.step_index]
+
+    @property
+    def step_label(self) -> str:
+        """The label decisions under this step carry."""
+        return f"rollout-{self.id}/step-{self.step_index}-{self.step['kind']}"
+
+    def step_ends_at(self) -> datetime:
+        """When the current step's minimum duration (plus extensions) is over."""
+        length = parse_duration(self.step.get("duration", "0s")) if "duration" in self.step else timedelta(0)
+        return self.step_started_at + length + timedelta(seconds=self.step_extended_by_s)
+
+
+def load_rollout(conn: Connection, rollout_id: int, lock: bool = False) -> Rollout:
+    """A rollout by id, or NotFound."""
+    query = select(rollouts).where(rollouts.c.id == rollout_id)
+    row = conn.execute(query.with_for_update() if lock else query).mappings().first()
+    if row is None:
+        raise NotFound(f"no rollout {rollout_id}")
+    return Rollout(**row)
+
+
+def active_rollout(conn: Connection, service: str, environment: str) -> Rollout | None:
+    """The service's rollout in progress in this environment, if any."""
+    row = conn.execute(select(rollouts).where(rollouts.c.service == service, rollouts.c.environment == environment,
+                                              rollouts.c.state.in_(ACTIVE))).mappings().first()
+    return None if row is None else Rollout(**row)
+
+
+def _version_name(conn: Connection, version_id: int) -> str:
+    return f"v{conn.execute(select(versions.c.number).where(versions.c.id == version_id)).scalar_one()}"
+
+
+def _require_role(conn: Connection, ctx: Context, service: str, role: str) -> None:
+    roles = get_spec(conn, service).roles
+    if not roles.allows(role, ctx.actor):
+        raise Refused(f"{ctx.actor} is not among the {role} of {service} ({', '.join(getattr(roles, role))})")
+
+
+def step_route(rollout: Rollout, current: Route) -> Route:
+    """The route the rollout's current step needs."""
+    step = rollout.step
+    base = Route(rollout.service, rollout.environment, rollout.stable_version_id, rollout.candidate_version_id,
+                 "stable", 0.0, current.fallback_forced if current else False, rollout.step_label,
+                 current.revision if current else 0)
+    if step["kind"] == "shadow":
+        return _replace(base, mode="shadow")
+    if step["kind"] == "canary":
+        return _replace(base, mode="canary", weight=float(step["weight"]))
+    if step["kind"] == "bluegreen":
+        return _replace(base, mode="bluegreen", weight=100.0)
+    return base
+
+
+def _replace(route: Route, **changes) -> Route:
+    from dataclasses import replace
+
+    return replace(route, **changes)
+
+
+def apply_step_route(conn: Connection, ctx: Context, rollout: Rollout) -> Route:
+    """Set the routing table for the rollout's current step (idempotent)."""
+    current = read_route(conn, rollout.service, rollout.environment)
+    wanted = step_route(rollout, current)
+    if current is not None and (current.mode, current.weight, current.step, current.candidate_version_id,
+                                current.stable_version_id) == (wanted.mode, wanted.weight, wanted.step,
+                                                               wanted.candidate_version_id, wanted.stable_version_id):
+        return current
+    return write_route(conn, ctx, wanted.check(), current, "route.changed")
+
+
+def _set(conn: Connection, rollout: Rollout, **values) -> None:
+    conn.execute(rollouts.update().where(rollouts.c.id == rollout.id).values(**values))
+
+
+def _audit(conn: Connection, ctx: Context, rollout: Rollout, action: str, **details) -> None:
+    record_event(conn, at=ctx.clock.now(), actor=ctx.actor, action=f"rollout.{action}",
+                 subject=f"{rollout.service}/rollout-{rollout.id}", details={"environment": rollout.environment} | details)
+
+
+def start_rollout(ctx: Context, service: str, version: str, environment: str = "production",
+                  plan: str | None = None) -> Rollout:
+    """Start rolling out version (as a release with the current spec) against the stable version."""
+    check_environment(environment)
+    with connect(ctx.engine) as conn:
+        spec = get_spec(conn, service)
+        _require_role(conn, ctx, service, "operators")
+        plan_name = plan or spec.rollout.default_plan
+        if plan_name not in spec.rollout.plans:
+            raise InvalidInput(f"unknown plan {plan_name!r}; plans of {service}: {', '.join(spec.rollout.plans)}")
+        if active_rollout(conn, service, environment) is not None:
+            raise Conflict(f"{service} already has a rollout in progress in {environment}")
+        route = read_route(conn, service, environment)
+        if route is None or route.stable_version_id is None:
+            raise Conflict(f"{service} has no stable version in {environment}; set one with "
+                           f"`relevo route {service} --env {environment} --stable VERSION`")
+        candidate = resolve_version(conn, service, version)
+        if candidate.id == route.stable_version_id:
+            raise Conflict(f"{service} {candidate.name} is already the stable version in {environment}")
+        release_id = ensure_release(conn, ctx, candidate, spec)
+        blocking = open_incidents_for(conn, release_id)
+        if blocking:
+            raise Refused(f"release of {service} {candidate.name} was rolled back; incident "
+                          f"{', '.join(map(str, blocking))} must record a cause and a remediation first "
+                          f"(`relevo incident document ID --cause ... --remediation ...`)")
+        now = ctx.clock.now()
+        steps = [s.model_dump(mode="json") for s in spec.rollout.plans[plan_name]]
+        rollout_id = conn.execute(rollouts.insert().values(
+            service=service, environment=environment, release_id=release_id, stable_version_id=route.stable_version_id,
+            candidate_version_id=candidate.id, plan_name=plan_name, plan=steps, state="running", step_index=0,
+            step_started_at=now, step_extended_by_s=0.0, started_at=now, started_by=ctx.actor)).inserted_primary_key[0]
+        rollout = load_rollout(conn, rollout_id)
+        _audit(conn, ctx, rollout, "started", version=candidate.name, stable=_version_name(conn, route.stable_version_id),
+               plan=plan_name, release_id=release_id)
+        apply_step_route(conn, ctx, rollout)
+    return rollout
+
+
+def transition(ctx: Context, rollout_id: int, action: str, *, reason: str = "", extend_by: str | None = None) -> Rollout:
+    """pause, resume, extend (a held step) or abort, as a person asks; illegal moves are refused."""
+    with connect(ctx.engine) as conn:
+        rollout = load_rollout(conn, rollout_id, lock=True)
+        _require_role(conn, ctx, rollout.service, "operators")
+        state = next_state(rollout.state, action)
+        values: dict[str, Any] = {"state": state}
+        if action == "extend":
+            seconds = parse_duration(extend_by or "24h").total_seconds()
+            values |= {"step_extended_by_s": rollout.step_extended_by_s + seconds, "hold_reason": None}
+        if action == "abort":
+            values["ended_at"] = ctx.clock.now()
+            _route_stable(conn, ctx, rollout, rollout.stable_version_id)
+        _set(conn, rollout, **values)
+        _audit(conn, ctx, rollout, action, reason=reason, extend_by=extend_by)
+        return load_rollout(conn, rollout_id)
+
+
+def _route_stable(conn: Connection, ctx: Context, rollout: Rollout, stable_version_id: int) -> Route:
+    current = read_route(conn, rollout.service, rollout.environment)
+    wanted = Route(rollout.service, rollout.environment, stable_version_id, None, "stable", 0.0,
+                   current.fallback_forced if current else False, None, current.revision if current else 0)
+    return write_route(conn, ctx, wanted.check(), current, "route.changed")
+
+
+def rollback(ctx: Context, rollout_id: int, reason: str, evidence: dict[str, Any] | None = None,
+             automatic: bool = False) -> Rollout:
+    """Send all traffic back to stable at once, open an incident and tell people."""
+    with connect(ctx.engine) as conn:
+        rollout = load_rollout(conn, rollout_id, lock=True)
+        if not automatic:
+            _require_role(conn, ctx, rollout.service, "operators")
+        state = next_state(rollout.state, "rollback")
+        _route_stable(conn, ctx, rollout, rollout.stable_version_id)
+        candidate = _version_name(conn, rollout.candidate_version_id)
+        incident_id = open_incident(
+            conn, ctx, service=rollout.service, environment=rollout.environment, rollout_id=rollout.id,
+            release_id=rollout.release_id, title=f"rollback of {rollout.service} {candidate}: {reason}",
+            evidence={"reason": reason, "automatic": automatic, "step": rollout.step, "step_index": rollout.step_index}
+            | (evidence or {}))
+        _set(conn, rollout, state=state, ended_at=ctx.clock.now(), incident_id=incident_id)
+        _audit(conn, ctx, rollout, "rolled_back", reason=reason, automatic=automatic, incident_id=incident_id)
+        result = load_rollout(conn, rollout_id)
+    notify("rollout.rolled_back", f"{rollout.service}/rollout-{rollout.id}",
+           f"{candidate} rolled back in {rollout.environment}: {reason}; incident {incident_id} opened",
+           {"incident_id": incident_id, "automatic": automatic})
+    return result
+
+
+def promote(ctx: Context, rollout_id: int, *, automatic: bool = False) -> Rollout:
+    """Make the candidate stable everywhere. A person promoting needs the approver role and must
+    not be the one who started the rollout (four eyes); the plan's own promote step needs neither."""
+    with connect(ctx.engine) as conn:
+        rollout = load_rollout(conn, rollout_id, lock=True)
+        if not automatic:
+            _require_role(conn, ctx, rollout.service, "approvers")
+            if ctx.actor == rollout.started_by:
+                raise Refused(f"{ctx.actor} started rollout {rollout_id} and cannot also approve its promotion")
+        state = next_state(rollout.state, "promote")
+        _route_stable(conn, ctx, rollout, rollout.candidate_version_id)
+        move_tag_in(conn, ctx, rollout.service, "stable", rollout.candidate_version_id, at=ctx.clock.now())
+        _set(conn, rollout, state=state, ended_at=ctx.clock.now(), hold_reason=None)
+        _audit(conn, ctx, rollout, "promoted", automatic=automatic, version=_version_name(conn, rollout.candidate_version_id))
+        return load_rollout(conn, rollout_id)
+
+
+def advance(conn: Connection, ctx: Context, rollout: Rollout) -> Rollout:
+    """Move a running rollout to its next step (the controller, after a step passed)."""
+    next_state(rollout.state, "advance")
+    _set(conn, rollout, step_index=rollout.step_index + 1, step_started_at=ctx.clock.now(), step_extended_by_s=0.0)
+    moved = load_rollout(conn, rollout.id)
+    _audit(conn, ctx, moved, "advanced", step_index=moved.step_index, step=moved.step)
+    if moved.step["kind"] != "promote":
+        apply_step_route(conn, ctx, moved)
+    return moved
+
+
+def hold(conn: Connection, ctx: Context, rollout: Rollout, reason: str) -> Rollout:
+    """Hold a step that ended without conclusive evidence, for a person to decide."""
+    _set(conn, rollout, state=next_state(rollout.state, "hold"), hold_reason=reason)
+    _audit(conn, ctx, rollout, "held", reason=reason)
+    held = load_rollout(conn, rollout.id)
+    notify("rollout.held", f"{rollout.service}/rollout-{rollout.id}", f"step {rollout.step_index} held: {reason}")
+    return held

@@ -1,0 +1,157 @@
+"""Rollout plans and acceptance criteria, as declared in a service spec's `rollout` section.
+
+A plan is an ordered list of steps: `shadow` (the candidate answers copies, never citizens),
+`canary` (the candidate answers `weight`% of cases), `bluegreen` (the candidate answers every
+case for a preview period; switching back is instant) and `promote`. Every step that sends
+traffic is judged against the criteria; a step never passes before its duration ends, and a
+step that ends without enough evidence waits for a person.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> timedelta:
+    """'48h', '30m', '2d', '90s' as a timedelta."""
+    match = DURATION.match(str(text))
+    if not match:
+        raise ValueError(f"durations look like 30m, 48h or 2d, got {text!r}")
+    return timedelta(seconds=float(match.group(1)) * UNIT_SECONDS[match.group(2)])
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Timed(_Strict):
+    duration: str = "1h"
+
+    @field_validator("duration")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def length(self) -> timedelta:
+        """The step's minimum duration."""
+        return parse_duration(self.duration)
+
+
+class ShadowStep(_Timed):
+    """The candidate answers a copy of every case; citizens get the stable answer."""
+
+    kind: Literal["shadow"] = "shadow"
+
+
+class CanaryStep(_Timed):
+    """The candidate answers weight% of cases, sticky by case id."""
+
+    kind: Literal["canary"] = "canary"
+    weight: float = Field(gt=0, le=100)
+
+
+class BlueGreenStep(_Timed):
+    """The candidate answers every case for a preview; the stable version stays loaded."""
+
+    kind: Literal["bluegreen"] = "bluegreen"
+
+
+class PromoteStep(_Strict):
+    """The candidate becomes the stable version."""
+
+    kind: Literal["promote"] = "promote"
+
+
+Step = Annotated[Union[ShadowStep, CanaryStep, BlueGreenStep, PromoteStep], Field(discriminator="kind")]
+
+
+class Tolerance(_Strict):
+    """How much worse than stable is acceptable: relative (ratio) or absolute (points)."""
+
+    relative: float | None = Field(default=None, ge=1.0, description="candidate rate <= stable rate x this")
+    absolute: float | None = Field(default=None, ge=0.0, le=1.0, description="candidate rate <= stable rate + this")
+
+    @model_validator(mode="after")
+    def _one(self) -> "Tolerance":
+        if (self.relative is None) == (self.absolute is None):
+            raise ValueError("give exactly one of relative or absolute")
+        return self
+
+
+class Criterion(_Strict):
+    """One acceptance criterion of a rollout step."""
+
+    metric: Literal["error_rate", "latency", "decision_rate", "correction_rate", "fairness", "agreement"]
+    tolerance: Tolerance | None = None
+    label: str | None = Field(default=None, description="decision_rate/fairness: the label counted")
+    budget_ms: float | None = Field(default=None, gt=0, description="latency: the response-time budget")
+    max_share: float | None = Field(default=None, gt=0, lt=1, description="latency: share allowed over budget")
+    attribute: str | None = Field(default=None, description="fairness: the protected attribute")
+    min_ratio: float | None = Field(default=None, gt=0, le=1, description="fairness: lowest selection-rate ratio")
+    min_agreement: float | None = Field(default=None, gt=0, le=1, description="agreement: shadow agreement needed")
+    review_delay: str = Field(default="72h", description="correction_rate: how old a decision must be to count")
+    require: Literal["no_harm", "prove"] = "no_harm"
+    min_sample: int = Field(default=100, ge=1, description="candidate decisions before a pass is possible")
+
+    @model_validator(mode="after")
+    def _fits_metric(self) -> "Criterion":
+        needs = {
+            "error_rate": ["tolerance"], "correction_rate": ["tolerance"],
+            "decision_rate": ["tolerance", "label"], "latency": ["budget_ms"],
+            "fairness": ["attribute", "label", "min_ratio"], "agreement": ["min_agreement"],
+        }[self.metric]
+        missing = [name for name in needs if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"criterion {self.metric} needs {', '.join(missing)}")
+        if self.metric == "latency" and self.max_share is None and self.tolerance is None:
+            raise ValueError("criterion latency needs max_share (share over budget) or tolerance (vs stable)")
+        parse_duration(self.review_delay)
+        return self
+
+
+class Guard(_Strict):
+    """A hard guard: roll back at once, no statistics (a safety net)."""
+
+    metric: Literal["error_rate", "latency"] = "error_rate"
+    max_share: float = Field(gt=0, le=1)
+    last: int = Field(default=50, ge=5, description="over the candidate's last N decisions")
+    budget_ms: float | None = Field(default=None, gt=0)
+
+
+DEFAULT_PLAN = [
+    {"kind": "shadow", "duration": "24h"},
+    {"kind": "canary", "weight": 5, "duration": "48h"},
+    {"kind": "canary", "weight": 25, "duration": "24h"},
+    {"kind": "promote"},
+]
+
+
+class RolloutPolicy(_Strict):
+    """A service's rollout plans, acceptance criteria and guards."""
+
+    alpha: float = Field(default=0.05, gt=0, lt=0.5, description="chance of a false rollback per step")
+    default_plan: str = "standard"
+    plans: dict[str, list[Step]] = Field(default_factory=lambda: {"standard": DEFAULT_PLAN}, validate_default=True)
+    criteria: list[Criterion] = Field(default_factory=lambda: [
+        Criterion(metric="error_rate", tolerance=Tolerance(relative=1.5))])
+    guards: list[Guard] = Field(default_factory=lambda: [Guard(max_share=0.2, last=50)])
+
+    @model_validator(mode="after")
+    def _plans(self) -> "RolloutPolicy":
+        if self.default_plan not in self.plans:
+            raise ValueError(f"default_plan {self.default_plan!r} is not one of the plans")
+        for name, steps in self.plans.items():
+            if not steps or steps[-1].kind != "promote":
+                raise ValueError(f"plan {name!r} must end with a promote step")
+            if any(s.kind == "promote" for s in steps[:-1]):
+                raise ValueError(f"plan {name!r} has promote before its last step")
+        return self

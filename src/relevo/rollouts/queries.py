@@ -1,0 +1,79 @@
+"""Reading rollouts back: status with the judge's live numbers, and history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from relevo.context import Context
+from relevo.errors import NotFound
+from relevo.rollouts.controller import judge_rollout
+from relevo.rollouts.lifecycle import Rollout, active_rollout, load_rollout
+from relevo.store import connect
+from relevo.store.tables import incidents, rollout_verdicts, rollouts, versions
+
+
+def _names(conn, rollout: Rollout) -> dict[int, str]:
+    rows = conn.execute(select(versions.c.id, versions.c.number).where(
+        versions.c.id.in_([rollout.stable_version_id, rollout.candidate_version_id])))
+    return {r.id: f"v{r.number}" for r in rows}
+
+
+def describe(conn, rollout: Rollout) -> dict[str, Any]:
+    """A rollout as JSON-ready data."""
+    names = _names(conn, rollout)
+    return {
+        "id": rollout.id, "service": rollout.service, "environment": rollout.environment, "state": rollout.state,
+        "stable": names[rollout.stable_version_id], "candidate": names[rollout.candidate_version_id],
+        "plan": rollout.plan_name, "steps": rollout.plan, "step_index": rollout.step_index, "step": rollout.step,
+        "step_started_at": rollout.step_started_at.isoformat(), "step_ends_at": rollout.step_ends_at().isoformat(),
+        "hold_reason": rollout.hold_reason, "started_at": rollout.started_at.isoformat(),
+        "started_by": rollout.started_by, "ended_at": rollout.ended_at.isoformat() if rollout.ended_at else None,
+        "incident_id": rollout.incident_id,
+    }
+
+
+def rollout_status(ctx: Context, service: str, environment: str, rollout_id: int | None = None) -> dict[str, Any]:
+    """The rollout (given, active, or the latest) with its current step's verdicts and numbers."""
+    with connect(ctx.engine) as conn:
+        if rollout_id is not None:
+            rollout = load_rollout(conn, rollout_id)
+        else:
+            rollout = active_rollout(conn, service, environment)
+            if rollout is None:
+                latest = conn.execute(select(rollouts.c.id).where(
+                    rollouts.c.service == service, rollouts.c.environment == environment)
+                    .order_by(rollouts.c.id.desc()).limit(1)).scalar()
+                if latest is None:
+                    raise NotFound(f"{service} has no rollout in {environment}")
+                rollout = load_rollout(conn, latest)
+        data = describe(conn, rollout)
+        last = conn.execute(select(rollout_verdicts).where(rollout_verdicts.c.rollout_id == rollout.id)
+                            .order_by(rollout_verdicts.c.id.desc()).limit(1)).mappings().first()
+    if rollout.state in ("running", "paused", "held") and rollout.step["kind"] != "promote":
+        judgement = judge_rollout(ctx, rollout)
+        data["judgement"] = {"verdict": judgement.verdict.value, "guard": judgement.guard,
+                             "decisions": judgement.decisions, "candidate_decisions": judgement.candidate_decisions,
+                             "metrics": [m.as_dict() for m in judgement.metrics]}
+    elif last is not None:
+        data["judgement"] = {"verdict": last["verdict"], "at": last["at"].isoformat()} | last["details"]
+    return data
+
+
+def rollout_history(ctx: Context, service: str, environment: str | None = None) -> list[dict[str, Any]]:
+    """Every rollout of a service, newest first, with its incident."""
+    query = select(rollouts).where(rollouts.c.service == service).order_by(rollouts.c.id.desc())
+    if environment:
+        query = query.where(rollouts.c.environment == environment)
+    with connect(ctx.engine) as conn:
+        out = []
+        for row in conn.execute(query).mappings().all():
+            rollout = Rollout(**row)
+            item = describe(conn, rollout)
+            if rollout.incident_id:
+                incident = conn.execute(select(incidents.c.status, incidents.c.title).where(
+                    incidents.c.id == rollout.incident_id)).first()
+                item["incident"] = {"id": rollout.incident_id, "status": incident.status, "title": incident.title}
+            out.append(item)
+    return out

@@ -1,0 +1,115 @@
+"""Rollout transitions on both engines: legal moves, roles, four eyes, the retry gate."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from relevo.context import Context
+from relevo.demo import spec_resource
+from relevo.demo.setup import set_up_demo
+from relevo.errors import Conflict, InvalidInput, Refused
+from relevo.registry.queries import resolve_version
+from relevo.rollouts import lifecycle
+from relevo.rollouts.incidents import document_incident
+from relevo.rollouts.states import TRANSITIONS, next_state
+from relevo.routing.table import get_route, set_route
+from relevo.services.catalogue import apply_spec
+from relevo.services.spec import parse_spec
+from relevo.store import connect
+from relevo.store.tables import audit_events
+
+SERVICE = "licence-prefilter"
+
+
+def test_every_state_refuses_what_it_cannot_do():
+    assert next_state("running", "pause") == "paused"
+    with pytest.raises(Conflict, match="cannot resume a rollout that is running; from running you can: abort"):
+        next_state("running", "resume")
+    with pytest.raises(Conflict, match="promoted is final"):
+        next_state("promoted", "rollback")
+    assert {s for s, _ in TRANSITIONS} == {"running", "paused", "held"}
+
+
+@pytest.fixture
+def demo(settings):
+    set_up_demo(settings)
+    ctx = Context.open(settings)
+    set_route(ctx, SERVICE, "production", stable="v1")
+    yield ctx
+    ctx.close()
+
+
+def as_actor(ctx: Context, actor: str) -> Context:
+    return Context(ctx.engine, ctx.blobs, ctx.clock, actor)
+
+
+def test_start_routes_the_first_step_and_refuses_a_second_rollout(demo):
+    rollout = lifecycle.start_rollout(demo, SERVICE, "v2")
+    route = get_route(demo, SERVICE, "production")
+    assert (rollout.state, rollout.step["kind"]) == ("running", "shadow")
+    assert route.mode == "shadow" and route.step == rollout.step_label
+    with pytest.raises(Conflict, match="already has a rollout in progress"):
+        lifecycle.start_rollout(demo, SERVICE, "v3")
+    with pytest.raises(InvalidInput, match="unknown plan 'fast'"):
+        lifecycle.start_rollout(demo, SERVICE, "v3", plan="fast")
+    with pytest.raises(Conflict, match="cannot resume a rollout that is running"):
+        lifecycle.transition(demo, rollout.id, "resume")
+    assert lifecycle.transition(demo, rollout.id, "pause").state == "paused"
+    assert lifecycle.transition(demo, rollout.id, "resume").state == "running"
+
+
+def test_the_stable_version_is_not_a_candidate(demo):
+    with pytest.raises(Conflict, match="already the stable version"):
+        lifecycle.start_rollout(demo, SERVICE, "v1")
+
+
+def test_promotion_needs_four_eyes(demo):
+    rollout = lifecycle.start_rollout(as_actor(demo, "ana"), SERVICE, "v2")
+    with pytest.raises(Refused, match="ana started rollout .* cannot also approve"):
+        lifecycle.promote(as_actor(demo, "ana"), rollout.id)
+    promoted = lifecycle.promote(as_actor(demo, "bea"), rollout.id)
+    assert promoted.state == "promoted"
+    route = get_route(demo, SERVICE, "production")
+    with connect(demo.engine) as conn:
+        assert route.stable_version_id == resolve_version(conn, SERVICE, "v2").id
+        assert resolve_version(conn, SERVICE, "stable").name == "v2"
+    assert route.mode == "stable" and route.candidate_version_id is None
+
+
+def test_rollback_opens_an_incident_and_gates_the_retry(demo):
+    rollout = lifecycle.start_rollout(demo, SERVICE, "v3", plan="canary-only")
+    rolled = lifecycle.rollback(demo, rollout.id, "operator saw odd rejections")
+    assert rolled.state == "rolled_back" and rolled.incident_id
+    route = get_route(demo, SERVICE, "production")
+    assert route.mode == "stable" and route.candidate_version_id is None
+    with pytest.raises(Refused, match=f"incident {rolled.incident_id} must record a cause"):
+        lifecycle.start_rollout(demo, SERVICE, "v3", plan="canary-only")
+    with pytest.raises(InvalidInput, match="at least 10 characters"):
+        document_incident(demo, rolled.incident_id, cause="?", remediation="?")
+    document_incident(demo, rolled.incident_id, cause="class weights favoured rejection",
+                      remediation="retrained with balanced weights; review added to the checklist")
+    again = lifecycle.start_rollout(demo, SERVICE, "v3", plan="canary-only")
+    assert again.state == "running"
+    with connect(demo.engine) as conn:
+        actions = conn.execute(select(audit_events.c.action)).scalars().all()
+    for action in ("rollout.started", "rollout.rolled_back", "incident.opened", "incident.documented"):
+        assert action in actions
+
+
+def test_roles_in_the_spec_are_enforced(demo):
+    body = yaml.safe_load(spec_resource().read_text())
+    body["roles"] = {"operators": ["olga"], "approvers": ["abel"], "incident_owners": ["ines"]}
+    apply_spec(demo, parse_spec(body, "spec"))
+    with pytest.raises(Refused, match="mallory is not among the operators"):
+        lifecycle.start_rollout(as_actor(demo, "mallory"), SERVICE, "v3")
+    rollout = lifecycle.start_rollout(as_actor(demo, "olga"), SERVICE, "v3")
+    with pytest.raises(Refused, match="olga is not among the approvers"):
+        lifecycle.promote(as_actor(demo, "olga"), rollout.id)
+    rolled = lifecycle.rollback(as_actor(demo, "olga"), rollout.id, "test")
+    with pytest.raises(Refused, match="olga is not an incident owner"):
+        document_incident(as_actor(demo, "olga"), rolled.incident_id, cause="a long enough cause",
+                          remediation="a long enough remediation")
+    document_incident(as_actor(demo, "ines"), rolled.incident_id, cause="a long enough cause",
+                      remediation="a long enough remediation")
