@@ -67,7 +67,7 @@ def run_scenario(settings: Settings, *, daily_cases: int = 3000, seed: int = 48,
             report.already_ran = True
             return report
         set_route(ctx, SERVICE_NAME, ENVIRONMENT, stable="v1", clear_candidate=True, mode="stable", weight=0)
-        gateway = Gateway(ctx, ENVIRONMENT, pseudonym_key=load_key(settings.pseudonym_key, settings.home))
+        gateway = Gateway(ctx, ENVIRONMENT, pseudonym_key=load_key(settings.pseudonym_key, settings.home)).start()
         try:
             step(f"rollout of v3 as a 5% canary for 48 h, {daily_cases} applications a day (simulated clock)")
             bad = lifecycle.start_rollout(ctx, SERVICE_NAME, "v3", ENVIRONMENT, plan="canary-only")

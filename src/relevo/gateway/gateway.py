@@ -13,7 +13,6 @@ import queue
 import threading
 import time
 import uuid
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
@@ -27,16 +26,17 @@ from relevo.gateway.decision_log import DecisionLog
 from relevo.gateway.fallback import Rules
 from relevo.gateway.metrics import GatewayMetrics
 from relevo.gateway.pseudonym import Pseudonymiser
-from relevo.gateway.runtime import LoadedVersion, ServiceRuntime
+from relevo.gateway.runtime import CallTimeout, LoadedVersion, ServiceRuntime
 from relevo.gateway.validation import InputValidator
 from relevo.loaders.errors import InvalidOutput
 from relevo.registry.load import load_version
-from relevo.routing.table import check_environment, read_route
+from relevo.routing.table import check_environment, read_route, route_revisions
 from relevo.store import connect
 from relevo.store.tables import decisions, manual_reviews, services, shadow_decisions
 
 log = logging.getLogger(__name__)
 MANUAL = "manual_review"
+SHADOW_BATCH = 64
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,8 @@ class Gateway:
     def close(self) -> None:
         """Stop background work, flush the decision log, release the models' pools."""
         self._stop.set()
-        self._shadow_queue.put(None)
+        if self._threads:  # only a started gateway has a shadow worker to wake
+            self._shadow_queue.put(None)
         for thread in self._threads:
             thread.join(timeout=5)
         self.log.close()
@@ -126,23 +127,23 @@ class Gateway:
     def refresh(self) -> bool:
         """Apply spec and route changes from the store; True if anything changed."""
         with self._refresh_lock:
+            # Polled several times a second: read only hashes and revisions, and the full spec
+            # and route of the services where one of them moved.
             with connect(self.ctx.engine) as conn:
-                specs = {r.name: (r.spec, r.spec_sha256) for r in conn.execute(
-                    select(services.c.name, services.c.spec, services.c.spec_sha256))}
-                routes = {name: read_route(conn, name, self.environment) for name in specs}
-            changed = False
-            for name, (spec_body, digest) in specs.items():
-                route = routes[name]
-                key = (digest, route.revision if route else None)
-                if self._seen.get(name) == key:
-                    continue
+                digests = dict(conn.execute(select(services.c.name, services.c.spec_sha256)).all())
+                revisions = route_revisions(conn, self.environment)
+                changed = [name for name, digest in digests.items()
+                           if self._seen.get(name) != (digest, revisions.get(name))]
+                fresh = {name: (conn.execute(select(services.c.spec, services.c.spec_sha256)
+                                             .where(services.c.name == name)).one(),
+                                read_route(conn, name, self.environment)) for name in changed}
+            for name, ((spec_body, digest), route) in fresh.items():
                 runtime = self._build(name, spec_body, digest, route)
                 if runtime is not None:
                     self._runtimes[name] = runtime
                     self.metrics.route_revision.labels(name).set(route.revision if route else 0)
-                self._seen[name] = key
-                changed = True
-            return changed
+                self._seen[name] = (digest, route.revision if route else None)
+            return bool(fresh)
 
     def _build(self, name: str, spec_body: dict, digest: str, route) -> ServiceRuntime | None:
         from relevo.services.spec import ServiceSpec
@@ -240,7 +241,7 @@ class Gateway:
         self.metrics.latency.labels(service, outcome.served_by).observe(latency_ms / 1000)
         if outcome.cause:
             self.metrics.fallbacks.labels(service, outcome.cause).inc()
-        if runtime.shadow is not None:
+        if runtime.shadow is not None and outcome.served_by == "version":  # compare model with model
             try:
                 self._shadow_queue.put_nowait((runtime, runtime.shadow, decision_id, clean))
             except queue.Full:
@@ -270,16 +271,14 @@ class Gateway:
         cause = None
         answer = None
         try:
-            future = target.executor.submit(target.model.predict, [inputs])
-            [prediction] = future.result(timeout=runtime.spec.timeout_ms / 1000)
+            [prediction] = target.pool.call(target.model.predict, [inputs], timeout=runtime.spec.timeout_ms / 1000)
             probabilities = dict(prediction.probabilities) if prediction.probabilities else None
             if prediction.decision not in runtime.spec.decisions or (
                     probabilities and not all(math.isfinite(p) for p in probabilities.values())):
                 cause = "invalid_output"
             else:
                 answer = (prediction.decision, probabilities)
-        except FutureTimeout:
-            future.cancel()
+        except CallTimeout:
             cause = "timeout"
         except InvalidOutput:
             cause = "invalid_output"
@@ -321,20 +320,38 @@ class Gateway:
 
     def _shadow_worker(self) -> None:
         while True:
-            item = self._shadow_queue.get()
-            if item is None or self._stop.is_set():
-                return
-            runtime, candidate, decision_id, inputs = item
+            items = [self._shadow_queue.get()]
+            # Whatever queued meanwhile shares one commit, so shadowing keeps pace under load.
+            while len(items) < SHADOW_BATCH and items[-1] is not None:
+                try:
+                    items.append(self._shadow_queue.get_nowait())
+                except queue.Empty:
+                    break
             try:
-                answer, cause, model_ms = self._predict(runtime, candidate, inputs)
-                self.log.write_later([(shadow_decisions, {
-                    "decision_id": decision_id, "version_id": candidate.record.id,
-                    "decision": answer[0] if answer else None, "latency_ms": model_ms,
-                    "error": cause, "created_at": self.ctx.clock.now()})])
-                self.metrics.shadow_done.labels(runtime.spec.name, candidate.record.name,
-                                                "ok" if answer else cause).inc()
+                self._shadow(items)
+            except Exception as exc:  # a failed shadow write must not stop shadowing
+                log.error("shadow answers could not be recorded: %s", exc)
             finally:
-                self._shadow_queue.task_done()
+                for _ in items:
+                    self._shadow_queue.task_done()
+            if items[-1] is None or self._stop.is_set():
+                return
+
+    def _shadow(self, items: list) -> None:
+        rows = []
+        for item in items:
+            if item is None:
+                break
+            runtime, candidate, decision_id, inputs = item
+            answer, cause, model_ms = self._predict(runtime, candidate, inputs)
+            rows.append((shadow_decisions, {
+                "decision_id": decision_id, "version_id": candidate.record.id,
+                "decision": answer[0] if answer else None, "latency_ms": model_ms,
+                "error": cause, "created_at": self.ctx.clock.now()}))
+            self.metrics.shadow_done.labels(runtime.spec.name, candidate.record.name,
+                                            "ok" if answer else cause).inc()
+        if rows:
+            self.log.write(rows)
 
     def wait_for_shadow(self, timeout: float = 10.0) -> None:
         """Block until the shadow queue is empty (tests and the demo)."""

@@ -19,6 +19,7 @@ Which evidence each criterion uses:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -50,8 +51,15 @@ class MetricResult:
     alpha: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {k: (v.value if isinstance(v, Verdict) else v) for k, v in self.__dict__.items()}
+        """JSON-ready form (an unbounded interval end becomes None: JSON has no infinity)."""
+        def plain(v):
+            if isinstance(v, Verdict):
+                return v.value
+            if isinstance(v, float) and not math.isfinite(v):
+                return None
+            return v
+
+        return {k: plain(v) for k, v in self.__dict__.items()}
 
 
 def _batched(state, *arrays):

@@ -37,14 +37,19 @@ class SimulationResult:
 
 
 def simulate_rollout(ctx: Context, clock: SimulatedClock, gateway: Gateway, rollout: Rollout,
-                     cases: Iterator[Case], *, daily_cases: int, batch: int = 50,
-                     review_delay: tuple[float, float] = (6.0, 20.0), horizon: timedelta = timedelta(days=14),
+                     cases: Iterator[Case], *, daily_cases: int, batch: int = 100,
+                     review_delay: tuple[float, float] = (2.0, 10.0), review_share: float = 0.3,
+                     horizon: timedelta = timedelta(days=14), judge_every: int = 3,
                      seed: int = 0, on_batch: Callable[[Rollout, int], None] = lambda r, n: None) -> SimulationResult:
-    """Drive a rollout with generated cases until it leaves `running` (or the horizon passes)."""
+    """Drive a rollout with generated cases until it leaves `running` (or the horizon passes).
+
+    A review_share of the automated decisions is reviewed after a delay drawn uniformly from
+    review_delay (hours); a review that finds another outcome than the decision corrects it.
+    """
     rng = np.random.default_rng(seed)
     seconds_per_case = 86400 / daily_cases
     pending: list[tuple] = []  # (review time, decision id, truth, model decision)
-    sent = reviews = 0
+    sent = reviews = batches = 0
     started = clock.now()
     pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="simulated-citizen")
     try:
@@ -57,7 +62,8 @@ def simulate_rollout(ctx: Context, clock: SimulatedClock, gateway: Gateway, roll
             answers = list(pool.map(lambda c: gateway.decide(rollout.service, c[0], c[1]), chunk))
             now = clock.now()
             for (case_id, _inputs, truth), answer in zip(chunk, answers):
-                if answer.served_by != "manual":
+                # Case workers review a share of the automated decisions, hours later.
+                if answer.served_by != "manual" and rng.random() < review_share:
                     due = now + timedelta(hours=float(rng.uniform(*review_delay)))
                     heapq.heappush(pending, (due, answer.id, truth, answer.decision))
             sent += len(chunk)
@@ -66,7 +72,10 @@ def simulate_rollout(ctx: Context, clock: SimulatedClock, gateway: Gateway, roll
                 _, decision_id, truth, _decision = heapq.heappop(pending)
                 record_feedback(ctx, decision_id, decision=truth, reason="simulated review", reviewer="case-worker")
                 reviews += 1
-            rollout = reconcile(ctx, rollout.id)
+            batches += 1
+            if batches % judge_every == 0:  # the controller's tick: every judge_every batches
+                gateway.wait_for_shadow()  # shadow answers of these batches are evidence too
+                rollout = reconcile(ctx, rollout.id)
             on_batch(rollout, sent)
     finally:
         pool.shutdown(wait=True)

@@ -86,6 +86,12 @@ class CircuitBreaker(_Strict):
     open_seconds: float = Field(default=30, gt=0)
     half_open_probes: int = Field(default=3, ge=1)
 
+    @model_validator(mode="after")
+    def _can_open(self) -> "CircuitBreaker":
+        if self.min_calls > self.window:
+            raise ValueError("min_calls must not exceed window, or the circuit could never open")
+        return self
+
 
 class Logging(_Strict):
     """How much of each request the decision log keeps."""
