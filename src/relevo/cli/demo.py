@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from relevo.cli.context import settings_of
@@ -17,7 +18,10 @@ from relevo.store import connect
 def demo(ctx: typer.Context,
          applications: int = typer.Option(500, "--applications", min=0, help="Applications to send through the gateway."),
          burst: int = typer.Option(60, "--burst", min=0, help="Applications sent while the kill switch is on."),
-         seed: int = typer.Option(2026, "--seed", help="Seed of the generated applications.")) -> None:
+         seed: int = typer.Option(2026, "--seed", help="Seed of the generated applications."),
+         scenario: bool = typer.Option(True, "--scenario/--no-scenario",
+                                       help="Run the reference rollout scenario on a simulated clock."),
+         daily_cases: int = typer.Option(3000, "--daily-cases", min=100, help="Simulated applications a day.")) -> None:
     """The licence pre-filter end to end: store, service, three versions, then live traffic over HTTP."""
     from relevo.context import Context
     from relevo.demo.setup import set_up_demo
@@ -51,6 +55,48 @@ def demo(ctx: typer.Context,
         raise typer.Exit(1)
     if applications or burst:
         _traffic(settings, applications, burst, seed)
+    if scenario:
+        _scenario(settings, daily_cases)
+
+
+def _verdicts(status: dict) -> Table:
+    judgement = status.get("judgement") or {}
+    table = Table("criterion", "verdict", "estimate", "interval", "n cand.", "why",
+                  title=f"rollout {status['id']} of {status['candidate']}: {status['state']}")
+    for m in judgement.get("metrics", []):
+        interval = "—" if m.get("lower") is None else (
+            f"[{m['lower']:.3g}, {m['upper']:.3g}]" if m.get("upper") is not None else f"[{m['lower']:.3g}, ∞)")
+        estimate = "—" if m.get("estimate") is None else f"{m['estimate']:.3g}"
+        table.add_row(m["name"], m["verdict"], estimate, escape(interval), str(m.get("n_candidate", "")),
+                      escape(m["reason"]))
+    return table
+
+
+def _scenario(settings, daily_cases: int) -> None:
+    from relevo.demo.scenario import run_scenario
+
+    console.rule("the reference scenario")
+    with console.status("simulating") as status:
+        report = run_scenario(settings, daily_cases=daily_cases, step=lambda text: (status.update(text),
+                                                                                     console.print(text)))
+    if report.already_ran:
+        console.print("The reference scenario already ran on this store; its rollouts:")
+        for r in report.history:
+            incident = f", incident {r['incident']['id']} ({r['incident']['status']})" if r.get("incident") else ""
+            console.print(f"  rollout {r['id']}: {r['candidate']} {r['state']}{incident}")
+        return
+    bad, good = report.bad, report.good
+    console.print(_verdicts(report.bad_status))
+    console.print(f"v3 was [bold]{bad.rollout.state.replace('_', ' ')}[/] automatically after {bad.decisions:,} "
+                  f"decisions ({bad.simulated.total_seconds() / 3600:.1f} simulated hours of a 48-hour step); "
+                  f"incident {bad.rollout.incident_id} opened.")
+    console.print(f"Retrying v3 was refused: {escape(report.refused or '')}")
+    console.print(_verdicts(report.good_status))
+    who = f"by {report.approved_by} (the step ended without conclusive evidence)" if report.approved_by else \
+        "by the controller after every step passed"
+    console.print(f"v2 was [bold]promoted[/] {who}: {good.decisions:,} decisions over "
+                  f"{good.simulated.total_seconds() / 3600:.0f} simulated hours, {good.reviews:,} case-worker reviews.")
+    console.print("See [bold]relevo rollout history licence-prefilter[/] and [bold]relevo incident list[/].")
 
 
 def _traffic(settings, applications: int, burst: int, seed: int) -> None:

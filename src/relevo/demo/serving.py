@@ -20,6 +20,7 @@ from relevo.errors import NotFound
 from relevo.gateway.gateway import Gateway
 from relevo.gateway.pseudonym import load_key
 from relevo.monitoring.traffic import traffic_summary
+from relevo.registry.queries import resolve_version
 from relevo.routing.table import get_route, set_fallback, set_route
 from relevo.settings import Settings
 from relevo.store import connect
@@ -38,13 +39,19 @@ class TrafficReport:
 
 
 def _shadow_route(ctx: Context) -> None:
+    """v1 stable with v2 in shadow; once a rollout promoted the candidate, just the stable version."""
     try:
         route = get_route(ctx, SERVICE_NAME, ENVIRONMENT)
-        if route.mode == "shadow" and not route.fallback_forced:
-            return
+        if route.mode == "shadow" or route.step is not None:
+            return  # already shadowing, or a rollout owns the route
     except NotFound:
         pass
-    set_route(ctx, SERVICE_NAME, ENVIRONMENT, stable="stable", candidate="candidate", mode="shadow", weight=0)
+    with connect(ctx.engine) as conn:
+        stable, candidate = (resolve_version(conn, SERVICE_NAME, tag).id for tag in ("stable", "candidate"))
+    if stable == candidate:
+        set_route(ctx, SERVICE_NAME, ENVIRONMENT, stable="stable", clear_candidate=True, mode="stable", weight=0)
+    else:
+        set_route(ctx, SERVICE_NAME, ENVIRONMENT, stable="stable", candidate="candidate", mode="shadow", weight=0)
 
 
 def run_traffic(settings: Settings, applications: int, burst: int, seed: int,

@@ -17,7 +17,6 @@ from relevo.demo.training import TrainedVersion, train_versions
 from relevo.errors import AlreadyRegistered
 from relevo.registry.queries import VersionRecord, resolve_version
 from relevo.registry.register import register_version
-from relevo.registry.tags import move_tag
 from relevo.registry.verify import Verification, verify
 from relevo.services.catalogue import apply_spec
 from relevo.services.spec import parse_spec
@@ -66,8 +65,7 @@ def set_up_demo(settings: Settings, step: Callable[[str], None] = lambda _: None
                                           tags=tags, reference_data=version.reference_data_path)
                 new = True
             except AlreadyRegistered as exc:
-                for tag in tags:
-                    move_tag(ctx, SERVICE_NAME, tag, exc.version)
+                # Tags are set once, at registration: later runs leave them where rollouts moved them.
                 with connect(ctx.engine) as conn:
                     record = resolve_version(conn, SERVICE_NAME, exc.version)
                 new = False
