@@ -24,6 +24,10 @@ def serve(
     env: str = typer.Option("production", "--env", help="Environment whose routes this gateway follows."),
     max_body_kb: int = typer.Option(64, "--max-body-kb", min=1, help="Largest request body accepted, in KiB."),
     access_log: bool = typer.Option(False, "--access-log", help="Log every request."),
+    controller: bool = typer.Option(True, "--controller/--no-controller",
+                                    help="Run the rollout controller in this process too."),
+    controller_interval: float = typer.Option(5.0, "--controller-interval", min=0.1,
+                                              help="Seconds between the controller's ticks."),
 ) -> None:
     """Serve decisions, feedback and the review queue over HTTP until interrupted."""
     import uvicorn
@@ -32,6 +36,7 @@ def serve(
     from relevo.context import Context
     from relevo.gateway.gateway import Gateway
     from relevo.gateway.pseudonym import load_key
+    from relevo.rollouts.controller import Controller
 
     class Server(uvicorn.Server):
         @contextlib.contextmanager
@@ -59,13 +64,18 @@ def serve(
     context = Context.open(settings)
     try:
         gateway = Gateway(context, env, pseudonym_key=load_key(settings.pseudonym_key, settings.home))
+        judge = Controller(context, controller_interval) if controller else None
         try:
             gateway.start()
+            if judge is not None:
+                judge.start()
             app = create_app(gateway, max_body_bytes=max_body_kb * 1024)
             config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=access_log,
                                     timeout_graceful_shutdown=10)
             Server(config).run()
         finally:
+            if judge is not None:
+                judge.close()
             gateway.close()
     finally:
         context.close()

@@ -1,0 +1,432 @@
+"""HTTP throughput of `relevo serve` vs a minimal FastAPI app vs MLServer 1.7.1, same model, same run.
+
+    python benchmarks/http_throughput.py [--seconds 30] [--connections 16] [--warmup 3]
+
+Sets up the demo in a temporary home (licence-prefilter v1..v3), routes v1 (the
+logistic-regression Pipeline) as stable in production, and then loads, one server at a time,
+with `wrk -t1 -c16 -d<seconds>s --latency` (a Lua script sets the POST body):
+
+1. relevo: `python -m relevo serve --port P` (RELEVO_HOME=<home>) answering
+   `POST /v1/services/licence-prefilter/decisions`; every decision is committed to the decision
+   log (SQLite in the home) before it is answered.
+2. minimal: a FastAPI app written to a temporary file and served by uvicorn (one process, like
+   relevo serve). It loads the same v1 skops artifact (`<home>/demo/v1/artifact/model.skops`,
+   trusting exactly `skops.io.get_untrusted_types` of that file), accepts the same JSON body, and
+   answers `predict_proba` on one row. No validation against the spec, no logging. Its endpoint is
+   a plain `def`, as relevo's is (FastAPI runs both in its thread pool).
+3. MLServer 1.7.1 (`<repo>/.venv-mlserver`, built by scripts/mlserver-env, run if missing) with
+   mlserver_sklearn serving the same fitted v1 Pipeline dumped with joblib. The V2 request carries
+   the seven model inputs as one tensor each (BYTES for strings, FP64/BOOL/INT64 otherwise) with
+   `content_type: pd`, so MLServer decodes a one-row DataFrame and calls `predict_proba` on the
+   whole Pipeline. If MLServer does not answer that request with the right probabilities, the
+   script says so and serves instead the Pipeline's final LogisticRegression alone, sent the row
+   already one-hot-encoded and scaled as a numeric FP64 tensor (the preprocessing then runs in
+   the benchmark, not in MLServer); the printed label says which variant ran.
+
+Each server runs pinned to core 0 (`taskset -c 0`, inherited by MLServer's inference worker) and
+wrk to core 1. Each server is polled until ready, warmed up with a --warmup-second wrk run, then
+measured. Requests/s and p50/p99 come from wrk's own output (`--latency` percentile table, which
+wrk computes from its HdrHistogram). Any socket error or non-2xx response is reported; for relevo
+the script fails if there was any, and afterwards counts the rows in the decision log against the
+requests wrk completed and shows how they were served (version / rules / manual).
+
+Goals (the issue): relevo >= 80% of the minimal app's requests/s while logging durably, and >= 2x
+MLServer's. Needs Linux with at least two cores, `wrk` (apt-get install wrk) and `taskset`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+SERVICE = "licence-prefilter"
+DECIDE_PATH = f"/v1/services/{SERVICE}/decisions"
+MLSERVER_MODEL = "licence-prefilter-v1"
+SERVER_CORE, LOAD_CORE = "0", "1"
+STARTUP_TIMEOUT_S = 120
+
+MINIMAL_APP = '''
+"""Minimal FastAPI app: the v1 skops Pipeline, predict_proba on one row, no logging."""
+import os
+from typing import Any
+
+import numpy as np
+import skops.io
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+MODEL_PATH = os.environ["BENCH_MODEL_PATH"]
+FIELDS = os.environ["BENCH_MODEL_INPUTS"].split(",")
+model = skops.io.load(MODEL_PATH, trusted=skops.io.get_untrusted_types(file=MODEL_PATH))
+classes = [str(c) for c in model.classes_]
+app = FastAPI()
+
+
+class DecisionRequest(BaseModel):
+    case_id: str
+    inputs: dict[str, Any]
+
+
+@app.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@app.post("/v1/services/{service}/decisions")
+def decide(service: str, body: DecisionRequest) -> dict[str, Any]:
+    row = np.empty((1, len(FIELDS)), dtype=object)
+    row[0, :] = [body.inputs[name] for name in FIELDS]
+    proba = model.predict_proba(row)[0]
+    best = int(np.argmax(proba))
+    return {"decision": classes[best], "probabilities": dict(zip(classes, proba.tolist()))}
+'''
+
+WRK_LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = [==[{body}]==]
+"""
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    socket_errors: int
+    raw: str
+    warmup_requests: int = 0
+
+
+# -- processes ------------------------------------------------------------------------------------
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def start(argv: list[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.Popen:
+    """Start a server on the server core, in its own session so stop() reaches its children too."""
+    with log.open("wb") as out:
+        return subprocess.Popen(["taskset", "-c", SERVER_CORE, *argv], stdout=out, stderr=subprocess.STDOUT,
+                                env=env, cwd=cwd, start_new_session=True)
+
+
+def stop(process: subprocess.Popen | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+def http(method: str, url: str, body: Any = None, timeout: float = 5) -> tuple[int, Any]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(errors="replace")
+
+
+def wait_ready(name: str, process: subprocess.Popen, urls: list[str], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"{name} exited with {process.returncode} before it was ready; its log:\n{log.read_text()}")
+        try:
+            if all(http("GET", url, timeout=1)[0] == 200 for url in urls):
+                return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.25)
+    sys.exit(f"{name} was not ready within {STARTUP_TIMEOUT_S}s; its log:\n{log.read_text()}")
+
+
+# -- wrk --------------------------------------------------------------------------------------------
+
+_UNITS_MS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(number) * _UNITS_MS[unit]
+
+
+def run_wrk(name: str, url: str, body: Any, seconds: int, connections: int, work: Path) -> Result:
+    script = work / f"{re.sub(r'[^a-z0-9]+', '-', name.lower())}.lua"
+    script.write_text(WRK_LUA.format(body=json.dumps(body, separators=(",", ":"))))
+    argv = ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
+            "--timeout", "10s", "-s", str(script), url]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return Result(name, requests, rps, p50, p99, int(non_2xx.group(1)) if non_2xx else 0,
+                  sum(int(g) for g in errors.groups()) if errors else 0, out)
+
+
+def measure(name: str, url: str, body: Any, args: argparse.Namespace, work: Path) -> Result:
+    warmup = run_wrk(name + "-warmup", url, body, args.warmup, args.connections, work) if args.warmup > 0 else None
+    result = run_wrk(name, url, body, args.seconds, args.connections, work)
+    result.warmup_requests = warmup.requests if warmup else 0
+    print(f"  {name}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms, "
+          f"non-2xx {result.non_2xx}, socket errors {result.socket_errors}", flush=True)
+    return result
+
+
+# -- MLServer -------------------------------------------------------------------------------------
+
+def mlserver_binary() -> Path:
+    binary = REPO / ".venv-mlserver" / "bin" / "mlserver"
+    if not (binary.is_file() and os.access(binary, os.X_OK)):
+        print("building .venv-mlserver with scripts/mlserver-env ...", flush=True)
+        subprocess.run([str(REPO / "scripts" / "mlserver-env")], check=True,
+                       env={**os.environ, "PYTHON": sys.executable})
+    return binary
+
+
+def v2_tensor(name: str, value: Any) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"name": name, "shape": [1, 1], "datatype": "BOOL", "data": [value]}
+    if isinstance(value, int):
+        return {"name": name, "shape": [1, 1], "datatype": "INT64", "data": [value]}
+    if isinstance(value, float):
+        return {"name": name, "shape": [1, 1], "datatype": "FP64", "data": [value]}
+    return {"name": name, "shape": [1, 1], "datatype": "BYTES", "data": [str(value)],
+            "parameters": {"content_type": "str"}}
+
+
+def mlserver_bodies(pipeline: Any, inputs: dict[str, Any], fields: list[str]) -> dict[str, Any]:
+    """The V2 requests: the whole Pipeline on a DataFrame, or the classifier on the encoded row."""
+    import numpy as np
+
+    row = np.empty((1, len(fields)), dtype=object)
+    row[0, :] = [inputs[name] for name in fields]
+    encoded = pipeline[:-1].transform(row).astype(float)
+    outputs = [{"name": "predict_proba"}]
+    return {
+        "pipeline": {"parameters": {"content_type": "pd"}, "inputs": [v2_tensor(n, inputs[n]) for n in fields],
+                     "outputs": outputs},
+        "classifier": {"inputs": [{"name": "x", "shape": list(encoded.shape), "datatype": "FP64",
+                                   "data": encoded.ravel().tolist()}], "outputs": outputs},
+        "expected": pipeline.predict_proba(row)[0].tolist(),
+    }
+
+
+def mlserver_answer_ok(status: int, answer: Any, expected: list[float]) -> bool:
+    if status != 200 or not isinstance(answer, dict):
+        return False
+    try:
+        got = answer["outputs"][0]["data"]
+    except (KeyError, IndexError, TypeError):
+        return False
+    return len(got) == len(expected) and all(abs(a - b) < 1e-9 for a, b in zip(got, expected))
+
+
+def start_mlserver(binary: Path, root: Path, estimator: Any) -> tuple[subprocess.Popen, str, Path]:
+    import joblib
+
+    if root.exists():
+        shutil.rmtree(root)
+    folder = root / MLSERVER_MODEL
+    folder.mkdir(parents=True)
+    joblib.dump(estimator, folder / "model.joblib")
+    (folder / "model-settings.json").write_text(json.dumps({
+        "name": MLSERVER_MODEL, "implementation": "mlserver_sklearn.SKLearnModel",
+        "parameters": {"uri": "./model.joblib"},
+    }))
+    http_port, grpc_port, metrics_port = free_ports(3)
+    (root / "settings.json").write_text(json.dumps({
+        "host": "127.0.0.1", "http_port": http_port, "grpc_port": grpc_port, "metrics_port": metrics_port,
+    }))
+    log = root.parent / f"{root.name}.log"
+    process = start([str(binary), "start", str(root)], log, cwd=root)
+    url = f"http://127.0.0.1:{http_port}"
+    # MLServer answers 400, not 503, while models are still loading.
+    wait_ready("mlserver", process, [f"{url}/v2/health/ready", f"{url}/v2/models/{MLSERVER_MODEL}/ready"], log)
+    return process, url, log
+
+
+# -- the run ----------------------------------------------------------------------------------------
+
+def decision_log_counts(home: Path) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from relevo.context import Context
+    from relevo.settings import Settings
+    from relevo.store import connect
+    from relevo.store.tables import decisions
+
+    ctx = Context.open(Settings(home=home, actor="benchmark"))
+    try:
+        with connect(ctx.engine) as conn:
+            rows = conn.execute(select(decisions.c.served_by, func.count()).group_by(decisions.c.served_by)).all()
+        return {served_by: count for served_by, count in rows}
+    finally:
+        ctx.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=30, help="measured wrk run per server (default 30)")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections, i.e. concurrency (default 16)")
+    parser.add_argument("--warmup", type=int, default=3, help="unmeasured wrk run before each (default 3 s)")
+    args = parser.parse_args()
+    for tool in ("wrk", "taskset"):
+        if shutil.which(tool) is None:
+            sys.exit(f"{tool} not found (Debian: apt-get install -y {'wrk' if tool == 'wrk' else 'util-linux'})")
+    if (os.cpu_count() or 1) < 2:
+        sys.exit("needs two cores: the servers run on core 0, wrk on core 1")
+
+    import skops.io
+
+    from relevo.context import Context
+    from relevo.demo.setup import set_up_demo
+    from relevo.demo.training import MODEL_INPUTS
+    from relevo.routing.table import set_route
+    from relevo.settings import Settings
+
+    work = Path(tempfile.mkdtemp(prefix="relevo-http-bench-"))
+    home = work / "home"
+    processes: list[subprocess.Popen] = []
+    results: list[Result] = []
+    try:
+        print(f"setting up the demo in {home} ...", flush=True)
+        settings = Settings(home=home, actor="benchmark")
+        set_up_demo(settings)
+        ctx = Context.open(settings)
+        try:
+            set_route(ctx, SERVICE, "production", stable="v1")
+        finally:
+            ctx.close()
+        model_path = home / "demo" / "v1" / "artifact" / "model.skops"
+        pipeline = skops.io.load(model_path, trusted=skops.io.get_untrusted_types(file=model_path))
+        fields = list(MODEL_INPUTS)
+
+        # 1. relevo serve
+        port = free_ports(1)[0]
+        log = work / "relevo.log"
+        env = {**os.environ, "RELEVO_HOME": str(home)}
+        relevo = start([sys.executable, "-m", "relevo", "serve", "--port", str(port)], log, env=env)
+        processes.append(relevo)
+        base = f"http://127.0.0.1:{port}"
+        wait_ready("relevo serve", relevo, [f"{base}/readyz"], log)
+        status, example = http("GET", f"{base}/v1/services/{SERVICE}/example")
+        if status != 200:
+            sys.exit(f"relevo example request: HTTP {status}: {example}")
+        body = {"case_id": "bench-1", "inputs": example["inputs"]}
+        status, answer = http("POST", base + DECIDE_PATH, body)
+        if status != 200 or answer.get("served_by") != "version" or answer.get("version") != "v1":
+            sys.exit(f"relevo did not answer with v1: HTTP {status}: {answer}")
+        before = sum(decision_log_counts(home).values())
+        print(f"request body: {json.dumps(body)}", flush=True)
+        print("loading (wrk -t1 -c{} -d{}s --latency, after a {}s warm-up each):".format(
+            args.connections, args.seconds, args.warmup), flush=True)
+        relevo_result = measure("relevo", base + DECIDE_PATH, body, args, work)
+        results.append(relevo_result)
+        stop(relevo)
+        logged = decision_log_counts(home)
+
+        # 2. minimal FastAPI app
+        app_dir = work / "minimal"
+        app_dir.mkdir()
+        (app_dir / "minimal_app.py").write_text(textwrap.dedent(MINIMAL_APP))
+        port = free_ports(1)[0]
+        log = work / "minimal.log"
+        env = {**os.environ, "BENCH_MODEL_PATH": str(model_path), "BENCH_MODEL_INPUTS": ",".join(fields)}
+        minimal = start([sys.executable, "-m", "uvicorn", "minimal_app:app", "--app-dir", str(app_dir),
+                         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
+                        log, env=env)
+        processes.append(minimal)
+        base = f"http://127.0.0.1:{port}"
+        wait_ready("minimal app", minimal, [f"{base}/healthz"], log)
+        status, answer = http("POST", base + DECIDE_PATH, body)
+        if status != 200:
+            sys.exit(f"minimal app: HTTP {status}: {answer}")
+        results.append(measure("minimal FastAPI", base + DECIDE_PATH, body, args, work))
+        stop(minimal)
+
+        # 3. MLServer
+        binary = mlserver_binary()
+        bodies = mlserver_bodies(pipeline, example["inputs"], fields)
+        mlserver, base, log = start_mlserver(binary, work / "mlserver-pipeline", pipeline)
+        processes.append(mlserver)
+        infer = f"{base}/v2/models/{MLSERVER_MODEL}/infer"
+        status, answer = http("POST", infer, bodies["pipeline"])
+        if mlserver_answer_ok(status, answer, bodies["expected"]):
+            variant, ml_body = "MLServer (same Pipeline, pd codec)", bodies["pipeline"]
+        else:
+            print(f"MLServer did not answer the whole-Pipeline request correctly (HTTP {status}: "
+                  f"{str(answer)[:300]}); serving the numeric-only classifier instead", flush=True)
+            stop(mlserver)
+            mlserver, base, log = start_mlserver(binary, work / "mlserver-classifier", pipeline[-1])
+            processes.append(mlserver)
+            infer = f"{base}/v2/models/{MLSERVER_MODEL}/infer"
+            status, answer = http("POST", infer, bodies["classifier"])
+            if not mlserver_answer_ok(status, answer, bodies["expected"]):
+                sys.exit(f"MLServer numeric classifier: HTTP {status}: {answer}")
+            variant, ml_body = "MLServer (classifier only, pre-encoded FP64 row)", bodies["classifier"]
+        results.append(measure(variant, infer, ml_body, args, work))
+        stop(mlserver)
+    finally:
+        for process in processes:
+            stop(process)
+
+    try:
+        r, m, s = results
+        print()
+        print(f"{'server':<52}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>9}{'sock err':>10}")
+        for x in results:
+            print(f"{x.name:<52}{x.rps:>12,.0f}{x.p50_ms:>10.2f}{x.p99_ms:>10.2f}{x.non_2xx:>9}{x.socket_errors:>10}")
+        print()
+        ratio_min, ratio_ml = r.rps / m.rps, r.rps / s.rps
+        print(f"relevo / minimal : {ratio_min:.3f}  (goal >= 0.80: {'met' if ratio_min >= 0.8 else 'NOT met'})")
+        print(f"relevo / MLServer: {ratio_ml:.3f}  (goal >= 2.00: {'met' if ratio_ml >= 2 else 'NOT met'})")
+        total = sum(logged.values()) - before
+        print(f"relevo decision log: {total} rows written during warm-up + run; whole log by served_by {logged} "
+              f"(wrk completed {r.warmup_requests} in the warm-up + {r.requests} measured = "
+              f"{r.warmup_requests + r.requests}; requests still in flight when wrk stops are logged too)")
+        if r.non_2xx or r.socket_errors:
+            sys.exit(f"relevo: {r.non_2xx} non-2xx responses, {r.socket_errors} socket errors")
+        print("relevo: every response was 2xx (wrk reported no non-2xx responses and no socket errors)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
