@@ -26,19 +26,25 @@ def list_queue(ctx: Context, service: str | None = None, status: str = "open", l
              "inputs": r["inputs"], "queued_at": r["created_at"].isoformat()} for r in rows]
 
 
+def _open_review(conn, decision_id: str, reviewer: str):
+    """The queue item, locked, if reviewer may work it; NotFound or Conflict otherwise."""
+    row = conn.execute(select(manual_reviews).where(manual_reviews.c.decision_id == decision_id)
+                       .with_for_update()).mappings().first()
+    if row is None:
+        raise NotFound(f"decision {decision_id!r} is not in the manual-review queue")
+    if row["status"] == "resolved":
+        raise Conflict(f"decision {decision_id!r} is already resolved")
+    if row["status"] == "claimed" and row["claimed_by"] != reviewer:
+        raise Conflict(f"decision {decision_id!r} is already claimed by {row['claimed_by']}")
+    return row
+
+
 def claim(ctx: Context, decision_id: str, reviewer: str) -> dict:
     """A case worker takes a queued case; a case already claimed by someone else is a Conflict."""
     if not reviewer.strip():
         raise InvalidInput("reviewer must name the case worker")
     with connect(ctx.engine) as conn:
-        row = conn.execute(select(manual_reviews).where(manual_reviews.c.decision_id == decision_id)
-                           .with_for_update()).mappings().first()
-        if row is None:
-            raise NotFound(f"decision {decision_id!r} is not in the manual-review queue")
-        if row["status"] == "resolved":
-            raise Conflict(f"decision {decision_id!r} is already resolved")
-        if row["status"] == "claimed" and row["claimed_by"] != reviewer:
-            raise Conflict(f"decision {decision_id!r} is already claimed by {row['claimed_by']}")
+        row = _open_review(conn, decision_id, reviewer)
         now = ctx.clock.now()
         conn.execute(manual_reviews.update().where(manual_reviews.c.decision_id == decision_id)
                      .values(status="claimed", claimed_by=reviewer, claimed_at=now))
@@ -49,14 +55,7 @@ def claim(ctx: Context, decision_id: str, reviewer: str) -> dict:
 def resolve(ctx: Context, decision_id: str, *, decision: str, reason: str, reviewer: str) -> dict:
     """A case worker decides a queued case; the resolution is recorded as the decision's feedback."""
     with connect(ctx.engine) as conn:
-        row = conn.execute(select(manual_reviews).where(manual_reviews.c.decision_id == decision_id)
-                           .with_for_update()).mappings().first()
-        if row is None:
-            raise NotFound(f"decision {decision_id!r} is not in the manual-review queue")
-        if row["status"] == "resolved":
-            raise Conflict(f"decision {decision_id!r} is already resolved")
-        if row["status"] == "claimed" and row["claimed_by"] != reviewer:
-            raise Conflict(f"decision {decision_id!r} is claimed by {row['claimed_by']}")
+        _open_review(conn, decision_id, reviewer)
         out = record_feedback_in(conn, ctx, decision_id, decision=decision, reason=reason, reviewer=reviewer)
         conn.execute(manual_reviews.update().where(manual_reviews.c.decision_id == decision_id)
                      .values(status="resolved", claimed_by=reviewer, resolved_at=ctx.clock.now()))

@@ -103,6 +103,15 @@ def write_route(conn: Connection, ctx: Context, new: Route, old: Route | None, a
     return replace(new, revision=revision, updated_at=now, updated_by=ctx.actor)
 
 
+def _locked_route(conn: Connection, service: str, environment: str) -> tuple[Route | None, Route]:
+    """(current route or None, the route to change from), the row locked for this transaction."""
+    get_spec(conn, service)
+    row = conn.execute(select(routes).where(routes.c.service == service, routes.c.environment == environment)
+                       .with_for_update()).first()
+    old = None if row is None else Route(**row._mapping)
+    return old, old or Route(service, environment, None, None, "stable", 0.0, False, None, 0)
+
+
 def set_route(
     ctx: Context,
     service: str,
@@ -118,11 +127,7 @@ def set_route(
     """Change how a service is answered; options left None keep their current value. Audited."""
     check_environment(environment)
     with connect(ctx.engine) as conn:
-        get_spec(conn, service)
-        old = conn.execute(select(routes).where(routes.c.service == service, routes.c.environment == environment)
-                           .with_for_update()).first()
-        old = None if old is None else Route(**old._mapping)
-        base = old or Route(service, environment, None, None, "stable", 0.0, False, None, 0)
+        old, base = _locked_route(conn, service, environment)
         new = replace(
             base,
             stable_version_id=resolve_version(conn, service, stable).id if stable else base.stable_version_id,
@@ -141,11 +146,7 @@ def set_fallback(ctx: Context, service: str, environment: str, forced: bool) -> 
     """The kill switch: send every request of a service to its fallback at once (or stop). Audited."""
     check_environment(environment)
     with connect(ctx.engine) as conn:
-        get_spec(conn, service)
-        row = conn.execute(select(routes).where(routes.c.service == service, routes.c.environment == environment)
-                           .with_for_update()).first()
-        old = None if row is None else Route(**row._mapping)
-        base = old or Route(service, environment, None, None, "stable", 0.0, False, None, 0)
+        old, base = _locked_route(conn, service, environment)
         return write_route(conn, ctx, replace(base, fallback_forced=forced), old,
                       "fallback.forced" if forced else "fallback.released")
 
