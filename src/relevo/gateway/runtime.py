@@ -142,8 +142,9 @@ class ServiceRuntime:
 
     @property
     def shadow(self) -> LoadedVersion | None:
-        """The version that gets shadow copies: the candidate in shadow mode, unless the kill switch is on."""
-        # The kill switch keeps every model out of the way, the shadowed one too.
-        if self.route is not None and self.route.mode == "shadow" and not self.route.fallback_forced:
+        """The version that gets shadow copies: the candidate, in shadow mode."""
+        # Copies go only where the stable model answered (the gateway checks that), so under the
+        # kill switch or a failing stable model nothing is shadowed.
+        if self.route is not None and self.route.mode == "shadow":
             return self.candidate
         return None

@@ -6,7 +6,7 @@ gateway applies within a second), tagged with the step's label so its decisions 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -99,18 +99,12 @@ def step_route(rollout: Rollout, current: Route) -> Route:
                  "stable", 0.0, current.fallback_forced if current else False, rollout.step_label,
                  current.revision if current else 0)
     if step["kind"] == "shadow":
-        return _replace(base, mode="shadow")
+        return replace(base, mode="shadow")
     if step["kind"] == "canary":
-        return _replace(base, mode="canary", weight=float(step["weight"]))
+        return replace(base, mode="canary", weight=float(step["weight"]))
     if step["kind"] == "bluegreen":
-        return _replace(base, mode="bluegreen", weight=100.0)
+        return replace(base, mode="bluegreen", weight=100.0)
     return base
-
-
-def _replace(route: Route, **changes) -> Route:
-    from dataclasses import replace
-
-    return replace(route, **changes)
 
 
 def apply_step_route(conn: Connection, ctx: Context, rollout: Rollout) -> Route:

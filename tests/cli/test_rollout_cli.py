@@ -1,0 +1,35 @@
+"""The rollout commands from the command line: start, status, check-plan, controller, rollback, incidents."""
+
+from __future__ import annotations
+
+from relevo.context import Context
+from relevo.demo.setup import set_up_demo
+from relevo.routing.table import set_route
+
+
+def test_rollout_commands(cli, settings):
+    set_up_demo(settings)
+    ctx = Context.open(settings)
+    set_route(ctx, "licence-prefilter", "production", stable="v1")
+    ctx.close()
+
+    assert "Rollout 1 started" in cli("rollout", "start", "licence-prefilter", "v3", "--plan", "canary-only").stdout
+    status = cli.json("rollout", "status", "licence-prefilter")
+    assert status["state"] == "running" and status["step"]["kind"] == "canary"
+    names = [m["name"] for m in status["judgement"]["metrics"]]
+    assert "decision_rate(rejected)" in names and all(m["verdict"] == "not_yet" for m in status["judgement"]["metrics"])
+    assert "rollout 1" in cli("controller", "--once").stdout  # nothing decided yet: still running
+
+    plan = cli("rollout", "check-plan", "licence-prefilter", "--plan", "canary-only", "--daily-cases", "300").stdout
+    assert "cannot detect the tolerances it states" in plan
+
+    result = cli("rollout", "promote", "1", ok=False)  # the starter cannot approve their own rollout
+    assert result.exit_code == 1 and "cannot also approve" in result.stderr
+    assert "incident 1 opened" in cli("rollout", "rollback", "1", "--reason", "checking the CLI").stdout
+    result = cli("rollout", "start", "licence-prefilter", "v3", ok=False)
+    assert "must record a cause" in result.stderr
+    cli("incident", "document", "1", "--cause", "a test rollback from the CLI", "--remediation", "nothing to mend")
+    incidents = cli.json("incident", "list")
+    assert incidents[0]["status"] == "documented"
+    history = cli.json("rollout", "history", "licence-prefilter")
+    assert [(r["candidate"], r["state"]) for r in history] == [("v3", "rolled_back")]
