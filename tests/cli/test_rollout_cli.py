@@ -33,3 +33,30 @@ def test_rollout_commands(cli, settings):
     assert incidents[0]["status"] == "documented"
     history = cli.json("rollout", "history", "licence-prefilter")
     assert [(r["candidate"], r["state"]) for r in history] == [("v3", "rolled_back")]
+
+
+def test_rollout_of_a_spec_change_from_the_command_line(cli, settings, tmp_path):
+    import yaml
+
+    from relevo.demo import spec_resource
+
+    set_up_demo(settings)
+    ctx = Context.open(settings)
+    set_route(ctx, "licence-prefilter", "production", stable="v1")
+    ctx.close()
+    body = yaml.safe_load(spec_resource().read_text())
+    body["threshold"] = {"label": "rejected", "min_probability": 1.5}
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(yaml.safe_dump(body))
+    result = cli("rollout", "start", "licence-prefilter", "--spec", str(broken), ok=False)
+    assert result.exit_code != 0 and "broken.yaml" in result.stderr and "threshold.min_probability" in result.stderr
+
+    body["threshold"]["min_probability"] = 0.8
+    changed = tmp_path / "stricter.yaml"
+    changed.write_text(yaml.safe_dump(body))
+    out = cli("rollout", "start", "licence-prefilter", "--spec", str(changed), "--plan", "canary-only").stdout
+    assert "the stable version under the spec in" in out
+    status = cli.json("rollout", "status", "licence-prefilter")
+    assert status["candidate"] == status["stable"] == "v1"
+    [service] = cli.json("service", "list")
+    assert status["release"]["spec_sha256"] != service["spec_sha256"]

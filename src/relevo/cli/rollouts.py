@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -15,6 +16,7 @@ from relevo.rollouts import lifecycle
 from relevo.rollouts.controller import tick
 from relevo.rollouts.incidents import document_incident, list_incidents
 from relevo.rollouts.queries import rollout_history, rollout_status
+from relevo.services.spec import load_spec
 
 rollout_app = typer.Typer(help="Roll a new version out step by step, judged; roll back in one command.",
                           no_args_is_help=True)
@@ -32,7 +34,8 @@ def _fmt(value) -> str:
 
 
 def _print_status(data: dict) -> None:
-    console.print(f"[bold]rollout {data['id']}[/] {data['service']} {data['candidate']} (stable {data['stable']}) "
+    console.print(f"[bold]rollout {data['id']}[/] {data['service']} {data['candidate']} (stable {data['stable']}; "
+                  f"release {data['release']['id']}, spec {data['release']['spec_sha256'][:12]}) "
                   f"in {data['environment']}: [bold]{data['state']}[/], plan {data['plan']}, "
                   f"step {data['step_index'] + 1}/{len(data['steps'])} {data['step']['kind']}"
                   + (f" {data['step'].get('weight'):g}%" if data['step'].get('weight') else "")
@@ -56,12 +59,18 @@ def _print_status(data: dict) -> None:
 
 @rollout_app.command("start")
 @reports_errors
-def start(ctx: typer.Context, service: str = typer.Argument(...), version: str = typer.Argument(...),
-          env: str = ENV, plan: Optional[str] = typer.Option(None, "--plan", help="Plan name from the spec.")) -> None:
-    """Start rolling a version out against the stable one."""
+def start(ctx: typer.Context, service: str = typer.Argument(...),
+          version: Optional[str] = typer.Argument(None, help="Version to roll out (default with --spec: the stable one)."),
+          env: str = ENV, plan: Optional[str] = typer.Option(None, "--plan", help="Plan name from the spec."),
+          spec_file: Optional[Path] = typer.Option(
+              None, "--spec", help="A changed service spec to roll out with the version (a threshold, a rule)."),
+          ) -> None:
+    """Start rolling a release (a version, a spec change, or both) out against the stable one."""
+    spec = load_spec(spec_file) if spec_file is not None else None
     with opened(ctx) as context:
-        rollout = lifecycle.start_rollout(context, service, version, env, plan)
-    console.print(f"Rollout {rollout.id} started: {service} {version} in {env}, plan {rollout.plan_name}, "
+        rollout = lifecycle.start_rollout(context, service, version, env, plan, spec=spec)
+    what = f"{version or 'the stable version'}" + (f" under the spec in {spec_file}" if spec_file else "")
+    console.print(f"Rollout {rollout.id} started: {service} {what} in {env}, plan {rollout.plan_name}, "
                   f"first step {rollout.step['kind']}.")
 
 

@@ -8,7 +8,6 @@ it is returned. Shadow copies go to the candidate through a bounded queue, off t
 from __future__ import annotations
 
 import logging
-import math
 import queue
 import threading
 import time
@@ -23,16 +22,15 @@ from relevo.context import Context
 from relevo.errors import NotFound, RelevoError
 from relevo.gateway.circuit import STATE_VALUE
 from relevo.gateway.decision_log import DecisionLog
-from relevo.gateway.fallback import Rules
 from relevo.gateway.metrics import GatewayMetrics
 from relevo.gateway.pseudonym import Pseudonymiser
-from relevo.gateway.runtime import CallTimeout, LoadedVersion, ServiceRuntime
-from relevo.gateway.validation import InputValidator
+from relevo.gateway.runtime import CallTimeout, LoadedVersion, Policy, ServiceRuntime
 from relevo.loaders.errors import InvalidOutput
 from relevo.registry.load import load_version
 from relevo.routing.table import check_environment, read_route, route_revisions
 from relevo.store import connect
-from relevo.store.tables import decisions, manual_reviews, services, shadow_decisions
+from relevo.services.spec import ServiceSpec
+from relevo.store.tables import decisions, manual_reviews, releases, services, shadow_decisions
 
 log = logging.getLogger(__name__)
 MANUAL = "manual_review"
@@ -134,28 +132,40 @@ class Gateway:
                 revisions = route_revisions(conn, self.environment)
                 changed = [name for name, digest in digests.items()
                            if self._seen.get(name) != (digest, revisions.get(name))]
-                fresh = {name: (conn.execute(select(services.c.spec, services.c.spec_sha256)
-                                             .where(services.c.name == name)).one(),
-                                read_route(conn, name, self.environment)) for name in changed}
-            for name, ((spec_body, digest), route) in fresh.items():
-                runtime = self._build(name, spec_body, digest, route)
+                fresh = {}
+                for name in changed:
+                    route = read_route(conn, name, self.environment)
+                    fresh[name] = (conn.execute(select(services.c.spec, services.c.spec_sha256)
+                                                .where(services.c.name == name)).one(), route,
+                                   self._release_spec(conn, route))
+            for name, ((spec_body, digest), route, release) in fresh.items():
+                runtime = self._build(spec_body, digest, route, release)
                 if runtime is not None:
                     self._runtimes[name] = runtime
                     self.metrics.route_revision.labels(name).set(route.revision if route else 0)
                 self._seen[name] = (digest, route.revision if route else None)
             return bool(fresh)
 
-    def _build(self, name: str, spec_body: dict, digest: str, route) -> ServiceRuntime | None:
-        from relevo.services.spec import ServiceSpec
-
-        spec = ServiceSpec.model_validate(spec_body)
-        if not spec.decides:
+    @staticmethod
+    def _release_spec(conn, route) -> tuple[dict, str] | None:
+        """(spec, hash) of the candidate's release, when the route names one."""
+        if route is None or route.candidate_release_id is None:
             return None
+        row = conn.execute(select(releases.c.spec, releases.c.spec_sha256)
+                           .where(releases.c.id == route.candidate_release_id)).one()
+        return row.spec, row.spec_sha256
+
+    def _build(self, spec_body: dict, digest: str, route, release: tuple[dict, str] | None) -> ServiceRuntime | None:
+        policy = Policy.of(ServiceSpec.model_validate(spec_body), digest)
+        if not policy.spec.decides:
+            return None
+        candidate_policy = policy
+        if release is not None and release[1] != digest:
+            candidate_policy = Policy.of(ServiceSpec.model_validate(release[0]), release[1])
         return ServiceRuntime(
-            spec=spec, spec_sha256=digest, validator=InputValidator(spec),
-            rules=Rules(spec.fallback, spec.decisions), route=route,
-            stable=self._version(spec, route.stable_version_id if route else None),
-            candidate=self._version(spec, route.candidate_version_id if route else None),
+            policy=policy, candidate_policy=candidate_policy, route=route,
+            stable=self._version(policy.spec, route.stable_version_id if route else None),
+            candidate=self._version(policy.spec, route.candidate_version_id if route else None),
         )
 
     def _version(self, spec, version_id: int | None) -> LoadedVersion | None:
@@ -208,16 +218,16 @@ class Gateway:
         """Answer one case; raises InputRejected for invalid inputs, never for a failing model."""
         started = time.perf_counter()
         runtime = self.runtime(service)
+        arm, target, policy = runtime.choose(case_id)
         try:
-            clean = runtime.validator.validate(inputs)
+            clean = policy.validator.validate(inputs)
         except RelevoError:
             self.metrics.rejected.labels(service).inc()
             raise
-        arm, target = runtime.choose(case_id)
-        outcome = self._answer(runtime, target, clean)
+        outcome = self._answer(runtime, policy, target, clean)
         latency_ms = (time.perf_counter() - started) * 1000
         decision_id = uuid.uuid4().hex
-        reference = f"{runtime.spec.fallback.manual_reference_prefix}-{decision_id[:16].upper()}"
+        reference = f"{policy.spec.fallback.manual_reference_prefix}-{decision_id[:16].upper()}"
         now = self.ctx.clock.now()
         version_name = target.record.name if target is not None and outcome.served_by == "version" else None
         route = runtime.route
@@ -227,7 +237,7 @@ class Gateway:
             "routed_version_id": target.record.id if target is not None else None,
             "served_by": outcome.served_by, "decision": None if outcome.served_by == "manual" else outcome.decision,
             "probabilities": outcome.probabilities, "fallback_cause": outcome.cause, "latency_ms": latency_ms,
-            "model_latency_ms": outcome.model_ms, "inputs": self._minimised(runtime, clean),
+            "model_latency_ms": outcome.model_ms, "inputs": self._minimised(policy, clean),
             "route_revision": route.revision if route else None, "step": route.step if route else None,
             "created_at": now,
         }
@@ -243,76 +253,77 @@ class Gateway:
             self.metrics.fallbacks.labels(service, outcome.cause).inc()
         if runtime.shadow is not None and outcome.served_by == "version":  # compare model with model
             try:
-                self._shadow_queue.put_nowait((runtime, runtime.shadow, decision_id, clean))
+                self._shadow_queue.put_nowait((runtime.candidate_policy, runtime.shadow, decision_id, clean))
             except queue.Full:
                 self.metrics.shadow_dropped.labels(service).inc()
         return Decision(decision_id, reference, service, self.environment, outcome.decision, outcome.served_by,
                         version_name, arm, outcome.probabilities, outcome.cause, latency_ms, now)
 
-    def _answer(self, runtime: ServiceRuntime, target: LoadedVersion | None, inputs: dict[str, Any]) -> _Outcome:
+    def _answer(self, runtime: ServiceRuntime, policy: Policy, target: LoadedVersion | None,
+                inputs: dict[str, Any]) -> _Outcome:
         route = runtime.route
         if route is not None and route.fallback_forced:
-            return self._fallback(runtime, inputs, "kill_switch")
+            return self._fallback(policy, inputs, "kill_switch")
         if target is None:
-            return self._fallback(runtime, inputs, "no_route" if route is None else "unavailable")
-        answer, cause, model_ms = self._predict(runtime, target, inputs)
+            return self._fallback(policy, inputs, "no_route" if route is None else "unavailable")
+        answer, cause, model_ms = self._predict(policy, target, inputs)
         if answer is None:
-            return self._fallback(runtime, inputs, cause, model_ms)
+            return self._fallback(policy, inputs, cause, model_ms)
         decision, probabilities = answer
         return _Outcome(decision, "version", probabilities, None, model_ms)
 
-    def _predict(self, runtime: ServiceRuntime, target: LoadedVersion, inputs: dict[str, Any]):
+    def _predict(self, policy: Policy, target: LoadedVersion, inputs: dict[str, Any]):
         """((decision, probabilities) or None, failure cause, model milliseconds)."""
         breaker = target.breaker
         if not breaker.allow():
-            self._circuit_gauge(runtime, target)
+            self._circuit_gauge(target)
             return None, "circuit_open", None
         started = time.perf_counter()
         cause = None
         answer = None
         try:
-            [prediction] = target.pool.call(target.model.predict, [inputs], timeout=runtime.spec.timeout_ms / 1000)
+            [prediction] = target.pool.call(target.model.predict, [inputs], timeout=policy.timeout_s)
             probabilities = dict(prediction.probabilities) if prediction.probabilities else None
-            if prediction.decision not in runtime.spec.decisions or (
-                    probabilities and not all(math.isfinite(p) for p in probabilities.values())):
+            decision = policy.decision(prediction.decision, probabilities)
+            if decision is None:
                 cause = "invalid_output"
             else:
-                answer = (prediction.decision, probabilities)
+                answer = (decision, probabilities)
         except CallTimeout:
             cause = "timeout"
         except InvalidOutput:
             cause = "invalid_output"
         except Exception as exc:  # a model can fail in any way; the fallback answers instead
-            log.debug("model %s/%s failed: %s", runtime.spec.name, target.record.name, exc)
+            log.debug("model %s/%s failed: %s", policy.spec.name, target.record.name, exc)
             cause = "error"
         model_ms = (time.perf_counter() - started) * 1000
         breaker.record(answer is not None)
-        self._circuit_gauge(runtime, target)
+        self._circuit_gauge(target)
         return answer, cause, model_ms
 
-    def _circuit_gauge(self, runtime: ServiceRuntime, target: LoadedVersion) -> None:
-        self.metrics.circuit_state.labels(runtime.spec.name, target.record.name).set(STATE_VALUE[target.breaker.state])
+    def _circuit_gauge(self, target: LoadedVersion) -> None:
+        self.metrics.circuit_state.labels(target.record.service, target.record.name).set(STATE_VALUE[target.breaker.state])
 
-    def _fallback(self, runtime: ServiceRuntime, inputs: dict[str, Any], cause: str | None,
+    def _fallback(self, policy: Policy, inputs: dict[str, Any], cause: str | None,
                   model_ms: float | None = None) -> _Outcome:
         try:
-            ruled = runtime.rules.answer(inputs)
+            ruled = policy.rules.answer(inputs)
         except Exception as exc:  # broken rules must not leave the citizen without an answer
-            log.error("fallback rules of %s failed: %s", runtime.spec.name, exc)
+            log.error("fallback rules of %s failed: %s", policy.spec.name, exc)
             ruled = None
         if ruled is not None:
             return _Outcome(ruled.decision, "rules", None, cause, model_ms)
         return _Outcome(MANUAL, "manual", None, cause, model_ms)
 
-    def _minimised(self, runtime: ServiceRuntime, inputs: dict[str, Any]) -> dict[str, Any]:
-        policy = runtime.spec.logging
+    def _minimised(self, policy: Policy, inputs: dict[str, Any]) -> dict[str, Any]:
+        logging_policy = policy.spec.logging
         out = {}
-        for name, field in runtime.spec.inputs.items():
+        for name, field in policy.spec.inputs.items():
             value = inputs.get(name)
             if field.personal:
-                if policy.personal == "pseudonymise" and value is not None:
+                if logging_policy.personal == "pseudonymise" and value is not None:
                     out[name] = "hmac:" + self.pseudonym(value)
-            elif policy.keep_inputs:
+            elif logging_policy.keep_inputs:
                 out[name] = value
         return out
 
@@ -342,13 +353,13 @@ class Gateway:
         for item in items:
             if item is None:
                 break
-            runtime, candidate, decision_id, inputs = item
-            answer, cause, model_ms = self._predict(runtime, candidate, inputs)
+            policy, candidate, decision_id, inputs = item
+            answer, cause, model_ms = self._predict(policy, candidate, inputs)
             rows.append((shadow_decisions, {
                 "decision_id": decision_id, "version_id": candidate.record.id,
                 "decision": answer[0] if answer else None, "latency_ms": model_ms,
                 "error": cause, "created_at": self.ctx.clock.now()}))
-            self.metrics.shadow_done.labels(runtime.spec.name, candidate.record.name,
+            self.metrics.shadow_done.labels(policy.spec.name, candidate.record.name,
                                             "ok" if answer else cause).inc()
         if rows:
             self.log.write(rows)

@@ -7,6 +7,7 @@ whole, so a request always sees one consistent picture.
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import threading
 from dataclasses import dataclass, field
@@ -115,30 +116,75 @@ class LoadedVersion:
 
 
 @dataclass(frozen=True)
-class ServiceRuntime:
-    """One consistent snapshot of how a service is answered."""
+class Policy:
+    """What one spec makes of a case: which inputs it accepts, how a model's answer becomes a
+    decision (labels, threshold), how long the model may take, and the fallback rules."""
 
     spec: ServiceSpec
     spec_sha256: str
     validator: InputValidator
     rules: Rules
+
+    @classmethod
+    def of(cls, spec: ServiceSpec, spec_sha256: str) -> "Policy":
+        """Compile a spec."""
+        return cls(spec, spec_sha256, InputValidator(spec), Rules(spec.fallback, spec.decisions))
+
+    @property
+    def timeout_s(self) -> float:
+        """The model call's timeout in seconds."""
+        return self.spec.timeout_ms / 1000
+
+    def decision(self, label: str, probabilities: dict[str, float] | None) -> str | None:
+        """The decision for a model's answer under this spec, or None when the answer is unusable."""
+        if label not in self.spec.decisions or (
+                probabilities and not all(math.isfinite(p) for p in probabilities.values())):
+            return None
+        threshold = self.spec.threshold
+        if threshold is None:
+            return label
+        if not probabilities or threshold.label not in probabilities:
+            return None  # the spec's threshold needs the model's probabilities
+        if probabilities[threshold.label] >= threshold.min_probability:
+            return threshold.label
+        others = {k: v for k, v in probabilities.items() if k != threshold.label and k in self.spec.decisions}
+        return max(others, key=others.__getitem__) if others else None
+
+
+@dataclass(frozen=True)
+class ServiceRuntime:
+    """One consistent snapshot of how a service is answered."""
+
+    policy: Policy  # the service's spec: the stable arm, the fallback without a route
+    candidate_policy: Policy  # the candidate release's spec (the same policy for a model-only change)
     route: Route | None
     stable: LoadedVersion | None
     candidate: LoadedVersion | None
 
-    def choose(self, case_id: str) -> tuple[str | None, LoadedVersion | None]:
-        """(arm, version) answering this case under the route; (None, None) when nothing can."""
+    @property
+    def spec(self) -> ServiceSpec:
+        """The service's spec."""
+        return self.policy.spec
+
+    @property
+    def spec_sha256(self) -> str:
+        """The service's spec hash."""
+        return self.policy.spec_sha256
+
+    def choose(self, case_id: str) -> tuple[str | None, LoadedVersion | None, Policy]:
+        """(arm, version, policy) answering this case under the route; arm and version are None
+        when no version can answer."""
         route = self.route
         if route is None:
-            return None, None
+            return None, None, self.policy
         if route.mode == "bluegreen" and self.candidate is not None:
-            return "candidate", self.candidate
+            return "candidate", self.candidate, self.candidate_policy
         if (route.mode == "canary" and self.candidate is not None
                 and goes_to_candidate(case_id, route.weight, salt=self.spec.name)):
-            return "candidate", self.candidate
+            return "candidate", self.candidate, self.candidate_policy
         if self.stable is not None:
-            return "stable", self.stable
-        return None, None
+            return "stable", self.stable, self.policy
+        return None, None, self.policy
 
     @property
     def shadow(self) -> LoadedVersion | None:

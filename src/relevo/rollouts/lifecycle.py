@@ -23,9 +23,10 @@ from relevo.rollouts.plan import parse_duration
 from relevo.rollouts.release import ensure_release
 from relevo.rollouts.states import ACTIVE, next_state
 from relevo.routing.table import Route, check_environment, read_route, write_route
-from relevo.services.catalogue import get_spec
+from relevo.services.catalogue import get_spec, spec_digest, write_spec
+from relevo.services.spec import ServiceSpec
 from relevo.store import connect
-from relevo.store.tables import rollouts, versions
+from relevo.store.tables import releases, rollouts, versions
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def step_route(rollout: Rollout, current: Route) -> Route:
     step = rollout.step
     base = Route(rollout.service, rollout.environment, rollout.stable_version_id, rollout.candidate_version_id,
                  "stable", 0.0, current.fallback_forced if current else False, rollout.step_label,
-                 current.revision if current else 0)
+                 current.revision if current else 0, candidate_release_id=rollout.release_id)
     if step["kind"] == "shadow":
         return replace(base, mode="shadow")
     if step["kind"] == "canary":
@@ -127,12 +128,23 @@ def _audit(conn: Connection, ctx: Context, rollout: Rollout, action: str, **deta
                  subject=f"{rollout.service}/rollout-{rollout.id}", details={"environment": rollout.environment} | details)
 
 
-def start_rollout(ctx: Context, service: str, version: str, environment: str = "production",
-                  plan: str | None = None) -> Rollout:
-    """Start rolling out version (as a release with the current spec) against the stable version."""
+def start_rollout(ctx: Context, service: str, version: str | None, environment: str = "production",
+                  plan: str | None = None, spec: ServiceSpec | None = None) -> Rollout:
+    """Start rolling out a release against the stable version: version (default: the stable one)
+    under spec (default: the service's current spec), so a spec-only change rolls out like a model.
+
+    The plan, criteria and roles come from the service's current spec: a release cannot loosen
+    the rules it is judged by.
+    """
     check_environment(environment)
+    if version is None and spec is None:
+        raise InvalidInput("name the version to roll out, or give the new spec to roll out (--spec FILE)")
+    if spec is not None and spec.name != service:
+        raise InvalidInput(f"the spec describes service {spec.name!r}, not {service!r}")
     with connect(ctx.engine) as conn:
-        spec = get_spec(conn, service)
+        current_spec = get_spec(conn, service)
+        candidate_spec = spec or current_spec
+        spec = current_spec
         _require_role(conn, ctx, service, "operators")
         plan_name = plan or spec.rollout.default_plan
         if plan_name not in spec.rollout.plans:
@@ -143,13 +155,16 @@ def start_rollout(ctx: Context, service: str, version: str, environment: str = "
         if route is None or route.stable_version_id is None:
             raise Conflict(f"{service} has no stable version in {environment}; set one with "
                            f"`relevo route {service} --env {environment} --stable VERSION`")
-        candidate = resolve_version(conn, service, version)
-        if candidate.id == route.stable_version_id:
-            raise Conflict(f"{service} {candidate.name} is already the stable version in {environment}")
-        release_id = ensure_release(conn, ctx, candidate, spec)
+        candidate = resolve_version(conn, service, version or _version_name(conn, route.stable_version_id))
+        spec_changed = spec_digest(candidate_spec) != spec_digest(current_spec)
+        if candidate.id == route.stable_version_id and not spec_changed:
+            raise Conflict(f"{service} {candidate.name} is already the stable version in {environment}, under the "
+                           f"same spec: nothing to roll out")
+        release_id = ensure_release(conn, ctx, candidate, candidate_spec)
         blocking = open_incidents_for(conn, release_id)
         if blocking:
-            raise Refused(f"release of {service} {candidate.name} was rolled back; incident "
+            raise Refused(f"release of {service} {candidate.name}{' with this spec' if spec_changed else ''} was "
+                          f"rolled back; incident "
                           f"{', '.join(map(str, blocking))} must record a cause and a remediation first "
                           f"(`relevo incident document ID --cause ... --remediation ...`)")
         now = ctx.clock.now()
@@ -160,7 +175,7 @@ def start_rollout(ctx: Context, service: str, version: str, environment: str = "
             step_started_at=now, step_extended_by_s=0.0, started_at=now, started_by=ctx.actor)).inserted_primary_key[0]
         rollout = load_rollout(conn, rollout_id)
         _audit(conn, ctx, rollout, "started", version=candidate.name, stable=_version_name(conn, route.stable_version_id),
-               plan=plan_name, release_id=release_id)
+               plan=plan_name, release_id=release_id, spec_sha256=spec_digest(candidate_spec), spec_changed=spec_changed)
         apply_step_route(conn, ctx, rollout)
     return rollout
 
@@ -225,6 +240,10 @@ def promote(ctx: Context, rollout_id: int, *, automatic: bool = False) -> Rollou
                 raise Refused(f"{ctx.actor} started rollout {rollout_id} and cannot also approve its promotion")
         state = next_state(rollout.state, "promote")
         _route_stable(conn, ctx, rollout, rollout.candidate_version_id)
+        # The release's spec becomes the service's spec in the same transaction as the route, so
+        # every gateway switches model and spec together.
+        release_spec = conn.execute(select(releases.c.spec).where(releases.c.id == rollout.release_id)).scalar_one()
+        write_spec(conn, ctx, ServiceSpec.model_validate(release_spec), rollout_id=rollout.id)
         move_tag_in(conn, ctx, rollout.service, "stable", rollout.candidate_version_id, at=ctx.clock.now())
         _set(conn, rollout, state=state, ended_at=ctx.clock.now(), hold_reason=None)
         _audit(conn, ctx, rollout, "promoted", automatic=automatic, version=_version_name(conn, rollout.candidate_version_id))

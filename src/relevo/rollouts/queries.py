@@ -11,7 +11,7 @@ from relevo.errors import NotFound
 from relevo.rollouts.controller import judge_rollout
 from relevo.rollouts.lifecycle import Rollout, active_rollout, load_rollout
 from relevo.store import connect
-from relevo.store.tables import incidents, rollout_verdicts, rollouts, versions
+from relevo.store.tables import incidents, releases, rollout_verdicts, rollouts, versions
 
 
 def _names(conn, rollout: Rollout) -> dict[int, str]:
@@ -23,9 +23,12 @@ def _names(conn, rollout: Rollout) -> dict[int, str]:
 def describe(conn, rollout: Rollout) -> dict[str, Any]:
     """A rollout as JSON-ready data."""
     names = _names(conn, rollout)
+    release = conn.execute(select(releases.c.digest, releases.c.spec_sha256)
+                           .where(releases.c.id == rollout.release_id)).one()
     return {
         "id": rollout.id, "service": rollout.service, "environment": rollout.environment, "state": rollout.state,
         "stable": names[rollout.stable_version_id], "candidate": names[rollout.candidate_version_id],
+        "release": {"id": rollout.release_id, "digest": release.digest, "spec_sha256": release.spec_sha256},
         "plan": rollout.plan_name, "steps": rollout.plan, "step_index": rollout.step_index, "step": rollout.step,
         "step_started_at": rollout.step_started_at.isoformat(), "step_ends_at": rollout.step_ends_at().isoformat(),
         "hold_reason": rollout.hold_reason, "started_at": rollout.started_at.isoformat(),

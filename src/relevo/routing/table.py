@@ -42,6 +42,7 @@ class Route:
     revision: int
     updated_at: datetime | None = None
     updated_by: str | None = None
+    candidate_release_id: int | None = None  # the candidate's spec comes from this release
 
     def check(self) -> "Route":
         """The route itself, or InvalidInput naming what is inconsistent."""
@@ -53,8 +54,9 @@ class Route:
             raise InvalidInput(f"mode {self.mode} needs a candidate version")
         if self.mode in ("stable", "shadow", "canary") and self.stable_version_id is None:
             raise InvalidInput(f"mode {self.mode} needs a stable version")
-        if self.candidate_version_id is not None and self.candidate_version_id == self.stable_version_id:
-            raise InvalidInput("the candidate is the stable version")
+        if (self.candidate_version_id is not None and self.candidate_version_id == self.stable_version_id
+                and self.candidate_release_id is None):
+            raise InvalidInput("the candidate is the stable version (a spec-only change needs its release)")
         return self
 
 
@@ -86,8 +88,10 @@ def _version_name(conn: Connection, version_id: int | None) -> str | None:
 def write_route(conn: Connection, ctx: Context, new: Route, old: Route | None, action: str) -> Route:
     """Store new as the route (revision + 1) inside the caller's transaction; audited."""
     now = ctx.clock.now()
-    values = {k: getattr(new, k) for k in ("stable_version_id", "candidate_version_id", "mode", "weight",
-                                           "fallback_forced", "step")}
+    if new.candidate_version_id is None:
+        new = replace(new, candidate_release_id=None)
+    values = {k: getattr(new, k) for k in ("stable_version_id", "candidate_version_id", "candidate_release_id",
+                                           "mode", "weight", "fallback_forced", "step")}
     revision = (old.revision if old else 0) + 1
     values |= {"revision": revision, "updated_at": now, "updated_by": ctx.actor}
     if old is None:
@@ -99,6 +103,7 @@ def write_route(conn: Connection, ctx: Context, new: Route, old: Route | None, a
                  details={"revision": revision, "mode": new.mode, "weight": new.weight,
                           "stable": _version_name(conn, new.stable_version_id),
                           "candidate": _version_name(conn, new.candidate_version_id),
+                          "candidate_release_id": new.candidate_release_id,
                           "fallback_forced": new.fallback_forced, "step": new.step})
     return replace(new, revision=revision, updated_at=now, updated_by=ctx.actor)
 
@@ -133,6 +138,8 @@ def set_route(
             stable_version_id=resolve_version(conn, service, stable).id if stable else base.stable_version_id,
             candidate_version_id=None if clear_candidate else (
                 resolve_version(conn, service, candidate).id if candidate else base.candidate_version_id),
+            # A candidate named by hand answers under the service's own spec.
+            candidate_release_id=None if (clear_candidate or candidate) else base.candidate_release_id,
             mode=mode or base.mode,
             weight=base.weight if weight is None else float(weight),
             step=step if step is not None else base.step,

@@ -23,25 +23,30 @@ def spec_digest(spec: ServiceSpec) -> str:
 
 def apply_spec(ctx: Context, spec: ServiceSpec) -> str:
     """Create or update a service from its spec; returns 'created', 'updated' or 'unchanged'."""
+    with connect(ctx.engine) as conn:
+        return write_spec(conn, ctx, spec)
+
+
+def write_spec(conn: Connection, ctx: Context, spec: ServiceSpec, **why) -> str:
+    """apply_spec inside the caller's transaction; why (e.g. the promoted rollout) is audited too."""
     digest = spec_digest(spec)
     now = ctx.clock.now()
-    with connect(ctx.engine) as conn:
-        row = conn.execute(
-            select(services.c.spec_sha256).where(services.c.name == spec.name).with_for_update()
-        ).first()
-        if row is not None and row.spec_sha256 == digest:
-            return "unchanged"
-        body = spec.model_dump(mode="json")
-        if row is None:
-            conn.execute(services.insert().values(
-                name=spec.name, spec=body, spec_sha256=digest, created_at=now, updated_at=now))
-            outcome = "created"
-        else:
-            conn.execute(services.update().where(services.c.name == spec.name).values(
-                spec=body, spec_sha256=digest, updated_at=now))
-            outcome = "updated"
-        record_event(conn, at=now, actor=ctx.actor, action=f"service.{outcome}",
-                     subject=spec.name, details={"spec_sha256": digest, "spec": body})
+    row = conn.execute(
+        select(services.c.spec_sha256).where(services.c.name == spec.name).with_for_update()
+    ).first()
+    if row is not None and row.spec_sha256 == digest:
+        return "unchanged"
+    body = spec.model_dump(mode="json")
+    if row is None:
+        conn.execute(services.insert().values(
+            name=spec.name, spec=body, spec_sha256=digest, created_at=now, updated_at=now))
+        outcome = "created"
+    else:
+        conn.execute(services.update().where(services.c.name == spec.name).values(
+            spec=body, spec_sha256=digest, updated_at=now))
+        outcome = "updated"
+    record_event(conn, at=now, actor=ctx.actor, action=f"service.{outcome}",
+                 subject=spec.name, details={"spec_sha256": digest, "spec": body} | why)
     return outcome
 
 

@@ -93,6 +93,13 @@ class CircuitBreaker(_Strict):
         return self
 
 
+class Threshold(_Strict):
+    """Decide `label` only when the model gives it at least `min_probability`, else its next best label."""
+
+    label: str
+    min_probability: float = Field(gt=0, lt=1)
+
+
 class Logging(_Strict):
     """How much of each request the decision log keeps."""
 
@@ -127,6 +134,8 @@ class ServiceSpec(_Strict):
     decisions: list[str] = Field(default_factory=list, description="the labels a decision can take")
     fallback: Fallback = Fallback()
     timeout_ms: float = Field(default=500, gt=0, le=60_000, description="model call timeout")
+    threshold: Threshold | None = Field(
+        default=None, description="the probability a model must give a label before it is decided")
     circuit_breaker: CircuitBreaker = CircuitBreaker()
     logging: Logging = Logging()
     rollout: RolloutPolicy = RolloutPolicy()
@@ -158,6 +167,8 @@ class ServiceSpec(_Strict):
             unknown = set(rule.when) - set(self.inputs)
             if unknown:
                 raise ValueError(f"fallback.rules[{i}] reads unknown fields: {', '.join(sorted(unknown))}")
+        if self.threshold is not None and self.threshold.label not in self.decisions:
+            raise ValueError(f"threshold.label {self.threshold.label!r} is not one of decisions")
         for i, criterion in enumerate(self.rollout.criteria):
             if criterion.label is not None and self.decisions and criterion.label not in self.decisions:
                 raise ValueError(f"rollout.criteria[{i}].label {criterion.label!r} is not one of decisions")

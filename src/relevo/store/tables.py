@@ -131,6 +131,9 @@ routes = Table(
     Column("revision", Integer, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("updated_by", String(200), nullable=False),
+    # The candidate's release (version + spec): its spec answers the candidate's cases, so a
+    # spec-only change (a threshold, a rule) rolls out like a model. None: the service's spec.
+    Column("candidate_release_id", Integer, ForeignKey("releases.id"), nullable=True),
 )
 
 # One row per answered request, written before the answer is sent (group commit).

@@ -1,0 +1,132 @@
+"""A spec-only change (here a stricter rejection threshold) rolls out like a model, on both engines."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from relevo.context import Context
+from relevo.demo import SERVICE_NAME as SERVICE
+from relevo.demo import spec_resource
+from relevo.demo.setup import set_up_demo
+from relevo.demo.traffic import requests
+from relevo.errors import Conflict, InvalidInput, Refused
+from relevo.gateway.gateway import Gateway
+from relevo.rollouts import lifecycle
+from relevo.routing.table import get_route, set_route
+from relevo.services.catalogue import get_spec
+from relevo.services.spec import parse_spec
+from relevo.store import connect
+from relevo.store.tables import audit_events, decisions, shadow_decisions
+
+THRESHOLD = 0.8  # reject only when the model is at least 80% sure
+
+
+def stricter_spec(**changes):
+    body = yaml.safe_load(spec_resource().read_text())
+    body["threshold"] = {"label": "rejected", "min_probability": THRESHOLD}
+    body.update(changes)
+    return parse_spec(body, "stricter.yaml")
+
+
+def as_actor(ctx: Context, actor: str) -> Context:
+    return Context(ctx.engine, ctx.blobs, ctx.clock, actor)
+
+
+def expected(probabilities: dict[str, float]) -> str:
+    """The decision under the stricter spec, computed here from the model's probabilities."""
+    return "rejected" if probabilities["rejected"] >= THRESHOLD else "admissible"
+
+
+@pytest.fixture
+def demo(settings):
+    set_up_demo(settings)
+    ctx = Context.open(settings)
+    set_route(ctx, SERVICE, "production", stable="v1")
+    yield ctx
+    ctx.close()
+
+
+def decide_all(ctx: Context, n: int, seed: int) -> None:
+    with Gateway(ctx, pseudonym_key=b"k" * 32) as gateway:
+        for case_id, inputs in requests(n, seed):
+            gateway.decide(SERVICE, case_id, inputs)
+        gateway.wait_for_shadow()
+
+
+def test_a_threshold_change_is_shadowed_then_promoted(demo):
+    rollout = lifecycle.start_rollout(as_actor(demo, "ana"), SERVICE, None, spec=stricter_spec())
+    route = get_route(demo, SERVICE, "production")
+    assert route.mode == "shadow" and route.candidate_version_id == route.stable_version_id
+    assert route.candidate_release_id == rollout.release_id
+
+    decide_all(demo, 300, seed=11)
+    with connect(demo.engine) as conn:
+        rows = conn.execute(select(decisions.c.decision, decisions.c.probabilities, decisions.c.served_by,
+                                   shadow_decisions.c.decision.label("shadow"))
+                            .join(shadow_decisions, shadow_decisions.c.decision_id == decisions.c.id)).all()
+    assert len(rows) == 300 and all(r.served_by == "version" for r in rows)
+    # Citizens got the model's own label; the candidate's copy followed the new threshold.
+    assert all(r.decision == max(r.probabilities, key=r.probabilities.get) for r in rows)
+    assert all(r.shadow == expected(r.probabilities) for r in rows)
+    flipped = sum(r.decision != r.shadow for r in rows)
+    assert flipped > 0, "the stricter threshold should change some decisions of this traffic"
+
+    lifecycle.promote(as_actor(demo, "bea"), rollout.id)
+    with connect(demo.engine) as conn:
+        assert get_spec(conn, SERVICE).threshold.min_probability == THRESHOLD
+        updates = conn.execute(select(audit_events.c.details).where(audit_events.c.action == "service.updated")).all()
+    assert updates[-1].details["rollout_id"] == rollout.id
+    route = get_route(demo, SERVICE, "production")
+    assert route.mode == "stable" and route.candidate_version_id is None and route.candidate_release_id is None
+
+    decide_all(demo, 100, seed=12)
+    with connect(demo.engine) as conn:
+        latest = conn.execute(select(decisions.c.decision, decisions.c.probabilities)
+                              .order_by(decisions.c.created_at.desc()).limit(100)).all()
+    assert all(r.decision == expected(r.probabilities) for r in latest)
+
+
+def test_a_canary_of_a_spec_change_splits_by_arm(demo):
+    lifecycle.start_rollout(demo, SERVICE, None, spec=stricter_spec(), plan="canary-only")
+    route = get_route(demo, SERVICE, "production")
+    assert route.mode == "canary" and route.weight == 5
+    decide_all(demo, 600, seed=13)
+    with connect(demo.engine) as conn:
+        rows = conn.execute(select(decisions.c.arm, decisions.c.decision, decisions.c.probabilities)).all()
+    candidate = [r for r in rows if r.arm == "candidate"]
+    assert 10 <= len(candidate) <= 60  # about 5% of 600
+    assert all(r.decision == expected(r.probabilities) for r in candidate)
+    assert all(r.decision == max(r.probabilities, key=r.probabilities.get) for r in rows if r.arm == "stable")
+
+
+def test_spec_releases_are_checked_and_gated(demo):
+    with pytest.raises(Conflict, match="already the stable version .* same spec: nothing to roll out"):
+        lifecycle.start_rollout(demo, SERVICE, None, spec=get_spec_now(demo))
+    with pytest.raises(InvalidInput, match="name the version to roll out, or give the new spec"):
+        lifecycle.start_rollout(demo, SERVICE, None)
+    with pytest.raises(InvalidInput, match="describes service 'other-service'"):
+        lifecycle.start_rollout(demo, SERVICE, None, spec=stricter_spec(name="other-service"))
+    with pytest.raises(InvalidInput, match=r"threshold.label 'maybe' is not one of decisions"):
+        body = yaml.safe_load(spec_resource().read_text()) | {"threshold": {"label": "maybe", "min_probability": 0.5}}
+        parse_spec(body, "bad.yaml")
+
+    # A plan the new spec brings does not judge its own rollout: the service's rules do.
+    loose = stricter_spec(rollout={"default_plan": "quick", "plans": {"quick": [{"kind": "promote"}]}})
+    with pytest.raises(InvalidInput, match="unknown plan 'quick'"):
+        lifecycle.start_rollout(demo, SERVICE, None, spec=loose, plan="quick")
+
+    rollout = lifecycle.start_rollout(demo, SERVICE, None, spec=stricter_spec(), plan="canary-only")
+    rolled = lifecycle.rollback(demo, rollout.id, "rejections dropped too far")
+    with pytest.raises(Refused, match=f"with this spec was rolled back; incident {rolled.incident_id}"):
+        lifecycle.start_rollout(demo, SERVICE, None, spec=stricter_spec(), plan="canary-only")
+    # The same model with another spec, or another model, is another release.
+    other = stricter_spec(threshold={"label": "rejected", "min_probability": 0.7})
+    assert lifecycle.start_rollout(demo, SERVICE, None, spec=other, plan="canary-only").state == "running"
+    assert get_spec_now(demo).threshold is None  # the service's spec is unchanged until a promotion
+
+
+def get_spec_now(ctx: Context):
+    with connect(ctx.engine) as conn:
+        return get_spec(conn, SERVICE)
