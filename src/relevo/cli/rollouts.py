@@ -13,7 +13,7 @@ from rich.table import Table
 from relevo.cli.context import opened
 from relevo.cli.output import console, print_json, reports_errors
 from relevo.rollouts import lifecycle
-from relevo.rollouts.controller import tick
+from relevo.rollouts.controller import Controller
 from relevo.rollouts.incidents import document_incident, list_incidents
 from relevo.rollouts.queries import rollout_history, rollout_status
 from relevo.services.spec import load_spec
@@ -177,14 +177,26 @@ def document(ctx: typer.Context, incident_id: int = typer.Argument(..., metavar=
 @reports_errors
 def controller(ctx: typer.Context, interval: float = typer.Option(5.0, "--interval", min=0.1),
                once: bool = typer.Option(False, "--once", help="Reconcile once and exit.")) -> None:
-    """Run the rollout controller: judge every active rollout on each tick."""
+    """Run the rollout controller: judge every active rollout on each tick (one controller leads)."""
     with opened(ctx) as context:
-        while True:
-            for rollout in tick(context):
-                console.print(f"rollout {rollout.id}: {rollout.state}, step {rollout.step_index + 1}")
-            if once:
-                return
-            time.sleep(interval)
+        runner = Controller(context, interval)
+        standing_by = None
+        try:
+            while True:
+                reconciled = runner.step()
+                if reconciled is None:
+                    holder = runner.lease.current()
+                    if holder != standing_by:
+                        console.print(f"standing by: controller {holder[0]} leads until {holder[1][:19]}"
+                                      if holder else "standing by")
+                        standing_by = holder
+                for rollout in reconciled or []:
+                    console.print(f"rollout {rollout.id}: {rollout.state}, step {rollout.step_index + 1}")
+                if once:
+                    return
+                time.sleep(interval)
+        finally:
+            runner.lease.release()
 
 
 def add_to(app: typer.Typer) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -20,6 +21,7 @@ from relevo.context import Context
 from relevo.rollouts.evidence import observe_step
 from relevo.rollouts.judging import (MetricResult, check_guards, judge_canary, judge_preview, judge_shadow,
                                      step_verdict)
+from relevo.rollouts.leadership import Lease
 from relevo.rollouts.lifecycle import (Rollout, advance, apply_step_route, hold, load_rollout, promote, rollback)
 from relevo.services.catalogue import get_spec
 from relevo.store import connect
@@ -130,11 +132,14 @@ def tick(ctx: Context) -> list[Rollout]:
 
 
 class Controller:
-    """Runs tick() every interval in a background thread (inside `relevo serve` or alone)."""
+    """Runs tick() every interval in a background thread (inside `relevo serve` or alone), while
+    it holds the controllers' lease; replicas without the lease stand by."""
 
-    def __init__(self, ctx: Context, interval: float = 5.0) -> None:
+    def __init__(self, ctx: Context, interval: float = 5.0, lease: Lease | None = None) -> None:
         self.ctx = ctx
         self.interval = interval
+        # Three missed renewals before another controller takes over: a slow tick is not a death.
+        self.lease = lease or Lease(ctx, ttl=timedelta(seconds=max(3 * interval, 15)))
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="relevo-controller", daemon=True)
 
@@ -143,11 +148,24 @@ class Controller:
         self._thread.start()
         return self
 
+    def step(self) -> list[Rollout] | None:
+        """One tick if this controller leads (the rollouts reconciled), None if it stands by."""
+        if not self.lease.acquire():
+            return None
+        return tick(self.ctx)
+
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            tick(self.ctx)
+            try:
+                self.step()
+            except Exception as exc:  # the store may be away for a while; try again next tick
+                log.warning("controller tick failed: %s", exc)
 
     def close(self) -> None:
-        """Stop ticking."""
+        """Stop ticking and hand the lease over."""
         self._stop.set()
         self._thread.join(timeout=self.interval + 5)
+        try:
+            self.lease.release()
+        except Exception as exc:  # the lease then simply expires
+            log.warning("could not release the controller lease: %s", exc)

@@ -269,3 +269,14 @@ incidents = Table(
     Column("documented_at", UTCDateTime, nullable=True),
     Index("ix_incidents_release_status", "release_id", "status"),
 )
+
+# Which controller process leads: several `relevo serve` replicas each run a controller, and the
+# one holding the unexpired lease judges and moves rollouts; the others stand by.
+controller_leases = Table(
+    "controller_leases",
+    metadata,
+    Column("name", String(50), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("acquired_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
