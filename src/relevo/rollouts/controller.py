@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Callable
 
 from sqlalchemy import select
 
@@ -118,16 +120,40 @@ def reconcile(ctx: Context, rollout_id: int) -> Rollout:
     return moved
 
 
-def tick(ctx: Context) -> list[Rollout]:
-    """Reconcile every running rollout once."""
+class Pacing:
+    """Keeps judging to a share of one core. Judging re-reads a step's decisions (seconds for tens
+    of thousands), so a rollout whose last reconcile took d seconds is reconciled again only
+    d / share seconds later; the verdicts stay valid however seldom they are read."""
+
+    def __init__(self, share: float = 0.05, now: Callable[[], float] = time.monotonic) -> None:
+        self.share = share
+        self.now = now
+        self._due: dict[int, float] = {}
+
+    def due(self, rollout_id: int) -> bool:
+        """True when the rollout may be reconciled now."""
+        return self.now() >= self._due.get(rollout_id, float("-inf"))
+
+    def spent(self, rollout_id: int, seconds: float) -> None:
+        """Record that reconciling the rollout took seconds (just now)."""
+        self._due[rollout_id] = self.now() + seconds / self.share - seconds
+
+
+def tick(ctx: Context, pacing: Pacing | None = None) -> list[Rollout]:
+    """Reconcile every running rollout once (those pacing lets through, if given)."""
     with connect(ctx.engine) as conn:
         ids = list(conn.execute(select(rollouts.c.id).where(rollouts.c.state == "running")).scalars())
     out = []
     for rollout_id in ids:
+        if pacing is not None and not pacing.due(rollout_id):
+            continue
+        started = time.perf_counter()
         try:
             out.append(reconcile(ctx, rollout_id))
         except Exception:  # one broken rollout must not stop the others being judged
             log.exception("reconciling rollout %s failed", rollout_id)
+        if pacing is not None:
+            pacing.spent(rollout_id, time.perf_counter() - started)
     return out
 
 
@@ -140,6 +166,7 @@ class Controller:
         self.interval = interval
         # Three missed renewals before another controller takes over: a slow tick is not a death.
         self.lease = lease or Lease(ctx, ttl=timedelta(seconds=max(3 * interval, 15)))
+        self.pacing = Pacing()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="relevo-controller", daemon=True)
 
@@ -152,7 +179,7 @@ class Controller:
         """One tick if this controller leads (the rollouts reconciled), None if it stands by."""
         if not self.lease.acquire():
             return None
-        return tick(self.ctx)
+        return tick(self.ctx, self.pacing)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):

@@ -159,6 +159,7 @@ decisions = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_decisions_service_env_created", "service", "environment", "created_at"),
     Index("ix_decisions_version_created", "routed_version_id", "created_at"),
+    Index("ix_decisions_step_created", "step", "created_at"),  # a rollout step's evidence
 )
 
 # The candidate's answer to a copy of a request, computed off the hot path; never returned.
