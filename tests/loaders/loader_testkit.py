@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from relevo.loaders import Prediction
-from relevo.registry.metadata import ModelSpec, Signature
+from relevo.loaders.signature import ModelSpec, Signature
 
 LABELS = ["deny", "grant"]  # sorted, as scikit-learn orders classes_
 NUMERIC_NAMES = ["income", "household", "debt"]

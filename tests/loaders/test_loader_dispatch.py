@@ -6,7 +6,7 @@ import pytest
 
 from relevo.errors import InvalidInput, NotFound, RelevoError
 from relevo.loaders import load_model
-from relevo.registry.metadata import ModelSpec
+from relevo.loaders.signature import ModelSpec
 from tests.loaders.loader_testkit import NUMERIC_SIGNATURE, spec
 
 

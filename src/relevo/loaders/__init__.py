@@ -7,7 +7,7 @@ from pathlib import Path
 from relevo.errors import RelevoError
 from relevo.loaders.base import Model, Prediction
 from relevo.loaders.errors import ModelFailure
-from relevo.registry.metadata import ModelSpec, Signature
+from relevo.loaders.signature import ModelSpec, Signature
 
 __all__ = ["Model", "ModelFailure", "Prediction", "load_model"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from relevo.errors import InvalidInput, NotFound
-from relevo.registry.metadata import ModelSpec
+from relevo.loaders.signature import ModelSpec
 
 
 def entry_path(artifact_dir: Path, spec: ModelSpec) -> Path:

@@ -15,7 +15,7 @@ from relevo.errors import InvalidInput, NotFound
 from relevo.loaders.base import Prediction
 from relevo.loaders.errors import ModelFailure
 from relevo.loaders.outputs import Answers
-from relevo.registry.metadata import ModelSpec, Signature
+from relevo.loaders.signature import ModelSpec, Signature
 
 
 class EntrypointModel:

@@ -25,7 +25,7 @@ from relevo.loaders.base import Prediction
 from relevo.loaders.errors import ModelFailure
 from relevo.loaders.outputs import Answers
 from relevo.loaders.rows import to_matrix
-from relevo.registry.metadata import Signature
+from relevo.loaders.signature import Signature
 
 
 class EstimatorModel:

@@ -13,7 +13,7 @@ from relevo.loaders.base import Prediction
 from relevo.loaders.errors import ModelFailure
 from relevo.loaders.outputs import Answers
 from relevo.loaders.rows import non_numeric_inputs, to_matrix
-from relevo.registry.metadata import ModelSpec, Signature
+from relevo.loaders.signature import ModelSpec, Signature
 
 INPUT_DTYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64}
 LABEL_TYPES = ("tensor(string)", "tensor(int64)")

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from relevo.loaders.base import Prediction
 from relevo.loaders.errors import InvalidOutput
-from relevo.registry.metadata import Signature
+from relevo.loaders.signature import Signature
 
 
 class Answers:

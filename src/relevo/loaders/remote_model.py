@@ -12,7 +12,7 @@ from relevo.loaders.base import Prediction
 from relevo.loaders.errors import ModelFailure
 from relevo.loaders.outputs import Answers
 from relevo.loaders.rows import non_numeric_inputs, to_matrix
-from relevo.registry.metadata import ModelSpec, Signature
+from relevo.loaders.signature import ModelSpec, Signature
 
 INPUT_NAME = "input-0"
 

@@ -7,7 +7,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from relevo.errors import InvalidInput
-from relevo.registry.metadata import Signature
+from relevo.loaders.signature import Signature
 
 NUMERIC_TYPES = frozenset({"number", "integer", "boolean"})
 

@@ -9,7 +9,7 @@ import skops.io
 from relevo.errors import InvalidInput, Refused
 from relevo.loaders.artifact import entry_path
 from relevo.loaders.estimator_model import EstimatorModel
-from relevo.registry.metadata import ModelSpec, Signature
+from relevo.loaders.signature import ModelSpec, Signature
 
 
 def load_skops(artifact_dir: Path, spec: ModelSpec, signature: Signature) -> EstimatorModel:
