@@ -17,42 +17,12 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from relevo.api.schemas import NO_NUL
 from relevo.errors import NotFound
 from relevo.gateway.gateway import Gateway
-from relevo.gateway.validation import example_inputs
-from relevo.services.spec import FieldSpec, ServiceSpec
+from relevo.gateway.validation import example_inputs, inputs_schema
+from relevo.services.spec import ServiceSpec
 
 DECIDE_PATH = "/v1/services/{service}/decisions"
-_JSON_TYPES = {"number": "number", "integer": "integer", "string": "string", "boolean": "boolean"}
-
-
-def field_schema(field: FieldSpec) -> dict[str, Any]:
-    """JSON Schema of one input field, as the gateway's validator enforces it."""
-    schema: dict[str, Any] = {"type": _JSON_TYPES[field.type]}
-    if field.enum:
-        schema["enum"] = list(field.enum)
-    elif field.type == "string":
-        schema |= {"maxLength": field.max_length, "pattern": NO_NUL}
-    if field.minimum is not None:
-        schema["minimum"] = field.minimum
-    if field.maximum is not None:
-        schema["maximum"] = field.maximum
-    if not field.required:
-        schema = {"anyOf": [schema, {"type": "null"}]}
-    if field.description:
-        schema["description"] = field.description
-    return schema
-
-
-def inputs_schema(spec: ServiceSpec) -> dict[str, Any]:
-    """JSON Schema of a service's inputs object."""
-    return {
-        "type": "object",
-        "properties": {name: field_schema(f) for name, f in spec.inputs.items()},
-        "required": [name for name, f in spec.inputs.items() if f.required],
-        "additionalProperties": False,
-    }
 
 
 def _component_name(service: str) -> str:

@@ -6,21 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-# Text that can be stored and echoed: no NUL (PostgreSQL refuses it) and no lone surrogates
-# (not encodable as UTF-8). JSON allows both; the API refuses them at the edge, naming the field.
-NO_NUL = "^[^\\u0000]*$"
-
-
-def text_problem(value: str) -> str | None:
-    """Why value cannot be accepted as text, or None."""
-    if "\x00" in value:
-        return "must not contain NUL characters"
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "must be valid Unicode text (it contains a lone surrogate)"
-    return None
-
+from relevo.gateway.validation import NO_NUL, text_problem
 
 def _text(value: str) -> str:
     problem = text_problem(value)

@@ -1,4 +1,5 @@
-"""Validating a request's inputs against the service spec, naming each bad field."""
+"""Validating a request's inputs against the service spec, naming each bad field; and the same
+rules as the JSON Schema the API publishes, kept side by side so the two cannot drift apart."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from relevo.errors import InvalidInput
 from relevo.services.spec import FieldSpec, ServiceSpec
 
 _TYPES = {"number": float, "integer": int, "string": str, "boolean": bool}
+NO_NUL = "^[^\\u0000]*$"  # JSON Schema pattern: no NUL character (see text_problem)
 
 
 class InputRejected(InvalidInput):
@@ -51,8 +53,8 @@ class InputValidator:
             raise InputRejected([("inputs", "must be an object of field values")])
         errors = [(name, f"must be a number, got {type(inputs[name]).__name__}") for name in self._numbers
                   if isinstance(inputs.get(name), (str, bool))]  # pydantic would coerce these
-        errors += [(name, "must not contain NUL or unpaired surrogate characters") for name, value in inputs.items()
-                   if isinstance(value, str) and not _storable(value)]
+        errors += [(name, problem) for name, value in inputs.items()
+                   if isinstance(value, str) and (problem := text_problem(value))]
         try:
             clean = self._model.model_validate(inputs).model_dump()
         except ValidationError as exc:
@@ -64,16 +66,17 @@ class InputValidator:
         return clean
 
 
-def _storable(text: str) -> bool:
-    # PostgreSQL refuses NUL in text, and lone surrogates cannot be encoded: one such value
-    # would fail the whole group commit it travels in.
-    if "\x00" in text:
-        return False
+def text_problem(value: str) -> str | None:
+    """Why value cannot be stored and echoed as text, or None."""
+    # PostgreSQL refuses NUL in text, and lone surrogates cannot be encoded as UTF-8: JSON allows
+    # both, and one such value would fail the whole group commit it travels in.
+    if "\x00" in value:
+        return "must not contain NUL characters"
     try:
-        text.encode("utf-8")
+        value.encode("utf-8")
     except UnicodeEncodeError:
-        return False
-    return True
+        return "must be valid Unicode text (it contains a lone surrogate)"
+    return None
 
 
 def example_inputs(spec: ServiceSpec) -> dict[str, Any]:
@@ -91,3 +94,34 @@ def example_inputs(spec: ServiceSpec) -> dict[str, Any]:
         else:
             out[name] = f"example-{name}"[: f.max_length]
     return out
+
+
+_JSON_TYPES = {"number": "number", "integer": "integer", "string": "string", "boolean": "boolean"}
+
+
+def field_schema(field: FieldSpec) -> dict[str, Any]:
+    """JSON Schema of one input field, as the gateway's validator enforces it."""
+    schema: dict[str, Any] = {"type": _JSON_TYPES[field.type]}
+    if field.enum:
+        schema["enum"] = list(field.enum)
+    elif field.type == "string":
+        schema |= {"maxLength": field.max_length, "pattern": NO_NUL}
+    if field.minimum is not None:
+        schema["minimum"] = field.minimum
+    if field.maximum is not None:
+        schema["maximum"] = field.maximum
+    if not field.required:
+        schema = {"anyOf": [schema, {"type": "null"}]}
+    if field.description:
+        schema["description"] = field.description
+    return schema
+
+
+def inputs_schema(spec: ServiceSpec) -> dict[str, Any]:
+    """JSON Schema of a service's inputs object."""
+    return {
+        "type": "object",
+        "properties": {name: field_schema(f) for name, f in spec.inputs.items()},
+        "required": [name for name, f in spec.inputs.items() if f.required],
+        "additionalProperties": False,
+    }
