@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Engine
 
@@ -31,6 +31,10 @@ class Context:
             clock=clock or SystemClock(),
             actor=settings.actor,
         )
+
+    def acting_as(self, actor: str) -> "Context":
+        """The same dependencies, acting for another person (whose roles are then checked)."""
+        return replace(self, actor=actor)
 
     def close(self) -> None:
         """Release database connections."""

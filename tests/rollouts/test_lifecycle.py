@@ -6,15 +6,13 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from relevo.context import Context
 from relevo.demo import spec_resource
-from relevo.demo.setup import set_up_demo
 from relevo.errors import Conflict, InvalidInput, Refused
 from relevo.registry.queries import resolve_version
 from relevo.rollouts import lifecycle
 from relevo.rollouts.incidents import document_incident
 from relevo.rollouts.states import TRANSITIONS, next_state
-from relevo.routing.table import get_route, set_route
+from relevo.routing.table import get_route
 from relevo.services.catalogue import apply_spec
 from relevo.services.spec import parse_spec
 from relevo.store import connect
@@ -30,19 +28,6 @@ def test_every_state_refuses_what_it_cannot_do():
     with pytest.raises(Conflict, match="promoted is final"):
         next_state("promoted", "rollback")
     assert {s for s, _ in TRANSITIONS} == {"running", "paused", "held"}
-
-
-@pytest.fixture
-def demo(settings):
-    set_up_demo(settings)
-    ctx = Context.open(settings)
-    set_route(ctx, SERVICE, "production", stable="v1")
-    yield ctx
-    ctx.close()
-
-
-def as_actor(ctx: Context, actor: str) -> Context:
-    return Context(ctx.engine, ctx.blobs, ctx.clock, actor)
 
 
 def test_start_routes_the_first_step_and_refuses_a_second_rollout(demo):
@@ -66,10 +51,10 @@ def test_the_stable_version_is_not_a_candidate(demo):
 
 
 def test_promotion_needs_four_eyes(demo):
-    rollout = lifecycle.start_rollout(as_actor(demo, "ana"), SERVICE, "v2")
+    rollout = lifecycle.start_rollout(demo.acting_as("ana"), SERVICE, "v2")
     with pytest.raises(Refused, match="ana started rollout .* cannot also approve"):
-        lifecycle.promote(as_actor(demo, "ana"), rollout.id)
-    promoted = lifecycle.promote(as_actor(demo, "bea"), rollout.id)
+        lifecycle.promote(demo.acting_as("ana"), rollout.id)
+    promoted = lifecycle.promote(demo.acting_as("bea"), rollout.id)
     assert promoted.state == "promoted"
     route = get_route(demo, SERVICE, "production")
     with connect(demo.engine) as conn:
@@ -103,13 +88,13 @@ def test_roles_in_the_spec_are_enforced(demo):
     body["roles"] = {"operators": ["olga"], "approvers": ["abel"], "incident_owners": ["ines"]}
     apply_spec(demo, parse_spec(body, "spec"))
     with pytest.raises(Refused, match="mallory is not among the operators"):
-        lifecycle.start_rollout(as_actor(demo, "mallory"), SERVICE, "v3")
-    rollout = lifecycle.start_rollout(as_actor(demo, "olga"), SERVICE, "v3")
+        lifecycle.start_rollout(demo.acting_as("mallory"), SERVICE, "v3")
+    rollout = lifecycle.start_rollout(demo.acting_as("olga"), SERVICE, "v3")
     with pytest.raises(Refused, match="olga is not among the approvers"):
-        lifecycle.promote(as_actor(demo, "olga"), rollout.id)
-    rolled = lifecycle.rollback(as_actor(demo, "olga"), rollout.id, "test")
+        lifecycle.promote(demo.acting_as("olga"), rollout.id)
+    rolled = lifecycle.rollback(demo.acting_as("olga"), rollout.id, "test")
     with pytest.raises(Refused, match="olga is not an incident owner"):
-        document_incident(as_actor(demo, "olga"), rolled.incident_id, cause="a long enough cause",
+        document_incident(demo.acting_as("olga"), rolled.incident_id, cause="a long enough cause",
                           remediation="a long enough remediation")
-    document_incident(as_actor(demo, "ines"), rolled.incident_id, cause="a long enough cause",
+    document_incident(demo.acting_as("ines"), rolled.incident_id, cause="a long enough cause",
                       remediation="a long enough remediation")

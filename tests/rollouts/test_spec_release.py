@@ -9,12 +9,11 @@ from sqlalchemy import select
 from relevo.context import Context
 from relevo.demo import SERVICE_NAME as SERVICE
 from relevo.demo import spec_resource
-from relevo.demo.setup import set_up_demo
 from relevo.demo.traffic import requests
 from relevo.errors import Conflict, InvalidInput, Refused
 from relevo.gateway.gateway import Gateway
 from relevo.rollouts import lifecycle
-from relevo.routing.table import get_route, set_route
+from relevo.routing.table import get_route
 from relevo.services.catalogue import get_spec
 from relevo.services.spec import parse_spec
 from relevo.store import connect
@@ -30,22 +29,9 @@ def stricter_spec(**changes):
     return parse_spec(body, "stricter.yaml")
 
 
-def as_actor(ctx: Context, actor: str) -> Context:
-    return Context(ctx.engine, ctx.blobs, ctx.clock, actor)
-
-
 def expected(probabilities: dict[str, float]) -> str:
     """The decision under the stricter spec, computed here from the model's probabilities."""
     return "rejected" if probabilities["rejected"] >= THRESHOLD else "admissible"
-
-
-@pytest.fixture
-def demo(settings):
-    set_up_demo(settings)
-    ctx = Context.open(settings)
-    set_route(ctx, SERVICE, "production", stable="v1")
-    yield ctx
-    ctx.close()
 
 
 def decide_all(ctx: Context, n: int, seed: int) -> None:
@@ -56,7 +42,7 @@ def decide_all(ctx: Context, n: int, seed: int) -> None:
 
 
 def test_a_threshold_change_is_shadowed_then_promoted(demo):
-    rollout = lifecycle.start_rollout(as_actor(demo, "ana"), SERVICE, None, spec=stricter_spec())
+    rollout = lifecycle.start_rollout(demo.acting_as("ana"), SERVICE, None, spec=stricter_spec())
     route = get_route(demo, SERVICE, "production")
     assert route.mode == "shadow" and route.candidate_version_id == route.stable_version_id
     assert route.candidate_release_id == rollout.release_id
@@ -73,7 +59,7 @@ def test_a_threshold_change_is_shadowed_then_promoted(demo):
     flipped = sum(r.decision != r.shadow for r in rows)
     assert flipped > 0, "the stricter threshold should change some decisions of this traffic"
 
-    lifecycle.promote(as_actor(demo, "bea"), rollout.id)
+    lifecycle.promote(demo.acting_as("bea"), rollout.id)
     with connect(demo.engine) as conn:
         assert get_spec(conn, SERVICE).threshold.min_probability == THRESHOLD
         updates = conn.execute(select(audit_events.c.details).where(audit_events.c.action == "service.updated")).all()
