@@ -74,3 +74,23 @@ def test_every_gateway_applies_a_route_change_within_a_second(demo_ctx, settings
         for g, c in zip(gateways, contexts):
             g.close()
             c.close()
+
+
+def test_on_postgresql_a_change_is_applied_without_waiting_for_the_poll(demo_ctx, settings):
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite gateways rely on the poll alone")
+    set_route(demo_ctx, "licence-prefilter", "production", stable="v1", candidate="v2", mode="canary", weight=50)
+    context = Context.open(settings)
+    gateway = Gateway(context, pseudonym_key=b"k" * 32, poll_interval=5.0).start()
+    try:
+        time.sleep(0.5)  # let the gateway's listener connect
+        for mode, weight in (("stable", 0), ("canary", 5)):
+            changed = set_route(demo_ctx, "licence-prefilter", "production", mode=mode, weight=weight)
+            started = time.monotonic()
+            while gateway.runtime("licence-prefilter").route.revision != changed.revision:
+                assert time.monotonic() - started < 2.5, "the change waited for the 5 s poll"
+                time.sleep(0.005)
+            assert gateway.runtime("licence-prefilter").route.mode == mode
+    finally:
+        gateway.close()
+        context.close()

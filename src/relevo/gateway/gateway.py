@@ -27,6 +27,7 @@ from relevo.gateway.pseudonym import Pseudonymiser
 from relevo.gateway.runtime import CallTimeout, LoadedVersion, Policy, ServiceRuntime
 from relevo.loaders.errors import InvalidOutput
 from relevo.registry.load import load_version
+from relevo.routing.changes import ChangeWaiter
 from relevo.routing.table import check_environment, read_route, route_revisions
 from relevo.store import connect
 from relevo.services.spec import ServiceSpec
@@ -192,7 +193,17 @@ class Gateway:
         return f"v{number}"
 
     def _poll(self) -> None:
-        while not self._stop.wait(self.poll_interval):
+        changes = ChangeWaiter(self.ctx.engine)
+        try:
+            self._follow(changes)
+        finally:
+            changes.close()
+
+    def _follow(self, changes: ChangeWaiter) -> None:
+        while not self._stop.is_set():
+            changes.wait(self.poll_interval)  # early when a change is announced (PostgreSQL)
+            if self._stop.is_set():
+                return
             try:
                 self.refresh()
                 self.last_refresh_error = None

@@ -18,6 +18,7 @@ from relevo.audit import record_event
 from relevo.context import Context
 from relevo.errors import InvalidInput, NotFound
 from relevo.registry.queries import resolve_version
+from relevo.routing.changes import announce
 from relevo.services.catalogue import get_spec
 from relevo.store import connect
 from relevo.store.tables import routes, versions
@@ -99,6 +100,7 @@ def write_route(conn: Connection, ctx: Context, new: Route, old: Route | None, a
     else:
         conn.execute(routes.update().where(routes.c.service == new.service, routes.c.environment == new.environment)
                      .values(**values))
+    announce(conn, f"{new.service}/{new.environment}")
     record_event(conn, at=now, actor=ctx.actor, action=action, subject=f"{new.service}/{new.environment}",
                  details={"revision": revision, "mode": new.mode, "weight": new.weight,
                           "stable": _version_name(conn, new.stable_version_id),

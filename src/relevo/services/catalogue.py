@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select
 from relevo.audit import record_event
 from relevo.context import Context
 from relevo.errors import NotFound
+from relevo.routing.changes import announce
 from relevo.services.spec import ServiceSpec
 from relevo.store import connect
 from relevo.store.tables import services
@@ -45,6 +46,7 @@ def write_spec(conn: Connection, ctx: Context, spec: ServiceSpec, **why) -> str:
         conn.execute(services.update().where(services.c.name == spec.name).values(
             spec=body, spec_sha256=digest, updated_at=now))
         outcome = "updated"
+    announce(conn, spec.name)
     record_event(conn, at=now, actor=ctx.actor, action=f"service.{outcome}",
                  subject=spec.name, details={"spec_sha256": digest, "spec": body} | why)
     return outcome
