@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 import yaml
 from sqlalchemy import select
 
 from relevo.context import Context
+from relevo.api.app import create_app
+from relevo.api.server import serving
 from relevo.demo import SERVICE_NAME as SERVICE
 from relevo.demo import spec_resource
 from relevo.demo.traffic import requests
@@ -14,7 +17,7 @@ from relevo.errors import Conflict, InvalidInput, Refused
 from relevo.gateway.gateway import Gateway
 from relevo.rollouts import lifecycle
 from relevo.routing.table import get_route
-from relevo.services.catalogue import get_spec
+from relevo.services.catalogue import get_spec, spec_digest
 from relevo.services.spec import parse_spec
 from relevo.store import connect
 from relevo.store.tables import audit_events, decisions, shadow_decisions
@@ -78,6 +81,10 @@ def test_a_canary_of_a_spec_change_splits_by_arm(demo):
     lifecycle.start_rollout(demo, SERVICE, None, spec=stricter_spec(), plan="canary-only")
     route = get_route(demo, SERVICE, "production")
     assert route.mode == "canary" and route.weight == 5
+    with Gateway(demo, pseudonym_key=b"k" * 32) as gateway, serving(create_app(gateway)) as url:
+        [served] = httpx.get(f"{url}/v1/services").json()["services"]
+    assert served["route"]["candidate"] == served["route"]["stable"] == "v1"
+    assert served["route"]["candidate_spec_sha256"] == spec_digest(stricter_spec())
     decide_all(demo, 600, seed=13)
     with connect(demo.engine) as conn:
         rows = conn.execute(select(decisions.c.arm, decisions.c.decision, decisions.c.probabilities)).all()

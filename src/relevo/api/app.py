@@ -161,6 +161,8 @@ def create_app(gateway: Gateway, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
                     mode=route.mode, weight=route.weight,
                     stable=runtime.stable.record.name if runtime.stable else None,
                     candidate=runtime.candidate.record.name if runtime.candidate else None,
+                    candidate_spec_sha256=(runtime.candidate_policy.spec_sha256
+                                           if runtime.candidate_policy is not runtime.policy else None),
                     revision=route.revision, fallback_forced=route.fallback_forced)))
         return Services(services=out)
 

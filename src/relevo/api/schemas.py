@@ -164,6 +164,8 @@ class RouteView(BaseModel):
     weight: float
     stable: str | None = Field(description="the stable version, when it is loaded")
     candidate: str | None = Field(description="the candidate version, when it is loaded")
+    candidate_spec_sha256: str | None = Field(
+        default=None, description="the spec the candidate answers under, when its release changes the service's")
     revision: int
     fallback_forced: bool
 

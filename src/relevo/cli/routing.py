@@ -23,6 +23,7 @@ def _describe(ctx, route: Route) -> dict:
             versions.c.id.in_([route.stable_version_id or -1, route.candidate_version_id or -1])))}
     return {"service": route.service, "environment": route.environment, "mode": route.mode, "weight": route.weight,
             "stable": names.get(route.stable_version_id), "candidate": names.get(route.candidate_version_id),
+            "candidate_release": route.candidate_release_id,
             "fallback_forced": route.fallback_forced, "step": route.step, "revision": route.revision,
             "updated_at": route.updated_at, "updated_by": route.updated_by}
 
@@ -32,8 +33,8 @@ def _show(data: dict, as_json: bool) -> None:
         print_json(data)
         return
     table = Table.grid(padding=(0, 2))
-    for key in ("service", "environment", "mode", "weight", "stable", "candidate", "fallback_forced", "revision",
-                "updated_by"):
+    for key in ("service", "environment", "mode", "weight", "stable", "candidate", "candidate_release",
+                "fallback_forced", "revision", "updated_by"):
         table.add_row(f"[bold]{key}[/]", str(data[key] if data[key] is not None else "—"))
     console.print(table)
 
