@@ -11,7 +11,7 @@ outcome is drawn at the arm's rate. Two metrics, each judged alone at alpha 0.05
 
 Every judge sees the same streams (per cell: --aa-runs A/A runs, --ab-runs runs per effect):
 
-- Relevo: the rollback (harm) test the controller runs, against "no worse than stable" (the
+- Relevo: the controller's rollback (harm) test for a tolerance of "no worse than stable" (the
   error rate by the ratio form, rho_tol = 1, read after every batch of 10 events; the rejection
   rate by the difference form, tol = 0, read after every batch of 10 decisions); it rolls back
   as soon as the e-process reaches 1/alpha = 20;

@@ -21,7 +21,7 @@ def test_rollout_commands(cli, settings):
     assert "rollout 1" in cli("controller", "--once").stdout  # nothing decided yet: still running
 
     plan = cli("rollout", "check-plan", "licence-prefilter", "--plan", "canary-only", "--daily-cases", "300").stdout
-    assert "cannot detect the tolerances it states" in plan
+    assert "cannot reliably catch a regression twice the tolerance" in plan
 
     result = cli("rollout", "promote", "1", ok=False)  # the starter cannot approve their own rollout
     assert result.exit_code == 1 and "cannot also approve" in result.stderr

@@ -222,16 +222,20 @@ def check_plan_cmd(ctx: typer.Context, service: str = typer.Argument(...),
     console.print(f"Plan {result.plan_name} of {service} at {result.daily_cases:,.0f} cases a day ({source}); "
                   f"base rates: " + ", ".join(f"{k} {v:.1%}" for k, v in result.base_rates.items()))
     for check in result.steps:
-        table = Table("metric", "test", "candidate", "stable", "caught in 80% of runs", "tolerance", "ok",
+        table = Table("metric", "test", "candidate", "stable", "tolerance", "smallest regression caught in 80%",
+                      "must catch (2x tolerance)", "ok",
                       title=f"step {check.index + 1}: {check.step}")
         for m in check.plan.metrics:
-            target = f"x{m.tolerance:g}" if m.scale == "relative" else f"+{100 * m.tolerance:g} points"
-            resolution = ("nothing on the grid" if m.resolution is None else
-                          (f"x{m.resolution:.3g}" if m.scale == "relative" else f"+{100 * m.resolution:.3g} points"))
-            table.add_row(m.name, m.form, f"{m.candidate_decisions:,}", f"{m.stable_decisions:,}", resolution,
-                          target, "[green]yes[/]" if m.meets else "[red]no[/]")
+            def effect(value: float, digits: str = ".3g") -> str:
+                return f"x{value:{digits}}" if m.scale == "relative" else f"+{100 * value:{digits}} points"
+
+            resolution = "nothing on the grid" if m.resolution is None else effect(m.resolution)
+            table.add_row(m.name, m.form, f"{m.candidate_decisions:,}", f"{m.stable_decisions:,}",
+                          effect(m.tolerance, "g"), resolution, effect(m.must_detect, "g"),
+                          "[green]yes[/]" if m.meets else "[red]no[/]")
         console.print(table)
         if check.suggestion is not None:
             better = check.suggestion.plan
-            console.print(f"[yellow]warning:[/] step {check.index + 1} cannot detect the tolerances it states. "
+            console.print(f"[yellow]warning:[/] step {check.index + 1} cannot reliably catch a regression twice "
+                          f"the tolerance it states. "
                           + (f"Proposed instead: {better.step}." if better else check.suggestion.reason))

@@ -38,6 +38,11 @@ class StepObservations:
         """Decisions observed."""
         return int(self.candidate.size)
 
+    @property
+    def shadowed(self) -> np.ndarray:
+        """bool: the candidate answered a shadow copy of the case (with a label, or failing)."""
+        return (self.shadow_decision != None) | self.shadow_failed  # noqa: E711 (elementwise)
+
 
 def observe_step(conn: Connection, service: str, environment: str, step_label: str) -> StepObservations:
     """Every decision made under step_label, with its shadow answer and any correction."""

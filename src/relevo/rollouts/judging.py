@@ -5,14 +5,21 @@ the step). The evidence is fed to the judge's states in fixed batches, in the or
 were made, so re-judging the same decisions later gives the same path: a verdict read at any
 tick is the anytime-valid verdict "after every batch".
 
+Every rate criterion (error_rate, decision_rate, correction_rate, latency against stable) is
+tested at the spec's tolerance, in its own scale: the harm test's null is "candidate rate <=
+stable rate x tolerance" (relative) or "<= stable rate + tolerance" (absolute), so a candidate
+within the tolerance is rolled back in at most alpha of steps; `check-plan` sizes exactly these
+tests (relevo.analysis.judge.planner).
+
 Which evidence each criterion uses:
-- canary steps (two arms at weight w): error_rate and correction_rate by the ratio form on
-  events (failures, corrections), latency as the candidate's share over budget (one-sample) or
-  by the ratio form on over-budget events vs stable, decision_rate by the difference form,
-  fairness from per-group selection rates in the candidate arm;
-- shadow steps (pairs on the same case): decision_rate by the paired difference, agreement by a
-  bounded-mean confidence sequence, error_rate by the sequential McNemar test, latency and
-  fairness from the candidate's shadow answers;
+- canary steps (two arms at weight w): rate criteria by the ratio form on events (relative
+  tolerance) or the difference form on every decision (absolute), latency as the candidate's
+  share over budget (one-sample) or as a rate against stable, fairness from per-group selection
+  rates in the candidate arm;
+- shadow steps (pairs on the same case): decision_rate and error_rate by a betting test on the
+  pairs (W = c - s against an absolute tolerance, W = c - tolerance x s against 0 for a relative
+  one), agreement by a bounded-mean confidence sequence, latency and fairness from the
+  candidate's shadow answers;
 - blue/green previews (candidate only): latency, fairness and the guards; comparisons with the
   stable arm do not apply (there is none in the same period) and are reported as such.
 """
@@ -92,6 +99,15 @@ def _difference(name, criterion, y: np.ndarray, arm: np.ndarray, weight: float, 
     return _from_state(name, criterion, state, int(arm.sum()), alpha)
 
 
+def _two_arm(name, criterion, y: np.ndarray, arm: np.ndarray, weight: float, alpha: float) -> MetricResult:
+    """A rate criterion from two arms at weight, tested at the spec's tolerance in its own scale:
+    a relative tolerance by the ratio form on events (y = 1), an absolute one by the difference
+    form on every decision."""
+    if criterion.tolerance.relative is not None:
+        return _ratio(name, criterion, arm[y], weight, int(arm.sum()), alpha)
+    return _difference(name, criterion, y, arm, weight, alpha)
+
+
 def _fairness(name, criterion, decisions: np.ndarray, inputs: list[dict], alpha: float) -> MetricResult:
     counts: dict[str, tuple[int, int]] = {}
     for decision, row in zip(decisions, inputs):
@@ -128,6 +144,32 @@ def _latency_share(name, criterion, latencies: np.ndarray, alpha: float) -> Metr
     return _from_state(name, criterion, state, int(over.size), alpha)
 
 
+def _paired_rate(name, criterion, c: np.ndarray, s: np.ndarray, alpha: float) -> MetricResult:
+    """A rate criterion from pairs (c, s: the candidate's and the stable's 0/1 outcome on one case).
+
+    An absolute tolerance tests the mean of c - s against it; a relative one (candidate rate at
+    most tolerance x stable rate) tests the mean of c - tolerance * s against 0, whose harm and
+    non-inferiority nulls are exactly p_cand <= tol * p_stable and p_cand >= tol * p_stable. The
+    estimate and interval shown are always the difference of rates, p_cand - p_stable.
+    """
+    tol = criterion.tolerance
+    shown = PairedState.start(tol=tol.absolute or 0.0, alpha=alpha)
+    if c.size:
+        shown = _batched(shown, c.astype(int), s.astype(int))
+    evidence = evidence_from(shown.difference, int(c.size))
+    if tol.relative is not None:
+        rho = float(tol.relative)
+        test = BettingMean.start(-rho, 1.0, alpha, tol=0.0, points=3)  # only its tests are read
+        z = c.astype(float) - rho * s.astype(float)
+        for start in range(0, z.size, BATCH):
+            test = test.update(z[start:start + BATCH], -rho, 1.0)
+        evidence = Evidence(test.harm_e, test.noninferiority_e, evidence.n_candidate, evidence.estimate,
+                            evidence.lower, evidence.upper)
+    verdict = judge_metric(criterion.require, evidence, alpha, criterion.min_sample)
+    return MetricResult(name, verdict.verdict, verdict.reason, verdict.estimate, verdict.lower, verdict.upper,
+                        verdict.harm_e, verdict.noninferiority_e, int(c.size), alpha)
+
+
 def _not_applicable(name: str, why: str) -> MetricResult:
     return MetricResult(name, Verdict.PASS, f"not applicable: {why}")
 
@@ -151,18 +193,18 @@ def judge_canary(policy: RolloutPolicy, obs: StepObservations, weight: float, no
         if c.metric == "agreement":
             results.append(_not_applicable(name, "agreement needs paired (shadow) evidence"))
         elif c.metric == "error_rate":
-            results.append(_ratio(name, c, arm[obs.failed], weight, int(arm.sum()), alpha))
+            results.append(_two_arm(name, c, obs.failed, arm, weight, alpha))
         elif c.metric == "correction_rate":
             old = older_than(obs, now, parse_duration(c.review_delay).total_seconds())
-            results.append(_ratio(name, c, arm[old & obs.corrected], weight, int((arm & old).sum()), alpha))
+            results.append(_two_arm(name, c, obs.corrected[old], arm[old], weight, alpha))
         elif c.metric == "latency" and c.max_share is not None:
             results.append(_latency_share(name, c, obs.latency_ms[arm], alpha))
         elif c.metric == "latency":
-            results.append(_ratio(name, c, arm[obs.latency_ms > c.budget_ms], weight, int(arm.sum()), alpha))
+            results.append(_two_arm(name, c, obs.latency_ms > c.budget_ms, arm, weight, alpha))
         elif c.metric == "decision_rate":
             answered = obs.decision != None  # noqa: E711 (elementwise on an object array)
             y = (obs.decision[answered] == c.label)
-            results.append(_difference(name, c, y, arm[answered], weight, alpha))
+            results.append(_two_arm(name, c, y, arm[answered], weight, alpha))
         elif c.metric == "fairness":
             results.append(_fairness(name, c, obs.decision[arm], [r for r, a in zip(obs.inputs, arm) if a], alpha))
     return results
@@ -181,13 +223,9 @@ def judge_shadow(policy: RolloutPolicy, obs: StepObservations) -> list[MetricRes
         if c.metric == "correction_rate":
             results.append(_not_applicable(name, "case workers never see shadow answers"))
         elif c.metric == "decision_rate":
-            tol = c.tolerance.absolute if c.tolerance.absolute is not None else 0.0
-            state = PairedState.start(tol=tol, alpha=alpha)
-            cs = (shadow[both_answered] == c.label).astype(int)
-            ss = (stable[both_answered] == c.label).astype(int)
-            if cs.size:
-                state = _batched(state, cs, ss)
-            results.append(_from_state(name, c, state.difference, int(cs.size), alpha))
+            cs = (shadow[both_answered] == c.label)
+            ss = (stable[both_answered] == c.label)
+            results.append(_paired_rate(name, c, cs, ss, alpha))
         elif c.metric == "agreement":
             state = BettingMean.start(0.0, 1.0, alpha, tol=c.min_agreement)
             agree = (shadow[both_answered] == stable[both_answered]).astype(float)
@@ -200,14 +238,15 @@ def judge_shadow(policy: RolloutPolicy, obs: StepObservations) -> list[MetricRes
             results.append(MetricResult(name, verdict.verdict, verdict.reason, verdict.estimate, lower, upper,
                                         verdict.harm_e, verdict.noninferiority_e, int(agree.size), alpha))
         elif c.metric == "error_rate":
-            state = PairedState.start(tol=0.0, alpha=alpha)
-            stable_failed = obs.failed[paired].astype(int)
-            shadow_failed = obs.shadow_failed[paired].astype(int)
-            if shadow_failed.size:
-                state = _batched(state, shadow_failed, stable_failed)
-            results.append(_from_state(name, c, state.difference, int(shadow_failed.size), alpha))
+            # Copies go only where the stable model answered, so a case the stable version
+            # failed has no copy: it counts as a pair in which the candidate did not fail. That
+            # can only make the candidate look better than it is on those few cases, so the
+            # harm test stays valid (a little conservative); every failed copy counts.
+            cases = obs.shadowed | obs.failed
+            results.append(_paired_rate(name, c, obs.shadow_failed[cases], obs.failed[cases], alpha))
         elif c.metric == "latency" and c.max_share is not None:
-            results.append(_latency_share(name, c, obs.shadow_latency_ms[paired], alpha))
+            timed = obs.shadowed & ~np.isnan(obs.shadow_latency_ms)  # failed copies took their time too
+            results.append(_latency_share(name, c, obs.shadow_latency_ms[timed], alpha))
         elif c.metric == "latency":
             results.append(_not_applicable(name, "a latency comparison needs both arms answering citizens"))
         elif c.metric == "fairness":
@@ -236,7 +275,7 @@ def check_guards(guards: list[Guard], obs: StepObservations, shadow: bool = Fals
     """The first hard guard the candidate breaches, described, or None."""
     for guard in guards:
         if shadow:
-            mask = obs.shadow_decision != None  # noqa: E711
+            mask = obs.shadowed  # failed copies included: a failing candidate must trip the guard
             failed, latency = obs.shadow_failed[mask], obs.shadow_latency_ms[mask]
         else:
             failed, latency = obs.failed[obs.candidate], obs.latency_ms[obs.candidate]

@@ -75,7 +75,12 @@ Step = Annotated[Union[ShadowStep, CanaryStep, BlueGreenStep, PromoteStep], Fiel
 
 
 class Tolerance(_Strict):
-    """How much worse than stable is acceptable: relative (ratio) or absolute (points)."""
+    """How much worse than stable is acceptable: relative (ratio) or absolute (points).
+
+    The judge's rollback test has its null exactly here: a candidate within the tolerance is
+    rolled back in at most alpha of steps, one beyond it once the evidence shows it. `check-plan`
+    reports the smallest regression beyond it that a step catches in 80% of runs.
+    """
 
     relative: float | None = Field(default=None, ge=1.0, description="candidate rate <= stable rate x this")
     absolute: float | None = Field(default=None, ge=0.0, le=1.0, description="candidate rate <= stable rate + this")

@@ -8,8 +8,8 @@ import time
 import numpy as np
 import pytest
 
-from relevo.analysis.judge import (DifferenceState, PairedState, RatioState, Verdict, evidence_from,
-                                   judge_metric)
+from relevo.analysis.judge import (BettingMean, DifferenceState, PairedState, RatioState, Verdict,
+                                   evidence_from, judge_metric)
 from relevo.analysis.judge import planner
 from relevo.analysis.judge.planner import (MetricTarget, Step, detections, difference_first_crossing, from_arrays,
                                            paired_first_crossing, plan_metric, plan_step, ratio_first_crossing,
@@ -97,14 +97,37 @@ def test_paired_simulation_is_the_paired_state(block_cells):
     assert any(e >= 0 for e in expected) and any(e < 0 for e in expected)
 
 
-@pytest.mark.parametrize("step,metric,null", [
-    (Step.canary(0.05, 48), ERRORS, 1.0),
-    (Step.canary(0.05, 48), REJECTIONS, 0.0),
-    (Step.shadow(24), REJECTIONS, 0.0),
-], ids=["ratio", "difference", "paired"])
-def test_planner_streams_at_no_effect_keep_false_rollbacks_below_alpha(step, metric, null):
-    first = detections(3000, step, metric, null, ALPHA, runs=1000, seed=5)
-    assert_rate_at_most(f"planner A/A, {step}, {metric.name}", int((first >= 0).sum()), 1000, ALPHA)
+def relative_paired_by_state(c, s, rho):
+    """The controller's relative paired test: betting on c - rho s in [-rho, 1] against 0."""
+    state = BettingMean.start(-rho, 1.0, ALPHA, tol=0.0, points=3)
+    z = c.astype(float) - rho * s
+    for start in range(0, z.size, BATCH):
+        state = state.update(z[start:start + BATCH], -rho, 1.0)
+        if state.harm_e >= 1 / ALPHA:
+            return min(start + BATCH, z.size) - 1
+    return -1
+
+
+def test_relative_paired_simulation_is_the_judges_test(block_cells):
+    runs, n, rho = 6, 600, 1.2
+    c, s = planner.shadow_stream(runs, 0.15, 0.04, 0.24, seed=14)(np.arange(runs), 0, n)
+    first = paired_first_crossing(from_arrays(c, s), n, runs, 0.0, LEVEL, rho=rho)
+    expected = [relative_paired_by_state(c[r], s[r], rho) for r in range(runs)]
+    assert first.tolist() == expected
+    assert any(e >= 0 for e in expected) and any(e < 0 for e in expected)
+
+
+@pytest.mark.parametrize("step,metric", [
+    (Step.canary(0.05, 48), ERRORS),
+    (Step.canary(0.05, 48), REJECTIONS),
+    (Step.shadow(24), REJECTIONS),
+    (Step.shadow(24), MetricTarget("rejection_rate", 0.28, 1.2, "relative")),
+], ids=["ratio", "difference", "paired", "paired-relative"])
+def test_planner_streams_at_the_tolerance_keep_false_rollbacks_below_alpha(step, metric):
+    # The harm test's null is the tolerance (as the controller's): a candidate exactly at the
+    # tolerance is rolled back in at most alpha of runs.
+    first = detections(3000, step, metric, metric.tolerance, ALPHA, runs=1000, seed=5)
+    assert_rate_at_most(f"planner at the tolerance, {step}, {metric.name}", int((first >= 0).sum()), 1000, ALPHA)
 
 
 def direct_rate(daily, step, metric, effect, runs=1000, seed=99):
@@ -119,13 +142,15 @@ def direct_rate(daily, step, metric, effect, runs=1000, seed=99):
         c = (u < d / 2 + points) | ((u >= d / 2 + points) & (u < p + points))
         s = ((u >= d / 2 + points) & (u < p + points)) | ((u >= p + points) & (u < p + points + d / 2))
         assert abs(c.mean() - (p + points)) < 0.01 and abs(s.mean() - p) < 0.01
-        first = paired_first_crossing(from_arrays(c, s), n, runs, 0.0, LEVEL)
+        if metric.scale == "relative":
+            first = paired_first_crossing(from_arrays(c, s), n, runs, 0.0, LEVEL, rho=metric.tolerance)
+        else:
+            first = paired_first_crossing(from_arrays(c, s), n, runs, metric.tolerance, LEVEL)
     else:
         arm = rng.random((runs, n)) < step.weight
         outcome = rng.random((runs, n)) < np.where(arm, p + points, p)
         judge = ratio_first_crossing if metric.scale == "relative" else difference_first_crossing
-        first = judge(from_arrays(arm, outcome), n, runs, step.weight, 1.0 if metric.scale == "relative" else 0.0,
-                      LEVEL)
+        first = judge(from_arrays(arm, outcome), n, runs, step.weight, metric.tolerance, LEVEL)
     return float(np.mean(first >= 0))
 
 
@@ -175,7 +200,7 @@ def test_the_300_a_day_example_warns_and_the_suggestion_meets_the_tolerance():
     elapsed = time.perf_counter() - t0
     print(plan.warnings[0], "\n->", proposal.reason, f"({elapsed:.1f} s)")
     assert proposal.plan is not None and proposal.plan.step.kind == "shadow"
-    assert proposal.plan.meets and proposal.plan.metrics[0].resolution <= REJECTIONS.tolerance
+    assert proposal.plan.meets and proposal.plan.metrics[0].resolution <= REJECTIONS.must_detect
     # the planner's own check, asked afresh, agrees; and nothing shorter on the grid met it
     assert plan_step(300, proposal.plan.step, [REJECTIONS]).meets
     assert all(not ok for s, ok in proposal.considered if s.hours < proposal.plan.step.hours)
@@ -187,7 +212,7 @@ def test_the_300_a_day_example_warns_and_the_suggestion_meets_the_tolerance():
 
 
 def test_a_plan_that_meets_is_kept_and_alpha_is_split():
-    step = Step.shadow(72)
+    step = Step.shadow(168)
     proposal = suggest(3000, step, [ERRORS])
     assert proposal.plan.step == step and proposal.plan.meets and proposal.considered == ((step, True),)
     two = plan_step(3000, step, [ERRORS, REJECTIONS], alpha=0.05, runs=50)

@@ -1,29 +1,34 @@
 """The power planner: before a step runs, how small a regression can it catch at the traffic there is?
 
 The judge's own rollback test is run by Monte Carlo at the planned traffic (daily cases x the
-step's weight x its duration) over a grid of true effects. A step's *resolution* for a metric is
-the smallest effect on the grid that the test detects, within the step, in at least 80% of the
-runs. The plan *meets* the spec when the resolution is no larger than the tolerance the spec
-states: a regression as large as the tolerance would be caught four times in five. When it is
-not, `suggest` searches a small grid of steps (more shadow time, a higher weight, a longer step)
-and returns the cheapest that meets every metric's tolerance by the same check.
+step's weight x its duration) over a grid of true effects. It is the test the rollout controller
+runs: its null is the spec's tolerance ("candidate rate <= stable x 1.5", "<= stable + 3
+points"), so a candidate within the tolerance is rolled back in at most alpha of runs, and a
+regression is caught only once the evidence puts it beyond the tolerance. A step's *resolution*
+for a metric is the smallest regression on the grid (the true effect, e.g. x2.1 or +7 points)
+that the test detects, within the step, in at least 80% of the runs: the smallest regression
+beyond the tolerance the judge detects with 80% probability. Nothing at or below the tolerance
+is ever "detected" more often than alpha, so the resolution always lies beyond it; the plan
+*meets* the spec when it catches a regression twice the tolerance (`MetricTarget.must_detect`:
++6 points for +3, x2 for x1.5) in 80% of runs. When it does not, `suggest` searches a small
+grid of steps (more shadow time, a higher weight, a longer step) and returns the cheapest that
+meets every metric by the same check.
 
 What is simulated, per metric (the evidence the rollout controller feeds the judge):
 - canary, tolerance relative ("x1.5"): the ratio form (ratio.py) on events, read after every
   batch of 10 events and at the end of the step;
 - canary, tolerance absolute ("+3 points"): the difference form (difference.py) on decisions,
   read after every batch of 10 decisions;
-- shadow: the paired difference (paired.py, betting on W = c - s), read after every 10 pairs;
-  a relative tolerance is turned into points at the base rate.
+- shadow: pairs (c, s) of the candidate's and the stable's outcome on one case, read after
+  every 10 pairs: betting on W = c - s against the tolerance (absolute), or on
+  W = c - tolerance x s against 0 (relative: its null is exactly p_cand <= tolerance x p_stable).
 Each harm test is the one the judge rolls back on, at the metric's share of the step's alpha
-(alpha / number of metrics, as judge_step splits it), tested against "no worse than stable"
-(rho <= 1, difference <= 0): the question is whether the step can tell a change the size of the
-tolerance from no change at all. A step that cannot will end in "not yet", or pass on the mere
-absence of evidence. (The rollout controller places its harm test's null at the tolerance itself,
-rho <= tolerance or difference <= tolerance; there a regression has to exceed the tolerance by
-roughly this resolution before it is caught.) The simulations are the states' update rules written for many runs at
-once (ratio.event_log_likelihood and mixture_log_e, betting.running_moments, bets and
-log_growth); the tests check them against RatioState, DifferenceState and PairedState.
+(alpha / number of metrics, as judge_step splits it), with its null at the tolerance (rho <=
+tolerance, difference <= tolerance), as the controller judges (relevo.rollouts.judging). The
+simulations are the states' update rules written for many runs at once
+(ratio.event_log_likelihood and mixture_log_e, betting.running_moments, bets and log_growth);
+the tests check them against RatioState, DifferenceState and PairedState, and the resolution
+against the controller's own judging code.
 
 Traffic model: arrivals spread evenly over the step, each case sent to the candidate with
 probability `weight`, outcomes independent with constant rates. Shadow pairs need one more
@@ -35,7 +40,8 @@ shadow step measures it).
 Precision: 200 runs per effect by default, seeded, with common random numbers across effects
 (the same uniforms at every effect), so detection rises smoothly with the effect; a rate of 80%
 from 200 runs is +-6 points (95%). The grid is 19% steps (2^(1/4)) in the effect, plus the
-tolerance itself, and is searched by bisection, so a plan costs about seven simulations.
+tolerance and twice the tolerance, and is searched by bisection, so a plan costs about seven
+simulations.
 
 Example: 300 cases a day, a canary at 5% for 48 h and a rejection rate of 28% with tolerance +3
 points. The candidate sees about 30 decisions: nothing short of a huge change is detectable, so
@@ -43,9 +49,9 @@ the plan warns, and `suggest` proposes a shadow step, where every case yields a 
 
     target = MetricTarget("rejection_rate", base_rate=0.28, tolerance=0.03)
     plan = plan_step(300, Step.canary(0.05, 48), [target])
-    plan.meets      # False; plan.warnings says why (resolution about +54 points)
+    plan.meets      # False; plan.warnings says why (resolution about +64 points; +6 must be caught)
     suggest(300, Step.canary(0.05, 48), [target]).plan.step
-    # shadow for 28 days at the default disagreement, 7 days if the versions disagree on 10%
+    # shadow for 28 days at the default disagreement, 14 days if the versions disagree on 10%
 """
 
 from __future__ import annotations
@@ -167,13 +173,19 @@ def difference_first_crossing(draw: Draw, n: int, runs: int, w: float, tol: floa
 
 
 def paired_first_crossing(draw: Draw, n: int, runs: int, tol: float, level: float,
-                          batch: int = BATCH) -> np.ndarray:
-    """The paired difference's harm test (PairedState.difference) on (c, s) streams: first crossing."""
+                          batch: int = BATCH, rho: float = 1.0) -> np.ndarray:
+    """The paired harm test on (c, s) streams: first crossing.
+
+    rho = 1: PairedState.difference, betting on c - s against tol. rho > 1 (a relative
+    tolerance, tol 0): betting on c - rho s in [-rho, 1] against 0, as the controller judges it.
+    """
     def draw_z(rows, start, stop):
         c, s = draw(rows, start, stop)
-        return (c.astype(float) - s,)
+        return (c.astype(float) - rho * s,)
 
-    return betting_first_crossing(draw_z, n, runs, -1.0, 1.0, tol, level, batch)
+    # BettingMean's default prior for a mean in [-rho, 1]: the middle, and the largest variance
+    return betting_first_crossing(draw_z, n, runs, -rho, 1.0, tol, level, batch,
+                                  prior_mean=(1 - rho) / 2, prior_var=(1 + rho) ** 2 / 4)
 
 
 def from_arrays(*arrays: np.ndarray) -> Draw:
@@ -281,15 +293,23 @@ class MetricTarget:
         if self.discordance is not None and not 0 <= self.discordance <= 2 * min(p, 1 - p):
             raise ValueError(f"discordance must lie in [0, 2 min(p, 1-p)] = [0, {2 * min(p, 1 - p):.3g}]")
 
+    @property
+    def must_detect(self) -> float:
+        """The regression a plan must catch in 80% of runs to meet the spec: twice the tolerance
+        in its scale (+6 points for +3, x2 for x1.5), kept where rates stay below 1."""
+        if self.scale == "absolute":
+            return min(2 * self.tolerance, 1 - self.base_rate)
+        return min(2 * self.tolerance - 1, 1 / self.base_rate)
+
     def effect_grid(self) -> np.ndarray:
-        """True effects to try, ascending: 19% steps, the tolerance included, rates kept below 1."""
+        """True effects to try, ascending: 19% steps, the tolerance and must_detect included, rates kept below 1."""
         if self.scale == "absolute":
             grid = 0.0025 * 2 ** (np.arange(64) / 4)
             grid = grid[grid <= 1 - self.base_rate]
         else:
             grid = 1 + 0.05 * 2 ** (np.arange(64) / 4)
             grid = grid[(grid * self.base_rate <= 1) & (grid <= 64)]
-        return np.unique(np.append(grid, self.tolerance))
+        return np.unique(np.append(grid, [self.tolerance, self.must_detect]))
 
     def points(self, effect: float) -> float:
         """An effect as a difference of rates."""
@@ -315,8 +335,9 @@ class MetricPlan:
     scale: str
     resolution: float | None  # smallest effect detected in >= POWER of runs; None: none on the grid
     detection: tuple[tuple[float, float], ...]  # (effect, detection rate) for the effects simulated
-    meets: bool
+    meets: bool  # must_detect is caught in >= POWER of runs
     summary: str
+    must_detect: float | None = None  # the regression the plan must catch (twice the tolerance)
 
 
 @dataclass(frozen=True)
@@ -332,7 +353,7 @@ class StepPlan:
 
     @property
     def meets(self) -> bool:
-        """Every metric's resolution is within its tolerance."""
+        """Every metric catches a regression twice its tolerance in >= POWER of runs."""
         return all(m.meets for m in self.metrics)
 
     @property
@@ -367,17 +388,20 @@ def detections(daily_cases: float, step: Step, metric: MetricTarget, effect: flo
     level = float(np.log(1 / alpha_metric))
     p = metric.base_rate
     form = _form(step, metric)
+    relative = metric.scale == "relative"
     if form == "paired":
         pairs = int(round(n * step.shadow_share))
         d = 2 * p * (1 - p) if metric.discordance is None else metric.discordance
         # at no effect d/2 of the cases flip each way; the effect adds candidate-only cases
         draw = shadow_stream(runs, min(d / 2 + metric.points(effect), 1 - p), d / 2, p - d / 2, seed)
-        return paired_first_crossing(draw, pairs, runs, 0.0, level)
+        if relative:
+            return paired_first_crossing(draw, pairs, runs, 0.0, level, rho=metric.tolerance)
+        return paired_first_crossing(draw, pairs, runs, metric.tolerance, level)
     p_cand = min(1.0, p + metric.points(effect))
     draw = canary_stream(runs, step.weight, p, p_cand, seed)
     if form == "ratio":
-        return ratio_first_crossing(draw, n, runs, step.weight, 1.0, level)
-    return difference_first_crossing(draw, n, runs, step.weight, 0.0, level)
+        return ratio_first_crossing(draw, n, runs, step.weight, metric.tolerance, level)
+    return difference_first_crossing(draw, n, runs, step.weight, metric.tolerance, level)
 
 
 def _detection_rate(daily_cases, step, metric, effect, alpha_metric, runs, seed) -> float:
@@ -396,8 +420,8 @@ def plan_metric(daily_cases: float, step: Step, metric: MetricTarget, alpha_metr
         return rates[i]
 
     # Detection rises with the effect: find the first grid point reaching `power`, starting at
-    # the tolerance (the answer to "does the plan meet the spec" needs that point anyway).
-    t = int(np.searchsorted(grid, metric.tolerance))
+    # must_detect (the answer to "does the plan meet the spec" needs that point anyway).
+    t = int(np.searchsorted(grid, metric.must_detect))
     lo, hi = (0, t) if rate(t) >= power else (t + 1, grid.size)
     while lo < hi:
         mid = (lo + hi) // 2
@@ -416,15 +440,16 @@ def plan_metric(daily_cases: float, step: Step, metric: MetricTarget, alpha_metr
         cand, stable = int(round(n * step.weight)), int(round(n * (1 - step.weight)))
         who = f"the candidate ~{cand:,} decisions, the stable ~{stable:,}"
     form = _form(step, metric)
-    verdict = ("within the tolerance" if meets else
-               f"cannot reliably detect a change of the size the spec tolerates "
-               f"(detected in {rates[t]:.0%} of runs at the tolerance)")
+    must = metric.describe(metric.must_detect)
+    verdict = (f"catches {must} (twice the tolerance) in {rates[t]:.0%} of runs" if meets else
+               f"cannot reliably detect a regression twice the tolerance ({must}: caught in {rates[t]:.0%} "
+               f"of runs)")
     summary = (f"{metric.name}: {step} at {daily_cases:,.0f} cases/day gives {who}; {form} test at alpha "
-               f"{alpha_metric:.3g}: smallest change caught in {power:.0%} of runs: {metric.describe(resolution)} "
-               f"(tolerance {metric.describe(metric.tolerance)}): {verdict}")
+               f"{alpha_metric:.3g} against the tolerance {metric.describe(metric.tolerance)}: smallest "
+               f"regression caught in {power:.0%} of runs: {metric.describe(resolution)}; {verdict}")
     return MetricPlan(metric.name, form, alpha_metric, cand, stable, cand * metric.base_rate, metric.tolerance,
                       metric.scale, resolution, tuple((float(grid[i]), rates[i]) for i in sorted(rates)), meets,
-                      summary)
+                      summary, must_detect=metric.must_detect)
 
 
 def plan_step(daily_cases: float, step: Step, metrics: Sequence[MetricTarget], alpha: float = 0.05,
@@ -440,13 +465,13 @@ def plan_step(daily_cases: float, step: Step, metrics: Sequence[MetricTarget], a
 
 
 def _meets(daily_cases, step, metrics, share, runs, seed, power) -> bool:
-    return all(_detection_rate(daily_cases, step, m, m.tolerance, share, runs, seed) >= power for m in metrics)
+    return all(_detection_rate(daily_cases, step, m, m.must_detect, share, runs, seed) >= power for m in metrics)
 
 
 def suggest(daily_cases: float, step: Step, metrics: Sequence[MetricTarget], alpha: float = 0.05,
             runs: int = RUNS, seed: int = 0, power: float = POWER, hours: Sequence[float] = SUGGEST_HOURS,
             weights: Sequence[float] = SUGGEST_WEIGHTS) -> Suggestion:
-    """The cheapest step that catches a change of each metric's tolerance in >= power of runs.
+    """The cheapest step that catches a regression of twice each metric's tolerance in >= power of runs.
 
     Cheapest: the shortest; at equal length, the one exposing fewest citizens to the candidate
     (a shadow step exposes none, then canaries by weight). The search grid is the given lengths

@@ -1,0 +1,90 @@
+"""check-plan and the controller mean the same thing: the planner's resolution (the smallest
+regression beyond the tolerance caught in 80% of runs) is what the controller's own judging code
+catches, and a candidate at the tolerance is rolled back in at most about alpha of runs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import numpy as np
+import pytest
+
+from relevo.analysis.judge import Verdict
+from relevo.analysis.judge.planner import MetricTarget, Step, plan_metric
+from relevo.rollouts.evidence import StepObservations
+from relevo.rollouts.judging import judge_canary, judge_shadow
+from relevo.rollouts.plan import Criterion, RolloutPolicy, Tolerance
+
+ALPHA = 0.05
+RUNS = 80
+NOW = datetime(2026, 3, 1, tzinfo=timezone.utc)
+
+
+def observations(arm, decision, failed, shadow=None) -> StepObservations:
+    n = arm.size
+    return StepObservations(
+        candidate=arm, decision=decision, latency_ms=np.full(n, 5.0), failed=failed,
+        corrected=np.zeros(n, dtype=bool), reviewable=np.ones(n, dtype=bool),
+        created_at=np.arange(n).astype("datetime64[s]").astype("datetime64[us]"), inputs=[{}] * n,
+        shadow_decision=np.full(n, None, dtype=object) if shadow is None else shadow,
+        shadow_failed=np.zeros(n, dtype=bool), shadow_latency_ms=np.full(n, 7.0))
+
+
+def canary_run(rng, n, weight, p, effect_points, metric):
+    arm = rng.random(n) < weight
+    event = rng.random(n) < np.where(arm, p + effect_points, p)
+    if metric == "decision_rate":
+        return observations(arm, np.where(event, "rejected", "admissible").astype(object), np.zeros(n, dtype=bool))
+    return observations(arm, np.full(n, "admissible", dtype=object), event)
+
+
+def shadow_run(rng, n, p, d, effect_points):
+    """Pairs as the planner models them: d/2 flips each way at no effect, the effect adds candidate-only."""
+    u = rng.random(n)
+    cand_only = u < d / 2 + effect_points
+    stable_only = u >= 1 - d / 2
+    both = (u >= 1 - d / 2 - (p - d / 2)) & ~stable_only
+    c, s = cand_only | both, stable_only | both
+    label = lambda x: np.where(x, "rejected", "admissible").astype(object)  # noqa: E731
+    return observations(np.zeros(n, dtype=bool), label(s), np.zeros(n, dtype=bool), shadow=label(c))
+
+
+CASES = {
+    "canary difference": (1000, Step.canary(0.05, 48), MetricTarget("decision_rate(rejected)", 0.28, 0.03),
+                          Criterion(metric="decision_rate", label="rejected", tolerance=Tolerance(absolute=0.03))),
+    "canary ratio": (3000, Step.canary(0.25, 48), MetricTarget("error_rate", 0.02, 1.5, "relative"),
+                     Criterion(metric="error_rate", tolerance=Tolerance(relative=1.5))),
+    "shadow paired": (150, Step.shadow(168), MetricTarget("decision_rate(rejected)", 0.28, 0.03, discordance=0.10),
+                      Criterion(metric="decision_rate", label="rejected", tolerance=Tolerance(absolute=0.03))),
+    "shadow paired relative": (
+        150, Step.shadow(168), MetricTarget("decision_rate(rejected)", 0.28, 1.2, "relative", discordance=0.10),
+        Criterion(metric="decision_rate", label="rejected", tolerance=Tolerance(relative=1.2))),
+}
+
+
+def detected(daily, step, target, criterion, effect, seed) -> float:
+    """Share of simulated steps the controller's judging code rolls back (a failing verdict)."""
+    policy = RolloutPolicy(alpha=ALPHA, criteria=[criterion])
+    rng = np.random.default_rng(seed)
+    n, points, hits = step.decisions(daily), target.points(effect), 0
+    for _ in range(RUNS):
+        if step.kind == "shadow":
+            results = judge_shadow(policy, shadow_run(rng, n, target.base_rate, target.discordance, points))
+        else:
+            obs = canary_run(rng, n, step.weight, target.base_rate, points, criterion.metric)
+            results = judge_canary(policy, obs, step.weight, NOW)
+        hits += results[0].verdict is Verdict.FAIL
+    return hits / RUNS
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_planners_resolution_is_what_the_controller_catches(case):
+    daily, step, target, criterion = CASES[case]
+    plan = plan_metric(daily, step, target, ALPHA)
+    assert plan.resolution is not None and plan.resolution > target.tolerance
+    at_resolution = detected(daily, step, target, criterion, plan.resolution, seed=1)
+    at_tolerance = detected(daily, step, target, criterion, target.tolerance, seed=2)
+    print(f"{case}: {plan.summary}\n  controller: {at_resolution:.0%} caught at the resolution "
+          f"{target.describe(plan.resolution)}, {at_tolerance:.0%} at the tolerance {target.describe(target.tolerance)}")
+    assert at_resolution >= 0.70
+    assert at_tolerance <= 0.125  # alpha = 5%: at most 10 of 80 runs
