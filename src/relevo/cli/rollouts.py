@@ -81,7 +81,46 @@ def status(ctx: typer.Context, service: str = typer.Argument(...), env: str = EN
     """The rollout in progress (or the latest): state, step, and each verdict with its numbers."""
     with opened(ctx) as context:
         data = rollout_status(context, service, env, rollout_id)
-    print_json(data) if as_json else _print_status(data)
+    if as_json:
+        print_json(data)
+        return
+    _print_status(data)
+    if data.get("shadow"):
+        _print_shadow(data["shadow"])
+
+
+def _share(count: int, total: int) -> str:
+    return f"{count:,} ({count / total:.1%})" if total else "0"
+
+
+def _agreement(summary: dict) -> str:
+    if summary["agreement"] is None:
+        return "—"
+    return f"{summary['agreement']:.3f} [{summary['lower']:.3f}, {summary['upper']:.3f}]"
+
+
+def _print_shadow(report: dict) -> None:
+    """The paired comparison: agreement, the flip table, the same by protected group."""
+    overall, labels = report["overall"], report["labels"]
+    latency = ("—" if report["latency_p50_ms"] is None else
+               f"p50 {report['latency_p50_ms']:.3g} ms, p95 {report['latency_p95_ms']:.3g} ms")
+    console.print(f"[bold]shadow comparison[/] on the same cases: {report['copies']:,} copies answered by the "
+                  f"candidate, {_share(report['candidate_errors'], report['copies'])} failed; its model time "
+                  f"{latency}. Agreement {_agreement(overall)} over {overall['pairs']:,} pairs "
+                  f"(intervals at alpha {report['alpha']:g}, split over groups).")
+    caption = "; ".join(f"{f['stable']}→{f['candidate']} {f['share']:.1%} [{f['lower']:.1%}, {f['upper']:.1%}]"
+                        for f in overall["flips"]) if overall["pairs"] else None
+    table = Table("stable \\ candidate", *labels, title="flip table (pairs)", caption=caption)
+    for stable in labels:
+        table.add_row(stable, *(_share(overall["table"][stable][c], overall["pairs"]) for c in labels))
+    console.print(table)
+    flips = [f"{f['stable']}→{f['candidate']}" for f in overall["flips"]]
+    for attribute, groups in report["groups"].items():
+        table = Table("group", "pairs", "agreement [interval]", *flips, title=f"by {attribute} (protected)")
+        for group, summary in groups.items():
+            table.add_row(escape(group), f"{summary['pairs']:,}", _agreement(summary),
+                          *(_share(f["count"], summary["pairs"]) for f in summary["flips"]))
+        console.print(table)
 
 
 def _simple(action: str, doc: str):

@@ -9,7 +9,10 @@ from sqlalchemy import select
 from relevo.context import Context
 from relevo.errors import NotFound
 from relevo.rollouts.controller import judge_rollout
+from relevo.rollouts.evidence import observe_step
 from relevo.rollouts.lifecycle import Rollout, active_rollout, load_rollout
+from relevo.rollouts.shadow_report import shadow_report
+from relevo.services.catalogue import get_spec
 from relevo.store import connect
 from relevo.store.tables import incidents, releases, rollout_verdicts, rollouts, versions
 
@@ -61,7 +64,18 @@ def rollout_status(ctx: Context, service: str, environment: str, rollout_id: int
                              "metrics": [m.as_dict() for m in judgement.metrics]}
     elif last is not None:
         data["judgement"] = {"verdict": last["verdict"], "at": last["at"].isoformat()} | last["details"]
+    if rollout.step["kind"] == "shadow":
+        data["shadow"] = shadow_evidence(ctx, rollout)
     return data
+
+
+def shadow_evidence(ctx: Context, rollout: Rollout) -> dict[str, Any]:
+    """The paired comparison of the rollout's current (shadow) step, per protected group too."""
+    with connect(ctx.engine) as conn:
+        spec = get_spec(conn, rollout.service)
+        obs = observe_step(conn, rollout.service, rollout.environment, rollout.step_label)
+    protected = [name for name, field in spec.inputs.items() if field.protected]
+    return shadow_report(obs, protected, spec.decisions, spec.rollout.alpha).as_dict()
 
 
 def rollout_history(ctx: Context, service: str, environment: str | None = None) -> list[dict[str, Any]]:
