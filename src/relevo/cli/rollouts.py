@@ -33,12 +33,17 @@ def _fmt(value) -> str:
     return str(value)
 
 
+PHASES = {"preview": "preview: the candidate answers mirrored copies, citizens get the stable answer",
+          "switched": "switched: the candidate answers every case; the stable version stays loaded"}
+
+
 def _print_status(data: dict) -> None:
     console.print(f"[bold]rollout {data['id']}[/] {data['service']} {data['candidate']} (stable {data['stable']}; "
                   f"release {data['release']['id']}, spec {data['release']['spec_sha256'][:12]}) "
                   f"in {data['environment']}: [bold]{data['state']}[/], plan {data['plan']}, "
                   f"step {data['step_index'] + 1}/{len(data['steps'])} {data['step']['kind']}"
                   + (f" {data['step'].get('weight'):g}%" if data['step'].get('weight') else "")
+                  + (f" ({PHASES[data['phase']]})" if data.get("phase") in PHASES else "")
                   + f", until {data['step_ends_at'][:16]}")
     if data.get("hold_reason"):
         console.print(f"held: {escape(data['hold_reason'])}")
@@ -263,7 +268,8 @@ def check_plan_cmd(ctx: typer.Context, service: str = typer.Argument(...),
     for check in result.steps:
         table = Table("metric", "test", "candidate", "stable", "tolerance", "smallest regression caught in 80%",
                       "must catch (2x tolerance)", "ok",
-                      title=f"step {check.index + 1}: {check.step}")
+                      title=f"step {check.index + 1}: "
+                            + (f"{check.kind} preview, judged as {check.step}" if check.kind else f"{check.step}"))
         for m in check.plan.metrics:
             def effect(value: float, digits: str = ".3g") -> str:
                 return f"x{value:{digits}}" if m.scale == "relative" else f"+{100 * value:{digits}} points"

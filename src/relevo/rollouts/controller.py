@@ -5,6 +5,11 @@ For a running rollout: make sure the routing table matches the step; judge the s
 decisions; roll back at once on a failing verdict or a guard; when the step's minimum duration
 is over, advance if every criterion passed, or hold for a person if the evidence is not there.
 A held step is never promoted by a timer.
+
+A blue/green step has two phases, each judged and timed on its own decisions: the preview (the
+candidate answers mirrored copies, judged on the pairs as a shadow step) and, once the preview
+passed, the switch (the candidate answers every case, watched with the guards and the criteria
+it alone can show for the step's `watch_after_switch`). Only then does the rollout move on.
 """
 
 from __future__ import annotations
@@ -21,10 +26,11 @@ from sqlalchemy import select
 from relevo.analysis.judge import Verdict
 from relevo.context import Context
 from relevo.rollouts.evidence import observe_step
-from relevo.rollouts.judging import (MetricResult, check_guards, judge_canary, judge_preview, judge_shadow,
+from relevo.rollouts.judging import (MetricResult, check_guards, judge_after_switch, judge_canary, judge_shadow,
                                      step_verdict)
 from relevo.rollouts.leadership import Lease
-from relevo.rollouts.lifecycle import (Rollout, advance, apply_step_route, hold, load_rollout, promote, rollback)
+from relevo.rollouts.lifecycle import (Rollout, advance, apply_step_route, hold, load_rollout, promote, rollback,
+                                       switch)
 from relevo.services.catalogue import get_spec
 from relevo.store import connect
 from relevo.store.tables import rollout_verdicts, rollouts
@@ -34,7 +40,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class StepJudgement:
-    """The judge's view of a rollout's current step."""
+    """The judge's view of a rollout's current step (or blue/green phase)."""
 
     verdict: Verdict
     metrics: list[MetricResult]
@@ -44,21 +50,21 @@ class StepJudgement:
 
 
 def judge_rollout(ctx: Context, rollout: Rollout) -> StepJudgement:
-    """Judge the current step of a rollout from its decisions so far."""
+    """Judge the current step (or blue/green phase) of a rollout from its decisions so far."""
     with connect(ctx.engine) as conn:
         policy = get_spec(conn, rollout.service).rollout
         obs = observe_step(conn, rollout.service, rollout.environment, rollout.step_label)
-    kind = rollout.step["kind"]
-    if kind == "shadow":
+    phase = rollout.phase
+    if phase in ("shadow", "preview"):
         metrics = judge_shadow(policy, obs)
         guard = check_guards(policy.guards, obs, shadow=True)
-        n_candidate = int((obs.shadow_decision != None).sum())  # noqa: E711
-    elif kind == "canary":
+        n_candidate = int(obs.shadowed.sum())
+    elif phase == "canary":
         metrics = judge_canary(policy, obs, float(rollout.step["weight"]) / 100, ctx.clock.now())
         guard = check_guards(policy.guards, obs)
         n_candidate = int(obs.candidate.sum())
-    elif kind == "bluegreen":
-        metrics = judge_preview(policy, obs)
+    elif phase == "switched":
+        metrics = judge_after_switch(policy, obs)
         guard = check_guards(policy.guards, obs)
         n_candidate = int(obs.candidate.sum())
     else:
@@ -68,7 +74,7 @@ def judge_rollout(ctx: Context, rollout: Rollout) -> StepJudgement:
 
 
 def _record_verdict(ctx: Context, rollout: Rollout, judgement: StepJudgement) -> None:
-    details = {"guard": judgement.guard, "decisions": judgement.decisions,
+    details = {"phase": rollout.phase, "guard": judgement.guard, "decisions": judgement.decisions,
                "candidate_decisions": judgement.candidate_decisions,
                "metrics": [m.as_dict() for m in judgement.metrics]}
     summary = (judgement.verdict.value, judgement.guard, tuple((m.name, m.verdict.value) for m in judgement.metrics))
@@ -106,10 +112,13 @@ def reconcile(ctx: Context, rollout_id: int) -> Rollout:
                                                   "guard": judgement.guard}, automatic=True)
     if ctx.clock.now() < rollout.step_ends_at():
         return rollout
+    judged = rollout.step_label
     with connect(ctx.engine) as conn:
         rollout = load_rollout(conn, rollout_id, lock=True)
-        if rollout.state != "running":
+        if rollout.state != "running" or rollout.step_label != judged:
             return rollout
+        if judgement.verdict is Verdict.PASS and rollout.phase == "preview":
+            return switch(conn, ctx, rollout)
         if judgement.verdict is Verdict.PASS:
             moved = advance(conn, ctx, rollout)
         else:

@@ -20,8 +20,9 @@ Which evidence each criterion uses:
   pairs (W = c - s against an absolute tolerance, W = c - tolerance x s against 0 for a relative
   one), agreement by a bounded-mean confidence sequence, latency and fairness from the
   candidate's shadow answers;
-- blue/green previews (candidate only): latency, fairness and the guards; comparisons with the
-  stable arm do not apply (there is none in the same period) and are reported as such.
+- blue/green steps: the preview is judged on pairs exactly as a shadow step; after the switch
+  the candidate answers alone, so only latency within a budget, fairness and the guards apply;
+  comparisons with the stable arm (there is none in the same period) are reported as such.
 """
 
 from __future__ import annotations
@@ -255,8 +256,8 @@ def judge_shadow(policy: RolloutPolicy, obs: StepObservations) -> list[MetricRes
     return results
 
 
-def judge_preview(policy: RolloutPolicy, obs: StepObservations) -> list[MetricResult]:
-    """Verdicts for a blue/green preview: only what the candidate alone can show."""
+def judge_after_switch(policy: RolloutPolicy, obs: StepObservations) -> list[MetricResult]:
+    """Verdicts after a blue/green switch: only what the candidate alone can show."""
     alpha = split_alpha(policy.alpha, max(1, sum(c.metric in ("latency", "fairness") for c in policy.criteria)))
     results = []
     for c in policy.criteria:
@@ -267,7 +268,7 @@ def judge_preview(policy: RolloutPolicy, obs: StepObservations) -> list[MetricRe
             mask = obs.candidate
             results.append(_fairness(name, c, obs.decision[mask], [r for r, m in zip(obs.inputs, mask) if m], alpha))
         else:
-            results.append(_not_applicable(name, "no stable arm answers during a blue/green preview"))
+            results.append(_not_applicable(name, "no stable arm answers after a blue/green switch"))
     return results
 
 

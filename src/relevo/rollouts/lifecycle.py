@@ -19,7 +19,7 @@ from relevo.notify import notify
 from relevo.registry.queries import resolve_version
 from relevo.registry.tags import move_tag_in
 from relevo.rollouts.incidents import open_incident, open_incidents_for
-from relevo.rollouts.plan import parse_duration
+from relevo.rollouts.plan import WATCH_AFTER_SWITCH, parse_duration
 from relevo.rollouts.release import ensure_release
 from relevo.rollouts.states import ACTIVE, next_state
 from relevo.routing.table import Route, check_environment, read_route, write_route
@@ -57,12 +57,30 @@ class Rollout:
         return self.plan[self.step_index]
 
     @property
+    def phase(self) -> str:
+        """The step's kind, except that a blue/green step is in `preview`, then `switched`."""
+        if self.step["kind"] != "bluegreen":
+            return self.step["kind"]
+        return "switched" if self.switched_at is not None else "preview"
+
+    @property
+    def switched_at(self) -> datetime | None:
+        """When a blue/green step switched the candidate to every case (the rollout's copy of the
+        plan records it on the step), or None."""
+        value = self.step.get("switched_at")
+        return None if value is None else datetime.fromisoformat(value)
+
+    @property
     def step_label(self) -> str:
-        """The label decisions under this step carry."""
-        return f"rollout-{self.id}/step-{self.step_index}-{self.step['kind']}"
+        """The label decisions under this step (and phase) carry."""
+        label = f"rollout-{self.id}/step-{self.step_index}-{self.step['kind']}"
+        return f"{label}-{self.phase}" if self.step["kind"] == "bluegreen" else label
 
     def step_ends_at(self) -> datetime:
-        """When the current step's minimum duration (plus extensions) is over."""
+        """When the current step's (or phase's) minimum duration, plus extensions, is over."""
+        if self.phase == "switched":
+            watch = parse_duration(self.step.get("watch_after_switch", WATCH_AFTER_SWITCH))
+            return self.switched_at + watch + timedelta(seconds=self.step_extended_by_s)
         length = parse_duration(self.step.get("duration", "0s")) if "duration" in self.step else timedelta(0)
         return self.step_started_at + length + timedelta(seconds=self.step_extended_by_s)
 
@@ -94,16 +112,19 @@ def _require_role(conn: Connection, ctx: Context, service: str, role: str) -> No
 
 
 def step_route(rollout: Rollout, current: Route) -> Route:
-    """The route the rollout's current step needs."""
+    """The route the rollout's current step (and phase) needs: a blue/green preview mirrors
+    copies to the candidate as shadow does; once switched the candidate answers every case."""
     step = rollout.step
-    base = Route(rollout.service, rollout.environment, rollout.stable_version_id, rollout.candidate_version_id,
-                 "stable", 0.0, current.fallback_forced if current else False, rollout.step_label,
-                 current.revision if current else 0, candidate_release_id=rollout.release_id)
-    if step["kind"] == "shadow":
+    base = Route(service=rollout.service, environment=rollout.environment,
+                 stable_version_id=rollout.stable_version_id, candidate_version_id=rollout.candidate_version_id,
+                 mode="stable", weight=0.0, fallback_forced=current.fallback_forced if current else False,
+                 step=rollout.step_label, revision=current.revision if current else 0,
+                 candidate_release_id=rollout.release_id)
+    if rollout.phase in ("shadow", "preview"):
         return replace(base, mode="shadow")
     if step["kind"] == "canary":
         return replace(base, mode="canary", weight=float(step["weight"]))
-    if step["kind"] == "bluegreen":
+    if rollout.phase == "switched":
         return replace(base, mode="bluegreen", weight=100.0)
     return base
 
@@ -259,6 +280,25 @@ def advance(conn: Connection, ctx: Context, rollout: Rollout) -> Rollout:
     if moved.step["kind"] != "promote":
         apply_step_route(conn, ctx, moved)
     return moved
+
+
+def switch(conn: Connection, ctx: Context, rollout: Rollout) -> Rollout:
+    """A blue/green preview passed: the candidate answers every case from now on (the controller).
+
+    The moment is recorded on the step in the rollout's copy of its plan, which starts the watch
+    after the switch; the stable version stays loaded, so a rollback is as quick as ever.
+    """
+    next_state(rollout.state, "advance")
+    if rollout.phase != "preview":
+        raise Conflict(f"rollout {rollout.id} is not previewing a blue/green step")
+    plan = [dict(step) for step in rollout.plan]
+    plan[rollout.step_index]["switched_at"] = ctx.clock.now().isoformat()
+    _set(conn, rollout, plan=plan, step_extended_by_s=0.0)
+    switched = load_rollout(conn, rollout.id)
+    _audit(conn, ctx, switched, "switched", step_index=switched.step_index,
+           watch_until=switched.step_ends_at().isoformat())
+    apply_step_route(conn, ctx, switched)
+    return switched
 
 
 def hold(conn: Connection, ctx: Context, rollout: Rollout, reason: str) -> Rollout:

@@ -1,10 +1,10 @@
 """Rollout plans and acceptance criteria, as declared in a service spec's `rollout` section.
 
 A plan is an ordered list of steps: `shadow` (the candidate answers copies, never citizens),
-`canary` (the candidate answers `weight`% of cases), `bluegreen` (the candidate answers every
-case for a preview period; switching back is instant) and `promote`. Every step that sends
-traffic is judged against the criteria; a step never passes before its duration ends, and a
-step that ends without enough evidence waits for a person.
+`canary` (the candidate answers `weight`% of cases), `bluegreen` (a preview, then a switch: see
+BlueGreenStep) and `promote`. Every step that sends traffic is judged against the criteria; a
+step never passes before its duration ends, and a step that ends without enough evidence waits
+for a person.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+WATCH_AFTER_SWITCH = "1h"  # a blue/green step's watch after the switch, unless the plan says otherwise
 
 
 def parse_duration(text: str) -> timedelta:
@@ -60,9 +61,25 @@ class CanaryStep(_Timed):
 
 
 class BlueGreenStep(_Timed):
-    """The candidate answers every case for a preview; the stable version stays loaded."""
+    """A preview, then the switch: the candidate takes every case only once the preview passed.
+
+    Preview (`duration`): the candidate answers a mirrored copy of every case, citizens get the
+    stable answer, and it is judged on those pairs exactly as a shadow step is. Switch: when the
+    preview has passed, the candidate answers every case; the stable version stays loaded in
+    every gateway, so switching back (a rollback) is instant. For `watch_after_switch` the
+    candidate is then watched with the hard guards and the criteria it alone can show (latency
+    within a budget, fairness) before the rollout moves on (normally to promote). A failing
+    verdict or a guard in either phase rolls back.
+    """
 
     kind: Literal["bluegreen"] = "bluegreen"
+    watch_after_switch: str = Field(default=WATCH_AFTER_SWITCH, description="how long the candidate is watched after the switch")
+
+    @field_validator("watch_after_switch")
+    @classmethod
+    def _watch(cls, value: str) -> str:
+        parse_duration(value)
+        return value
 
 
 class PromoteStep(_Strict):
@@ -159,4 +176,7 @@ class RolloutPolicy(_Strict):
                 raise ValueError(f"plan {name!r} must end with a promote step")
             if any(s.kind == "promote" for s in steps[:-1]):
                 raise ValueError(f"plan {name!r} has promote before its last step")
+            if any(s.kind == "bluegreen" for s in steps[:-2]):
+                raise ValueError(f"plan {name!r}: a bluegreen step gives the candidate every case, so only "
+                                 f"promote can follow it")
         return self

@@ -4,7 +4,8 @@ Daily cases come from the service's own decisions over the last week (or are giv
 come from the stable version's recent decisions, with stated defaults where there are none.
 Rate criteria (error rate, a decision label's rate, correction rate) are planned with the
 judge's own tests (relevo.analysis.judge.planner); latency and fairness are one-arm checks the
-planner does not size.
+planner does not size. A blue/green step is planned by its preview, which is judged on pairs as
+a shadow step of the same length (after the switch only one-arm checks remain).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class StepCheck:
     step: Step
     plan: StepPlan
     suggestion: Suggestion | None
+    kind: str = ""  # the plan's step kind, when it differs from the planned step's ("bluegreen")
 
 
 @dataclass(frozen=True)
@@ -106,12 +108,12 @@ def check_plan(ctx: Context, service: str, plan: str | None = None, daily_cases:
         raise InvalidInput(f"the plan's criteria have no rate metric with a tolerance to plan for")
     checks = []
     for index, step in enumerate(policy.plans[plan_name]):
-        if step.kind not in ("shadow", "canary"):
+        if step.kind not in ("shadow", "canary", "bluegreen"):
             continue
         hours = step.length.total_seconds() / 3600
-        planned = Step.shadow(hours) if step.kind == "shadow" else Step.canary(step.weight / 100, hours)
+        planned = Step.canary(step.weight / 100, hours) if step.kind == "canary" else Step.shadow(hours)
         result = plan_step(daily_cases, planned, targets, policy.alpha)
         better = None if result.meets else suggest(daily_cases, planned, targets, policy.alpha)
-        checks.append(StepCheck(index, planned, result, better))
+        checks.append(StepCheck(index, planned, result, better, "bluegreen" if step.kind == "bluegreen" else ""))
     return PlanCheck(service, plan_name, daily_cases, daily_cases == observed_daily,
                      {t.name: t.base_rate for t in targets}, checks)

@@ -64,13 +64,15 @@ def rollout_status(ctx: Context, service: str, environment: str, rollout_id: int
                              "metrics": [m.as_dict() for m in judgement.metrics]}
     elif last is not None:
         data["judgement"] = {"verdict": last["verdict"], "at": last["at"].isoformat()} | last["details"]
-    if rollout.step["kind"] == "shadow":
+    data["phase"] = rollout.phase
+    if rollout.phase in ("shadow", "preview"):
         data["shadow"] = shadow_evidence(ctx, rollout)
     return data
 
 
 def shadow_evidence(ctx: Context, rollout: Rollout) -> dict[str, Any]:
-    """The paired comparison of the rollout's current (shadow) step, per protected group too."""
+    """The paired comparison of the rollout's current shadow step or blue/green preview, per
+    protected group too."""
     with connect(ctx.engine) as conn:
         spec = get_spec(conn, rollout.service)
         obs = observe_step(conn, rollout.service, rollout.environment, rollout.step_label)
