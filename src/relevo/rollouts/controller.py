@@ -55,6 +55,10 @@ def judge_rollout(ctx: Context, rollout: Rollout) -> StepJudgement:
         policy = get_spec(conn, rollout.service).rollout
         obs = observe_step(conn, rollout.service, rollout.environment, rollout.step_label)
     phase = rollout.phase
+    if phase in ("preview", "switched"):
+        # A blue/green step is judged twice (preview, then after the switch): each phase gets
+        # half the step's alpha, so the step's chance of a false rollback stays within alpha.
+        policy = policy.model_copy(update={"alpha": policy.alpha / 2})
     if phase in ("shadow", "preview"):
         metrics = judge_shadow(policy, obs)
         guard = check_guards(policy.guards, obs, shadow=True)

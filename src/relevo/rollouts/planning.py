@@ -105,15 +105,17 @@ def check_plan(ctx: Context, service: str, plan: str | None = None, daily_cases:
         daily_cases = observed_daily
     targets = _targets(policy, rates)
     if not targets:
-        raise InvalidInput(f"the plan's criteria have no rate metric with a tolerance to plan for")
+        raise InvalidInput("the plan's criteria have no rate metric with a tolerance to plan for")
     checks = []
     for index, step in enumerate(policy.plans[plan_name]):
         if step.kind not in ("shadow", "canary", "bluegreen"):
             continue
         hours = step.length.total_seconds() / 3600
         planned = Step.canary(step.weight / 100, hours) if step.kind == "canary" else Step.shadow(hours)
-        result = plan_step(daily_cases, planned, targets, policy.alpha)
-        better = None if result.meets else suggest(daily_cases, planned, targets, policy.alpha)
+        # A blue/green preview is judged at half the step's alpha (the other half is the watch's).
+        alpha = policy.alpha / 2 if step.kind == "bluegreen" else policy.alpha
+        result = plan_step(daily_cases, planned, targets, alpha)
+        better = None if result.meets else suggest(daily_cases, planned, targets, alpha)
         checks.append(StepCheck(index, planned, result, better, "bluegreen" if step.kind == "bluegreen" else ""))
     return PlanCheck(service, plan_name, daily_cases, daily_cases == observed_daily,
                      {t.name: t.base_rate for t in targets}, checks)
