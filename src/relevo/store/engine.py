@@ -34,10 +34,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+# IMMEDIATE takes the write lock at the start, so two writers queue (busy_timeout) instead of
+# both reading and then one failing to upgrade its lock half-way through.
+SQLITE_BEGIN = "BEGIN IMMEDIATE"
+
+
 def _sqlite_begin(conn: Connection) -> None:
-    # IMMEDIATE takes the write lock at the start, so two writers queue (busy_timeout) instead
-    # of both reading and then one failing to upgrade its lock half-way through.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    conn.exec_driver_sql(SQLITE_BEGIN)
 
 
 def create(url: str) -> Engine:

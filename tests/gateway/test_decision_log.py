@@ -1,0 +1,99 @@
+"""The decision log writes through the driver: what it stores, and how it recovers, on each engine."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select, text
+
+from relevo.demo import SERVICE_NAME
+from relevo.errors import StoreUnavailable
+from relevo.gateway.decision_log import DecisionLog
+from relevo.store.tables import decisions, manual_reviews
+
+
+def _row(**values) -> dict:
+    id_ = uuid.uuid4().hex
+    row = {"id": id_, "reference": f"LIC-{id_[:16].upper()}", "service": SERVICE_NAME, "environment": "production",
+           "case_pseudonym": "p" * 64, "arm": "stable", "routed_version_id": 7, "served_by": "version",
+           "decision": "admissible", "probabilities": {"admissible": 0.75, "rejected": 0.25}, "fallback_cause": None,
+           "latency_ms": 1.25, "model_latency_ms": 0.5,
+           "inputs": {"district": "centre", "documents_complete": 0.8, "zoning_compatible": True, "note": "ä\n\"x\""},
+           "route_revision": 3, "step": "canary-10",
+           "created_at": datetime(2026, 3, 1, 12, 30, 15, 123456, timezone.utc)}
+    row.update(values)
+    return row
+
+
+def _stored(ctx, id_: str) -> dict:
+    with ctx.engine.connect() as conn:
+        return dict(conn.execute(select(decisions).where(decisions.c.id == id_)).one()._mapping)
+
+
+def test_rows_read_back_as_a_core_insert_stores_them(ctx):
+    """Same row through the log and through SQLAlchemy Core: the same values come back."""
+    # A zone other than UTC is converted as Core converts it; None where a column is nullable.
+    written = _row(created_at=datetime(2026, 3, 1, 14, 30, 15, 123456, timezone(timedelta(hours=2))),
+                   arm=None, fallback_cause=None, probabilities=None)
+    log = DecisionLog(ctx.engine)
+    log.write([(decisions, written)])
+    log.close()
+    reference = _row(**{k: v for k, v in written.items() if k not in ("id", "reference")})
+    with ctx.engine.begin() as conn:
+        conn.execute(decisions.insert(), [reference])
+
+    by_log, by_core = _stored(ctx, written["id"]), _stored(ctx, reference["id"])
+    for key in written:
+        if key not in ("id", "reference"):
+            assert by_log[key] == by_core[key], key
+    assert by_log["created_at"] == datetime(2026, 3, 1, 12, 30, 15, 123456, timezone.utc)
+    assert by_log["inputs"] == written["inputs"] and by_log["probabilities"] is None
+    with ctx.engine.connect() as conn:  # as stored, before the column types read them back
+        stored = conn.execute(text("SELECT inputs, created_at, probabilities FROM decisions")).all()
+    assert stored[0] == stored[1]
+
+
+def test_a_decision_and_its_review_commit_together(ctx):
+    log = DecisionLog(ctx.engine)
+    row = _row(served_by="manual", decision=None)
+    log.write([(decisions, row), (manual_reviews, {"decision_id": row["id"], "service": SERVICE_NAME, "status": "open",
+                                                   "claimed_by": None, "claimed_at": None, "resolved_at": None,
+                                                   "created_at": row["created_at"]})])
+    log.close()
+    with ctx.engine.connect() as conn:
+        status = conn.execute(select(manual_reviews.c.status).where(manual_reviews.c.decision_id == row["id"])).scalar()
+    assert status == "open"
+
+
+@pytest.mark.parametrize("bad", [{"inputs": {"tags": {"a", "b"}}}, {"created_at": datetime(2026, 3, 1, 12, 0)}],
+                         ids=["not-json", "naive-datetime"])
+def test_a_value_that_cannot_be_stored_fails_its_own_write(ctx, bad):
+    log = DecisionLog(ctx.engine)
+    with pytest.raises(StoreUnavailable, match="refused the decision"):
+        log.write([(decisions, _row(**bad))])
+    good = _row()
+    log.write([(decisions, good)])
+    log.close()
+    with ctx.engine.connect() as conn:
+        assert list(conn.execute(select(decisions.c.id)).scalars()) == [good["id"]]
+
+
+def test_a_dropped_connection_is_replaced_and_the_write_goes_through(ctx):
+    """The store drops the log's idle connection (a restart, an idle timeout): the next write still commits."""
+    log = DecisionLog(ctx.engine)
+    first = _row()
+    log.write([(decisions, first)])
+    held = log._conn.dbapi_connection
+    if ctx.engine.dialect.name == "postgresql":
+        with ctx.engine.begin() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": held.info.backend_pid})
+    else:
+        held.close()
+    second = _row()
+    log.write([(decisions, second)])
+    assert log._conn.dbapi_connection is not held
+    log.close()
+    with ctx.engine.connect() as conn:
+        assert set(conn.execute(select(decisions.c.id)).scalars()) == {first["id"], second["id"]}
