@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -10,7 +12,7 @@ from sqlalchemy import select, text
 
 from relevo.demo import SERVICE_NAME
 from relevo.errors import StoreUnavailable
-from relevo.gateway.decision_log import DecisionLog
+from relevo.gateway.decision_log import CHECKPOINT_ROWS, DecisionLog
 from relevo.store.tables import decisions, manual_reviews
 
 
@@ -97,3 +99,26 @@ def test_a_dropped_connection_is_replaced_and_the_write_goes_through(ctx):
     log.close()
     with ctx.engine.connect() as conn:
         assert set(conn.execute(select(decisions.c.id)).scalars()) == {first["id"], second["id"]}
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # PostgreSQL checkpoints by itself
+def test_sqlite_write_ahead_log_is_checkpointed_and_starts_over(ctx):
+    """SQLite: checkpoints run beside the writes, and the log file stops growing (it starts over)."""
+    wal = ctx.engine.url.database + "-wal"
+    log = DecisionLog(ctx.engine)
+
+    def write(_: int) -> None:
+        log.write([(decisions, _row())])
+
+    # Without checkpoints every one-row commit adds about 30 kB (the row's page and its indexes'):
+    # 4 * CHECKPOINT_ROWS of them would leave 28 MB, 14 * CHECKPOINT_ROWS (some in batches) more.
+    bound = 2 * CHECKPOINT_ROWS * 30_000
+    for i in range(4 * CHECKPOINT_ROWS):  # one at a time
+        write(i)
+    assert os.path.getsize(wal) < bound
+    with ThreadPoolExecutor(max_workers=32) as pool:  # many at once
+        list(pool.map(write, range(10 * CHECKPOINT_ROWS)))
+    assert os.path.getsize(wal) < bound
+    log.close()
+    with ctx.engine.connect() as conn:
+        assert len(conn.execute(select(decisions.c.id)).all()) == 14 * CHECKPOINT_ROWS
