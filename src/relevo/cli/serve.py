@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import sys
 from typing import Iterator
 
@@ -70,6 +71,11 @@ def serve(
             if judge is not None:
                 judge.start()
             app = create_app(gateway, max_body_bytes=max_body_kb * 1024)
+            # What is loaded by now (libraries, the models, the app: some 200,000 objects) stays
+            # for the life of the process. Frozen, the garbage collector no longer scans it: a
+            # full collection stopped every thread for about 110 ms.
+            gc.collect()
+            gc.freeze()
             config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=access_log,
                                     timeout_graceful_shutdown=10)
             Server(config).run()
