@@ -1,10 +1,10 @@
 """HTTP throughput of `relevo serve` vs a minimal FastAPI app vs MLServer 1.7.1, same model, same run.
 
-    python benchmarks/http_throughput.py [--seconds 30] [--connections 16] [--warmup 3]
+    python benchmarks/http_throughput.py [--seconds 20] [--rounds 3] [--connections 16] [--warmup 3]
 
 Sets up the demo in a temporary home (licence-prefilter v1..v3), routes v1 (the
-logistic-regression Pipeline) as stable in production, and then loads, one server at a time,
-with `wrk -t1 -c16 -d<seconds>s --latency` (a Lua script sets the POST body):
+logistic-regression Pipeline) as stable in production, starts three servers and loads them one
+at a time with `wrk -t1 -c16 -d<seconds>s --latency` (a Lua script sets the POST body):
 
 1. relevo: `python -m relevo serve --port P` (RELEVO_HOME=<home>) answering
    `POST /v1/services/licence-prefilter/decisions`; every decision is committed to the decision
@@ -24,11 +24,18 @@ with `wrk -t1 -c16 -d<seconds>s --latency` (a Lua script sets the POST body):
    the benchmark, not in MLServer); the printed label says which variant ran.
 
 Each server runs pinned to core 0 (`taskset -c 0`, inherited by MLServer's inference worker) and
-wrk to core 1. Each server is polled until ready, warmed up with a --warmup-second wrk run, then
-measured. Requests/s and p50/p99 come from wrk's own output (`--latency` percentile table, which
-wrk computes from its HdrHistogram). Any socket error or non-2xx response is reported; for relevo
-the script fails if there was any, and afterwards counts the rows in the decision log against the
-requests wrk completed and shows how they were served (version / rules / manual).
+wrk to core 1. Each server is polled until ready and warmed up with a --warmup-second wrk run.
+Then come --rounds rounds; in each, every server is measured once, in an order that rotates from
+round to round, and the servers not being measured are paused (SIGSTOP), so that nothing of
+theirs runs on core 0 meanwhile. On a machine shared with other work, load that comes and goes
+then hits every server alike; the ratios are of the servers' median requests/s over the rounds,
+with the range of the per-round ratios beside them. Requests/s and p50/p99 come from wrk's own
+output (`--latency` percentile table, which wrk computes from its HdrHistogram); "CPU ms/req" is
+the CPU time of the server's processes (user + system, MLServer's workers included) per request
+completed, which moves less than requests/s when other processes take turns on core 0. Any
+socket error or non-2xx response is reported; for relevo the script fails if there was any, and
+afterwards counts the rows in the decision log against the requests wrk completed and shows how
+they were served (version / rules / manual).
 
 Goals (the issue): relevo >= 80% of the minimal app's requests/s while logging durably, and >= 2x
 MLServer's. Needs Linux with at least two cores, `wrk` (apt-get install wrk) and `taskset`.
@@ -43,6 +50,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,7 +58,7 @@ import textwrap
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +122,7 @@ class Result:
     non_2xx: int
     socket_errors: int
     raw: str
-    warmup_requests: int = 0
+    cpu_ms_per_request: float = 0.0
 
 
 # -- processes ------------------------------------------------------------------------------------
@@ -200,13 +208,53 @@ def run_wrk(name: str, url: str, body: Any, seconds: int, connections: int, work
                   sum(int(g) for g in errors.groups()) if errors else 0, out)
 
 
-def measure(name: str, url: str, body: Any, args: argparse.Namespace, work: Path) -> Result:
-    warmup = run_wrk(name + "-warmup", url, body, args.warmup, args.connections, work) if args.warmup > 0 else None
-    result = run_wrk(name, url, body, args.seconds, args.connections, work)
-    result.warmup_requests = warmup.requests if warmup else 0
-    print(f"  {name}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms, "
-          f"non-2xx {result.non_2xx}, socket errors {result.socket_errors}", flush=True)
-    return result
+def group_cpu_seconds(process: subprocess.Popen) -> float:
+    """User + system CPU seconds of every live process in the server's session (its process group)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        if int(fields[2]) == process.pid:  # the process group: start() made each server a session leader
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Server:
+    name: str
+    url: str
+    body: Any
+    process: subprocess.Popen
+    runs: list[Result] = field(default_factory=list)
+    warmup_requests: int = 0
+
+    def pause(self) -> None:
+        os.killpg(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.killpg(self.process.pid, signal.SIGCONT)
+
+    def median(self, attribute: str) -> float:
+        return statistics.median(getattr(run, attribute) for run in self.runs)
+
+
+def measure_round(servers: list[Server], round_: int, args: argparse.Namespace, work: Path) -> None:
+    """Each server once, the others paused; the order rotates with the round."""
+    order = servers[round_ % len(servers):] + servers[:round_ % len(servers)]
+    for server in order:
+        server.resume()
+        try:
+            cpu = group_cpu_seconds(server.process)
+            result = run_wrk(server.name, server.url, server.body, args.seconds, args.connections, work)
+            result.cpu_ms_per_request = (group_cpu_seconds(server.process) - cpu) * 1000 / max(result.requests, 1)
+        finally:
+            server.pause()
+        server.runs.append(result)
+        print(f"  round {round_ + 1} {server.name}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.2f} ms, "
+              f"p99 {result.p99_ms:.2f} ms, CPU {result.cpu_ms_per_request:.2f} ms/req, "
+              f"non-2xx {result.non_2xx}, socket errors {result.socket_errors}", flush=True)
 
 
 # -- MLServer -------------------------------------------------------------------------------------
@@ -303,9 +351,10 @@ def decision_log_counts(home: Path) -> dict[str, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=30, help="measured wrk run per server (default 30)")
+    parser.add_argument("--seconds", type=int, default=20, help="one measured wrk run (default 20)")
+    parser.add_argument("--rounds", type=int, default=3, help="measured runs per server, interleaved (default 3)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections, i.e. concurrency (default 16)")
-    parser.add_argument("--warmup", type=int, default=3, help="unmeasured wrk run before each (default 3 s)")
+    parser.add_argument("--warmup", type=int, default=3, help="unmeasured wrk run of each server first (default 3 s)")
     args = parser.parse_args()
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:
@@ -324,7 +373,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="relevo-http-bench-"))
     home = work / "home"
     processes: list[subprocess.Popen] = []
-    results: list[Result] = []
+    servers: list[Server] = []
     try:
         print(f"setting up the demo in {home} ...", flush=True)
         settings = Settings(home=home, actor="benchmark")
@@ -355,12 +404,7 @@ def main() -> None:
             sys.exit(f"relevo did not answer with v1: HTTP {status}: {answer}")
         before = sum(decision_log_counts(home).values())
         print(f"request body: {json.dumps(body)}", flush=True)
-        print("loading (wrk -t1 -c{} -d{}s --latency, after a {}s warm-up each):".format(
-            args.connections, args.seconds, args.warmup), flush=True)
-        relevo_result = measure("relevo", base + DECIDE_PATH, body, args, work)
-        results.append(relevo_result)
-        stop(relevo)
-        logged = decision_log_counts(home)
+        servers.append(Server("relevo", base + DECIDE_PATH, body, relevo))
 
         # 2. minimal FastAPI app
         app_dir = work / "minimal"
@@ -378,8 +422,7 @@ def main() -> None:
         status, answer = http("POST", base + DECIDE_PATH, body)
         if status != 200:
             sys.exit(f"minimal app: HTTP {status}: {answer}")
-        results.append(measure("minimal FastAPI", base + DECIDE_PATH, body, args, work))
-        stop(minimal)
+        servers.append(Server("minimal FastAPI", base + DECIDE_PATH, body, minimal))
 
         # 3. MLServer
         binary = mlserver_binary()
@@ -401,28 +444,57 @@ def main() -> None:
             if not mlserver_answer_ok(status, answer, bodies["expected"]):
                 sys.exit(f"MLServer numeric classifier: HTTP {status}: {answer}")
             variant, ml_body = "MLServer (classifier only, pre-encoded FP64 row)", bodies["classifier"]
-        results.append(measure(variant, infer, ml_body, args, work))
-        stop(mlserver)
+        servers.append(Server(variant, infer, ml_body, mlserver))
+
+        print(f"loading (wrk -t1 -c{args.connections} -d{args.seconds}s --latency; {args.rounds} rounds after a "
+              f"{args.warmup}s warm-up of each):", flush=True)
+        for server in servers:
+            server.pause()
+        for server in servers:
+            if args.warmup > 0:
+                server.resume()
+                try:
+                    server.warmup_requests = run_wrk(server.name + "-warmup", server.url, server.body, args.warmup,
+                                                     args.connections, work).requests
+                finally:
+                    server.pause()
+        for round_ in range(args.rounds):
+            measure_round(servers, round_, args, work)
+        for server in servers:
+            server.resume()
+        stop(relevo)
+        logged = decision_log_counts(home)
     finally:
         for process in processes:
+            try:
+                os.killpg(process.pid, signal.SIGCONT)  # a paused server cannot stop
+            except ProcessLookupError:
+                pass
             stop(process)
 
     try:
-        r, m, s = results
+        r, m, s = servers
         print()
-        print(f"{'server':<52}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>9}{'sock err':>10}")
-        for x in results:
-            print(f"{x.name:<52}{x.rps:>12,.0f}{x.p50_ms:>10.2f}{x.p99_ms:>10.2f}{x.non_2xx:>9}{x.socket_errors:>10}")
+        print(f"{'server (median of ' + str(args.rounds) + ' runs)':<52}{'requests/s':>12}{'range':>12}{'p50 ms':>9}"
+              f"{'p99 ms':>9}{'CPU ms/req':>12}{'non-2xx':>9}{'sock err':>10}")
+        for x in servers:
+            rps = [run.rps for run in x.runs]
+            print(f"{x.name:<52}{x.median('rps'):>12,.0f}{f'{min(rps):,.0f}-{max(rps):,.0f}':>12}"
+                  f"{x.median('p50_ms'):>9.2f}{x.median('p99_ms'):>9.2f}{x.median('cpu_ms_per_request'):>12.2f}"
+                  f"{sum(run.non_2xx for run in x.runs):>9}{sum(run.socket_errors for run in x.runs):>10}")
         print()
-        ratio_min, ratio_ml = r.rps / m.rps, r.rps / s.rps
-        print(f"relevo / minimal : {ratio_min:.3f}  (goal >= 0.80: {'met' if ratio_min >= 0.8 else 'NOT met'})")
-        print(f"relevo / MLServer: {ratio_ml:.3f}  (goal >= 2.00: {'met' if ratio_ml >= 2 else 'NOT met'})")
+        for other, goal in ((m, 0.8), (s, 2.0)):
+            ratio = r.median("rps") / other.median("rps")
+            per_round = [a.rps / b.rps for a, b in zip(r.runs, other.runs)]
+            print(f"relevo / {other.name.split(' (')[0]:<16}: {ratio:.3f}  (per round {min(per_round):.3f}-"
+                  f"{max(per_round):.3f}; goal >= {goal:.2f}: {'met' if ratio >= goal else 'NOT met'})")
         total = sum(logged.values()) - before
-        print(f"relevo decision log: {total} rows written during warm-up + run; whole log by served_by {logged} "
-              f"(wrk completed {r.warmup_requests} in the warm-up + {r.requests} measured = "
-              f"{r.warmup_requests + r.requests}; requests still in flight when wrk stops are logged too)")
-        if r.non_2xx or r.socket_errors:
-            sys.exit(f"relevo: {r.non_2xx} non-2xx responses, {r.socket_errors} socket errors")
+        completed = r.warmup_requests + sum(run.requests for run in r.runs)
+        print(f"relevo decision log: {total} rows written during warm-up + runs; whole log by served_by {logged} "
+              f"(wrk completed {completed}; requests still in flight when wrk stops are logged too)")
+        failures = sum(run.non_2xx + run.socket_errors for run in r.runs)
+        if failures:
+            sys.exit(f"relevo: {failures} non-2xx responses or socket errors")
         print("relevo: every response was 2xx (wrk reported no non-2xx responses and no socket errors)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
