@@ -25,8 +25,10 @@ from relevo.store.engine import SQLITE_BEGIN, describe_failure
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 512
-# SQLite: rows committed between two checkpoints of the write-ahead log (SQLite's own default,
-# 1,000 pages, is 150-250 one-row commits of a decision and its indexes).
+# SQLite: rows committed between two checkpoints of the write-ahead log. A one-row commit of a
+# decision adds about 7 pages to it (the row's and its five indexes'), so 250 make some 1,750
+# pages (7 MB; SQLite's own default is to checkpoint past 1,000); rows committed together share
+# pages, so under load there are fewer.
 CHECKPOINT_ROWS = 250
 
 
