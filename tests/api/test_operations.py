@@ -15,8 +15,8 @@ def test_services_and_example(served: Served):
     [service] = listing.json()["services"]
     assert service["name"] == SERVICE_NAME and service["environment"] == "production"
     assert service["decisions"] == ["admissible", "rejected"] and "licence applications" in service["description"]
-    assert service["route"] == {"mode": "stable", "weight": 0.0, "stable": "v1", "candidate": None, "revision": 1,
-                                "fallback_forced": False}
+    assert service["route"] == {"mode": "stable", "weight": 0.0, "stable": "v1", "candidate": None,
+                                "candidate_spec_sha256": None, "revision": 1, "fallback_forced": False}
 
     example = served.client.get(f"/v1/services/{SERVICE_NAME}/example")
     assert example.status_code == 200

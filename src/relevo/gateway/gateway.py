@@ -375,8 +375,9 @@ class Gateway:
         if rows:
             self.log.write(rows)
 
-    def wait_for_shadow(self, timeout: float = 10.0) -> None:
-        """Block until the shadow queue is empty (tests and the demo)."""
+    def wait_for_shadow(self, timeout: float = 10.0) -> bool:
+        """Block until the shadow queue is empty (tests and the demo); False if timeout came first."""
         deadline = time.monotonic() + timeout
         while self._shadow_queue.unfinished_tasks and time.monotonic() < deadline:
             time.sleep(0.01)
+        return not self._shadow_queue.unfinished_tasks
