@@ -70,6 +70,7 @@ def serve(
             gateway.start()
             if judge is not None:
                 judge.start()
+                gateway.after_batch = judge.nudge  # judge after each batch, not only on ticks
             app = create_app(gateway, max_body_bytes=max_body_kb * 1024)
             # What is loaded by now (libraries, the models, the app: some 200,000 objects) stays
             # for the life of the process. Frozen, the garbage collector no longer scans it: a

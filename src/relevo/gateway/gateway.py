@@ -14,7 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from sqlalchemy import select
 
@@ -36,6 +36,7 @@ from relevo.store.tables import decisions, manual_reviews, releases, services, s
 log = logging.getLogger(__name__)
 MANUAL = "manual_review"
 SHADOW_BATCH = 64
+JUDGING_BATCH = 50  # decisions under a rollout step between two calls of after_batch
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,10 @@ class Gateway:
         self._shadow_queue: queue.Queue = queue.Queue(maxsize=shadow_queue_size)
         self._threads: list[threading.Thread] = []
         self.last_refresh_error: str | None = None
+        # Called (from a request's thread) after every JUDGING_BATCH decisions made under a
+        # rollout step, so the controller judges the new evidence without waiting for its tick.
+        self.after_batch: Callable[[], None] | None = None
+        self._step_decisions = 0
         self.refresh()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -258,6 +263,11 @@ class Gateway:
                                           "claimed_by": None, "claimed_at": None, "resolved_at": None,
                                           "created_at": now}))
         self.log.write(rows)  # durable before we answer
+        if route is not None and route.step is not None and self.after_batch is not None:
+            self._step_decisions += 1  # a lost increment under a race only delays a batch
+            if self._step_decisions >= JUDGING_BATCH:
+                self._step_decisions = 0
+                self.after_batch()
         self.metrics.decisions.labels(service, version_name or "-", outcome.served_by).inc()
         self.metrics.latency.labels(service, outcome.served_by).observe(latency_ms / 1000)
         if outcome.cause:

@@ -181,6 +181,7 @@ class Controller:
         self.lease = lease or Lease(ctx, ttl=timedelta(seconds=max(3 * interval, 15)))
         self.pacing = Pacing()
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="relevo-controller", daemon=True)
 
     def start(self) -> "Controller":
@@ -194,8 +195,16 @@ class Controller:
             return None
         return tick(self.ctx, self.pacing)
 
+    def nudge(self) -> None:
+        """Tick now rather than at the next interval (a gateway calls this after a batch of decisions)."""
+        self._wake.set()
+
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while True:
+            self._wake.wait(self.interval)
+            if self._stop.is_set():
+                return
+            self._wake.clear()
             try:
                 self.step()
             except Exception as exc:  # the store may be away for a while; try again next tick
@@ -204,6 +213,7 @@ class Controller:
     def close(self) -> None:
         """Stop ticking and hand the lease over."""
         self._stop.set()
+        self._wake.set()
         self._thread.join(timeout=self.interval + 5)
         try:
             self.lease.release()
