@@ -78,6 +78,14 @@ def _batched(state, *arrays):
     return state
 
 
+def agreement_sequence(agree: np.ndarray, alpha: float, min_agreement: float | None = None) -> BettingMean:
+    """The agreement's betting confidence sequence over pairs (1 = same label), after every batch."""
+    state = BettingMean.start(0.0, 1.0, alpha, tol=min_agreement)
+    for start in range(0, agree.size, BATCH):
+        state = state.update(agree[start:start + BATCH], 0.0, 1.0)
+    return state
+
+
 def _from_state(name: str, criterion: Criterion, state, n_candidate: int, alpha: float) -> MetricResult:
     verdict = judge_metric(criterion.require, evidence_from(state, n_candidate), alpha, criterion.min_sample)
     return MetricResult(name, verdict.verdict, verdict.reason, verdict.estimate, verdict.lower, verdict.upper,
@@ -228,10 +236,8 @@ def judge_shadow(policy: RolloutPolicy, obs: StepObservations) -> list[MetricRes
             ss = (stable[both_answered] == c.label)
             results.append(_paired_rate(name, c, cs, ss, alpha))
         elif c.metric == "agreement":
-            state = BettingMean.start(0.0, 1.0, alpha, tol=c.min_agreement)
             agree = (shadow[both_answered] == stable[both_answered]).astype(float)
-            for start in range(0, agree.size, BATCH):
-                state = state.update(agree[start:start + BATCH], 0.0, 1.0)
+            state = agreement_sequence(agree, alpha, c.min_agreement)
             lower, upper = state.interval
             # Harm here is agreeing too little: the test of "agreement >= min" rejecting.
             evidence = Evidence(state.noninferiority_e, state.harm_e, int(agree.size), state.estimate, lower, upper)

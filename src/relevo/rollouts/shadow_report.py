@@ -26,10 +26,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from relevo.analysis.judge import BettingMean, rate_interval
+from relevo.analysis.judge import rate_interval
 from relevo.rollouts.evidence import StepObservations
-
-BATCH = 10  # as the judge: the confidence sequence looks after every 10 pairs
+from relevo.rollouts.judging import agreement_sequence
 NOT_GIVEN = "(not given)"
 
 
@@ -84,9 +83,7 @@ def _summary(stable: Sequence[str], candidate: Sequence[str], labels: Sequence[s
     agree = np.array([s == c for s, c in zip(stable, candidate)], dtype=float)
     lower = upper = estimate = None
     if n:
-        state = BettingMean.start(0.0, 1.0, alpha)
-        for start in range(0, n, BATCH):
-            state = state.update(agree[start:start + BATCH], 0.0, 1.0)
+        state = agreement_sequence(agree, alpha)
         (lower, upper), estimate = state.interval, state.estimate
     cells = [(s, c) for s in labels for c in labels if s != c]
     flips = []
