@@ -163,13 +163,12 @@ def start_rollout(ctx: Context, service: str, version: str | None, environment: 
     if spec is not None and spec.name != service:
         raise InvalidInput(f"the spec describes service {spec.name!r}, not {service!r}")
     with connect(ctx.engine) as conn:
-        current_spec = get_spec(conn, service)
-        candidate_spec = spec or current_spec
-        spec = current_spec
+        rules = get_spec(conn, service)  # the current spec judges the rollout, whatever the release
+        candidate_spec = spec or rules
         _require_role(conn, ctx, service, "operators")
-        plan_name = plan or spec.rollout.default_plan
-        if plan_name not in spec.rollout.plans:
-            raise InvalidInput(f"unknown plan {plan_name!r}; plans of {service}: {', '.join(spec.rollout.plans)}")
+        plan_name = plan or rules.rollout.default_plan
+        if plan_name not in rules.rollout.plans:
+            raise InvalidInput(f"unknown plan {plan_name!r}; plans of {service}: {', '.join(rules.rollout.plans)}")
         if active_rollout(conn, service, environment) is not None:
             raise Conflict(f"{service} already has a rollout in progress in {environment}")
         route = read_route(conn, service, environment)
@@ -177,7 +176,8 @@ def start_rollout(ctx: Context, service: str, version: str | None, environment: 
             raise Conflict(f"{service} has no stable version in {environment}; set one with "
                            f"`relevo route {service} --env {environment} --stable VERSION`")
         candidate = resolve_version(conn, service, version or _version_name(conn, route.stable_version_id))
-        spec_changed = spec_digest(candidate_spec) != spec_digest(current_spec)
+        candidate_sha = spec_digest(candidate_spec)
+        spec_changed = candidate_sha != spec_digest(rules)
         if candidate.id == route.stable_version_id and not spec_changed:
             raise Conflict(f"{service} {candidate.name} is already the stable version in {environment}, under the "
                            f"same spec: nothing to roll out")
@@ -189,14 +189,14 @@ def start_rollout(ctx: Context, service: str, version: str | None, environment: 
                           f"{', '.join(map(str, blocking))} must record a cause and a remediation first "
                           f"(`relevo incident document ID --cause ... --remediation ...`)")
         now = ctx.clock.now()
-        steps = [s.model_dump(mode="json") for s in spec.rollout.plans[plan_name]]
+        steps = [s.model_dump(mode="json") for s in rules.rollout.plans[plan_name]]
         rollout_id = conn.execute(rollouts.insert().values(
             service=service, environment=environment, release_id=release_id, stable_version_id=route.stable_version_id,
             candidate_version_id=candidate.id, plan_name=plan_name, plan=steps, state="running", step_index=0,
             step_started_at=now, step_extended_by_s=0.0, started_at=now, started_by=ctx.actor)).inserted_primary_key[0]
         rollout = load_rollout(conn, rollout_id)
         _audit(conn, ctx, rollout, "started", version=candidate.name, stable=_version_name(conn, route.stable_version_id),
-               plan=plan_name, release_id=release_id, spec_sha256=spec_digest(candidate_spec), spec_changed=spec_changed)
+               plan=plan_name, release_id=release_id, spec_sha256=candidate_sha, spec_changed=spec_changed)
         apply_step_route(conn, ctx, rollout)
     return rollout
 
