@@ -10,6 +10,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from relevo.context import Context
+from relevo.demo import SERVICE_NAME
+from relevo.demo.setup import set_up_demo
+from relevo.routing.table import set_route
 from relevo.settings import Settings
 from relevo.store import upgrade
 
@@ -82,3 +85,20 @@ def cli_env(settings: Settings) -> dict[str, str]:
     env.update({"RELEVO_HOME": str(settings.home), "RELEVO_DATABASE_URL": settings.database_url or "",
                 "RELEVO_ACTOR": "tester", "COLUMNS": "200"})
     return env
+
+
+def prepare_demo(settings: Settings) -> Settings:
+    """The demo service with v1..v3 registered, routed to v1 in production."""
+    set_up_demo(settings)
+    ctx = Context.open(settings)
+    try:
+        set_route(ctx, SERVICE_NAME, "production", stable="v1")
+    finally:
+        ctx.close()
+    return settings
+
+
+@pytest.fixture
+def demo_settings(settings: Settings) -> Settings:
+    """The settings of a store holding the demo service, v1 stable in production."""
+    return prepare_demo(settings)

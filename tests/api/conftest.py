@@ -15,10 +15,9 @@ from relevo.api import create_app
 from relevo.api.server import serving
 from relevo.context import Context
 from relevo.demo import SERVICE_NAME
-from relevo.demo.setup import set_up_demo
 from relevo.gateway.gateway import Gateway
-from relevo.routing.table import set_route
 from relevo.settings import Settings
+from tests.conftest import prepare_demo
 
 KEY = bytes(range(32))
 
@@ -51,17 +50,6 @@ def demo_inputs(**changes: Any) -> dict[str, Any]:
               "applicant_id": "A-1001", "age_band": "30-44", "nationality_group": "eu"}
     inputs.update(changes)
     return {k: v for k, v in inputs.items() if v is not ...}
-
-
-def prepare_demo(settings: Settings) -> Settings:
-    """The demo service with v1..v3 registered, routed to v1 in production."""
-    set_up_demo(settings)
-    ctx = Context.open(settings)
-    try:
-        set_route(ctx, SERVICE_NAME, "production", stable="v1")
-    finally:
-        ctx.close()
-    return settings
 
 
 @contextmanager

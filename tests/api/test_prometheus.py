@@ -14,7 +14,8 @@ import pytest
 from relevo.demo import SERVICE_NAME
 from relevo.settings import Settings
 
-from tests.api.conftest import demo_inputs, free_port, prepare_demo, running_api
+from tests.api.conftest import demo_inputs, free_port, running_api
+from tests.conftest import prepare_demo
 
 pytestmark = pytest.mark.prometheus
 

@@ -13,19 +13,15 @@ import httpx
 from relevo.casework.lookup import get_decision
 from relevo.context import Context
 from relevo.demo import SERVICE_NAME
-from relevo.demo.setup import set_up_demo
-from relevo.routing.table import set_route
 from relevo.settings import Settings
 from relevo.store import connect
-
 from tests.api.conftest import free_port
+from tests.conftest import prepare_demo
 
 
 def test_relevo_serve_answers_and_stops_cleanly(tmp_path: Path):
     settings = Settings(home=tmp_path / "home", actor="tester")  # the embedded SQLite store
-    set_up_demo(settings)
-    ctx = Context.open(settings)
-    set_route(ctx, SERVICE_NAME, "production", stable="v1")
+    ctx = Context.open(prepare_demo(settings))
     port = free_port()
     env = dict(os.environ, RELEVO_HOME=str(settings.home), RELEVO_ACTOR="tester")
     env.pop("RELEVO_DATABASE_URL", None)

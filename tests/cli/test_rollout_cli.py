@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from relevo.context import Context
-from relevo.demo.setup import set_up_demo
-from relevo.routing.table import set_route
+from tests.conftest import prepare_demo
 
 
 def test_rollout_commands(cli, settings):
-    set_up_demo(settings)
-    ctx = Context.open(settings)
-    set_route(ctx, "licence-prefilter", "production", stable="v1")
-    ctx.close()
+    prepare_demo(settings)
 
     assert "Rollout 1 started" in cli("rollout", "start", "licence-prefilter", "v3", "--plan", "canary-only").stdout
     status = cli.json("rollout", "status", "licence-prefilter")
@@ -40,10 +35,7 @@ def test_rollout_of_a_spec_change_from_the_command_line(cli, settings, tmp_path)
 
     from relevo.demo import spec_resource
 
-    set_up_demo(settings)
-    ctx = Context.open(settings)
-    set_route(ctx, "licence-prefilter", "production", stable="v1")
-    ctx.close()
+    prepare_demo(settings)
     body = yaml.safe_load(spec_resource().read_text())
     body["threshold"] = {"label": "rejected", "min_probability": 1.5}
     broken = tmp_path / "broken.yaml"

@@ -6,20 +6,17 @@ from itertools import islice
 
 from relevo.context import Context
 from relevo.demo.scenario import cases
-from relevo.demo.setup import set_up_demo
 from relevo.gateway.gateway import Gateway
 from relevo.gateway.pseudonym import load_key
 from relevo.rollouts import lifecycle
-from relevo.routing.table import set_route
+from tests.conftest import prepare_demo
 
 SERVICE = "licence-prefilter"
 
 
 def test_status_of_a_shadow_step_shows_the_paired_comparison(cli, settings):
-    set_up_demo(settings)
-    ctx = Context.open(settings)
+    ctx = Context.open(prepare_demo(settings))
     try:
-        set_route(ctx, SERVICE, "production", stable="v1")
         lifecycle.start_rollout(ctx, SERVICE, "v2")  # the standard plan starts in shadow
         gateway = Gateway(ctx, "production", pseudonym_key=load_key(settings.pseudonym_key, settings.home)).start()
         try:

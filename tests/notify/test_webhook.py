@@ -9,10 +9,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from relevo.context import Context
-from relevo.demo.setup import set_up_demo
 from relevo.notify import notify
 from relevo.rollouts import lifecycle
-from relevo.routing.table import set_route
+from tests.conftest import prepare_demo
 
 
 @pytest.fixture
@@ -38,10 +37,8 @@ def receiver():
 def test_a_rollback_is_posted_to_the_webhook(settings, receiver, monkeypatch):
     url, received = receiver
     monkeypatch.setenv("RELEVO_WEBHOOK_URL", url)
-    set_up_demo(settings)
-    ctx = Context.open(settings)
+    ctx = Context.open(prepare_demo(settings))
     try:
-        set_route(ctx, "licence-prefilter", "production", stable="v1")
         rollout = lifecycle.start_rollout(ctx, "licence-prefilter", "v3", plan="canary-only")
         rolled = lifecycle.rollback(ctx, rollout.id, "rejections up")
     finally:

@@ -5,16 +5,11 @@ from __future__ import annotations
 import pytest
 
 from relevo.context import Context
-from relevo.demo import SERVICE_NAME
-from relevo.demo.setup import set_up_demo
-from relevo.routing.table import set_route
 
 
 @pytest.fixture
-def demo(settings):
+def demo(demo_settings):
     """A context on the demo store (v1, v2, v3 registered), v1 routed as stable in production."""
-    set_up_demo(settings)
-    ctx = Context.open(settings)
-    set_route(ctx, SERVICE_NAME, "production", stable="v1")
+    ctx = Context.open(demo_settings)
     yield ctx
     ctx.close()
