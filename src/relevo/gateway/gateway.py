@@ -303,7 +303,7 @@ class Gateway:
         cause = None
         answer = None
         try:
-            [prediction] = target.pool.call(target.model.predict, [inputs], timeout=policy.timeout_s)
+            prediction = target.predict(inputs, policy.timeout_s)
             probabilities = dict(prediction.probabilities) if prediction.probabilities else None
             decision = policy.decision(prediction.decision, probabilities)
             if decision is None:

@@ -6,6 +6,10 @@ cannot change after loading, so its steps are called in turn directly (what
 Pipeline.predict_proba does when no parameters are routed); and when every input value is a
 finite number or a string, scikit-learn is told to skip its own finiteness scans
 (`assume_finite`). For the demo's v1 that is about 0.1 ms of its 1.4 ms per row.
+
+A linear pipeline (one-hot encoders and scalers ahead of a logistic regression, as the demo's
+v1 and v3) skips scikit-learn altogether: it is folded into per-input tables at load and
+checked against the estimator there (relevo.loaders.linear_pipeline), about 0.01 ms a row.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from sklearn.utils.validation import check_is_fitted
 from relevo.errors import InvalidInput
 from relevo.loaders.base import Prediction
 from relevo.loaders.errors import ModelFailure
+from relevo.loaders.linear_pipeline import RowNotFoldable, checked_fold
 from relevo.loaders.outputs import Answers
 from relevo.loaders.rows import to_matrix
 from relevo.loaders.signature import Signature
@@ -41,11 +46,20 @@ class EstimatorModel:
         if self.has_proba:
             self.classes = np.asarray([str(c) for c in estimator.classes_], dtype=object)
         self.pipeline = _fitted_pipeline_steps(estimator)
+        self.folded = checked_fold(estimator, signature.names, source) if self.has_proba else None
+        # True when every call runs only scikit-learn's code or the fold (no code of the
+        # artifact's own, no I/O): the gateway may then call it without a timeout thread.
+        self.bounded = self.folded is not None
 
     def predict(self, rows: Sequence[Mapping[str, Any]]) -> list[Prediction]:
         """One Prediction per row; ModelFailure if the estimator fails or answers off-signature."""
         if not rows:
             return []
+        if self.folded is not None:
+            try:
+                return [self._answer(self.folded.probabilities(row)) for row in rows]
+            except (RowNotFoldable, KeyError):
+                pass  # scikit-learn's own path judges that row (and names a missing input)
         matrix = to_matrix(rows, self.signature)
         if self.has_proba:
             proba = self._call("predict_proba", matrix)
@@ -63,6 +77,10 @@ class EstimatorModel:
         if labels.shape != (len(rows),):
             raise ModelFailure(f"model {self.source} returned {labels.shape[0]} answers for {len(rows)} rows")
         return [self.answers.make(label) for label in labels.tolist()]
+
+    def _answer(self, probabilities: list[float]) -> Prediction:
+        best = max(range(len(probabilities)), key=probabilities.__getitem__)  # first on a tie, as argmax
+        return self.answers.make(self.classes[best], dict(zip(self.classes, probabilities)))
 
     def _call(self, method: str, matrix: np.ndarray) -> np.ndarray:
         try:
