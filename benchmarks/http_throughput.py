@@ -3,7 +3,7 @@
     python benchmarks/http_throughput.py [--seconds 20] [--rounds 3] [--connections 16] [--warmup 3]
 
 Sets up the demo in a temporary home (licence-prefilter v1..v3), routes v1 (the
-logistic-regression Pipeline) as stable in production, starts three servers and loads them one
+logistic-regression Pipeline) as stable in production, starts four servers and loads them one
 at a time with `wrk -t1 -c16 -d<seconds>s --latency` (a Lua script sets the POST body):
 
 1. relevo: `python -m relevo serve --port P` (RELEVO_HOME=<home>) answering
@@ -13,8 +13,12 @@ at a time with `wrk -t1 -c16 -d<seconds>s --latency` (a Lua script sets the POST
    relevo serve). It loads the same v1 skops artifact (`<home>/demo/v1/artifact/model.skops`,
    trusting exactly `skops.io.get_untrusted_types` of that file), accepts the same JSON body, and
    answers `predict_proba` on one row. No validation against the spec, no logging. Its endpoint is
-   a plain `def`, as relevo's is (FastAPI runs both in its thread pool).
-3. MLServer 1.7.1 (`<repo>/.venv-mlserver`, built by scripts/mlserver-env, run if missing) with
+   a plain `def` (FastAPI runs it in its thread pool, as relevo runs its gateway).
+3. minimal, same fold: the same app, but it answers with relevo's fold of that Pipeline
+   (relevo.loaders.fold, the fast path relevo's loader takes for it) instead of
+   scikit-learn's predict_proba. relevo against this one is what relevo's validation, routing
+   and durable logging cost on top of the very same model arithmetic; there is no goal for it.
+4. MLServer 1.7.1 (`<repo>/.venv-mlserver`, built by scripts/mlserver-env, run if missing) with
    mlserver_sklearn serving the same fitted v1 Pipeline dumped with joblib. The V2 request carries
    the seven model inputs as one tensor each (BYTES for strings, FP64/BOOL/INT64 otherwise) with
    `content_type: pd`, so MLServer decodes a one-row DataFrame and calls `predict_proba` on the
@@ -83,6 +87,12 @@ MODEL_PATH = os.environ["BENCH_MODEL_PATH"]
 FIELDS = os.environ["BENCH_MODEL_INPUTS"].split(",")
 model = skops.io.load(MODEL_PATH, trusted=skops.io.get_untrusted_types(file=MODEL_PATH))
 classes = [str(c) for c in model.classes_]
+folded = None
+if os.environ.get("BENCH_FOLD") == "1":  # the same fast path as relevo's loader, nothing else of relevo's
+    from relevo.loaders.fold import checked_fold
+
+    folded = checked_fold(model, FIELDS, MODEL_PATH)
+    assert folded is not None, "the v1 Pipeline did not fold"
 app = FastAPI()
 
 
@@ -98,11 +108,14 @@ async def healthz() -> dict[str, str]:
 
 @app.post("/v1/services/{service}/decisions")
 def decide(service: str, body: DecisionRequest) -> dict[str, Any]:
-    row = np.empty((1, len(FIELDS)), dtype=object)
-    row[0, :] = [body.inputs[name] for name in FIELDS]
-    proba = model.predict_proba(row)[0]
+    if folded is not None:
+        proba = folded.probabilities(body.inputs)
+    else:
+        row = np.empty((1, len(FIELDS)), dtype=object)
+        row[0, :] = [body.inputs[name] for name in FIELDS]
+        proba = model.predict_proba(row)[0].tolist()
     best = int(np.argmax(proba))
-    return {"decision": classes[best], "probabilities": dict(zip(classes, proba.tolist()))}
+    return {"decision": classes[best], "probabilities": dict(zip(classes, proba))}
 '''
 
 WRK_LUA = """
@@ -406,25 +419,27 @@ def main() -> None:
         print(f"request body: {json.dumps(body)}", flush=True)
         servers.append(Server("relevo", base + DECIDE_PATH, body, relevo))
 
-        # 2. minimal FastAPI app
+        # 2. minimal FastAPI app, predict_proba; 3. the same with relevo's fold of the Pipeline
         app_dir = work / "minimal"
         app_dir.mkdir()
         (app_dir / "minimal_app.py").write_text(textwrap.dedent(MINIMAL_APP))
-        port = free_ports(1)[0]
-        log = work / "minimal.log"
-        env = {**os.environ, "BENCH_MODEL_PATH": str(model_path), "BENCH_MODEL_INPUTS": ",".join(fields)}
-        minimal = start([sys.executable, "-m", "uvicorn", "minimal_app:app", "--app-dir", str(app_dir),
-                         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
-                        log, env=env)
-        processes.append(minimal)
-        base = f"http://127.0.0.1:{port}"
-        wait_ready("minimal app", minimal, [f"{base}/healthz"], log)
-        status, answer = http("POST", base + DECIDE_PATH, body)
-        if status != 200:
-            sys.exit(f"minimal app: HTTP {status}: {answer}")
-        servers.append(Server("minimal FastAPI", base + DECIDE_PATH, body, minimal))
+        for name, fold in (("minimal FastAPI", "0"), ("minimal FastAPI (same fold as relevo)", "1")):
+            port = free_ports(1)[0]
+            log = work / f"minimal-{fold}.log"
+            env = {**os.environ, "BENCH_MODEL_PATH": str(model_path), "BENCH_MODEL_INPUTS": ",".join(fields),
+                   "BENCH_FOLD": fold}
+            minimal = start([sys.executable, "-m", "uvicorn", "minimal_app:app", "--app-dir", str(app_dir),
+                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+                             "--no-access-log"], log, env=env)
+            processes.append(minimal)
+            base = f"http://127.0.0.1:{port}"
+            wait_ready(name, minimal, [f"{base}/healthz"], log)
+            status, answer = http("POST", base + DECIDE_PATH, body)
+            if status != 200:
+                sys.exit(f"{name}: HTTP {status}: {answer}")
+            servers.append(Server(name, base + DECIDE_PATH, body, minimal))
 
-        # 3. MLServer
+        # 4. MLServer
         binary = mlserver_binary()
         bodies = mlserver_bodies(pipeline, example["inputs"], fields)
         mlserver, base, log = start_mlserver(binary, work / "mlserver-pipeline", pipeline)
@@ -473,7 +488,7 @@ def main() -> None:
             stop(process)
 
     try:
-        r, m, s = servers
+        r, m, f, s = servers
         print()
         print(f"{'server (median of ' + str(args.rounds) + ' runs)':<52}{'requests/s':>12}{'range':>12}{'p50 ms':>9}"
               f"{'p99 ms':>9}{'CPU ms/req':>12}{'non-2xx':>9}{'sock err':>10}")
@@ -483,11 +498,13 @@ def main() -> None:
                   f"{x.median('p50_ms'):>9.2f}{x.median('p99_ms'):>9.2f}{x.median('cpu_ms_per_request'):>12.2f}"
                   f"{sum(run.non_2xx for run in x.runs):>9}{sum(run.socket_errors for run in x.runs):>10}")
         print()
-        for other, goal in ((m, 0.8), (s, 2.0)):
+        for other, goal in ((m, 0.8), (s, 2.0), (f, None)):
             ratio = r.median("rps") / other.median("rps")
             per_round = [a.rps / b.rps for a, b in zip(r.runs, other.runs)]
-            print(f"relevo / {other.name.split(' (')[0]:<16}: {ratio:.3f}  (per round {min(per_round):.3f}-"
-                  f"{max(per_round):.3f}; goal >= {goal:.2f}: {'met' if ratio >= goal else 'NOT met'})")
+            verdict = ("no goal: what validation, routing and the durable log cost on top of the same model call"
+                       if goal is None else f"goal >= {goal:.2f}: {'met' if ratio >= goal else 'NOT met'}")
+            print(f"relevo / {other.name:<38}: {ratio:.3f}  (per round {min(per_round):.3f}-"
+                  f"{max(per_round):.3f}; {verdict})")
         total = sum(logged.values()) - before
         completed = r.warmup_requests + sum(run.requests for run in r.runs)
         print(f"relevo decision log: {total} rows written during warm-up + runs; whole log by served_by {logged} "

@@ -100,7 +100,7 @@ class LoadedVersion:
     """A version ready to answer: its model, its call pool (for timeouts) and its circuit breaker.
 
     A model that says it is `bounded` (it runs no code of the artifact's own and no I/O, as a
-    folded linear pipeline: relevo.loaders.linear_pipeline) has no pool and is called in the
+    folded scikit-learn pipeline: relevo.loaders.fold) has no pool and is called in the
     request's own thread: it cannot hang, so the hand-off to a worker (0.08 ms a call) buys
     nothing. Any other model is called in its pool, so that a caller stops waiting at the
     timeout even when the call never returns.

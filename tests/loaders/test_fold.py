@@ -1,4 +1,4 @@
-"""The folded linear pipeline answers as scikit-learn does, or is not used."""
+"""Folds answer as scikit-learn does, or are not used."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import math
 import numpy as np
 import pytest
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from relevo.loaders import ModelFailure
 from relevo.loaders.estimator_model import EstimatorModel
-from relevo.loaders.linear_pipeline import NotFoldable, RowNotFoldable, checked_fold, fold
+from relevo.loaders.fold import NotFoldable, RowNotFoldable, checked_fold, fold
 from tests.loaders.loader_testkit import MIXED_NAMES, MIXED_SIGNATURE, mixed_data, rows, signature
 
 TRIAGE_NAMES = ["age_days", "channel", "topic", "pages", "urgent"]
@@ -88,7 +88,7 @@ def test_extreme_inputs_stay_finite(mixed_model):
 
 def test_rows_the_fold_cannot_read_go_through_scikit_learn(mixed_model):
     folded = fold(mixed_model, MIXED_NAMES)
-    for odd in ({"income": None}, {"income": float("nan")}, {"income": "31"}, {"region": None}):
+    for odd in ({"income": None}, {"income": float("nan")}, {"income": "31"}, {"region": float("nan")}):
         with pytest.raises(RowNotFoldable):
             folded.probabilities({"income": 31.0, "household": 2, "region": "north"} | odd)
     model = EstimatorModel(mixed_model, MIXED_SIGNATURE, "test")
@@ -123,16 +123,54 @@ def test_other_classifiers_are_not_folded():
     x, y = mixed_data()
     pipeline = make_pipeline(ColumnTransformer([("region", OneHotEncoder(handle_unknown="ignore"), [2])],
                                                remainder="passthrough"),
-                             HistGradientBoostingClassifier(max_iter=5)).fit(x, y)
-    with pytest.raises(NotFoldable, match="HistGradientBoostingClassifier"):
+                             RandomForestClassifier(n_estimators=3)).fit(x, y)
+    with pytest.raises(NotFoldable, match="RandomForestClassifier is not a LogisticRegression"):
         fold(pipeline, MIXED_NAMES)
+
+
+def _with_missing(x: np.ndarray, columns: list[int], share: float, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = x.copy()
+    for column in columns:
+        gone = rng.random(len(x)) < share
+        x[gone, column] = np.where(rng.random(gone.sum()) < 0.5, None, float("nan"))
+    return x
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_boosted_trees_match_scikit_learn_missing_values_included(n_classes):
+    # Missing numbers in training teach each split a side for them; None reads as NaN, as in scikit-learn.
+    x, y = triage_data(n=2000, seed=4)
+    if n_classes == 2:
+        y = np.where(y == "housing", "housing", "other")
+    x = _with_missing(x, [0, 3], 0.1, seed=5)
+    features = ColumnTransformer([
+        ("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False), [1, 2]),
+        ("scaled", StandardScaler(), [3]),
+    ], remainder="passthrough")
+    pipeline = make_pipeline(features, HistGradientBoostingClassifier(max_iter=60, random_state=0)).fit(x, y)
+    folded = checked_fold(pipeline, TRIAGE_NAMES, "test")
+    assert folded is not None and folded.binary == (n_classes == 2)
+    x_new, _ = triage_data(n=3000, seed=12)
+    x_new = _with_missing(x_new, [0, 3], 0.1, seed=13)
+    x_new[:50, 2] = None  # a missing category encodes as zeros
+    np.testing.assert_allclose(_probabilities(folded, x_new, TRIAGE_NAMES), pipeline.predict_proba(x_new),
+                               rtol=0, atol=1e-12)
+
+
+def test_boosted_trees_with_native_categories_are_not_folded():
+    x, y = triage_data(n=400)
+    numeric = np.column_stack([x[:, 0].astype(float), x[:, 3].astype(float)])
+    model = HistGradientBoostingClassifier(max_iter=5, categorical_features=[1]).fit(numeric, y)
+    with pytest.raises(NotFoldable, match="native categorical"):
+        fold(model, ["age_days", "pages"])
 
 
 def test_a_fold_that_disagrees_on_the_probe_rows_is_not_used(monkeypatch, caplog, mixed_model):
     # Whatever goes wrong in a fold (a new scikit-learn computing otherwise, a bug here), the
     # check at load compares it with the estimator itself and keeps scikit-learn's path.
-    monkeypatch.setattr("relevo.loaders.linear_pipeline._expit", lambda z: 1 / (1 + math.exp(-1.001 * z)))
-    with caplog.at_level(logging.WARNING, logger="relevo.loaders.linear_pipeline"):
+    monkeypatch.setattr("relevo.loaders.fold.linear.expit", lambda z: 1 / (1 + math.exp(-1.001 * z)))
+    with caplog.at_level(logging.WARNING, logger="relevo.loaders.fold"):
         assert checked_fold(mixed_model, MIXED_NAMES, "skewed") is None
     assert "skewed keeps scikit-learn's path: the fold differs by" in caplog.text
     model = EstimatorModel(mixed_model, MIXED_SIGNATURE, "test")
