@@ -169,7 +169,7 @@ def test_boosted_trees_with_native_categories_are_not_folded():
 def test_a_fold_that_disagrees_on_the_probe_rows_is_not_used(monkeypatch, caplog, mixed_model):
     # Whatever goes wrong in a fold (a new scikit-learn computing otherwise, a bug here), the
     # check at load compares it with the estimator itself and keeps scikit-learn's path.
-    monkeypatch.setattr("relevo.loaders.fold.linear.expit", lambda z: 1 / (1 + math.exp(-1.001 * z)))
+    monkeypatch.setattr("relevo.loaders.fold.link.expit", lambda z: 1 / (1 + math.exp(-1.001 * z)))
     with caplog.at_level(logging.WARNING, logger="relevo.loaders.fold"):
         assert checked_fold(mixed_model, MIXED_NAMES, "skewed") is None
     assert "skewed keeps scikit-learn's path: the fold differs by" in caplog.text

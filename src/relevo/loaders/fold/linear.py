@@ -7,7 +7,6 @@ scalers' shifts join the intercept. A row then costs a few lookups and multiply-
 
 from __future__ import annotations
 
-import math
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -15,6 +14,7 @@ from sklearn.linear_model import LogisticRegression
 
 from relevo.loaders.fold.columns import Categories, Number, category, number, read_columns
 from relevo.loaders.fold.errors import NotFoldable
+from relevo.loaders.fold.link import class_probabilities
 
 
 class LinearFold:
@@ -40,13 +40,7 @@ class LinearFold:
             value = number(row[name])
             for k, slope in enumerate(slopes):
                 z[k] += slope * value
-        if self.binary:
-            p = expit(z[0])
-            return [1.0 - p, p]
-        top = max(z)
-        exps = [math.exp(v - top) for v in z]
-        total = sum(exps)
-        return [e / total for e in exps]
+        return class_probabilities(z)
 
 
 def fold_linear(features: Any, classifier: Any, names: Sequence[str]) -> LinearFold:
@@ -87,10 +81,3 @@ def fold_linear(features: Any, classifier: Any, names: Sequence[str]) -> LinearF
         probes,
     )
 
-
-def expit(z: float) -> float:
-    """The logistic function; neither branch overflows exp for large |z|."""
-    if z >= 0:
-        return 1.0 / (1.0 + math.exp(-z))
-    e = math.exp(z)
-    return e / (1.0 + e)

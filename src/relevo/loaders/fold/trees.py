@@ -16,7 +16,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 
 from relevo.loaders.fold.columns import Categories, FeatureVector, read_columns
 from relevo.loaders.fold.errors import NotFoldable
-from relevo.loaders.fold.linear import expit
+from relevo.loaders.fold.link import class_probabilities
 
 MAX_PROBES_PER_INPUT = 64
 
@@ -48,13 +48,7 @@ class TreesFold:
                     else:
                         i = right[i]
                 z[k] += value[i]
-        if self.binary:
-            p = expit(z[0])
-            return [1.0 - p, p]
-        top = max(z)
-        exps = [math.exp(v - top) for v in z]
-        total = sum(exps)
-        return [e / total for e in exps]
+        return class_probabilities(z)
 
 
 def fold_trees(features: Any, classifier: Any, names: Sequence[str]) -> TreesFold:
