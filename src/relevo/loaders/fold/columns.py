@@ -47,6 +47,8 @@ def read_columns(features: ColumnTransformer | None, names: Sequence[str]) -> li
         if transformer == "drop":
             continue
         selected = [names[i] for i in _indices(selection, names)]
+        if not selected:
+            continue  # a ColumnTransformer leaves the transformer of no columns unfitted
         if transformer == "passthrough" or _identity(transformer):
             out += [Number(name) for name in selected]
         elif type(transformer) is StandardScaler:
