@@ -78,12 +78,17 @@ def _batched(state, *arrays):
     return state
 
 
+def _betting(values: np.ndarray, low: float, high: float, alpha: float, tol: float | None, **grid) -> BettingMean:
+    """A betting confidence sequence for the mean of values in [low, high], after every batch."""
+    state = BettingMean.start(low, high, alpha, tol=tol, **grid)
+    for start in range(0, values.size, BATCH):
+        state = state.update(values[start:start + BATCH], low, high)
+    return state
+
+
 def agreement_sequence(agree: np.ndarray, alpha: float, min_agreement: float | None = None) -> BettingMean:
     """The agreement's betting confidence sequence over pairs (1 = same label), after every batch."""
-    state = BettingMean.start(0.0, 1.0, alpha, tol=min_agreement)
-    for start in range(0, agree.size, BATCH):
-        state = state.update(agree[start:start + BATCH], 0.0, 1.0)
-    return state
+    return _betting(agree, 0.0, 1.0, alpha, min_agreement)
 
 
 def _from_state(name: str, criterion: Criterion, state, n_candidate: int, alpha: float) -> MetricResult:
@@ -168,10 +173,8 @@ def _paired_rate(name, criterion, c: np.ndarray, s: np.ndarray, alpha: float) ->
     evidence = evidence_from(shown.difference, int(c.size))
     if tol.relative is not None:
         rho = float(tol.relative)
-        test = BettingMean.start(-rho, 1.0, alpha, tol=0.0, points=3)  # only its tests are read
         z = c.astype(float) - rho * s.astype(float)
-        for start in range(0, z.size, BATCH):
-            test = test.update(z[start:start + BATCH], -rho, 1.0)
+        test = _betting(z, -rho, 1.0, alpha, 0.0, points=3)  # only its tests are read
         evidence = Evidence(test.harm_e, test.noninferiority_e, evidence.n_candidate, evidence.estimate,
                             evidence.lower, evidence.upper)
     verdict = judge_metric(criterion.require, evidence, alpha, criterion.min_sample)
