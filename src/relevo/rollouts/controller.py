@@ -18,19 +18,20 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Callable
 
 from sqlalchemy import select
 
 from relevo.analysis.judge import Verdict
 from relevo.context import Context
-from relevo.rollouts.evidence import observe_step
+from relevo.rollouts.evidence import StepObservations, observe_step
 from relevo.rollouts.judging import (MetricResult, check_guards, judge_after_switch, judge_canary, judge_shadow,
                                      step_verdict)
 from relevo.rollouts.leadership import Lease
 from relevo.rollouts.lifecycle import (Rollout, advance, apply_step_route, hold, load_rollout, promote, rollback,
                                        switch)
+from relevo.rollouts.plan import RolloutPolicy
 from relevo.services.catalogue import get_spec
 from relevo.store import connect
 from relevo.store.tables import rollout_verdicts, rollouts
@@ -54,6 +55,11 @@ def judge_rollout(ctx: Context, rollout: Rollout) -> StepJudgement:
     with connect(ctx.engine) as conn:
         policy = get_spec(conn, rollout.service).rollout
         obs = observe_step(conn, rollout.service, rollout.environment, rollout.step_label)
+    return judge_step(policy, rollout, obs, ctx.clock.now())
+
+
+def judge_step(policy: RolloutPolicy, rollout: Rollout, obs: StepObservations, now: datetime) -> StepJudgement:
+    """The judgement of the rollout's current step (or phase) on observations already read."""
     phase = rollout.phase
     if phase in ("preview", "switched"):
         # A blue/green step is judged twice (preview, then after the switch): each phase gets
@@ -64,7 +70,7 @@ def judge_rollout(ctx: Context, rollout: Rollout) -> StepJudgement:
         guard = check_guards(policy.guards, obs, shadow=True)
         n_candidate = int(obs.shadowed.sum())
     elif phase == "canary":
-        metrics = judge_canary(policy, obs, float(rollout.step["weight"]) / 100, ctx.clock.now())
+        metrics = judge_canary(policy, obs, float(rollout.step["weight"]) / 100, now)
         guard = check_guards(policy.guards, obs)
         n_candidate = int(obs.candidate.sum())
     elif phase == "switched":

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from relevo.context import Context
 from relevo.errors import NotFound
-from relevo.rollouts.controller import judge_rollout
+from relevo.rollouts.controller import judge_step
 from relevo.rollouts.evidence import observe_step
 from relevo.rollouts.lifecycle import Rollout, active_rollout, load_rollout
 from relevo.rollouts.shadow_report import shadow_report
@@ -57,27 +57,26 @@ def rollout_status(ctx: Context, service: str, environment: str, rollout_id: int
         data = describe(conn, rollout)
         last = conn.execute(select(rollout_verdicts).where(rollout_verdicts.c.rollout_id == rollout.id)
                             .order_by(rollout_verdicts.c.id.desc()).limit(1)).mappings().first()
-    if rollout.state in ("running", "paused", "held") and rollout.step["kind"] != "promote":
-        judgement = judge_rollout(ctx, rollout)
+    judged_now = rollout.state in ("running", "paused", "held") and rollout.step["kind"] != "promote"
+    data["phase"] = rollout.phase
+    paired = rollout.phase in ("shadow", "preview")
+    if judged_now or paired:
+        # One read of the step's decisions serves the verdicts and the paired comparison.
+        with connect(ctx.engine) as conn:
+            spec = get_spec(conn, rollout.service)
+            obs = observe_step(conn, rollout.service, rollout.environment, rollout.step_label)
+    if judged_now:
+        judgement = judge_step(spec.rollout, rollout, obs, ctx.clock.now())
         data["judgement"] = {"verdict": judgement.verdict.value, "guard": judgement.guard,
                              "decisions": judgement.decisions, "candidate_decisions": judgement.candidate_decisions,
                              "metrics": [m.as_dict() for m in judgement.metrics]}
     elif last is not None:
         data["judgement"] = {"verdict": last["verdict"], "at": last["at"].isoformat()} | last["details"]
-    data["phase"] = rollout.phase
-    if rollout.phase in ("shadow", "preview"):
-        data["shadow"] = shadow_evidence(ctx, rollout)
+    if paired:
+        # The paired comparison of a shadow step or blue/green preview, per protected group too.
+        protected = [name for name, field in spec.inputs.items() if field.protected]
+        data["shadow"] = shadow_report(obs, protected, spec.decisions, spec.rollout.alpha).as_dict()
     return data
-
-
-def shadow_evidence(ctx: Context, rollout: Rollout) -> dict[str, Any]:
-    """The paired comparison of the rollout's current shadow step or blue/green preview, per
-    protected group too."""
-    with connect(ctx.engine) as conn:
-        spec = get_spec(conn, rollout.service)
-        obs = observe_step(conn, rollout.service, rollout.environment, rollout.step_label)
-    protected = [name for name, field in spec.inputs.items() if field.protected]
-    return shadow_report(obs, protected, spec.decisions, spec.rollout.alpha).as_dict()
 
 
 def rollout_history(ctx: Context, service: str, environment: str | None = None) -> list[dict[str, Any]]:
