@@ -41,11 +41,10 @@ from sqlalchemy import create_engine, text
 from relevo.context import Context
 from relevo.demo import SERVICE_NAME
 from relevo.demo import applications as apps
-from relevo.demo.setup import set_up_demo
+from relevo.demo.setup import set_up_answering_demo
 from relevo.demo.training import model_matrix
 from relevo.gateway.gateway import Gateway
 from relevo.registry.load import load_version
-from relevo.routing.table import set_route
 from relevo.settings import Settings
 
 WARMUP = 300
@@ -86,9 +85,8 @@ def main() -> None:
         url, drop = throwaway_schema(url)
     try:
         settings = Settings(home=home, database_url=url, actor="benchmark")
-        set_up_demo(settings)
+        set_up_answering_demo(settings)
         ctx = Context.open(settings)
-        set_route(ctx, SERVICE_NAME, "production", stable="v1")
         _, model = load_version(ctx, SERVICE_NAME, "v1")
         pipeline = model.estimator
         with Gateway(ctx, pseudonym_key=b"k" * 32) as gateway:

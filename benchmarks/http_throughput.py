@@ -377,10 +377,8 @@ def main() -> None:
 
     import skops.io
 
-    from relevo.context import Context
-    from relevo.demo.setup import set_up_demo
+    from relevo.demo.setup import set_up_answering_demo
     from relevo.demo.training import MODEL_INPUTS
-    from relevo.routing.table import set_route
     from relevo.settings import Settings
 
     work = Path(tempfile.mkdtemp(prefix="relevo-http-bench-"))
@@ -390,12 +388,7 @@ def main() -> None:
     try:
         print(f"setting up the demo in {home} ...", flush=True)
         settings = Settings(home=home, actor="benchmark")
-        set_up_demo(settings)
-        ctx = Context.open(settings)
-        try:
-            set_route(ctx, SERVICE, "production", stable="v1")
-        finally:
-            ctx.close()
+        set_up_answering_demo(settings)
         model_path = home / "demo" / "v1" / "artifact" / "model.skops"
         pipeline = skops.io.load(model_path, trusted=skops.io.get_untrusted_types(file=model_path))
         fields = list(MODEL_INPUTS)

@@ -26,7 +26,7 @@ import httpx
 
 from relevo.context import Context
 from relevo.demo import SERVICE_NAME
-from relevo.demo.setup import set_up_demo
+from relevo.demo.setup import set_up_answering_demo
 from relevo.rollouts import lifecycle
 from relevo.routing.table import set_route
 from relevo.settings import Settings
@@ -101,9 +101,8 @@ def main() -> None:
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="relevo-propagation-"))
     settings = Settings(home=home, database_url=args.database_url, actor="benchmark")
-    set_up_demo(settings)
+    set_up_answering_demo(settings)
     ctx = Context.open(settings)
-    set_route(ctx, SERVICE_NAME, "production", stable="v1", clear_candidate=True, mode="stable", weight=0)
     env = dict(os.environ, RELEVO_HOME=str(home), RELEVO_ACTOR="benchmark")
     if args.database_url:
         env["RELEVO_DATABASE_URL"] = args.database_url

@@ -10,9 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from relevo.context import Context
-from relevo.demo import SERVICE_NAME
-from relevo.demo.setup import set_up_demo
-from relevo.routing.table import set_route
+from relevo.demo.setup import set_up_answering_demo
 from relevo.settings import Settings
 from relevo.store import upgrade
 
@@ -89,12 +87,7 @@ def cli_env(settings: Settings) -> dict[str, str]:
 
 def prepare_demo(settings: Settings) -> Settings:
     """The demo service with v1..v3 registered, routed to v1 in production."""
-    set_up_demo(settings)
-    ctx = Context.open(settings)
-    try:
-        set_route(ctx, SERVICE_NAME, "production", stable="v1")
-    finally:
-        ctx.close()
+    set_up_answering_demo(settings)
     return settings
 
 

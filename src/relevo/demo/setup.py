@@ -18,6 +18,7 @@ from relevo.errors import AlreadyRegistered
 from relevo.registry.queries import VersionRecord, resolve_version
 from relevo.registry.register import register_version
 from relevo.registry.verify import Verification, verify
+from relevo.routing.table import set_route
 from relevo.services.catalogue import apply_spec
 from relevo.services.spec import parse_spec
 from relevo.settings import Settings
@@ -75,3 +76,14 @@ def set_up_demo(settings: Settings, step: Callable[[str], None] = lambda _: None
         return DemoSetup(out, verifications, spec_outcome)
     finally:
         ctx.close()
+
+
+def set_up_answering_demo(settings: Settings) -> DemoSetup:
+    """The demo set up with v1 answering alone in production: where tests and benchmarks start."""
+    result = set_up_demo(settings)
+    ctx = Context.open(settings)
+    try:
+        set_route(ctx, SERVICE_NAME, "production", stable="v1", clear_candidate=True, mode="stable", weight=0)
+    finally:
+        ctx.close()
+    return result
