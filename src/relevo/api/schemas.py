@@ -8,6 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from relevo.gateway.validation import NO_NUL, text_problem
 
+
 def _text(value: str) -> str:
     problem = text_problem(value)
     if problem:

@@ -96,12 +96,9 @@ def example_inputs(spec: ServiceSpec) -> dict[str, Any]:
     return out
 
 
-_JSON_TYPES = {"number": "number", "integer": "integer", "string": "string", "boolean": "boolean"}
-
-
 def field_schema(field: FieldSpec) -> dict[str, Any]:
     """JSON Schema of one input field, as the gateway's validator enforces it."""
-    schema: dict[str, Any] = {"type": _JSON_TYPES[field.type]}
+    schema: dict[str, Any] = {"type": field.type}  # the spec's types are JSON Schema's own names
     if field.enum:
         schema["enum"] = list(field.enum)
     elif field.type == "string":
