@@ -26,7 +26,11 @@ class LinearFold:
         self.categorical = list(categorical.items())
         self.numeric = list(numeric.items())
         self.probes = probes  # per input, values the load-time check tries
-        self.binary = len(self.intercept) == 1
+
+    @property
+    def binary(self) -> bool:
+        """One raw score (two classes)."""
+        return len(self.intercept) == 1
 
     def probabilities(self, row: Mapping[str, Any]) -> list[float]:
         """Probabilities in class order; RowNotFoldable for a value only scikit-learn may judge."""

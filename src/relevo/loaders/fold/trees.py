@@ -30,7 +30,11 @@ class TreesFold:
         self.baseline = baseline
         self.trees = trees  # per iteration, one tree per raw score (one for a binary model)
         self.probes = probes
-        self.binary = len(baseline) == 1
+
+    @property
+    def binary(self) -> bool:
+        """One raw score (two classes)."""
+        return len(self.baseline) == 1
 
     def probabilities(self, row: Mapping[str, Any]) -> list[float]:
         """Probabilities in class order; RowNotFoldable for a value only scikit-learn may judge."""
