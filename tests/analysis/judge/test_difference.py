@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from relevo.analysis.judge.betting import bets, log_growth, running_moments
+from relevo.analysis.judge.betting import batch_moments, bets, log_growth
 from relevo.analysis.judge.difference import DifferenceState, contrast, contrast_bounds
 
 from ._sim import assert_rate_at_most, first_crossing, report
@@ -31,7 +31,7 @@ def log_capital_path(y, a, w, m, side):
     """Vectorised capital path (runs, decisions) at mean m, the same bets the state uses."""
     z = contrast(y, a, w)
     lo, hi = contrast_bounds(w)
-    mean_b, var_b, _ = running_moments(z, prior_mean=0.0, prior_var=1.0)
+    mean_b, var_b, _ = batch_moments(z, BATCH, prior_mean=0.0, prior_var=1.0)
     return np.cumsum(log_growth(z, bets(mean_b, var_b, m, lo, hi, side), m), axis=-1)
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from relevo.analysis.judge import beta_mixture
-from relevo.analysis.judge.betting import bets, log_growth, running_moments
+from relevo.analysis.judge.betting import batch_moments, bets, log_growth
 from relevo.analysis.judge.paired import PairedState, mcnemar_log_e
 
 from ._sim import assert_rate_at_most, first_crossing, report
@@ -30,7 +30,7 @@ def simulate(rng, runs, n, p_both, p_cand_only, p_stable_only):
 
 
 def log_capital_path(z, m, side, lo, hi, prior_mean, prior_var):
-    mean_b, var_b, _ = running_moments(z, prior_mean=prior_mean, prior_var=prior_var)
+    mean_b, var_b, _ = batch_moments(z, BATCH, prior_mean=prior_mean, prior_var=prior_var)
     return np.cumsum(log_growth(z, bets(mean_b, var_b, m, lo, hi, side), m), axis=-1)
 
 

@@ -26,7 +26,7 @@ ERRORS = MetricTarget("error_rate", base_rate=0.02, tolerance=1.5, scale="relati
 
 def fails(state, n_candidate: int) -> bool:
     """The judge's own verdict on a state: does this metric roll back now?"""
-    return judge_metric("no_harm", evidence_from(state, n_candidate), ALPHA, 1).verdict is Verdict.FAIL
+    return judge_metric(evidence_from(state, n_candidate), ALPHA, 1).verdict is Verdict.FAIL
 
 
 def ratio_by_state(arm, outcome, w):

@@ -10,7 +10,7 @@ follows the project's judge note (JUDGE.md); one idea per module:
 - difference: absolute difference of rates from all decisions (inverse-probability contrast)
 - paired: shadow/replay pairs (difference, sequential McNemar, agreement, flip table)
 - proportion: one-sample rates and fairness intervals
-- verdict: pass / fail / not yet, with alpha split across metrics
+- verdict: pass / fail / not yet / not applicable, with alpha split across metrics
 """
 
 from .betting import BettingMean
@@ -19,11 +19,11 @@ from .paired import PairedState, mcnemar_log_e
 from .proportion import (RateState, disparate_impact_interval, group_rate_bounds, rate_interval,
                          ratio_interval)
 from .ratio import RatioState, constant_weight_interval, constant_weight_log_e
-from .verdict import Criterion, Evidence, MetricVerdict, Verdict, evidence_from, judge_metric, judge_step, split_alpha
+from .verdict import Evidence, MetricVerdict, Verdict, combine, evidence_from, judge_metric, split_alpha
 
 __all__ = [
-    "BettingMean", "Criterion", "DifferenceState", "Evidence", "MetricVerdict", "PairedState",
+    "BettingMean", "DifferenceState", "Evidence", "MetricVerdict", "PairedState",
     "RateState", "RatioState", "Verdict", "constant_weight_interval", "constant_weight_log_e",
-    "disparate_impact_interval", "evidence_from", "group_rate_bounds", "judge_metric", "judge_step",
+    "combine", "disparate_impact_interval", "evidence_from", "group_rate_bounds", "judge_metric",
     "mcnemar_log_e", "rate_interval", "ratio_interval", "split_alpha",
 ]

@@ -4,18 +4,26 @@ Observation z_i is known in advance to lie in [lo_i, hi_i]. To test "the mean is
 starts with capital 1 and before each observation stakes a fraction lambda_i chosen from the past
 only; the capital is K_t(m) = prod_i (1 + lambda_i (z_i - m)). If every conditional mean is m,
 K(m) is a nonnegative martingale, so by Ville's inequality it ever reaches 1/alpha with
-probability at most alpha: {m : K(m) has never reached 1/alpha} is a confidence sequence.
+probability at most alpha: {m : K_t(m) < 1/alpha} at every t is a confidence sequence.
+The interval reported is the current look's set (a confidence sequence too: its miss is the
+event that K(m) ever reaches 1/alpha), widened to hold the running mean if it falls outside.
 Restricting lambda >= 0 makes K(tol) a supermartingale whenever every conditional mean is
 <= tol, an e-process for "mean <= tol"; lambda <= 0 gives the mirror test for "mean >= tol".
 
 Bets are the paper's aGRAPA (approximate growth-rate adaptive) ones: the stake maximising a
 second-order expansion of E log(1 + lambda (z - m)),
-    lambda_i(m) = (mu - m) / (var + (mu - m)^2),
-with mu, var the running mean and variance of z_1..z_{i-1}, regularised by one prior
-pseudo-observation (the paper's choice), then clipped to [-c/(hi_i - m), c/(m - lo_i)] with
+    lambda(m) = (mu - m) / (var + (mu - m)^2),
+with mu, var the mean and variance of every observation before the batch, regularised by one
+prior pseudo-observation (the paper's choice), then clipped to [-c/(hi_i - m), c/(m - lo_i)] with
 c = 1/2, so one observation never costs more than half the capital. Against an alternative it
 bets towards the data and the capital grows at nearly the optimal rate; under the null it can
 still only lose in expectation.
+
+One stake per batch. A batch (one update) is one look: the stake is fixed from the batches
+before it, so it is predictable, and the batch's capital factor is a product over its
+observations, the same in any order. Decisions recorded at the same moment (a group commit, a
+simulated batch) therefore give the same e-values however the store happens to order them, and
+the moments are kept as sums (n, sum z, sum z^2) for the same reason.
 """
 
 from __future__ import annotations
@@ -24,28 +32,41 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ._grid import accepted_hull
+from ._grid import accepted_hull, e_value, holding
 
 CLIP = 0.5  # largest share of the capital one observation may put at risk
 
 
-def running_moments(z, n0: int = 0, sum0: float = 0.0, sq0: float = 0.0, prior_mean: float = 0.0,
-                    prior_var: float = 1.0):
-    """Regularised mean and variance before each z_i (last axis), and the new (n, sum, sq)."""
+def batch_moments(z, batch: int | None = None, n0: int = 0, sum0: float = 0.0, sq0: float = 0.0,
+                  prior_mean: float = 0.0, prior_var: float = 1.0):
+    """Regularised mean and variance known before each z_i's batch, and the new (n, sum z, sum z^2).
+
+    z's last axis is cut into batches of `batch` observations (None: z is one batch); every
+    observation of a batch gets the moments of everything before that batch. The moments depend
+    on sums only, so the observations' order within a batch does not matter.
+    """
     z = np.asarray(z, dtype=float)
-    k = n0 + np.arange(1, z.shape[-1] + 1)  # observations seen once z_i is included
-    cum = sum0 + np.cumsum(z, axis=-1)
-    mean_after = (prior_mean + cum) / (k + 1)
-    cum_sq = sq0 + np.cumsum((z - mean_after) ** 2, axis=-1)
-    var_after = (prior_var + cum_sq) / (k + 1)
-    # Shift by one so the bet on z_i uses z_1..z_{i-1} only: that is what makes it predictable.
-    first_mean = np.broadcast_to((prior_mean + sum0) / (n0 + 1), z.shape[:-1] + (1,))
-    first_var = np.broadcast_to((prior_var + sq0) / (n0 + 1), z.shape[:-1] + (1,))
-    mean_before = np.concatenate([first_mean, mean_after[..., :-1]], axis=-1)
-    var_before = np.concatenate([first_var, var_after[..., :-1]], axis=-1)
-    if z.shape[-1] == 0:
-        return mean_before[..., :0], var_before[..., :0], (n0, sum0, sq0)
-    return mean_before, var_before, (n0 + z.shape[-1], cum[..., -1], cum_sq[..., -1])
+    k = z.shape[-1]
+    size = k if batch is None else batch
+    starts = np.arange(0, k, max(size, 1))
+    if k == 0:
+        empty = z[..., :0]
+        return empty, empty, (n0, sum0, sq0)
+    sums = np.add.reduceat(z, starts, axis=-1)
+    squares = np.add.reduceat(z * z, starts, axis=-1)
+    before_sum = sum0 + np.concatenate([np.zeros(sums.shape[:-1] + (1,)), np.cumsum(sums, axis=-1)[..., :-1]], axis=-1)
+    before_sq = sq0 + np.concatenate([np.zeros(squares.shape[:-1] + (1,)), np.cumsum(squares, axis=-1)[..., :-1]],
+                                     axis=-1)
+    before_n = n0 + starts
+    mean = (prior_mean + before_sum) / (before_n + 1)
+    # sum over earlier z of (z - mean)^2, from the sums; cancellation can only make it a hair negative
+    spread = np.maximum(before_sq - 2 * mean * before_sum + before_n * mean**2, 0.0)
+    var = (prior_var + spread) / (before_n + 1)
+    lengths = np.diff(np.append(starts, k))
+    # (sum0 may be a column of per-run sums: keep the result one value per run)
+    total = np.asarray(sum0 + np.sum(z, axis=-1, keepdims=True))[..., 0]
+    total_sq = np.asarray(sq0 + np.sum(z * z, axis=-1, keepdims=True))[..., 0]
+    return np.repeat(mean, lengths, axis=-1), np.repeat(var, lengths, axis=-1), (n0 + k, total, total_sq)
 
 
 def bets(mean_before, var_before, m, lo, hi, side: str = "two-sided"):
@@ -82,9 +103,8 @@ class BettingMean:
     prior_var: float
     n: int
     total: float  # running sum of z
-    sq: float  # running sum of squared deviations (for the regularised variance)
+    sq: float  # running sum of z^2 (for the regularised variance)
     log_capital: np.ndarray  # two-sided capital at each grid point
-    max_log_capital: np.ndarray
     log_harm: float  # capital betting upwards at tol (H0: mean <= tol)
     log_noninferiority: float  # capital betting downwards at tol (H0: mean >= tol)
     max_log_harm: float
@@ -107,10 +127,10 @@ class BettingMean:
         grid = np.linspace(mean_lo, mean_hi, points)
         zeros = np.zeros(points)
         return cls(float(alpha), grid, tol, float(prior_mean), float(prior_var), 0, 0.0, 0.0,
-                   zeros, zeros, 0.0, 0.0, 0.0, 0.0)
+                   zeros, 0.0, 0.0, 0.0, 0.0)
 
     def update(self, z, lo, hi) -> BettingMean:
-        """Add a batch of observations z_i, each known beforehand to lie in [lo_i, hi_i]."""
+        """Add one batch (one look) of observations z_i, each known beforehand to lie in [lo_i, hi_i]."""
         z = np.atleast_1d(np.asarray(z, dtype=float))
         lo = np.broadcast_to(np.asarray(lo, dtype=float), z.shape)
         hi = np.broadcast_to(np.asarray(hi, dtype=float), z.shape)
@@ -120,13 +140,12 @@ class BettingMean:
             raise ValueError("an observation lies outside its stated bounds")
         if np.any((lo > self.grid[0]) | (hi < self.grid[-1])):
             raise ValueError("bounds must contain the whole range of the mean")
-        mean_b, var_b, (n, total, sq) = running_moments(z, self.n, self.total, self.sq,
-                                                        self.prior_mean, self.prior_var)
+        mean_b, var_b, (n, total, sq) = batch_moments(z, None, self.n, self.total, self.sq,
+                                                      self.prior_mean, self.prior_var)
         col = (slice(None), None)  # observations down, grid points across
         lam = bets(mean_b[col], var_b[col], self.grid, lo[col], hi[col])
         log_capital = self.log_capital + log_growth(z[col], lam, self.grid).sum(0)
-        new = dict(n=int(n), total=float(total), sq=float(sq), log_capital=log_capital,
-                   max_log_capital=np.maximum(self.max_log_capital, log_capital))
+        new = dict(n=int(n), total=float(total), sq=float(sq), log_capital=log_capital)
         if self.tol is not None:
             up = bets(mean_b, var_b, self.tol, lo, hi, "greater")
             down = bets(mean_b, var_b, self.tol, lo, hi, "less")
@@ -140,18 +159,20 @@ class BettingMean:
     @property
     def harm_e(self) -> float | None:
         """Largest value the e-process for "mean <= tol" has reached (None without a tol)."""
-        return None if self.tol is None else float(np.exp(self.max_log_harm))
+        return None if self.tol is None else e_value(self.max_log_harm)
 
     @property
     def noninferiority_e(self) -> float | None:
         """Largest value the e-process for "mean >= tol" has reached (None without a tol)."""
-        return None if self.tol is None else float(np.exp(self.max_log_noninferiority))
+        return None if self.tol is None else e_value(self.max_log_noninferiority)
 
     @property
     def interval(self) -> tuple[float, float]:
-        """Confidence sequence for the mean at level alpha (never-rejected grid hull, widened)."""
-        return accepted_hull(self.grid, self.max_log_capital, np.log(1 / self.alpha),
-                             float(self.grid[0]), float(self.grid[-1]))
+        """Confidence sequence for the mean at level alpha: the grid points not rejected at this look
+        (their hull, widened one step), holding the running mean."""
+        lower, upper = accepted_hull(self.grid, self.log_capital, np.log(1 / self.alpha),
+                                     float(self.grid[0]), float(self.grid[-1]))
+        return holding(lower, upper, self.estimate)
 
     @property
     def estimate(self) -> float | None:

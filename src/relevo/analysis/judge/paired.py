@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import beta_mixture
+from ._grid import e_value
 from .betting import BettingMean
 
 
@@ -87,12 +88,12 @@ class PairedState:
     @property
     def mcnemar_e(self) -> float:
         """Largest two-sided McNemar e-value so far (H0: equal rates)."""
-        return float(np.exp(self.max_log_mcnemar))
+        return e_value(self.max_log_mcnemar)
 
     @property
     def mcnemar_harm_e(self) -> float:
         """Largest one-sided McNemar e-value so far (H0: p_cand <= p_stable)."""
-        return float(np.exp(self.max_log_mcnemar_harm))
+        return e_value(self.max_log_mcnemar_harm)
 
 
 def mcnemar_log_e(candidate_only, stable_only, side: str = "two-sided", a: float = 0.5, b: float = 0.5):

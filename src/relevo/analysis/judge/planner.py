@@ -23,10 +23,10 @@ What is simulated, per metric (the evidence the rollout controller feeds the jud
   every 10 pairs: betting on W = c - s against the tolerance (absolute), or on
   W = c - tolerance x s against 0 (relative: its null is exactly p_cand <= tolerance x p_stable).
 Each harm test is the one the judge rolls back on, at the metric's share of the step's alpha
-(alpha / number of metrics, as judge_step splits it), with its null at the tolerance (rho <=
+(alpha / number of metrics, as the controller splits it), with its null at the tolerance (rho <=
 tolerance, difference <= tolerance), as the controller judges (relevo.rollouts.judging). The
 simulations are the states' update rules written for many runs at once
-(ratio.event_log_likelihood and mixture_log_e, betting.running_moments, bets and log_growth);
+(ratio.event_log_likelihood and mixture_log_e, betting.batch_moments, bets and log_growth);
 the tests check them against RatioState, DifferenceState and PairedState, and the resolution
 against the controller's own judging code.
 
@@ -61,7 +61,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .betting import bets, log_growth, running_moments
+from .betting import batch_moments, bets, log_growth
 from .ratio import ALTERNATIVES, event_log_likelihood, mixture_log_e, tolerance_log_rho
 from .verdict import split_alpha
 
@@ -94,16 +94,25 @@ def _looks(start: int, stop: int, n: int, batch: int) -> np.ndarray:
     return looks
 
 
-def ratio_harm_log_e(from_candidate, from_stable, w: float, rho_tol: float = 1.0):
-    """Harm log e-value of the ratio form (H0 rho <= rho_tol) from event counts at one weight w."""
-    points = tolerance_log_rho(rho_tol)[ALTERNATIVES:]  # the null, then its 48 alternatives
+def ratio_log_e(from_candidate, from_stable, w: float, rho_tol: float = 1.0, side: str = "greater"):
+    """Log e-value of the ratio form from event counts at one weight w: harm (side 'greater', H0
+    rho <= rho_tol) or non-inferiority (side 'less', H0 rho >= rho_tol)."""
+    points = tolerance_log_rho(rho_tol)
+    # the null, then its 48 alternatives on the side tested
+    points = points[ALTERNATIVES:] if side == "greater" else points[ALTERNATIVES::-1]
     loglik = event_log_likelihood(points, w, from_candidate, from_stable)
     return mixture_log_e(loglik[..., 1:], loglik[..., 0])
 
 
+def ratio_harm_log_e(from_candidate, from_stable, w: float, rho_tol: float = 1.0):
+    """Harm log e-value of the ratio form (H0 rho <= rho_tol) from event counts at one weight w."""
+    return ratio_log_e(from_candidate, from_stable, w, rho_tol, "greater")
+
+
 def ratio_first_crossing(draw: Draw, n: int, runs: int, w: float, rho_tol: float, level: float,
-                         batch: int = BATCH) -> np.ndarray:
-    """Decision index at which the ratio form's harm e-process first reaches level, or -1.
+                         batch: int = BATCH, side: str = "greater") -> np.ndarray:
+    """Decision index at which the ratio form's harm (or, side 'less', non-inferiority) e-process
+    first reaches level, or -1.
 
     draw(rows, start, stop) gives (arm, outcome) boolean arrays for decisions [start, stop) of
     the given runs. The judge reads after every `batch` events and at the step's last decision.
@@ -122,7 +131,7 @@ def ratio_first_crossing(draw: Draw, n: int, runs: int, w: float, rho_tol: float
         if stop == n:
             look[:, -1] = True
         r, col = np.nonzero(look)  # row-major: each row's looks in time order
-        hit = ratio_harm_log_e(c[r, col], e[r, col] - c[r, col], w, rho_tol) >= level
+        hit = ratio_log_e(c[r, col], e[r, col] - c[r, col], w, rho_tol, side) >= level
         hit_rows, where = np.unique(r[hit], return_index=True)
         crossed = np.zeros(rows.size, dtype=bool)
         crossed[hit_rows] = True
@@ -135,12 +144,14 @@ def ratio_first_crossing(draw: Draw, n: int, runs: int, w: float, rho_tol: float
 
 
 def betting_first_crossing(draw: Draw, n: int, runs: int, lo: float, hi: float, tol: float, level: float,
-                           batch: int = BATCH, prior_mean: float = 0.0, prior_var: float = 1.0) -> np.ndarray:
-    """Decision index at which a betting harm e-process (H0 mean <= tol) first reaches level, or -1.
+                           batch: int = BATCH, prior_mean: float = 0.0, prior_var: float = 1.0,
+                           side: str = "greater") -> np.ndarray:
+    """Decision index at which a betting e-process first reaches level, or -1: the harm test
+    (side 'greater', H0 mean <= tol) or the non-inferiority test (side 'less', H0 mean >= tol).
 
     draw(rows, start, stop) gives (z,) for observations [start, stop), each in [lo, hi]. The bets
-    are BettingMean's (aGRAPA, clipped, upward only), read after every `batch` observations and
-    at the last one. Runs that crossed are dropped from later blocks.
+    are BettingMean's (aGRAPA, clipped, one side only, one stake per batch), read after every
+    `batch` observations and at the last one. Runs that crossed are dropped from later blocks.
     """
     first = np.full(runs, -1, dtype=np.int64)
     rows = np.arange(runs)
@@ -149,8 +160,8 @@ def betting_first_crossing(draw: Draw, n: int, runs: int, lo: float, hi: float, 
     for start in range(0, n, block):
         stop = min(n, start + block)
         (z,) = draw(rows, start, stop)
-        mean_b, var_b, (_, total_new, sq_new) = running_moments(z, start, total, sq, prior_mean, prior_var)
-        path = capital + np.cumsum(log_growth(z, bets(mean_b, var_b, tol, lo, hi, "greater"), tol), axis=1)
+        mean_b, var_b, (_, total_new, sq_new) = batch_moments(z, batch, start, total, sq, prior_mean, prior_var)
+        path = capital + np.cumsum(log_growth(z, bets(mean_b, var_b, tol, lo, hi, side), tol), axis=1)
         looks = _looks(start, stop, n, batch)
         hit = path[:, looks - start] >= level
         crossed = hit.any(axis=1)
@@ -163,18 +174,19 @@ def betting_first_crossing(draw: Draw, n: int, runs: int, lo: float, hi: float, 
 
 
 def difference_first_crossing(draw: Draw, n: int, runs: int, w: float, tol: float, level: float,
-                              batch: int = BATCH) -> np.ndarray:
-    """The difference form's harm test (DifferenceState) on (arm, outcome) streams: first crossing."""
+                              batch: int = BATCH, side: str = "greater") -> np.ndarray:
+    """The difference form's harm (or non-inferiority) test, as DifferenceState runs it, on
+    (arm, outcome) streams: first crossing."""
     def draw_z(rows, start, stop):
         arm, outcome = draw(rows, start, stop)
         return (outcome * np.where(arm, 1 / w, -1 / (1 - w)),)
 
-    return betting_first_crossing(draw_z, n, runs, -1 / (1 - w), 1 / w, tol, level, batch)
+    return betting_first_crossing(draw_z, n, runs, -1 / (1 - w), 1 / w, tol, level, batch, side=side)
 
 
 def paired_first_crossing(draw: Draw, n: int, runs: int, tol: float, level: float,
-                          batch: int = BATCH, rho: float = 1.0) -> np.ndarray:
-    """The paired harm test on (c, s) streams: first crossing.
+                          batch: int = BATCH, rho: float = 1.0, side: str = "greater") -> np.ndarray:
+    """The paired harm (or, side 'less', non-inferiority) test on (c, s) streams: first crossing.
 
     rho = 1: PairedState.difference, betting on c - s against tol. rho > 1 (a relative
     tolerance, tol 0): betting on c - rho s in [-rho, 1] against 0, as the controller judges it.
@@ -185,7 +197,7 @@ def paired_first_crossing(draw: Draw, n: int, runs: int, tol: float, level: floa
 
     # BettingMean's default prior for a mean in [-rho, 1]: the middle, and the largest variance
     return betting_first_crossing(draw_z, n, runs, -rho, 1.0, tol, level, batch,
-                                  prior_mean=(1 - rho) / 2, prior_var=(1 + rho) ** 2 / 4)
+                                  prior_mean=(1 - rho) / 2, prior_var=(1 + rho) ** 2 / 4, side=side)
 
 
 def from_arrays(*arrays: np.ndarray) -> Draw:
@@ -279,6 +291,8 @@ class MetricTarget:
     tolerance: float  # absolute: points as a share (0.03 = +3 points); relative: a ratio (1.5)
     scale: str = "absolute"
     discordance: float | None = None  # shadow: share of cases the versions disagree on at no effect
+    counted_share: float = 1.0  # share of the decisions the metric counts (corrections: the reviewed ones)
+    lag_hours: float = 0.0  # a decision counts only this long after it was made (corrections: the review delay)
 
     def __post_init__(self):
         if self.scale not in SCALES:
@@ -289,6 +303,8 @@ class MetricTarget:
             raise ValueError(f"an absolute tolerance must lie in (0, 1 - base_rate), got {self.tolerance}")
         if self.scale == "relative" and not 1 < self.tolerance <= 1 / self.base_rate:
             raise ValueError(f"a relative tolerance must lie in (1, 1/base_rate], got {self.tolerance}")
+        if not 0 < self.counted_share <= 1 or self.lag_hours < 0:
+            raise ValueError("counted_share must lie in (0, 1] and lag_hours must not be negative")
         p = self.base_rate
         if self.discordance is not None and not 0 <= self.discordance <= 2 * min(p, 1 - p):
             raise ValueError(f"discordance must lie in [0, 2 min(p, 1-p)] = [0, {2 * min(p, 1 - p):.3g}]")
@@ -310,6 +326,16 @@ class MetricTarget:
             grid = 1 + 0.05 * 2 ** (np.arange(64) / 4)
             grid = grid[(grid * self.base_rate <= 1) & (grid <= 64)]
         return np.unique(np.append(grid, [self.tolerance, self.must_detect]))
+
+    def counted(self, daily_cases: float, step: "Step") -> int:
+        """Decisions of the step the metric counts by its end (all of them, both arms)."""
+        hours = max(0.0, step.hours - self.lag_hours)
+        return int(round(daily_cases * self.counted_share * hours / 24))
+
+    @property
+    def no_change(self) -> float:
+        """The effect of a candidate exactly as good as the stable version, in this scale."""
+        return 1.0 if self.scale == "relative" else 0.0
 
     def points(self, effect: float) -> float:
         """An effect as a difference of rates."""
@@ -338,6 +364,13 @@ class MetricPlan:
     meets: bool  # must_detect is caught in >= POWER of runs
     summary: str
     must_detect: float | None = None  # the regression the plan must catch (twice the tolerance)
+    pass_rate: float = 0.0  # share of runs in which a candidate as good as stable is shown within tolerance
+    pass_hours: float | None = None  # by when it is, in POWER of runs (None: not within the step)
+
+    @property
+    def shows(self) -> bool:
+        """A candidate as good as the stable version is shown within the tolerance in >= POWER of runs."""
+        return self.pass_hours is not None
 
 
 @dataclass(frozen=True)
@@ -357,8 +390,18 @@ class StepPlan:
         return all(m.meets for m in self.metrics)
 
     @property
+    def sized(self) -> bool:
+        """Every metric both catches twice its tolerance and shows a candidate as good as stable, in >= POWER of runs."""
+        return all(m.meets and m.shows for m in self.metrics)
+
+    @property
     def warnings(self) -> list[str]:
         return [m.summary for m in self.metrics if not m.meets]
+
+    @property
+    def shown(self) -> set[str]:
+        """Metrics this step shows within their tolerance (for a candidate as good as stable) in >= POWER of runs."""
+        return {m.name for m in self.metrics if m.shows}
 
 
 @dataclass(frozen=True)
@@ -378,13 +421,16 @@ def _form(step: Step, metric: MetricTarget) -> str:
 
 
 def detections(daily_cases: float, step: Step, metric: MetricTarget, effect: float, alpha_metric: float,
-               runs: int = RUNS, seed: int = 0) -> np.ndarray:
-    """Per simulated run: the decision at which the metric's harm test rolls back, or -1 (never in the step).
+               runs: int = RUNS, seed: int = 0, side: str = "greater") -> np.ndarray:
+    """Per simulated run: the decision (shadow: the pair) at which the metric's harm test rolls
+    back, or -1 (never in the step); side 'less': at which its non-inferiority test passes.
 
     effect is in the metric's scale (points, or a ratio). Streams depend on (seed, block) only,
     so calls at different effects share their random numbers.
     """
-    n = step.decisions(daily_cases)
+    n = metric.counted(daily_cases, step)
+    if n == 0:
+        return np.full(runs, -1, dtype=np.int64)
     level = float(np.log(1 / alpha_metric))
     p = metric.base_rate
     form = _form(step, metric)
@@ -395,13 +441,13 @@ def detections(daily_cases: float, step: Step, metric: MetricTarget, effect: flo
         # at no effect d/2 of the cases flip each way; the effect adds candidate-only cases
         draw = shadow_stream(runs, min(d / 2 + metric.points(effect), 1 - p), d / 2, p - d / 2, seed)
         if relative:
-            return paired_first_crossing(draw, pairs, runs, 0.0, level, rho=metric.tolerance)
-        return paired_first_crossing(draw, pairs, runs, metric.tolerance, level)
+            return paired_first_crossing(draw, pairs, runs, 0.0, level, rho=metric.tolerance, side=side)
+        return paired_first_crossing(draw, pairs, runs, metric.tolerance, level, side=side)
     p_cand = min(1.0, p + metric.points(effect))
     draw = canary_stream(runs, step.weight, p, p_cand, seed)
     if form == "ratio":
-        return ratio_first_crossing(draw, n, runs, step.weight, metric.tolerance, level)
-    return difference_first_crossing(draw, n, runs, step.weight, metric.tolerance, level)
+        return ratio_first_crossing(draw, n, runs, step.weight, metric.tolerance, level, side=side)
+    return difference_first_crossing(draw, n, runs, step.weight, metric.tolerance, level, side=side)
 
 
 def _detection_rate(daily_cases, step, metric, effect, alpha_metric, runs, seed) -> float:
@@ -432,7 +478,16 @@ def plan_metric(daily_cases: float, step: Step, metric: MetricTarget, alpha_metr
     resolution = float(grid[lo]) if lo < grid.size else None
     meets = rates[t] >= power
 
-    n = step.decisions(daily_cases)
+    n = metric.counted(daily_cases, step)
+    # The other side: how soon a candidate exactly as good as the stable version is shown
+    # within the tolerance (the non-inferiority test passing), at the same traffic.
+    passes = detections(daily_cases, step, metric, metric.no_change, alpha_metric, runs, seed, side="less")
+    pass_rate = float(np.mean(passes >= 0))
+    pass_hours = None
+    if pass_rate >= power:
+        index = float(np.quantile(np.where(passes >= 0, passes, np.inf), power, method="higher"))
+        share = (step.shadow_share if step.kind == "shadow" else 1.0) * metric.counted_share
+        pass_hours = min(step.hours, metric.lag_hours + (index + 1) / share / daily_cases * 24)
     if step.kind == "shadow":
         cand, stable = int(round(n * step.shadow_share)), n
         who = f"{cand:,} pairs (the candidate answers in shadow, citizens get the stable answer)"
@@ -444,12 +499,15 @@ def plan_metric(daily_cases: float, step: Step, metric: MetricTarget, alpha_metr
     verdict = (f"catches {must} (twice the tolerance) in {rates[t]:.0%} of runs" if meets else
                f"cannot reliably detect a regression twice the tolerance ({must}: caught in {rates[t]:.0%} "
                f"of runs)")
+    shown = (f"a candidate as good as stable is shown within the tolerance in {power:.0%} of runs after "
+             f"{pass_hours:.3g} h" if pass_hours is not None else
+             f"a candidate as good as stable is shown within the tolerance in only {pass_rate:.0%} of runs")
     summary = (f"{metric.name}: {step} at {daily_cases:,.0f} cases/day gives {who}; {form} test at alpha "
                f"{alpha_metric:.3g} against the tolerance {metric.describe(metric.tolerance)}: smallest "
-               f"regression caught in {power:.0%} of runs: {metric.describe(resolution)}; {verdict}")
+               f"regression caught in {power:.0%} of runs: {metric.describe(resolution)}; {verdict}; {shown}")
     return MetricPlan(metric.name, form, alpha_metric, cand, stable, cand * metric.base_rate, metric.tolerance,
                       metric.scale, resolution, tuple((float(grid[i]), rates[i]) for i in sorted(rates)), meets,
-                      summary, must_detect=metric.must_detect)
+                      summary, must_detect=metric.must_detect, pass_rate=pass_rate, pass_hours=pass_hours)
 
 
 def plan_step(daily_cases: float, step: Step, metrics: Sequence[MetricTarget], alpha: float = 0.05,
@@ -465,25 +523,31 @@ def plan_step(daily_cases: float, step: Step, metrics: Sequence[MetricTarget], a
 
 
 def _meets(daily_cases, step, metrics, share, runs, seed, power) -> bool:
-    return all(_detection_rate(daily_cases, step, m, m.must_detect, share, runs, seed) >= power for m in metrics)
+    """Every metric: twice its tolerance caught, and a candidate as good as stable shown within
+    it, each in >= power of runs."""
+    return all(_detection_rate(daily_cases, step, m, m.must_detect, share, runs, seed) >= power
+               and float(np.mean(detections(daily_cases, step, m, m.no_change, share, runs, seed, side="less") >= 0))
+               >= power for m in metrics)
 
 
 def suggest(daily_cases: float, step: Step, metrics: Sequence[MetricTarget], alpha: float = 0.05,
             runs: int = RUNS, seed: int = 0, power: float = POWER, hours: Sequence[float] = SUGGEST_HOURS,
-            weights: Sequence[float] = SUGGEST_WEIGHTS) -> Suggestion:
-    """The cheapest step that catches a regression of twice each metric's tolerance in >= power of runs.
+            weights: Sequence[float] = SUGGEST_WEIGHTS, shadow: bool = True) -> Suggestion:
+    """The cheapest step that catches a regression of twice each metric's tolerance, and shows a
+    candidate as good as the stable version within it, each in >= power of runs.
 
     Cheapest: the shortest; at equal length, the one exposing fewest citizens to the candidate
     (a shadow step exposes none, then canaries by weight). The search grid is the given lengths
     (and the step's own) with a shadow step and a canary at each weight (and the step's own). A
     longer step or a higher weight (up to 50%) only adds evidence, so at each length a canary
-    is tried at the highest weight first and the lower ones only if that one meets.
+    is tried at the highest weight first and the lower ones only if that one meets. shadow=False
+    leaves shadow steps out (for metrics a shadow step cannot show, such as corrections).
     """
     if not metrics:
         raise ValueError("no metric to plan for")
     share = split_alpha(alpha, len(metrics))
     original = plan_step(daily_cases, step, metrics, alpha, runs, seed, power)
-    if original.meets:
+    if original.sized:
         return Suggestion(original, ((step, True),), f"{step} already meets every tolerance", original)
     lengths = sorted(set(hours) | {step.hours})
     ws = sorted(set(weights) | ({step.weight} if step.kind == "canary" else set()))
@@ -496,7 +560,7 @@ def suggest(daily_cases: float, step: Step, metrics: Sequence[MetricTarget], alp
 
     for length in lengths:
         found = None
-        if check(Step.shadow(length)):
+        if shadow and check(Step.shadow(length)):
             found = Step.shadow(length)
         elif check(Step.canary(ws[-1], length)):
             found = Step.canary(ws[-1], length)

@@ -21,6 +21,7 @@ from typing import Mapping
 import numpy as np
 
 from . import beta_mixture
+from ._grid import e_value
 
 
 def rate_interval(successes: int, n: int, alpha: float, a: float = 0.5, b: float = 0.5) -> tuple[float, float]:
@@ -38,8 +39,6 @@ class RateState:
     p0: float | None
     successes: int
     failures: int
-    lower: float  # running intersection of the per-look intervals (still valid, tighter)
-    upper: float
     max_log_harm: float
     max_log_noninferiority: float
 
@@ -50,7 +49,7 @@ class RateState:
             raise ValueError(f"p0 must lie strictly between 0 and 1, got {p0}")
         if not 0 < alpha < 1:
             raise ValueError(f"alpha must lie strictly between 0 and 1, got {alpha}")
-        return cls(float(alpha), p0, 0, 0, 0.0, 1.0, 0.0, 0.0)
+        return cls(float(alpha), p0, 0, 0, 0.0, 0.0)
 
     def update(self, y) -> RateState:
         """Add a batch of 0/1 outcomes."""
@@ -64,8 +63,7 @@ class RateState:
         if successes < 0 or failures < 0:
             raise ValueError(f"counts must be non-negative, got {successes} and {failures}")
         s, f = self.successes + successes, self.failures + failures
-        lo, hi = beta_mixture.confidence_interval(s, f, self.alpha)
-        new = dict(successes=s, failures=f, lower=max(self.lower, lo), upper=min(self.upper, hi))
+        new: dict = dict(successes=s, failures=f)
         if self.p0 is not None:
             new |= dict(
                 max_log_harm=max(self.max_log_harm, beta_mixture.log_e_value(s, f, self.p0, "greater")),
@@ -86,22 +84,18 @@ class RateState:
 
     @property
     def interval(self) -> tuple[float, float]:
-        """Confidence sequence for the rate."""
-        # The intersection can only be empty on the alpha-probability event that the sequence
-        # missed; show the last look's interval then rather than an inverted one.
-        if self.lower > self.upper:
-            return beta_mixture.confidence_interval(self.successes, self.failures, self.alpha)
-        return self.lower, self.upper
+        """Confidence sequence for the rate, this look's (it always holds the observed share)."""
+        return beta_mixture.confidence_interval(self.successes, self.failures, self.alpha)
 
     @property
     def harm_e(self) -> float | None:
         """Largest e-value so far against "rate <= p0" (None without p0)."""
-        return None if self.p0 is None else float(np.exp(self.max_log_harm))
+        return None if self.p0 is None else e_value(self.max_log_harm)
 
     @property
     def noninferiority_e(self) -> float | None:
         """Largest e-value so far against "rate >= p0" (None without p0)."""
-        return None if self.p0 is None else float(np.exp(self.max_log_noninferiority))
+        return None if self.p0 is None else e_value(self.max_log_noninferiority)
 
 
 def group_rate_bounds(counts: Mapping[str, tuple[int, int]], alpha: float) -> dict[str, tuple[float, float]]:

@@ -25,7 +25,7 @@ Non-inferiority (H0: rho >= rho_tol) mirrors it with rho1 = rho_tol * 2^(-m/8).
 Confidence sequence for rho: on a grid rho0 = 2^(k/16), |k| <= 96 (1/64 to 64, 4.4% apart),
 each rho0 gets the two-sided test that mixes both sides with half the prior weight each
 (alternatives falling off the grid are dropped, which only lowers the e-value). The interval is
-the hull of the rho0 that have never been rejected at any look, widened by one grid step.
+the hull of the rho0 the current look does not reject, widened by one grid step.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from . import beta_mixture
-from ._grid import accepted_hull
+from ._grid import accepted_hull, e_value, holding
 
 STEP = np.log(2) / 8  # spacing of the alternatives on the log-rho scale
 ALTERNATIVES = 48  # alternatives per side: up to 2^6 = 64 times the tolerance
@@ -121,7 +121,6 @@ class RatioState:
     loglik_grid: np.ndarray  # at GRID_LOG_RHO
     max_log_harm: float  # running maxima over looks: an e-process that ever crossed stays crossed
     max_log_noninferiority: float
-    max_log_two_sided: np.ndarray
 
     @classmethod
     def start(cls, rho_tol: float = 1.0, alpha: float = 0.05) -> RatioState:
@@ -131,7 +130,7 @@ class RatioState:
         if not 0 < alpha < 1:
             raise ValueError(f"alpha must lie strictly between 0 and 1, got {alpha}")
         return cls(float(rho_tol), float(alpha), 0, 0, np.zeros(2 * ALTERNATIVES + 1),
-                   np.zeros(GRID_RHO.size), 0.0, 0.0, np.zeros(GRID_RHO.size))
+                   np.zeros(GRID_RHO.size), 0.0, 0.0)
 
     def update(self, x, w) -> RatioState:
         """Add one batch of events: x_i = 1 if from the candidate, w_i = its weight at the time."""
@@ -164,23 +163,26 @@ class RatioState:
             loglik_grid=loglik_grid,
             max_log_harm=max(self.max_log_harm, float(harm_log_e(loglik_tol))),
             max_log_noninferiority=max(self.max_log_noninferiority, float(noninferiority_log_e(loglik_tol))),
-            max_log_two_sided=np.maximum(self.max_log_two_sided, two_sided_log_e(loglik_grid)),
         )
 
     @property
     def harm_e(self) -> float:
         """Largest value the harm e-process (H0: rho <= rho_tol) has reached so far."""
-        return float(np.exp(self.max_log_harm))
+        return e_value(self.max_log_harm)
 
     @property
     def noninferiority_e(self) -> float:
         """Largest value the non-inferiority e-process (H0: rho >= rho_tol) has reached so far."""
-        return float(np.exp(self.max_log_noninferiority))
+        return e_value(self.max_log_noninferiority)
 
     @property
     def interval(self) -> tuple[float, float]:
-        """Confidence sequence for rho at level alpha (0 and inf mean: beyond the grid)."""
-        return accepted_hull(GRID_RHO, self.max_log_two_sided, np.log(1 / self.alpha), 0.0, np.inf)
+        """Confidence sequence for rho at level alpha, this look's (0 and inf mean: beyond the grid),
+        holding the estimate."""
+        if not self.n_events:
+            return 0.0, np.inf
+        lower, upper = accepted_hull(GRID_RHO, two_sided_log_e(self.loglik_grid), np.log(1 / self.alpha), 0.0, np.inf)
+        return holding(lower, upper, self.estimate)
 
     @property
     def estimate(self) -> float | None:
