@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from relevo.store.types import JSONDoc, UTCDateTime
@@ -185,6 +186,12 @@ feedback = Table(
     Column("reason", Text, nullable=False),
     Column("reviewer", String(200), nullable=False),
     Column("at", UTCDateTime, nullable=False),
+    # A later verdict on the same decision supersedes this one (its history is kept): only the
+    # current verdict, at most one per decision, counts as evidence.
+    Column("superseded_by", Integer, nullable=True),
+    Column("superseded_at", UTCDateTime, nullable=True),
+    Index("ux_feedback_current_decision", "decision_id", unique=True,
+          sqlite_where=text("superseded_at IS NULL"), postgresql_where=text("superseded_at IS NULL")),
 )
 
 manual_reviews = Table(
@@ -225,6 +232,9 @@ rollouts = Table(
     Column("release_id", Integer, ForeignKey("releases.id"), nullable=False),
     Column("stable_version_id", Integer, ForeignKey("versions.id"), nullable=False),
     Column("candidate_version_id", Integer, ForeignKey("versions.id"), nullable=False),
+    # The release that was stable when the rollout started (its version and spec): what a revert
+    # after the promotion goes back to. None for rollouts started before it was recorded.
+    Column("stable_release_id", Integer, ForeignKey("releases.id"), nullable=True),
     Column("plan_name", String(100), nullable=False),
     Column("plan", JSONDoc, nullable=False),
     Column("state", String(20), nullable=False),
@@ -280,4 +290,34 @@ controller_leases = Table(
     Column("holder", String(200), nullable=False),
     Column("acquired_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# A client's Idempotency-Key for a decision request: the same key and body return the stored
+# decision; written in the decision's own commit. Kept at least 24 hours.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("service", String(100), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_sha256", String(64), nullable=False),
+    Column("decision_id", String(32), ForeignKey("decisions.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_idempotency_keys_created", "created_at"),
+)
+
+# Every override of a gate: a named person's, with a reason (also in the audit log, where the
+# gates themselves cannot query it cheaply).
+overrides = Table(
+    "overrides",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("service", String(100), ForeignKey("services.name"), nullable=False),
+    Column("environment", String(20), nullable=False),
+    Column("gate", String(50), nullable=False),
+    Column("version_id", Integer, ForeignKey("versions.id"), nullable=True),
+    Column("subject", String(300), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_overrides_service_gate", "service", "environment", "gate"),
 )
