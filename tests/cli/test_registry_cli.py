@@ -15,9 +15,14 @@ def test_register_list_show_tag_annotate_verify(cli, spec_file, artifact, refere
     assert "Initialised" in cli("init").stdout
     assert "up to date" in cli("init").stdout
     assert "created" in cli("service", "apply", spec_file).stdout
-    out = cli("register", "licence-prefilter", folder, "--metadata", meta, "--tag", "stable",
+    refused = cli("register", "licence-prefilter", folder, "--metadata", meta, "--tag", "stable", ok=False)
+    assert refused.exit_code == 1 and "stable tag marks the version citizens get" in refused.stderr
+    out = cli("register", "licence-prefilter", folder, "--metadata", meta,
               "--reference-data", reference_csv).stdout
     assert "Registered licence-prefilter v1" in out
+    refused = cli("tag", "licence-prefilter", "stable", "v1", ok=False)
+    assert refused.exit_code == 1 and "has not passed a rollout in production" in refused.stderr
+    cli("tag", "licence-prefilter", "stable", "v1", "--override", "first version, validated offline")
 
     [listed] = cli.json("versions", "licence-prefilter")
     assert listed["version"] == "v1" and listed["tags"] == ["stable"] and listed["file_count"] == 2
@@ -43,7 +48,8 @@ def test_register_list_show_tag_annotate_verify(cli, spec_file, artifact, refere
     assert [a["decision"] for a in answers] == ["admissible", "rejected"]
 
     actions = [e["action"] for e in cli.json("audit")]
-    assert actions == ["service.created", "version.registered", "tag.moved", "version.annotated", "tag.moved"]
+    assert actions == ["service.created", "version.registered", "override.recorded", "tag.moved",
+                       "version.annotated", "tag.moved"]
 
 
 def test_verify_names_tampered_file_and_exits_non_zero(cli, spec_file, artifact, settings):

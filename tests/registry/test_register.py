@@ -28,8 +28,8 @@ def _count(ctx, table) -> int:
 
 def test_register_records_hash_metadata_blob_and_audit(ctx, service, artifact, reference_csv):
     folder, meta = artifact
-    record = register_version(ctx, service, folder, meta, tags=["stable"], reference_data=reference_csv)
-    assert record.name == "v1" and record.tags == ("stable",)
+    record = register_version(ctx, service, folder, meta, tags=["candidate"], reference_data=reference_csv)
+    assert record.name == "v1" and record.tags == ("candidate",)
     assert len(record.sha256) == 64 and record.file_count == 2
     assert {f.path for f in record.manifest.files} == {"model.skops", "README.txt"}
     stored = ctx.blobs.local_path(record.blob_uri)
@@ -40,7 +40,7 @@ def test_register_records_hash_metadata_blob_and_audit(ctx, service, artifact, r
         events = conn.execute(select(audit_events.c.action, audit_events.c.subject)).all()
         details = version_details(conn, record)
     assert ("version.registered", "licence-prefilter/v1") in events
-    assert ("tag.moved", "licence-prefilter/stable") in events
+    assert ("tag.moved", "licence-prefilter/candidate") in events
     profile = details["profile"]
     assert profile["rows"] == 300
     assert "applicant_id" not in profile["features"], "personal data must not be profiled"
@@ -135,7 +135,7 @@ def test_failure_mid_registration_leaves_nothing_behind(ctx, service, artifact):
     event.listen(ctx.engine, "before_cursor_execute", fail_on_audit)
     try:
         with pytest.raises(RuntimeError, match="simulated crash"):
-            register_version(ctx, service, folder, meta, tags=["stable"])
+            register_version(ctx, service, folder, meta, tags=["candidate"])
     finally:
         event.remove(ctx.engine, "before_cursor_execute", fail_on_audit)
     assert _count(ctx, versions) == 0
@@ -149,21 +149,23 @@ def test_failure_mid_registration_leaves_nothing_behind(ctx, service, artifact):
 
 def test_tags_move_and_every_move_is_recorded(ctx, service, artifact):
     folder, meta = artifact
-    register_version(ctx, service, folder, meta, tags=["stable"])
+    with pytest.raises(Refused, match="stable tag marks the version citizens get"):
+        register_version(ctx, service, folder, meta, tags=["stable"])  # earned by a rollout, not at registration
+    register_version(ctx, service, folder, meta, tags=["reviewed"])
     (folder / "README.txt").chmod(0o644)
     (folder / "README.txt").write_text("v2\n")
     register_version(ctx, service, folder, meta, tags=["candidate"])
-    assert move_tag(ctx, service, "stable", "v2") is True
-    assert move_tag(ctx, service, "stable", "candidate") is False  # already there
+    assert move_tag(ctx, service, "reviewed", "v2") is True
+    assert move_tag(ctx, service, "reviewed", "candidate") is False  # already there
     with connect(ctx.engine) as conn:
-        assert resolve_version(conn, service, "stable").name == "v2"
+        assert resolve_version(conn, service, "reviewed").name == "v2"
         assert resolve_version(conn, service, "2").name == "v2"
         history = version_details(conn, resolve_version(conn, service, "v1"))["tag_history"]
-    assert [(m["tag"], m["from"], m["to"]) for m in history] == [("stable", None, "v1"), ("stable", "v1", "v2")]
+    assert [(m["tag"], m["from"], m["to"]) for m in history] == [("reviewed", None, "v1"), ("reviewed", "v1", "v2")]
     with pytest.raises(InvalidInput, match="invalid tag"):
         move_tag(ctx, service, "v7", "v1")
     with pytest.raises(NotFound, match="has no version or tag 'v9'; it has v1, v2"):
-        move_tag(ctx, service, "stable", "v9")
+        move_tag(ctx, service, "reviewed", "v9")
 
 
 def test_annotations_never_change_metadata(ctx, service, artifact):

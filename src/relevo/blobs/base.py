@@ -15,6 +15,7 @@ class Staged:
 
     manifest: Manifest
     location: Path
+    files: Path  # a local folder holding the staged files as the artifact lays them out
 
 
 class BlobStore(Protocol):

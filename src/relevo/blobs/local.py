@@ -70,7 +70,7 @@ class LocalBlobStore:
         except BaseException:
             shutil.rmtree(location, ignore_errors=True)
             raise
-        return Staged(Manifest.of(entries), location)
+        return Staged(Manifest.of(entries), location, location / "files")
 
     def publish(self, staged: Staged) -> tuple[str, bool]:
         """Move staged files under their hash, read-only; reuse identical content already there."""

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from relevo.audit import record_event
 from relevo.context import Context
-from relevo.errors import IntegrityFailure
+from relevo.errors import IntegrityFailure, InvalidInput, Refused
 from relevo.loaders import load_model
 from relevo.loaders.base import Model
+from relevo.loaders.errors import ModelFailure
+from relevo.registry.probe import probe, probe_rows
 from relevo.registry.queries import VersionRecord, resolve_version
 from relevo.registry.verify import check_files
 from relevo.services.catalogue import get_spec
@@ -32,3 +34,15 @@ def load_version(ctx: Context, service: str, ref: str) -> tuple[VersionRecord, M
             record_event(conn, at=ctx.clock.now(), actor=ctx.actor, action="version.pickle_loaded",
                          subject=f"{service}/{record.name}", details={"sha256": record.sha256, "trust_pickle": True})
     return record, model
+
+
+def check_answers(ctx: Context, service: str, ref: str) -> None:
+    """Refused, with the reason, unless the stored version loads intact and answers probe rows."""
+    try:
+        record, model = load_version(ctx, service, ref)
+        with connect(ctx.engine) as conn:
+            spec = get_spec(conn, service)
+        probe(model, record.metadata.signature, spec, probe_rows(record.metadata.signature, spec),
+              f"{service} {record.name}")
+    except (IntegrityFailure, InvalidInput, Refused, ModelFailure) as exc:
+        raise Refused(f"{service} {ref} cannot answer, so it can never be promoted or made stable: {exc}") from None

@@ -56,6 +56,14 @@ class VersionRecord:
         }
 
 
+def version_name(conn: Connection, version_id: int) -> str:
+    """The short name (v3) of a version, by its id."""
+    number = conn.execute(select(versions.c.number).where(versions.c.id == version_id)).scalar()
+    if number is None:
+        raise NotFound(f"no version with id {version_id}")
+    return f"v{number}"
+
+
 def _tags_by_version(conn: Connection, service: str) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
     for row in conn.execute(select(tags.c.tag, tags.c.version_id).where(tags.c.service == service).order_by(tags.c.tag)):

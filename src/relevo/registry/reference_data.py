@@ -38,6 +38,22 @@ def _column(array: pa.ChunkedArray) -> Any:
     return [None if v is None else str(v) for v in array.to_pylist()]
 
 
+def read_rows(path: Path, names: list[str], limit: int) -> list[dict[str, Any]]:
+    """Up to limit rows of the sample at path, as mappings of the named columns it has; rows
+    missing a value in one of those columns are skipped."""
+    if not path.exists():
+        raise NotFound(f"reference data file not found: {path}")
+    table = _read_table(path)
+    present = [name for name in names if name in table.column_names]
+    rows = []
+    for row in table.select(present).slice(0, 50 * limit).to_pylist():
+        if all(value is not None for value in row.values()):
+            rows.append(row)
+            if len(rows) == limit:
+                break
+    return rows
+
+
 def profile_reference_data(path: Path, personal: set[str]) -> dict[str, Any]:
     """The reference profile of the sample at path; personal-data columns are not profiled."""
     if not path.exists():

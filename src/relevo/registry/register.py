@@ -1,4 +1,10 @@
-"""Registering a version: files -> manifest hash -> read-only blob -> version row -> audit event.
+"""Registering a version: files -> manifest hash -> loaded and probed -> read-only blob -> version
+row -> audit event.
+
+Before anything is recorded, the staged copy (the very bytes that will be stored) is loaded as
+its metadata says and made to answer probe rows (relevo.registry.probe): a file that is not what
+its format says, a model fitted on other inputs, or one that cannot answer is refused with the
+reason, never registered to fail later.
 
 The blob, the version row, its profile, its tag and the audit event land together or not at
 all: the blob is published inside the database transaction and removed again if the
@@ -20,6 +26,7 @@ from relevo.blobs.manifest import Progress
 from relevo.context import Context
 from relevo.errors import AlreadyRegistered, Conflict, InvalidInput, NotFound, Refused
 from relevo.registry.metadata import VersionMetadata, load_metadata
+from relevo.registry.probe import load_and_probe
 from relevo.registry.queries import VersionRecord, resolve_version
 from relevo.registry.reference_data import profile_reference_data
 from relevo.registry.tags import move_tag_in
@@ -58,6 +65,10 @@ def register_version(
     progress: Progress | None = None,
 ) -> VersionRecord:
     """Register the file or folder at source as the next version of service."""
+    if "stable" in (tags or []):
+        raise Refused("the stable tag marks the version citizens get: a new version earns it through a rollout "
+                      f"(relevo rollout start {service} VERSION), or, for a service's first version, an approver "
+                      f"routes it with a reason (relevo route {service} --stable VERSION --override REASON)")
     metadata = load_metadata(metadata_path)
     with connect(ctx.engine) as conn:
         spec = get_spec(conn, service)
@@ -73,6 +84,12 @@ def register_version(
     staged = ctx.blobs.stage(source, progress)
     digest = staged.manifest.digest()
     published: str | None = None
+    try:
+        load_and_probe(staged.files, metadata, spec, reference_data=reference_data,
+                       source=f"{source} (model.entry {metadata.model.entry or metadata.model.model_name!r})")
+    except BaseException:
+        ctx.blobs.discard(staged)
+        raise
     try:
         with connect(ctx.engine) as conn:
             # Serialise registrations of one service (PostgreSQL; SQLite has one writer anyway).
