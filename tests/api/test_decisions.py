@@ -99,6 +99,10 @@ def test_kill_switch_rules_manual_and_the_review_queue(served: Served):
     not_hers = served.client.post(f"/v1/reviews/{id_}/resolve",
                                   json={"decision": "admissible", "reason": "", "reviewer": "bob"})
     _error(not_hers, 409, "conflict")
+    # Feedback is no side door: a case claimed by alice is answered by alice only.
+    side_door = served.client.post(f"/v1/decisions/{id_}/feedback",
+                                   json={"decision": "rejected", "reason": "quicker this way", "reviewer": "bob"})
+    assert "claimed by alice" in _error(side_door, 409, "conflict")["message"]
     assert served.client.get("/v1/reviews", params={"status": "claimed"}).json()["reviews"][0]["claimed_by"] == "alice"
 
     resolved = served.client.post(f"/v1/reviews/{id_}/resolve",
@@ -135,3 +139,18 @@ def test_concurrent_requests_share_commits(served: Served):
     assert len({a.json()["decision_id"] for a in answers}) == n
     # Group commit: concurrent requests waited on shared commits rather than one each.
     assert served.gateway.log.batches < n
+
+
+def test_repeated_feedback_supersedes_keeping_its_history(served: Served):
+    d = served.decide(demo_inputs(), case_id="repeat-1").json()
+    other = "rejected" if d["decision"] == "admissible" else "admissible"
+    url = f"/v1/decisions/{d['decision_id']}/feedback"
+    posted = [served.client.post(url, json={"decision": other, "reason": f"look {i}", "reviewer": f"cw{i % 2}"})
+              for i in range(5)]
+    assert [p.status_code for p in posted] == [200] * 5
+    assert posted[0].json()["supersedes"] is None and posted[1].json()["supersedes"] is not None
+    confirmed = served.client.post(url, json={"decision": d["decision"], "reason": "second look", "reviewer": "cw9"})
+    assert confirmed.json()["outcome"] == "confirmed"
+    notes = served.client.get(f"/v1/decisions/{d['decision_id']}").json()["feedback"]
+    assert len(notes) == 6 and [n["current"] for n in notes] == [False] * 5 + [True]
+    assert [n["reason"] for n in notes] == [f"look {i}" for i in range(5)] + ["second look"]

@@ -1,12 +1,19 @@
-"""A case worker's confirmation or correction of a decision: the ground truth for its model."""
+"""A case worker's confirmation or correction of a decision: the ground truth for its model.
+
+A decision has at most one current verdict. A later one supersedes it (its history is kept:
+the earlier row names the one that replaced it), so the judge counts each decision once however
+often feedback is posted. A case in the review queue claimed by one case worker is answered by
+that case worker only.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import Connection, select
+from sqlalchemy.exc import IntegrityError
 
 from relevo.audit import record_event
 from relevo.context import Context
-from relevo.errors import InvalidInput, NotFound
+from relevo.errors import Conflict, InvalidInput, NotFound
 from relevo.services.catalogue import get_spec
 from relevo.store import connect
 from relevo.store.tables import decisions, feedback, manual_reviews
@@ -23,23 +30,44 @@ def record_feedback_in(conn: Connection, ctx: Context, decision_id: str, *, deci
         raise InvalidInput(f"decision must be one of {', '.join(labels)}, got {decision!r}")
     if not reviewer.strip():
         raise InvalidInput("reviewer must name the case worker")
+    review = conn.execute(select(manual_reviews.c.status, manual_reviews.c.claimed_by)
+                          .where(manual_reviews.c.decision_id == decision_id).with_for_update()).first()
+    if review is not None and review.status == "claimed" and review.claimed_by != reviewer:
+        raise Conflict(f"decision {decision_id!r} is claimed by {review.claimed_by} in the review queue; only they "
+                       f"can answer it")
+    previous = conn.execute(select(feedback.c.id, feedback.c.decision, feedback.c.reviewer)
+                            .where(feedback.c.decision_id == decision_id, feedback.c.superseded_at.is_(None))
+                            .with_for_update()).first()
     # A manual case had no automated answer to confirm or correct: the case worker decides it.
     outcome = "decided" if row.decision is None else ("confirmed" if decision == row.decision else "corrected")
     now = ctx.clock.now()
-    conn.execute(feedback.insert().values(decision_id=decision_id, outcome=outcome, decision=decision,
-                                          reason=reason, reviewer=reviewer, at=now))
+    try:
+        if previous is not None:
+            conn.execute(feedback.update().where(feedback.c.id == previous.id).values(superseded_at=now))
+        feedback_id = conn.execute(feedback.insert().values(
+            decision_id=decision_id, outcome=outcome, decision=decision, reason=reason, reviewer=reviewer,
+            at=now)).inserted_primary_key[0]
+        if previous is not None:
+            conn.execute(feedback.update().where(feedback.c.id == previous.id).values(superseded_by=feedback_id))
+    except IntegrityError:
+        raise Conflict(f"another verdict on decision {decision_id!r} was recorded at the same moment; read it "
+                       f"and retry") from None
+    details = {"decision": decision, "original": row.decision, "reason": reason}
+    if previous is not None:
+        details["supersedes"] = {"feedback_id": previous.id, "decision": previous.decision,
+                                 "reviewer": previous.reviewer}
     record_event(conn, at=now, actor=reviewer, action=f"decision.{outcome}", subject=f"{row.service}/{decision_id}",
-                 details={"decision": decision, "original": row.decision, "reason": reason})
+                 details=details)
     return {"decision_id": decision_id, "outcome": outcome, "decision": decision, "reviewer": reviewer,
-            "at": now.isoformat()}
+            "at": now.isoformat(), "supersedes": previous.id if previous is not None else None}
 
 
 def record_feedback(ctx: Context, decision_id: str, *, decision: str, reason: str, reviewer: str) -> dict:
-    """A case worker confirms or corrects a decision (audited)."""
+    """A case worker confirms or corrects a decision (audited); a later verdict supersedes an earlier one."""
     with connect(ctx.engine) as conn:
         out = record_feedback_in(conn, ctx, decision_id, decision=decision, reason=reason, reviewer=reviewer)
         # Feedback on a queued case also settles the queue item.
         conn.execute(manual_reviews.update().where(manual_reviews.c.decision_id == decision_id,
                                                    manual_reviews.c.status != "resolved")
-                     .values(status="resolved", resolved_at=ctx.clock.now()))
+                     .values(status="resolved", claimed_by=reviewer, resolved_at=ctx.clock.now()))
     return out

@@ -40,7 +40,8 @@ def get_decision(conn: Connection, decision_id: str) -> dict[str, Any]:
             "version": names.get(shadow["version_id"]), "decision": shadow["decision"],
             "latency_ms": shadow["latency_ms"], "error": shadow["error"]},
         "feedback": [{"outcome": n["outcome"], "decision": n["decision"], "reason": n["reason"],
-                      "reviewer": n["reviewer"], "at": n["at"].isoformat()} for n in notes],
+                      "reviewer": n["reviewer"], "at": n["at"].isoformat(), "current": n["superseded_at"] is None}
+                     for n in notes],
         "review": None if review is None else {
             "status": review["status"], "claimed_by": review["claimed_by"],
             "resolved_at": review["resolved_at"].isoformat() if review["resolved_at"] else None},
