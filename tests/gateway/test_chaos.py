@@ -62,35 +62,51 @@ ALWAYS_FAILING_BREAKER = {"window": 50, "min_calls": 10, "error_share": 0.5, "op
 FLAKY_BREAKER = {"window": 1000, "min_calls": 500, "error_share": 0.5, "open_seconds": 600,
                  "half_open_probes": 3}
 
+# Each model answers well until the fault is switched on (RELEVO_TEST_FAULT=on), as a model
+# does that works when it is registered (registration makes it answer probe rows) and fails
+# later, in front of citizens: a crash, a hang, a broken output, a flaky dependency.
+HEALTHY = '''
+import os
+
+def healthy():
+    return os.environ.get("RELEVO_TEST_FAULT") != "on"
+'''
 MODELS = {
-    "raises": '''
+    "raises": HEALTHY + '''
 def predict(row):
+    if healthy():
+        return "admissible", {"admissible": 0.9, "rejected": 0.1}
     raise RuntimeError("the model crashed")
 ''',
-    "sleeps": f'''
+    "sleeps": HEALTHY + f'''
 import time
 
 def predict(row):
-    time.sleep({SLEEP_S})
+    if not healthy():
+        time.sleep({SLEEP_S})
     return "admissible", {{"admissible": 0.9, "rejected": 0.1}}
 ''',
-    "nan": '''
+    "nan": HEALTHY + '''
 def predict(row):
+    if healthy():
+        return "admissible", {"admissible": 0.9, "rejected": 0.1}
     return "admissible", {"admissible": float("nan"), "rejected": float("nan")}
 ''',
     # "deferred" is in the version's signature, so the loader passes it; the spec does not
     # list it, so the gateway must refuse it.
-    "unknown_label": '''
+    "unknown_label": HEALTHY + '''
 def predict(row):
+    if healthy():
+        return "admissible", {"admissible": 0.8, "rejected": 0.1, "deferred": 0.1}
     return "deferred", {"admissible": 0.2, "rejected": 0.1, "deferred": 0.7}
 ''',
     # The model does not see the case id; the tests use the applicant id as case id, and the
     # model sees that as an input.
-    "flaky": '''
+    "flaky": HEALTHY + '''
 import zlib
 
 def predict(row):
-    if zlib.crc32(row["applicant_id"].encode()) % 100 < 30:
+    if not healthy() and zlib.crc32(row["applicant_id"].encode()) % 100 < 30:
         raise RuntimeError("transient failure")
     return ("admissible", {"admissible": 0.8, "rejected": 0.2}) if row["documents_complete"] >= 0.6 \\
         else ("rejected", {"admissible": 0.3, "rejected": 0.7})
@@ -134,7 +150,7 @@ def _serve_fault(ctx, tmp_path, fault: str):
     metadata = tmp_path / "metadata.json"
     metadata.write_text(json.dumps(_metadata(labels)))
     record = register_version(ctx, SERVICE_NAME, artifact, metadata)
-    set_route(ctx, SERVICE_NAME, "production", stable=record.name)
+    set_route(ctx, SERVICE_NAME, "production", stable=record.name)  # set up as a test fixture, not by hand
     return spec
 
 
@@ -147,8 +163,9 @@ def _decision_row(id_: str) -> dict:
 
 
 @pytest.mark.parametrize("fault", list(MODELS))
-def test_every_request_is_answered_and_logged_under_a_fault(ctx, tmp_path, fault):
+def test_every_request_is_answered_and_logged_under_a_fault(ctx, tmp_path, fault, monkeypatch):
     spec = _serve_fault(ctx, tmp_path, fault)
+    monkeypatch.setenv("RELEVO_TEST_FAULT", "on")  # registered while healthy; failing from now on
     applications = apps.generate(REQUESTS, seed=5)
     requests = [{name: row[name] for name in spec.inputs} for row in applications]
     case_ids = [row["applicant_id"] for row in applications]

@@ -122,3 +122,31 @@ def test_sqlite_write_ahead_log_is_checkpointed_and_starts_over(ctx):
     log.close()
     with ctx.engine.connect() as conn:
         assert len(conn.execute(select(decisions.c.id)).all()) == 14 * CHECKPOINT_ROWS
+
+
+def test_the_commit_that_leads_has_a_deadline(ctx):
+    """A locked table fails the commit at its deadline (and every request in it, not forever);
+    nothing is recorded, and the log commits again once the lock is gone."""
+    import time
+
+    log = DecisionLog(ctx.engine, commit_deadline=1.0)
+    log.write([(decisions, _row())])  # the log's connection is open and its deadline set
+    locker = ctx.engine.connect()
+    try:
+        if ctx.engine.dialect.name == "sqlite":
+            locker.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            locker.execute(text("LOCK TABLE decisions IN EXCLUSIVE MODE"))
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable):
+            log.write([(decisions, _row())])
+        waited = time.monotonic() - started
+    finally:
+        locker.rollback()
+        locker.close()
+    assert waited < 20, f"the leader waited {waited:.1f} s for a 1 s deadline"  # gave up, did not hang
+    later = _row()
+    log.write([(decisions, later)])
+    log.close()
+    with ctx.engine.connect() as conn:
+        assert len(conn.execute(select(decisions.c.id)).all()) == 2

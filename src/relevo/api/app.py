@@ -11,14 +11,14 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any, AsyncIterator, Literal
 
 import anyio.to_thread
-from fastapi import FastAPI, Path, Query
+from fastapi import FastAPI, Header, Path, Query
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import AfterValidator
-from sqlalchemy import text
 
 from relevo import __version__
 from relevo.api import errors, openapi
+from relevo.api.json_bodies import JsonBodies
 from relevo.api.limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from relevo.api.schemas import (
     ClaimRequest,
@@ -38,13 +38,13 @@ from relevo.api.schemas import (
     Services,
     ServiceView,
     text_problem,
-    unstorable_inputs,
 )
 from relevo.casework.feedback import record_feedback
 from relevo.casework.lookup import get_decision
 from relevo.casework.queue import claim, list_queue, resolve
 from relevo.gateway.gateway import Gateway
-from relevo.gateway.validation import InputRejected, example_inputs
+from relevo.gateway.idempotency import MAX_KEY_LENGTH, parse_key
+from relevo.gateway.validation import example_inputs
 from relevo.store import connect
 
 DEFAULT_THREAD_LIMIT = 256
@@ -59,6 +59,10 @@ def _storable(value: str | None) -> str | None:
 DecisionId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$",
                                  description="a decision id, as returned with the decision")]
 ServiceName = Annotated[str, Path(max_length=100, description="a service this gateway serves (see /v1/services)")]
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", max_length=MAX_KEY_LENGTH + 2,
+    description='a key of the client\'s choosing, e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324": a retry with the '
+                'same key and body gets the decision first recorded (kept 48 hours)')]
 ServiceFilter = Annotated[str | None, Query(max_length=100, description="only this service's cases"),
                           AfterValidator(_storable)]
 
@@ -72,8 +76,11 @@ _DECISION_LINKS = {
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    described = {400: "malformed request", 403: "refused by policy", 404: "not found", 409: "conflicts with the record",
-                 413: "body too large", 422: "invalid input; error.fields names each field",
+    described = {400: "malformed request (a key given twice in the JSON body, a bad header)",
+                 403: "refused by policy", 404: "not found",
+                 409: "conflicts with the record (or the same Idempotency-Key is still being answered)",
+                 413: "body too large", 415: "the body is not JSON",
+                 422: "invalid input; error.fields names each field (or the Idempotency-Key was used for another body)",
                  503: "the store is unavailable"}
     return {code: {"model": ErrorBody, "description": described[code]} for code in codes}
 
@@ -98,6 +105,8 @@ def create_app(gateway: Gateway, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     app.state.gateway = gateway
     errors.install(app)
     openapi.install(app, gateway)
+    # Starlette runs the middleware added last first: the size limit, then the JSON checks.
+    app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
 
     ctx = gateway.ctx
@@ -106,17 +115,22 @@ def create_app(gateway: Gateway, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
     @app.post("/v1/services/{service}/decisions", response_model=DecisionResponse, tags=["decisions"],
               operation_id="decide", summary="Decide a case",
-              responses={200: {"links": _DECISION_LINKS}} | _errors(400, 404, 413, 422, 503))
-    async def decide(service: ServiceName, body: DecisionRequest) -> DecisionResponse:
-        """Answer one case: the routed version, else the fallback rules, else manual review."""
-        unstorable = unstorable_inputs(body.inputs)
-        if unstorable:
-            raise InputRejected(unstorable)
+              responses={200: {"links": _DECISION_LINKS}} | _errors(400, 404, 409, 413, 415, 422, 503))
+    async def decide(service: ServiceName, body: DecisionRequest, response: Response,
+                     idempotency_key: IdempotencyKey = None) -> DecisionResponse:
+        """Answer one case: the routed version, else the fallback rules, else manual review.
+
+        Send an Idempotency-Key to retry safely: the same key and body get the decision first
+        recorded, the same key with another body is refused (422), a key still being answered 409.
+        """
+        key = parse_key(idempotency_key) if idempotency_key is not None else None
         # The gateway blocks (the model call, the commit), so it runs in the thread pool, as a
         # plain `def` endpoint would. A plain `def` endpoint's response is then validated in the
         # thread pool too, a second trip there and back for each request (6% of the CPU time
         # of a decision under load); here it is validated on the event loop.
-        d = await anyio.to_thread.run_sync(gateway.decide, service, body.case_id, body.inputs)
+        d = await anyio.to_thread.run_sync(gateway.decide, service, body.case_id, body.inputs, key)
+        if d.replayed:
+            response.headers["Idempotent-Replayed"] = "true"
         return DecisionResponse(decision_id=d.id, decision=d.decision, served_by=d.served_by,
                                 reference=d.reference, version=d.version, message=d.message)
 
@@ -127,7 +141,7 @@ def create_app(gateway: Gateway, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
             return get_decision(conn, decision_id)
 
     @app.post("/v1/decisions/{decision_id}/feedback", response_model=FeedbackResponse, tags=["decisions"],
-              operation_id="record_feedback", summary="Confirm or correct a decision", responses=_errors(400, 404, 413, 422, 503))
+              operation_id="record_feedback", summary="Confirm or correct a decision", responses=_errors(400, 404, 409, 413, 415, 422, 503))
     def feedback(decision_id: DecisionId, body: FeedbackRequest) -> dict[str, Any]:
         return record_feedback(ctx, decision_id, decision=body.decision, reason=body.reason, reviewer=body.reviewer)
 
@@ -141,12 +155,12 @@ def create_app(gateway: Gateway, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
         return {"reviews": list_queue(ctx, service=service, status=status, limit=limit)}
 
     @app.post("/v1/reviews/{decision_id}/claim", response_model=ClaimResponse, tags=["reviews"],
-              operation_id="claim_review", summary="Take a queued case", responses=_errors(400, 404, 409, 413, 422, 503))
+              operation_id="claim_review", summary="Take a queued case", responses=_errors(400, 404, 409, 413, 415, 422, 503))
     def claim_case(decision_id: DecisionId, body: ClaimRequest) -> dict[str, Any]:
         return claim(ctx, decision_id, body.reviewer)
 
     @app.post("/v1/reviews/{decision_id}/resolve", response_model=ResolveResponse, tags=["reviews"],
-              operation_id="resolve_review", summary="Decide a queued case", responses=_errors(400, 404, 409, 413, 422, 503))
+              operation_id="resolve_review", summary="Decide a queued case", responses=_errors(400, 404, 409, 413, 415, 422, 503))
     def resolve_case(decision_id: DecisionId, body: FeedbackRequest) -> dict[str, Any]:
         return resolve(ctx, decision_id, decision=body.decision, reason=body.reason, reviewer=body.reviewer)
 
@@ -185,16 +199,10 @@ def create_app(gateway: Gateway, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     @app.get("/readyz", response_model=Readiness, tags=["operations"], operation_id="readyz", summary="Ready to answer",
              responses={503: {"model": Readiness, "description": "not ready; reason says why"}})
     def readyz() -> Any:
-        reason = None
-        try:
-            with connect(ctx.engine) as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception as exc:  # any failure means not ready; say why
-            reason = f"the store does not answer: {exc}"
-        if reason is None and gateway.last_refresh_error:
-            reason = f"the routing table could not be refreshed: {gateway.last_refresh_error}"
-        if reason:
-            return JSONResponse(Readiness(status="unavailable", reason=reason).model_dump(), status_code=503)
+        problems = gateway.readiness()
+        if problems:
+            return JSONResponse(Readiness(status="unavailable", reason="; ".join(problems),
+                                          services=gateway.service_names()).model_dump(), status_code=503)
         return Readiness(status="ready", services=gateway.service_names())
 
     @app.get("/metrics", tags=["operations"], operation_id="metrics", summary="Prometheus metrics",

@@ -3,6 +3,8 @@
 RelevoErrors map to their status (NotFound 404, InvalidInput 422, Conflict 409, Refused 403,
 StoreUnavailable 503); FastAPI's request validation errors become 422 naming each field; an
 unexpected exception is logged and answered 500 as a last resort (the tests show none occurs).
+A 5xx body names the failing part only (the store, a version's files): what the database's
+address is or why it failed goes to the server log, never to a client.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ STATUS: list[tuple[type[RelevoError], int, str]] = [
     (StoreUnavailable, 503, "store_unavailable"),
     (IntegrityFailure, 503, "integrity_failure"),
 ]
+PUBLIC_5XX = {"store_unavailable": "the decision store is unavailable; retry shortly (with the same Idempotency-Key)",
+              "integrity_failure": "a version's files failed their integrity check; the operators have been told"}
 HTTP_TYPES = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
               415: "unsupported_media_type"}
 
@@ -46,9 +50,9 @@ def _fields_message(fields: list[dict[str, str]]) -> str:
     return "; ".join(f"{f['field']}: {f['message']}" for f in fields)
 
 
-def input_fields(errors: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
+def input_fields(errors: Iterable[tuple[str, str]], where: str = "inputs") -> list[dict[str, str]]:
     """InputRejected's (field, message) pairs, named as they appear in the request body."""
-    return [{"field": field if field == "inputs" else f"inputs.{field}", "message": message}
+    return [{"field": field if not where or field == where else f"{where}.{field}", "message": message}
             for field, message in errors]
 
 
@@ -87,8 +91,11 @@ async def _relevo_error(request: Request, exc: RelevoError) -> JSONResponse:
             break
     else:
         status, kind = 400, "invalid_request"
-    fields = input_fields(exc.errors) if isinstance(exc, InputRejected) else None
+    fields = input_fields(exc.errors, exc.where) if isinstance(exc, InputRejected) else None
     message = _fields_message(fields) if fields else str(exc)
+    if status >= 500:
+        log.error("answering %s %s with %d: %s", request.method, request.url.path, status, message)
+        message = PUBLIC_5XX.get(kind, "the service is unavailable; retry shortly")
     headers = {"Retry-After": "1"} if status == 503 else None
     return JSONResponse(error_body(kind, message, fields), status_code=status, headers=headers)
 

@@ -14,7 +14,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 
 
-async def _refuse(send: Send, status: int, kind: str, message: str) -> None:
+async def refuse(send: Send, status: int, kind: str, message: str) -> None:
+    """Answer with the API's error shape and close the connection."""
     body = json.dumps({"error": {"type": kind, "message": message}}).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
@@ -48,10 +49,10 @@ class BodyLimit:
             try:
                 length = int(declared[0])
             except ValueError:
-                await _refuse(send, 400, "invalid_request", "Content-Length is not a number")
+                await refuse(send, 400, "invalid_request", "Content-Length is not a number")
                 return
             if length > self.max_bytes:
-                await _refuse(send, 413, "payload_too_large", self._too_large())
+                await refuse(send, 413, "payload_too_large", self._too_large())
                 return
             await self.app(scope, receive, send)
             return
@@ -65,7 +66,7 @@ class BodyLimit:
                 break  # a disconnect: let the application see it
             size += len(message.get("body", b""))
             if size > self.max_bytes:
-                await _refuse(send, 413, "payload_too_large", self._too_large())
+                await refuse(send, 413, "payload_too_large", self._too_large())
                 return
             if not message.get("more_body", False):
                 break

@@ -8,6 +8,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from relevo.gateway.validation import NO_NUL, text_problem
 
+NAMED = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"  # JSON Schema: at least one visible character, no NUL
+
 
 def _text(value: str) -> str:
     problem = text_problem(value)
@@ -23,7 +25,15 @@ def Text(min_length: int = 0, max_length: int = 200, description: str = "", **ex
                            json_schema_extra={"pattern": NO_NUL}, **extra)]
 
 
-CaseId = Text(1, 200, "the case's identifier in the caller's system (pseudonymised in the log)")
+def _named(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must name the case: not only whitespace")
+    return value
+
+
+CaseId = Annotated[str, AfterValidator(_text), AfterValidator(_named),
+                   Field(min_length=1, max_length=200, json_schema_extra={"pattern": NAMED},
+                         description="the case's identifier in the caller's system (pseudonymised in the log)")]
 Label = Text(1, 100, "the decision the case worker finds right")
 Reason = Text(0, 2000, "why")
 Reviewer = Text(1, 200, "the case worker")
@@ -31,26 +41,6 @@ Reviewer = Text(1, 200, "the case worker")
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-def unstorable_inputs(inputs: dict[str, Any]) -> list[tuple[str, str]]:
-    """(field, problem) for every text in the inputs that cannot be stored; fields named relative to inputs."""
-    out: list[tuple[str, str]] = []
-    pending: list[tuple[str, Any]] = [("", inputs)]  # iterative: nesting depth is the client's choice
-    while pending:
-        path, value = pending.pop()
-        if isinstance(value, str):
-            if problem := text_problem(value):
-                out.append((path or "inputs", problem))
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                if problem := text_problem(key):
-                    out.append((path or "inputs", f"a field name {problem}"))
-                else:
-                    pending.append((f"{path}.{key}" if path else key, item))
-        elif isinstance(value, list):
-            pending.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
-    return sorted(out)
 
 
 class DecisionRequest(_Body):
@@ -61,7 +51,8 @@ class DecisionRequest(_Body):
 
 
 class DecisionResponse(BaseModel):
-    """The answer, as recorded in the decision log before it was sent."""
+    """The answer, as recorded in the decision log before it was sent (for a retried request with
+    the same Idempotency-Key: the answer first recorded, with the header Idempotent-Replayed: true)."""
 
     decision_id: str
     decision: str = Field(description="a decision label of the service, or manual_review")
@@ -85,6 +76,7 @@ class FeedbackResponse(BaseModel):
     decision: str
     reviewer: str
     at: str
+    supersedes: int | None = Field(default=None, description="the earlier verdict this one replaces, if any")
 
 
 class ClaimRequest(_Body):
@@ -114,6 +106,7 @@ class FeedbackNote(BaseModel):
     reason: str
     reviewer: str
     at: str
+    current: bool = Field(description="false once a later verdict superseded this one")
 
 
 class ReviewState(BaseModel):

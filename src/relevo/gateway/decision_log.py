@@ -7,13 +7,21 @@ waiting, which commits the next batch. Under load many decisions share one commi
 decision is committed in its own thread, with no hand-off to a writer thread and back. If a
 commit fails, every request of that batch gets the error, so no answer is sent for a decision
 that was not recorded (unless the failure came from one row's values: see _commit_batch).
+
+Every commit has a deadline (commit_deadline): the leader's connection gives up on a lock or a
+statement that takes longer (SQLite's busy timeout, PostgreSQL's statement_timeout), so a locked
+table fails the batch with 503s instead of holding every request forever; the requests waiting
+behind it give up after two deadlines. `commit_probe` tells readiness whether a decision could
+be committed now, within a deadline.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Sequence
 
 from sqlalchemy import Dialect, Engine, Table
@@ -21,10 +29,11 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyErro
 from sqlalchemy.pool import PoolProxiedConnection
 
 from relevo.errors import StoreUnavailable
-from relevo.store.engine import SQLITE_BEGIN, describe_failure
+from relevo.store.engine import SQLITE_BEGIN, SQLITE_BUSY_TIMEOUT_MS, describe_failure
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 512
+COMMIT_DEADLINE_S = 5.0
 # SQLite: rows committed between two checkpoints of the write-ahead log. A one-row commit of a
 # decision adds about 7 pages to it (the row's and its five indexes'), so 250 make some 1,750
 # pages (7 MB; SQLite's own default is to checkpoint past 1,000); rows committed together share
@@ -44,9 +53,12 @@ class _Item:
 class DecisionLog:
     """Durable writes of decision rows, committed in batches by the writers themselves."""
 
-    def __init__(self, engine: Engine, max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, engine: Engine, max_batch: int = MAX_BATCH, commit_deadline: float = COMMIT_DEADLINE_S) -> None:
+        if not commit_deadline > 0:
+            raise ValueError(f"commit_deadline must be positive, got {commit_deadline}")
         self.engine = engine
         self.max_batch = max_batch
+        self.commit_deadline = commit_deadline
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)  # notified when no commit is running
         self._queued: list[_Item] = []
@@ -58,8 +70,14 @@ class DecisionLog:
         self.batches = 0
         self.rows_written = 0
 
-    def write(self, rows: list[tuple[Table, dict[str, Any]]], timeout: float = 30.0) -> None:
-        """Record rows durably; returns once they are committed, raises if they could not be."""
+    def write(self, rows: list[tuple[Table, dict[str, Any]]], timeout: float | None = None) -> None:
+        """Record rows durably; returns once they are committed, raises if they could not be.
+
+        A request waiting behind other commits gives up after timeout seconds (default: two
+        commit deadlines and a second, the longest the commits ahead of it can take).
+        """
+        if timeout is None:
+            timeout = 2 * self.commit_deadline + 1
         item = _Item(rows)
         item.woken.acquire()
         with self._lock:
@@ -233,15 +251,22 @@ class DecisionLog:
 
     def _connect(self) -> PoolProxiedConnection:
         conn = self.engine.raw_connection()
-        if self._checkpoints:
-            # Taken out of the pool for good, so that turning SQLite's checkpoints off stays
-            # with this connection (see _checkpoint); closing it closes it.
-            conn.detach()
-            try:
-                conn.cursor().execute("PRAGMA wal_autocheckpoint=0")
-            except Exception:
-                conn.close()
-                raise
+        # Taken out of the pool for good, so that its settings (no automatic checkpoints on
+        # SQLite, see _checkpoint; the commit deadline) stay with this connection; closing it closes it.
+        conn.detach()
+        deadline_ms = int(self.commit_deadline * 1000)
+        try:
+            cursor = conn.cursor()
+            if self._checkpoints:
+                cursor.execute("PRAGMA wal_autocheckpoint=0")
+                cursor.execute(f"PRAGMA busy_timeout={deadline_ms}")
+            else:
+                cursor.execute(f"SET statement_timeout = {deadline_ms}")
+                conn.commit()
+            cursor.close()
+        except Exception:
+            conn.close()
+            raise
         return conn
 
     def _insert_of(self, table: Table) -> "_Insert":
@@ -293,6 +318,49 @@ class _Insert:
                     for row in rows]
         except Exception as exc:  # e.g. a value JSON cannot hold, a naive datetime
             raise StatementError(f"({type(exc).__module__}.{type(exc).__name__}) {exc}", self.sql, None, exc) from exc
+
+
+PROBE_SERVICE = "__readiness_probe__"
+
+
+def commit_probe(engine: Engine, deadline: float) -> str | None:
+    """None when a decision row can be committed within deadline seconds (the probe's own row is
+    rolled back, so nothing is recorded); otherwise why not, for the server log."""
+    from relevo.store.tables import decisions
+
+    probe_id = uuid.uuid4().hex
+    row = {"id": probe_id, "reference": f"PROBE-{probe_id[:16].upper()}", "service": PROBE_SERVICE,
+           "environment": "production", "case_pseudonym": probe_id, "served_by": "rules", "latency_ms": 0.0,
+           "inputs": {}, "created_at": datetime.now(timezone.utc)}
+    insert = _Insert(decisions, engine.dialect)
+    deadline_ms = max(1, int(deadline * 1000))
+    sqlite = engine.dialect.name == "sqlite"
+    try:
+        conn = engine.raw_connection()
+    except Exception as exc:  # the store is away
+        return f"cannot connect: {exc}"
+    try:
+        cursor = conn.cursor()
+        try:
+            if sqlite:
+                cursor.execute(f"PRAGMA busy_timeout={deadline_ms}")
+                cursor.execute(SQLITE_BEGIN)
+            else:
+                cursor.execute(f"SET LOCAL statement_timeout = {deadline_ms}")
+            cursor.executemany(insert.sql, insert.parameters([row]))
+            return None
+        except Exception as exc:  # locked, read-only, full, away: not ready
+            return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        finally:
+            try:
+                conn.rollback()
+                if sqlite:
+                    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+                cursor.close()
+            except Exception as exc:  # a broken connection: the pool drops it
+                log.debug("closing the readiness probe's connection failed: %s", exc)
+    finally:
+        conn.close()
 
 
 def _caused_by_rows(exc: Exception) -> bool:

@@ -19,22 +19,26 @@ from typing import Any, Callable, Mapping
 from sqlalchemy import select
 
 from relevo.context import Context
-from relevo.errors import NotFound, RelevoError
+from relevo.errors import NotFound, RelevoError, StoreUnavailable
 from relevo.gateway.circuit import STATE_VALUE
-from relevo.gateway.decision_log import DecisionLog
+from relevo.gateway.decision_log import DecisionLog, commit_probe
+from relevo.gateway.idempotency import InFlight, fingerprint, forget_old_keys, key_row, stored_decision_id
 from relevo.gateway.metrics import GatewayMetrics
 from relevo.gateway.pseudonym import Pseudonymiser
 from relevo.gateway.runtime import CallTimeout, LoadedVersion, Policy, ServiceRuntime
+from relevo.gateway.validation import InputRejected, unstorable_inputs
 from relevo.loaders.errors import InvalidOutput
 from relevo.registry.load import load_version
+from relevo.registry.queries import resolve_version, version_name
 from relevo.routing.changes import ChangeWaiter
 from relevo.routing.table import check_environment, read_route, route_revisions
 from relevo.store import connect
 from relevo.services.spec import ServiceSpec
-from relevo.store.tables import decisions, manual_reviews, releases, services, shadow_decisions
+from relevo.store.tables import decisions, idempotency_keys, manual_reviews, releases, services, shadow_decisions
 
 log = logging.getLogger(__name__)
 MANUAL = "manual_review"
+READY_DEADLINE_S = 2.0  # readiness: a decision must be committable within this
 SHADOW_BATCH = 64
 JUDGING_BATCH = 50  # decisions under a rollout step between two calls of after_batch
 
@@ -55,6 +59,7 @@ class Decision:
     fallback_cause: str | None
     latency_ms: float
     created_at: datetime
+    replayed: bool = False  # the decision recorded earlier for the same Idempotency-Key
 
     @property
     def message(self) -> str:
@@ -97,6 +102,8 @@ class Gateway:
         # rollout step, so the controller judges the new evidence without waiting for its tick.
         self.after_batch: Callable[[], None] | None = None
         self._step_decisions = 0
+        self._in_flight = InFlight()
+        self._keys_forgotten_at = 0.0
         self.refresh()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -179,23 +186,19 @@ class Gateway:
             return None
         if version_id in self._loaded:
             return self._loaded[version_id]
+        with connect(self.ctx.engine) as conn:
+            record = resolve_version(conn, spec.name, version_name(conn, version_id))
         try:
-            record, model = load_version(self.ctx, spec.name, self._version_name(version_id))
+            _, model = load_version(self.ctx, spec.name, record.name)
         except RelevoError as exc:
             # The route names a version that cannot be loaded (tampered, missing): its cases
-            # go to the fallback rather than fail; the integrity failure is already recorded.
-            log.error("cannot load %s version id %s: %s", spec.name, version_id, exc)
-            return None
+            # go to the fallback and count as its failures; the integrity failure is already
+            # recorded. Not kept, so the next change of route or spec tries again.
+            log.error("cannot load %s %s: %s", spec.name, record.name, exc)
+            return LoadedVersion.not_loaded(record, str(exc), spec, self.ctx.clock)
         loaded = LoadedVersion.of(record, model, spec, self.ctx.clock, self.predict_workers)
         self._loaded[version_id] = loaded
         return loaded
-
-    def _version_name(self, version_id: int) -> str:
-        from relevo.store.tables import versions
-
-        with connect(self.ctx.engine) as conn:
-            number = conn.execute(select(versions.c.number).where(versions.c.id == version_id)).scalar_one()
-        return f"v{number}"
 
     def _poll(self) -> None:
         changes = ChangeWaiter(self.ctx.engine)
@@ -212,9 +215,18 @@ class Gateway:
             try:
                 self.refresh()
                 self.last_refresh_error = None
+                self._forget_old_keys()
             except Exception as exc:  # the store may be away for a while; keep serving
                 self.last_refresh_error = str(exc)
                 log.warning("routing refresh failed: %s", exc)
+
+    def _forget_old_keys(self, every_s: float = 3600.0) -> None:
+        """Once an hour: delete the idempotency keys past their retention."""
+        if time.monotonic() - self._keys_forgotten_at < every_s:
+            return
+        self._keys_forgotten_at = time.monotonic()
+        with connect(self.ctx.engine) as conn:
+            forget_old_keys(conn, self.ctx.clock.now())
 
     # -- answering ----------------------------------------------------------------------------
 
@@ -230,8 +242,79 @@ class Gateway:
         """Services this gateway answers."""
         return sorted(self._runtimes)
 
-    def decide(self, service: str, case_id: str, inputs: Mapping[str, Any]) -> Decision:
-        """Answer one case; raises InputRejected for invalid inputs, never for a failing model."""
+    def readiness(self, deadline: float = READY_DEADLINE_S) -> list[str]:
+        """Why this gateway is not ready to answer (nothing: ready). Each reason names the failing
+        part only; the details go to the server log.
+
+        Ready means: a decision can be committed within the deadline (the probe writes one and
+        rolls it back, so a locked table or a read-only store shows), the routing table was
+        refreshed, and every service answers with its model: a stable version is routed and
+        loaded (the kill switch, deliberately on, is not a fault).
+        """
+        problems = []
+        failure = commit_probe(self.ctx.engine, deadline)
+        if failure is not None:
+            log.error("readiness: a decision could not be committed within %g s: %s", deadline, failure)
+            problems.append(f"a decision cannot be committed within {deadline:g} s")
+        if self.last_refresh_error:
+            log.error("readiness: the routing table could not be refreshed: %s", self.last_refresh_error)
+            problems.append("the routing table could not be refreshed")
+        for name in self.service_names():
+            runtime = self._runtimes[name]
+            route = runtime.route
+            if route is None or route.stable_version_id is None:
+                problems.append(f"{name} has no stable version routed in {self.environment}: the fallback answers "
+                                f"every case")
+            elif runtime.stable is None or runtime.stable.unavailable is not None:
+                stable = runtime.stable.record.name if runtime.stable is not None else "version"
+                problems.append(f"{name}: its stable {stable} could not be loaded: the fallback answers every case")
+        return problems
+
+    def decide(self, service: str, case_id: str, inputs: Mapping[str, Any],
+               idempotency_key: str | None = None) -> Decision:
+        """Answer one case; raises InputRejected for invalid inputs, never for a failing model.
+
+        With an idempotency_key, a request already answered under that key gets the decision
+        recorded for it (replayed), and the key is recorded in the decision's own commit.
+        """
+        if not isinstance(case_id, str) or not case_id.strip():
+            raise InputRejected([("case_id", "must name the case: a non-blank string")], where="")
+        unstorable = unstorable_inputs(inputs) if isinstance(inputs, dict) else []
+        if unstorable:
+            raise InputRejected(unstorable)
+        if idempotency_key is None:
+            return self._decide(service, case_id, inputs, None)
+        self.runtime(service)  # an unknown service is a 404 whatever the key
+        request_sha = fingerprint(service, case_id, inputs)
+        with connect(self.ctx.engine) as conn:
+            stored = stored_decision_id(conn, service, idempotency_key, request_sha)
+            if stored is not None:
+                return self._recorded(conn, stored)
+        self._in_flight.enter(service, idempotency_key)
+        try:
+            return self._decide(service, case_id, inputs, (idempotency_key, request_sha))
+        except StoreUnavailable:
+            # Another replica may have committed the same key first (its row refused ours):
+            # answer with that decision when it is there, else the store is really away.
+            with connect(self.ctx.engine) as conn:
+                stored = stored_decision_id(conn, service, idempotency_key, request_sha)
+                if stored is not None:
+                    return self._recorded(conn, stored)
+            raise
+        finally:
+            self._in_flight.leave(service, idempotency_key)
+
+    def _recorded(self, conn, decision_id: str) -> Decision:
+        """A decision as the log holds it, replayed for a retried request."""
+        row = conn.execute(select(decisions).where(decisions.c.id == decision_id)).mappings().one()
+        version = (version_name(conn, row["routed_version_id"])
+                   if row["served_by"] == "version" and row["routed_version_id"] is not None else None)
+        return Decision(row["id"], row["reference"], row["service"], row["environment"], row["decision"] or MANUAL,
+                        row["served_by"], version, row["arm"], row["probabilities"], row["fallback_cause"],
+                        row["latency_ms"], row["created_at"], replayed=True)
+
+    def _decide(self, service: str, case_id: str, inputs: Mapping[str, Any],
+                idempotency: tuple[str, str] | None) -> Decision:
         started = time.perf_counter()
         runtime = self.runtime(service)
         arm, target, policy = runtime.choose(case_id)
@@ -245,7 +328,7 @@ class Gateway:
         decision_id = uuid.uuid4().hex
         reference = f"{policy.spec.fallback.manual_reference_prefix}-{decision_id[:16].upper()}"
         now = self.ctx.clock.now()
-        version_name = target.record.name if target is not None and outcome.served_by == "version" else None
+        answered_by = target.record.name if target is not None and outcome.served_by == "version" else None
         route = runtime.route
         row = {
             "id": decision_id, "reference": reference, "service": service, "environment": self.environment,
@@ -262,13 +345,15 @@ class Gateway:
             rows.append((manual_reviews, {"decision_id": decision_id, "service": service, "status": "open",
                                           "claimed_by": None, "claimed_at": None, "resolved_at": None,
                                           "created_at": now}))
+        if idempotency is not None:
+            rows.append((idempotency_keys, key_row(service, idempotency[0], idempotency[1], decision_id, now)))
         self.log.write(rows)  # durable before we answer
         if route is not None and route.step is not None and self.after_batch is not None:
             self._step_decisions += 1  # a lost increment under a race only delays a batch
             if self._step_decisions >= JUDGING_BATCH:
                 self._step_decisions = 0
                 self.after_batch()
-        self.metrics.decisions.labels(service, version_name or "-", outcome.served_by).inc()
+        self.metrics.decisions.labels(service, answered_by or "-", outcome.served_by).inc()
         self.metrics.latency.labels(service, outcome.served_by).observe(latency_ms / 1000)
         if outcome.cause:
             self.metrics.fallbacks.labels(service, outcome.cause).inc()
@@ -278,7 +363,7 @@ class Gateway:
             except queue.Full:
                 self.metrics.shadow_dropped.labels(service).inc()
         return Decision(decision_id, reference, service, self.environment, outcome.decision, outcome.served_by,
-                        version_name, arm, outcome.probabilities, outcome.cause, latency_ms, now)
+                        answered_by, arm, outcome.probabilities, outcome.cause, latency_ms, now)
 
     def _answer(self, runtime: ServiceRuntime, policy: Policy, target: LoadedVersion | None,
                 inputs: dict[str, Any]) -> _Outcome:
@@ -295,6 +380,8 @@ class Gateway:
 
     def _predict(self, policy: Policy, target: LoadedVersion, inputs: dict[str, Any]):
         """((decision, probabilities) or None, failure cause, model milliseconds)."""
+        if target.unavailable is not None:
+            return None, "unavailable", None
         breaker = target.breaker
         if not breaker.allow():
             self._circuit_gauge(target)

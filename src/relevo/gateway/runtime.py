@@ -107,9 +107,10 @@ class LoadedVersion:
     """
 
     record: VersionRecord
-    model: Model
+    model: Model | None
     pool: CallPool | None
     breaker: CircuitBreaker
+    unavailable: str | None = None  # why the routed version could not be loaded: every call fails
 
     @classmethod
     def of(cls, record: VersionRecord, model: Model, spec: ServiceSpec, clock: Clock, workers: int) -> "LoadedVersion":
@@ -117,6 +118,13 @@ class LoadedVersion:
         pool = None if getattr(model, "bounded", False) else CallPool(
             workers, name=f"predict-{record.service}-{record.name}")
         return cls(record, model, pool, CircuitBreaker(spec.circuit_breaker, clock))
+
+    @classmethod
+    def not_loaded(cls, record: VersionRecord, reason: str, spec: ServiceSpec, clock: Clock) -> "LoadedVersion":
+        """A routed version that could not be loaded (tampered, missing, refused): it stays on its
+        arm, so its cases are answered by the fallback and counted as its failures, where the
+        judge and the guards see them, instead of silently going to the other version."""
+        return cls(record, None, None, CircuitBreaker(spec.circuit_breaker, clock), unavailable=reason)
 
     def predict(self, inputs: dict[str, Any], timeout: float) -> Any:
         """The model's Prediction for one row; CallTimeout if a pooled call takes longer than timeout seconds."""

@@ -15,10 +15,12 @@ NO_NUL = "^[^\\u0000]*$"  # JSON Schema pattern: no NUL character (see text_prob
 
 
 class InputRejected(InvalidInput):
-    """A request whose inputs do not match the spec; .errors lists (field, message)."""
+    """A request whose inputs do not match the spec; .errors lists (field, message), fields
+    named under `where` in the request body ("inputs" by default; "" for the body itself)."""
 
-    def __init__(self, errors: list[tuple[str, str]]) -> None:
+    def __init__(self, errors: list[tuple[str, str]], where: str = "inputs") -> None:
         self.errors = errors
+        self.where = where
         super().__init__("; ".join(f"{field}: {message}" for field, message in errors))
 
 
@@ -77,6 +79,26 @@ def text_problem(value: str) -> str | None:
     except UnicodeEncodeError:
         return "must be valid Unicode text (it contains a lone surrogate)"
     return None
+
+
+def unstorable_inputs(inputs: dict[str, Any]) -> list[tuple[str, str]]:
+    """(field, problem) for every text in the inputs that cannot be stored; fields named relative to inputs."""
+    out: list[tuple[str, str]] = []
+    pending: list[tuple[str, Any]] = [("", inputs)]  # iterative: nesting depth is the client's choice
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str):
+            if problem := text_problem(value):
+                out.append((path or "inputs", problem))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if problem := text_problem(key):
+                    out.append((path or "inputs", f"a field name {problem}"))
+                else:
+                    pending.append((f"{path}.{key}" if path else key, item))
+        elif isinstance(value, list):
+            pending.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
+    return sorted(out)
 
 
 def example_inputs(spec: ServiceSpec) -> dict[str, Any]:
