@@ -11,15 +11,23 @@ def test_rollout_commands(cli, settings):
     assert "Rollout 1 started" in cli("rollout", "start", "licence-prefilter", "v3", "--plan", "canary-only").stdout
     status = cli.json("rollout", "status", "licence-prefilter")
     assert status["state"] == "running" and status["step"]["kind"] == "canary"
-    names = [m["name"] for m in status["judgement"]["metrics"]]
-    assert "decision_rate(rejected)" in names and all(m["verdict"] == "not_yet" for m in status["judgement"]["metrics"])
+    verdicts = {m["name"]: m["verdict"] for m in status["judgement"]["metrics"]}
+    assert verdicts["decision_rate(rejected)"] == "not_yet" and set(verdicts.values()) == {"not_yet"}
     assert "rollout 1" in cli("controller", "--once").stdout  # nothing decided yet: still running
+    text = cli("rollout", "status", "licence-prefilter").stdout
+    assert "passes only on evidence that the candidate is within its tolerance" in text
 
-    plan = cli("rollout", "check-plan", "licence-prefilter", "--plan", "canary-only", "--daily-cases", "300").stdout
-    assert "cannot reliably catch a regression twice the tolerance" in plan
+    # At 300 cases a day a 5% canary can neither catch nor show anything: check-plan says so, exit 1.
+    plan = cli("rollout", "check-plan", "licence-prefilter", "--plan", "canary-only", "--daily-cases", "300", ok=False)
+    assert plan.exit_code == 1 and "no step of the plan shows" in plan.stdout and "problem:" in plan.stdout
+    assert "(as given)" in plan.stdout
+    standard = cli("rollout", "check-plan", "licence-prefilter").stdout  # at the traffic the spec declares
+    assert "3,000 cases a day (declared in the spec)" in standard and "The plan passes its check" in standard
 
     result = cli("rollout", "promote", "1", ok=False)  # the starter cannot approve their own rollout
     assert result.exit_code == 1 and "cannot also approve" in result.stderr
+    result = cli("--actor", "approver", "rollout", "promote", "1", ok=False)  # nor anyone, without evidence
+    assert result.exit_code == 1 and "does not allow a promotion" in result.stderr and "--override" in result.stderr
     assert "incident 1 opened" in cli("rollout", "rollback", "1", "--reason", "checking the CLI").stdout
     result = cli("rollout", "start", "licence-prefilter", "v3", ok=False)
     assert "must record a cause" in result.stderr

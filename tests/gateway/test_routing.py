@@ -39,21 +39,23 @@ def demo_ctx(settings):
 
 
 def test_route_changes_are_validated_and_audited(demo_ctx):
-    with pytest.raises(NotFound, match="has no route in production"):
-        get_route(demo_ctx, "licence-prefilter", "production")
+    with pytest.raises(NotFound, match="has no route in staging"):
+        get_route(demo_ctx, "licence-prefilter", "staging")
     with pytest.raises(InvalidInput, match="needs a candidate"):
-        set_route(demo_ctx, "licence-prefilter", "production", stable="v1", mode="canary", weight=5)
+        set_route(demo_ctx, "licence-prefilter", "staging", stable="v1", mode="canary", weight=5)
     with pytest.raises(InvalidInput, match="unknown environment"):
         set_route(demo_ctx, "licence-prefilter", "prod", stable="v1")
+    established = get_route(demo_ctx, "licence-prefilter", "production")  # the demo's approver routed v1
+    assert established.revision == 1 and established.mode == "stable"
     first = set_route(demo_ctx, "licence-prefilter", "production", stable="stable")
     second = set_route(demo_ctx, "licence-prefilter", "production", candidate="v3", mode="canary", weight=5)
-    assert (first.revision, second.revision) == (1, 2) and second.stable_version_id == first.stable_version_id
+    assert (first.revision, second.revision) == (2, 3) and second.stable_version_id == first.stable_version_id
     killed = set_fallback(demo_ctx, "licence-prefilter", "production", True)
-    assert killed.fallback_forced and killed.mode == "canary" and killed.revision == 3
+    assert killed.fallback_forced and killed.mode == "canary" and killed.revision == 4
     with connect(demo_ctx.engine) as conn:
         actions = conn.execute(select(audit_events.c.action).where(
             audit_events.c.subject == "licence-prefilter/production")).scalars().all()
-    assert actions == ["route.changed", "route.changed", "fallback.forced"]
+    assert actions == ["route.changed", "route.changed", "route.changed", "fallback.forced"]
 
 
 def test_every_gateway_applies_a_route_change_within_a_second(demo_ctx, settings):

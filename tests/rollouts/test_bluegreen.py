@@ -23,7 +23,7 @@ from relevo.rollouts.plan import RolloutPolicy
 from relevo.rollouts.planning import check_plan
 from relevo.rollouts.queries import rollout_status
 from relevo.rollouts.simulation import simulate_rollout
-from relevo.routing.table import get_route, set_route
+from relevo.routing.table import get_route
 from relevo.services.catalogue import apply_spec
 from relevo.services.spec import parse_spec
 from relevo.store import connect
@@ -35,15 +35,23 @@ DAILY = 3000
 
 @pytest.fixture
 def bluegreen(settings):
-    """The demo service with a blue/green plan (6 h preview, 2 h watch), v1 stable, a running gateway."""
+    """The demo service with a blue/green plan (6 h preview, 2 h watch), v1 stable, a running gateway.
+
+    Its criteria are ones a 6-hour preview at 3,000 cases a day can show within tolerance (the
+    demo's fairness and correction criteria need days, and a blue/green plan has no canary to
+    show corrections in)."""
     set_up_demo(settings)
     clock = SimulatedClock(datetime(2026, 3, 2, 8, tzinfo=timezone.utc))
     ctx = Context.open(settings, clock=clock)
     body = yaml.safe_load(spec_resource().read_text())
     body["rollout"]["plans"]["bluegreen"] = [{"kind": "bluegreen", "duration": "6h", "watch_after_switch": "2h"},
                                              {"kind": "promote"}]
-    apply_spec(ctx, parse_spec(body, "spec"))
-    set_route(ctx, SERVICE, "production", stable="v1")
+    body["rollout"]["criteria"] = [
+        {"metric": "decision_rate", "label": "rejected", "tolerance": {"absolute": 0.10}, "min_sample": 100},
+        {"metric": "latency", "budget_ms": 800, "max_share": 0.05, "min_sample": 100},
+        {"metric": "error_rate", "tolerance": {"absolute": 0.02}, "min_sample": 100},
+    ]
+    apply_spec(ctx, parse_spec(body, "spec"))  # v1 is already stable: the demo's approver routed it
     gateway = Gateway(ctx, "production", pseudonym_key=load_key(settings.pseudonym_key, settings.home)).start()
     yield ctx, clock, gateway
     gateway.close()

@@ -16,7 +16,7 @@ from relevo.routing.table import get_route
 from relevo.services.catalogue import apply_spec
 from relevo.services.spec import parse_spec
 from relevo.store import connect
-from relevo.store.tables import audit_events
+from relevo.store.tables import audit_events, overrides
 
 SERVICE = "licence-prefilter"
 
@@ -25,9 +25,12 @@ def test_every_state_refuses_what_it_cannot_do():
     assert next_state("running", "pause") == "paused"
     with pytest.raises(Conflict, match="cannot resume a rollout that is running; from running you can: abort"):
         next_state("running", "resume")
-    with pytest.raises(Conflict, match="promoted is final"):
+    with pytest.raises(Conflict, match="from promoted you can: revert .*relevo rollout revert ID"):
         next_state("promoted", "rollback")
-    assert {s for s, _ in TRANSITIONS} == {"running", "paused", "held"}
+    assert next_state("promoted", "revert") == "reverted"
+    with pytest.raises(Conflict, match="reverted is final"):
+        next_state("reverted", "revert")
+    assert {s for s, _ in TRANSITIONS} == {"running", "paused", "held", "promoted"}
 
 
 def test_start_routes_the_first_step_and_refuses_a_second_rollout(demo):
@@ -50,12 +53,28 @@ def test_the_stable_version_is_not_a_candidate(demo):
         lifecycle.start_rollout(demo, SERVICE, "v1")
 
 
-def test_promotion_needs_four_eyes(demo):
+def test_promotion_needs_four_eyes_and_evidence_or_a_recorded_override(demo):
     rollout = lifecycle.start_rollout(demo.acting_as("ana"), SERVICE, "v2")
     with pytest.raises(Refused, match="ana started rollout .* cannot also approve"):
         lifecycle.promote(demo.acting_as("ana"), rollout.id)
-    promoted = lifecycle.promote(demo.acting_as("bea"), rollout.id)
+    with pytest.raises(Refused, match="ana started rollout .* cannot also approve"):
+        lifecycle.promote(demo.acting_as("ana"), rollout.id, override="I am sure it is fine, trust me")
+    # No decision has been judged yet: nothing was shown, so nobody promotes without an override.
+    with pytest.raises(Refused, match="evidence does not allow a promotion: step 1 \\(shadow\\) has not passed.*"
+                                      "never shown within the tolerance"):
+        lifecycle.promote(demo.acting_as("bea"), rollout.id)
+    with pytest.raises(InvalidInput, match="written reason"):
+        lifecycle.promote(demo.acting_as("bea"), rollout.id, override="ok")
+    promoted = lifecycle.promote(demo.acting_as("bea"), rollout.id,
+                                 override="urgent security patch; shadow evidence reviewed by hand")
     assert promoted.state == "promoted"
+    with connect(demo.engine) as conn:
+        [override] = conn.execute(select(overrides).where(overrides.c.gate == "rollout.promote")).mappings().all()
+        event = conn.execute(select(audit_events.c.details).where(
+            audit_events.c.action == "rollout.promoted")).scalar_one()
+    assert (override["gate"], override["actor"], override["reason"]) == (
+        "rollout.promote", "bea", "urgent security patch; shadow evidence reviewed by hand")
+    assert event["override"]["reason"].startswith("urgent") and event["override"]["gaps"]
     route = get_route(demo, SERVICE, "production")
     with connect(demo.engine) as conn:
         assert route.stable_version_id == resolve_version(conn, SERVICE, "v2").id
@@ -69,7 +88,7 @@ def test_rollback_opens_an_incident_and_gates_the_retry(demo):
     assert rolled.state == "rolled_back" and rolled.incident_id
     route = get_route(demo, SERVICE, "production")
     assert route.mode == "stable" and route.candidate_version_id is None
-    with pytest.raises(Refused, match=f"incident {rolled.incident_id} must record a cause"):
+    with pytest.raises(Refused, match=f"incident {rolled.incident_id}: model version v3.*must record a cause"):
         lifecycle.start_rollout(demo, SERVICE, "v3", plan="canary-only")
     with pytest.raises(InvalidInput, match="at least 10 characters"):
         document_incident(demo, rolled.incident_id, cause="?", remediation="?")

@@ -65,7 +65,10 @@ def test_a_threshold_change_is_shadowed_then_promoted(demo):
     flipped = sum(r.decision != r.shadow for r in rows)
     assert flipped > 0, "the stricter threshold should change some decisions of this traffic"
 
-    lifecycle.promote(demo.acting_as("bea"), rollout.id)
+    # 300 pairs cannot show every criterion within tolerance: only an approver's override promotes.
+    with pytest.raises(Refused, match="evidence does not allow a promotion"):
+        lifecycle.promote(demo.acting_as("bea"), rollout.id)
+    lifecycle.promote(demo.acting_as("bea"), rollout.id, override="threshold agreed with the licensing board")
     with connect(demo.engine) as conn:
         assert get_spec(conn, SERVICE).threshold.min_probability == THRESHOLD
         updates = conn.execute(select(audit_events.c.details).where(audit_events.c.action == "service.updated")).all()
@@ -117,9 +120,14 @@ def test_spec_releases_are_checked_and_gated(demo):
 
     rollout = lifecycle.start_rollout(demo, SERVICE, None, spec=stricter_spec(), plan="canary-only")
     rolled = lifecycle.rollback(demo, rollout.id, "rejections dropped too far")
-    with pytest.raises(Refused, match=f"with this spec was rolled back; incident {rolled.incident_id}"):
+    with pytest.raises(Refused, match=f"with this spec repeats a change that was rolled back \\(incident "
+                                      f"{rolled.incident_id}: these decision rules\\)"):
         lifecycle.start_rollout(demo, SERVICE, None, spec=stricter_spec(), plan="canary-only")
-    # The same model with another spec, or another model, is another release.
+    # The gate follows the rules, not the spec's hash: another owner or description does not lift it.
+    with pytest.raises(Refused, match="these decision rules"):
+        lifecycle.start_rollout(demo, SERVICE, None, spec=stricter_spec(owner="someone else", description="new"),
+                                plan="canary-only")
+    # Other rules are another change: the same model with another threshold may roll out.
     other = stricter_spec(threshold={"label": "rejected", "min_probability": 0.7})
     assert lifecycle.start_rollout(demo, SERVICE, None, spec=other, plan="canary-only").state == "running"
     assert get_spec_now(demo).threshold is None  # the service's spec is unchanged until a promotion

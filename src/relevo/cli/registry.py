@@ -19,8 +19,8 @@ from relevo.registry.annotate import annotate_version
 from relevo.registry.load import load_version
 from relevo.registry.queries import VersionRecord, list_versions, resolve_version, version_details
 from relevo.registry.register import register_version
-from relevo.registry.tags import move_tag
 from relevo.registry.verify import verify
+from relevo.rollouts.manual import tag_by_hand
 from relevo.store import connect
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
@@ -164,10 +164,16 @@ def verify_cmd(ctx: typer.Context, service: str = typer.Argument(...),
 
 @reports_errors
 def tag(ctx: typer.Context, service: str = typer.Argument(...), tag_name: str = typer.Argument(..., metavar="TAG"),
-        version: str = typer.Argument(..., help="v3, 3 or another tag.")) -> None:
-    """Point a tag (stable, candidate, or any name) at a version; the move is recorded."""
+        version: str = typer.Argument(..., help="v3, 3 or another tag."),
+        override: Optional[str] = typer.Option(
+            None, "--override", metavar="REASON",
+            help="An approver's written reason to tag as stable a version that has not passed a rollout.")) -> None:
+    """Point a tag (stable, candidate, or any name) at a version; the move is recorded.
+
+    Needs the operator role; `stable` is gated like production's stable route.
+    """
     with opened(ctx) as context:
-        moved = move_tag(context, service, tag_name, version)
+        moved = tag_by_hand(context, service, tag_name, version, override)
     console.print(f"{service} {tag_name} -> {version}" + ("" if moved else " (already there)"))
 
 

@@ -16,6 +16,7 @@ from relevo.rollouts import lifecycle
 from relevo.rollouts.controller import Controller
 from relevo.rollouts.incidents import document_incident, list_incidents
 from relevo.rollouts.queries import rollout_history, rollout_status
+from relevo.rollouts.states import FINAL
 from relevo.services.spec import load_spec
 
 rollout_app = typer.Typer(help="Roll a new version out step by step, judged; roll back in one command.",
@@ -48,16 +49,32 @@ def _print_status(data: dict) -> None:
     if data.get("hold_reason"):
         console.print(f"held: {escape(data['hold_reason'])}")
     judgement = data.get("judgement")
+    history = data.get("history", [])
+    current = (data["step_index"], data.get("phase"))
+    finished = history[:-1] if data["state"] in FINAL else [
+        h for h in history if (h["step_index"], h.get("phase")) != current]
+    if finished:
+        table = Table("step", "phase", "verdict", "decisions", "criteria", title="earlier steps (their last verdicts)")
+        for h in finished:
+            table.add_row(str(h["step_index"] + 1), str(h.get("phase")), h["verdict"], f"{h.get('decisions', 0):,}",
+                          escape(", ".join(f"{m['name']} {m['verdict']}" for m in h.get("metrics", []))))
+        console.print(table)
     if not judgement:
         return
     table = Table("criterion", "verdict", "estimate", "interval", "harm e", "non-inf e", "n cand.", "why",
                   title=f"verdict: {judgement['verdict']} ({judgement.get('decisions', '?')} decisions, "
-                        f"{judgement.get('candidate_decisions', '?')} on the candidate)")
+                        f"{judgement.get('candidate_decisions', '?')} on the candidate)"
+                        + (f", at {judgement['at'][:16]}" if judgement.get("at") else ""))
     for m in judgement.get("metrics", []):
         interval = f"[{_fmt(m['lower'])}, {_fmt(m['upper'])}]" if m.get("lower") is not None else "—"
-        table.add_row(m["name"], m["verdict"], _fmt(m["estimate"]), escape(interval), _fmt(m["harm_e"]),
+        verdict = m["verdict"] + (" (shown earlier)" if m.get("shown_in") else "") + \
+            (" (left to a later step)" if m.get("deferred_to") else "")
+        table.add_row(m["name"], verdict, _fmt(m["estimate"]), escape(interval), _fmt(m["harm_e"]),
                       _fmt(m["noninferiority_e"]), _fmt(m["n_candidate"]), escape(m["reason"]))
     console.print(table)
+    console.print("A criterion passes only on evidence that the candidate is within its tolerance (its "
+                  "non-inferiority e-value reached 1/alpha); the estimate is the observed value, inside its "
+                  "anytime-valid interval.", style="dim")
     if judgement.get("guard"):
         console.print(f"[red]{escape(judgement['guard'])}[/]")
 
@@ -157,11 +174,30 @@ def extend(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="ID
 
 @rollout_app.command("promote")
 @reports_errors
-def promote(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="ID")) -> None:
-    """Promote now (an approver who did not start the rollout)."""
+def promote(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="ID"),
+            override: Optional[str] = typer.Option(
+                None, "--override", metavar="REASON",
+                help="Promote although the evidence has not passed: your written reason, recorded with the gaps.")) -> None:
+    """Promote now: an approver who did not start the rollout, once the evidence passed (or with --override).
+
+    The current step must have passed and every criterion must have been shown within its tolerance
+    by some step; a candidate that cannot load and answer is never promoted.
+    """
     with opened(ctx) as context:
-        rollout = lifecycle.promote(context, rollout_id)
-    console.print(f"Rollout {rollout_id}: {rollout.state}; the candidate is now stable.")
+        rollout = lifecycle.promote(context, rollout_id, override=override)
+    console.print(f"Rollout {rollout_id}: {rollout.state}; the candidate is now stable"
+                  + (" (promoted with an override, recorded)." if override else "."))
+
+
+@rollout_app.command("revert")
+@reports_errors
+def revert(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="ID"),
+           reason: str = typer.Option(..., "--reason", help="Why the promoted release goes back.")) -> None:
+    """After a promotion: go back to the release that was stable before it (version and spec), with an incident."""
+    with opened(ctx) as context:
+        rollout = lifecycle.revert(context, rollout_id, reason)
+    console.print(f"Rollout {rollout_id}: {rollout.state}; the previous stable release answers again; incident "
+                  f"{rollout.incident_id} opened.")
 
 
 @rollout_app.command("rollback")
@@ -254,20 +290,28 @@ def add_to(app: typer.Typer) -> None:
 @reports_errors
 def check_plan_cmd(ctx: typer.Context, service: str = typer.Argument(...),
                    plan: Optional[str] = typer.Option(None, "--plan"),
-                   daily_cases: Optional[float] = typer.Option(None, "--daily-cases", min=1,
-                                                               help="Expected cases a day [default: observed]."),
+                   daily_cases: Optional[float] = typer.Option(
+                       None, "--daily-cases", min=1,
+                       help="Expected cases a day [default: the spec's rollout.daily_cases, else observed]."),
                    env: str = ENV) -> None:
-    """What each step of a plan can detect at the service's traffic; warns and proposes a plan that can."""
+    """What each step of a plan can catch and show at the service's traffic; warns and proposes a step that can.
+
+    Exits 1 when the plan does not pass its check (a rollout under it would be held or could miss
+    a regression twice its tolerance).
+    """
     from relevo.rollouts.planning import check_plan
 
     with opened(ctx) as context, console.status("simulating the judge at this traffic"):
         result = check_plan(context, service, plan, daily_cases, env)
-    source = "observed over the last week" if result.observed else "as given"
-    console.print(f"Plan {result.plan_name} of {service} at {result.daily_cases:,.0f} cases a day ({source}); "
-                  f"base rates: " + ", ".join(f"{k} {v:.1%}" for k, v in result.base_rates.items()))
+    console.print(f"Plan {result.plan_name} of {service} at {result.daily_cases:,.0f} cases a day "
+                  f"({result.traffic_source}); base rates: "
+                  + ", ".join(f"{k} {v:.1%}" for k, v in result.base_rates.items()))
+    for name, (value, where) in result.discordance.items():
+        used = "" if value is None else f"{value:.1%}, "
+        console.print(f"  paired steps size {escape(name)} with a disagreement of {used}{escape(where)}")
     for check in result.steps:
         table = Table("metric", "test", "candidate", "stable", "tolerance", "smallest regression caught in 80%",
-                      "must catch (2x tolerance)", "ok",
+                      "catches 2x tolerance", "as good as stable shown within tolerance",
                       title=f"step {check.index + 1}: "
                             + (f"{check.kind} preview, judged as {check.step}" if check.kind else f"{check.step}"))
         for m in check.plan.metrics:
@@ -275,12 +319,27 @@ def check_plan_cmd(ctx: typer.Context, service: str = typer.Argument(...),
                 return f"x{value:{digits}}" if m.scale == "relative" else f"+{100 * value:{digits}} points"
 
             resolution = "nothing on the grid" if m.resolution is None else effect(m.resolution)
+            shown = (f"[green]after {m.pass_hours:.3g} h[/]" if m.shows else
+                     f"[red]in {m.pass_rate:.0%} of runs[/]")
             table.add_row(m.name, m.form, f"{m.candidate_decisions:,}", f"{m.stable_decisions:,}",
-                          effect(m.tolerance, "g"), resolution, effect(m.must_detect, "g"),
-                          "[green]yes[/]" if m.meets else "[red]no[/]")
+                          effect(m.tolerance, "g"), resolution,
+                          f"[green]yes[/] ({effect(m.must_detect, 'g')})" if m.meets else
+                          f"[red]no[/] ({effect(m.must_detect, 'g')})", shown)
         console.print(table)
         if check.suggestion is not None:
-            better = check.suggestion.plan
-            console.print(f"[yellow]warning:[/] step {check.index + 1} cannot reliably catch a regression twice "
-                          f"the tolerance it states. "
-                          + (f"Proposed instead: {better.step}." if better else check.suggestion.reason))
+            names = ", ".join(m.name for m in check.suggestion.original.metrics)
+            console.print(f"  [yellow]proposed:[/] for {escape(names)}, " + (
+                f"{check.suggestion.plan.step} instead of step {check.index + 1} would catch and show it"
+                if check.suggestion.plan is not None else escape(check.suggestion.reason)))
+    for name, index in result.shown_in.items():
+        if index is not None:
+            console.print(f"{escape(name)}: shown within its tolerance in step {index + 1}; later steps watch it "
+                          f"for harm")
+    if result.unsized:
+        console.print(f"Judged at run time, not sized here: {escape(', '.join(result.unsized))}.")
+    if result.passes:
+        console.print(f"[green]The plan passes its check[/] at {result.daily_cases:,.0f} cases a day.")
+        return
+    for problem in result.problems:
+        console.print(f"[red]problem:[/] {escape(problem)}")
+    raise typer.Exit(1)

@@ -9,7 +9,8 @@ from rich.table import Table
 
 from relevo.cli.context import opened
 from relevo.cli.output import console, print_json, reports_errors
-from relevo.routing.table import ENVIRONMENTS, MODES, Route, get_route, set_fallback, set_route
+from relevo.rollouts.manual import fallback_by_hand, route_by_hand
+from relevo.routing.table import ENVIRONMENTS, MODES, Route, get_route
 from relevo.store import connect
 from relevo.store.tables import versions
 from sqlalchemy import select
@@ -49,13 +50,21 @@ def route(
     no_candidate: bool = typer.Option(False, "--no-candidate", help="Remove the candidate."),
     mode: Optional[str] = typer.Option(None, "--mode", help=f"One of {', '.join(MODES)}."),
     weight: Optional[float] = typer.Option(None, "--weight", min=0, max=100, help="Canary share in percent."),
+    override: Optional[str] = typer.Option(
+        None, "--override", metavar="REASON",
+        help="An approver's written reason to move production's stable version to one that has not passed a "
+             "rollout there, or to send citizens to a candidate without the judge (recorded)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Show or change how a service is answered; gateways apply a change within a second."""
+    """Show or change how a service is answered; gateways apply a change within a second.
+
+    Changing it needs the operator role; production's stable version moves only to a version that
+    passed a rollout there (or by an approver's --override), and never while a rollout owns the route.
+    """
     with opened(ctx) as context:
         if any(v is not None for v in (stable, candidate, mode, weight)) or no_candidate:
-            current = set_route(context, service, env, stable=stable, candidate=candidate,
-                                clear_candidate=no_candidate, mode=mode, weight=weight)
+            current = route_by_hand(context, service, env, stable=stable, candidate=candidate,
+                                    clear_candidate=no_candidate, mode=mode, weight=weight, override=override)
         else:
             current = get_route(context, service, env)
         _show(_describe(context, current), as_json)
@@ -72,7 +81,7 @@ def fallback(
     if state not in ("on", "off"):
         raise typer.BadParameter("state is on or off", param_hint="STATE")
     with opened(ctx) as context:
-        current = set_fallback(context, service, env, state == "on")
+        current = fallback_by_hand(context, service, env, state == "on")
     console.print(f"{service} in {env}: fallback {'forced' if current.fallback_forced else 'released'} "
                   f"(route revision {current.revision}).")
 

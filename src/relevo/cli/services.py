@@ -9,7 +9,8 @@ from rich.table import Table
 
 from relevo.cli.context import opened
 from relevo.cli.output import console, print_json, reports_errors
-from relevo.services.catalogue import apply_spec, list_services
+from relevo.rollouts.manual import apply_by_hand
+from relevo.services.catalogue import list_services
 from relevo.services.spec import load_spec
 
 service_app = typer.Typer(help="Declare and list decision services.", no_args_is_help=True)
@@ -18,10 +19,15 @@ service_app = typer.Typer(help="Declare and list decision services.", no_args_is
 @service_app.command("apply")
 @reports_errors
 def apply(ctx: typer.Context, spec_file: Path = typer.Argument(..., help="Service spec (YAML).")) -> None:
-    """Create or update a service from its spec file."""
+    """Create or update a service from its spec file.
+
+    Updating needs the operator role. On a service answering citizens, a spec that changes the
+    decision rules or loosens a role, criterion, guard or plan is refused: roll it out instead
+    (relevo rollout start SERVICE --spec FILE).
+    """
     spec = load_spec(spec_file)
     with opened(ctx) as context:
-        outcome = apply_spec(context, spec)
+        outcome = apply_by_hand(context, spec)
     console.print(f"Service {spec.name}: {outcome}.")
 
 

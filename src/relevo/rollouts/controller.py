@@ -3,8 +3,11 @@ and after batches of decisions.
 
 For a running rollout: make sure the routing table matches the step; judge the step's
 decisions; roll back at once on a failing verdict or a guard; when the step's minimum duration
-is over, advance if every criterion passed, or hold for a person if the evidence is not there.
-A held step is never promoted by a timer.
+is over, advance if every criterion that applies there has positive evidence (from this step
+or an earlier one), or hold for a person if the evidence is not there. A held step is never
+promoted by a timer, and the plan's promote step promotes only when every criterion was shown
+within its tolerance somewhere (and the spec does not ask for an approver). Every automatic
+action is recorded as the controller's.
 
 A blue/green step has two phases, each judged and timed on its own decisions: the preview (the
 candidate answers mirrored copies, judged on the pairs as a shadow step) and, once the preview
@@ -17,94 +20,45 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Callable
 
 from sqlalchemy import select
 
 from relevo.analysis.judge import Verdict
 from relevo.context import Context
-from relevo.rollouts.evidence import StepObservations, observe_step
-from relevo.rollouts.judging import (MetricResult, check_guards, judge_after_switch, judge_canary, judge_shadow,
-                                     step_verdict)
+from relevo.rollouts.judgement import judge_rollout, never_shown, record_verdict, shown_earlier
 from relevo.rollouts.leadership import Lease
-from relevo.rollouts.lifecycle import (Rollout, advance, apply_step_route, hold, load_rollout, promote, rollback,
-                                       switch)
-from relevo.rollouts.plan import RolloutPolicy
+from relevo.rollouts.lifecycle import advance, apply_step_route, hold, promote, rollback, switch
+from relevo.rollouts.rollout import Rollout, load_rollout
 from relevo.services.catalogue import get_spec
 from relevo.store import connect
-from relevo.store.tables import rollout_verdicts, rollouts
+from relevo.store.tables import rollouts
 
 log = logging.getLogger(__name__)
+CONTROLLER = "relevo-controller"  # the actor of every automatic action in the audit log
 
 
-@dataclass(frozen=True)
-class StepJudgement:
-    """The judge's view of a rollout's current step (or blue/green phase)."""
-
-    verdict: Verdict
-    metrics: list[MetricResult]
-    guard: str | None
-    decisions: int
-    candidate_decisions: int
-
-
-def judge_rollout(ctx: Context, rollout: Rollout) -> StepJudgement:
-    """Judge the current step (or blue/green phase) of a rollout from its decisions so far."""
+def _promote_or_hold(ctx: Context, rollout: Rollout) -> Rollout:
+    """At the plan's promote step: promote when every criterion was shown within its tolerance
+    and the spec does not ask for an approver's confirmation; otherwise hold for a person."""
     with connect(ctx.engine) as conn:
         policy = get_spec(conn, rollout.service).rollout
-        obs = observe_step(conn, rollout.service, rollout.environment, rollout.step_label)
-    return judge_step(policy, rollout, obs, ctx.clock.now())
-
-
-def judge_step(policy: RolloutPolicy, rollout: Rollout, obs: StepObservations, now: datetime) -> StepJudgement:
-    """The judgement of the rollout's current step (or phase) on observations already read."""
-    phase = rollout.phase
-    if phase in ("preview", "switched"):
-        # A blue/green step is judged twice (preview, then after the switch): each phase gets
-        # half the step's alpha, so the step's chance of a false rollback stays within alpha.
-        policy = policy.model_copy(update={"alpha": policy.alpha / 2})
-    if phase in ("shadow", "preview"):
-        metrics = judge_shadow(policy, obs)
-        guard = check_guards(policy.guards, obs, shadow=True)
-        n_candidate = int(obs.shadowed.sum())
-    elif phase == "canary":
-        metrics = judge_canary(policy, obs, float(rollout.step["weight"]) / 100, now)
-        guard = check_guards(policy.guards, obs)
-        n_candidate = int(obs.candidate.sum())
-    elif phase == "switched":
-        metrics = judge_after_switch(policy, obs)
-        guard = check_guards(policy.guards, obs)
-        n_candidate = int(obs.candidate.sum())
-    else:
-        return StepJudgement(Verdict.PASS, [], None, 0, 0)
-    verdict = Verdict.FAIL if guard else step_verdict(metrics)
-    return StepJudgement(verdict, metrics, guard, obs.n, n_candidate)
-
-
-def _record_verdict(ctx: Context, rollout: Rollout, judgement: StepJudgement) -> None:
-    details = {"phase": rollout.phase, "guard": judgement.guard, "decisions": judgement.decisions,
-               "candidate_decisions": judgement.candidate_decisions,
-               "metrics": [m.as_dict() for m in judgement.metrics]}
-    summary = (judgement.verdict.value, judgement.guard, tuple((m.name, m.verdict.value) for m in judgement.metrics))
-    with connect(ctx.engine) as conn:
-        last = conn.execute(select(rollout_verdicts.c.verdict, rollout_verdicts.c.details)
-                            .where(rollout_verdicts.c.rollout_id == rollout.id,
-                                   rollout_verdicts.c.step_index == rollout.step_index)
-                            .order_by(rollout_verdicts.c.id.desc()).limit(1)).first()
-        if last is not None:
-            previous = (last.verdict, last.details.get("guard"),
-                        tuple((m["name"], m["verdict"]) for m in last.details.get("metrics", [])))
-            if previous == summary:
-                return  # only changes are kept; the final state is always recorded by its transition
-        conn.execute(rollout_verdicts.insert().values(rollout_id=rollout.id, step_index=rollout.step_index,
-                                                      at=ctx.clock.now(), verdict=judgement.verdict.value,
-                                                      details=details))
+        missing = never_shown(policy, set(shown_earlier(conn, rollout)))
+        if missing or policy.require_approval:
+            locked = load_rollout(conn, rollout.id, lock=True)
+            if locked.state != "running":
+                return locked
+            reason = (f"no step showed {', '.join(missing)} within the tolerance; an approver may promote with an "
+                      f"override and a reason" if missing else
+                      "the spec asks for an approver's confirmation before every promotion")
+            return hold(conn, ctx, locked, reason)
+    return promote(ctx, rollout.id, automatic=True)
 
 
 def reconcile(ctx: Context, rollout_id: int) -> Rollout:
-    """One idempotent step of the controller for one rollout."""
+    """One idempotent step of the controller for one rollout (acting as the controller)."""
+    ctx = ctx.acting_as(CONTROLLER)
     with connect(ctx.engine) as conn:
         rollout = load_rollout(conn, rollout_id)
         if rollout.state != "running":
@@ -112,14 +66,13 @@ def reconcile(ctx: Context, rollout_id: int) -> Rollout:
         if rollout.step["kind"] != "promote":
             apply_step_route(conn, ctx, rollout)  # a restarted controller resumes where it was
     if rollout.step["kind"] == "promote":
-        return promote(ctx, rollout.id, automatic=True)
+        return _promote_or_hold(ctx, rollout)
     judgement = judge_rollout(ctx, rollout)
-    _record_verdict(ctx, rollout, judgement)
+    record_verdict(ctx, rollout, judgement)
     if judgement.verdict is Verdict.FAIL:
         failing = [m for m in judgement.metrics if m.verdict is Verdict.FAIL]
         reason = judgement.guard or "; ".join(f"{m.name}: {m.reason}" for m in failing)
-        return rollback(ctx, rollout.id, reason, {"metrics": [m.as_dict() for m in judgement.metrics],
-                                                  "guard": judgement.guard}, automatic=True)
+        return rollback(ctx, rollout.id, reason, {"judgement": judgement.as_dict()}, automatic=True)
     if ctx.clock.now() < rollout.step_ends_at():
         return rollout
     judged = rollout.step_label
@@ -128,14 +81,18 @@ def reconcile(ctx: Context, rollout_id: int) -> Rollout:
         if rollout.state != "running" or rollout.step_label != judged:
             return rollout
         if judgement.verdict is Verdict.PASS and rollout.phase == "preview":
-            return switch(conn, ctx, rollout)
+            return switch(conn, ctx, rollout, judgement)
         if judgement.verdict is Verdict.PASS:
-            moved = advance(conn, ctx, rollout)
+            moved = advance(conn, ctx, rollout, judgement)
         else:
-            waiting = [f"{m.name}: {m.reason}" for m in judgement.metrics if m.verdict is not Verdict.PASS]
-            return hold(conn, ctx, rollout, "step ended without conclusive evidence: " + "; ".join(waiting))
+            waiting = [f"{m.name}: {m.reason}" for m in judgement.metrics
+                       if m.effective is not Verdict.PASS and m.verdict is not Verdict.NOT_APPLICABLE]
+            if not waiting:
+                waiting = ["no criterion could be judged in this step"]
+            return hold(conn, ctx, rollout, "step ended without conclusive evidence: " + "; ".join(waiting),
+                        judgement)
     if moved.step["kind"] == "promote":
-        return promote(ctx, moved.id, automatic=True)
+        return _promote_or_hold(ctx, moved)
     return moved
 
 

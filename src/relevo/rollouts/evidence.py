@@ -7,6 +7,7 @@ evidence is exactly the decisions made under it, in the order they were made.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 from datetime import datetime
 
 import numpy as np
@@ -25,8 +26,8 @@ class StepObservations:
     decision: np.ndarray  # object: the label given (None for manual)
     latency_ms: np.ndarray  # float
     failed: np.ndarray  # bool: the routed model failed and the fallback answered
-    corrected: np.ndarray  # bool: a case worker corrected it
-    reviewable: np.ndarray  # bool: old enough to have been reviewed (per criterion delay, set later)
+    corrected: np.ndarray  # bool: a case worker's current verdict on it is a correction
+    reviewed: np.ndarray  # bool: a case worker gave a verdict on it (confirmed or corrected)
     created_at: np.ndarray  # datetime64
     inputs: list[dict]  # minimised inputs (protected attributes for fairness)
     shadow_decision: np.ndarray  # object: the candidate's shadow answer (None when none)
@@ -44,16 +45,27 @@ class StepObservations:
         return (self.shadow_decision != None) | self.shadow_failed  # noqa: E711 (elementwise)
 
 
-def observe_step(conn: Connection, service: str, environment: str, step_label: str) -> StepObservations:
-    """Every decision made under step_label, with its shadow answer and any correction."""
-    corrected = (select(feedback.c.decision_id).where(feedback.c.outcome == "corrected")).subquery()
+def observe_step(conn: Connection, service: str, environment: str, step_label: str,
+                 attributes: Sequence[str] | None = None) -> StepObservations:
+    """Every decision made under step_label, with its shadow answer and any correction.
+
+    attributes: the inputs to read back (the protected ones a fairness criterion or a report
+    splits by); None reads them all. Each decision's inputs are a JSON document: reading only a
+    few keys of it is most of the cost of a large step saved.
+    """
+    # One current verdict per decision at most (a later one supersedes it), so each decision
+    # counts once however often feedback was posted.
+    current = (select(feedback.c.decision_id, feedback.c.outcome)
+               .where(feedback.c.superseded_at.is_(None))).subquery()
+    wanted = [decisions.c.inputs] if attributes is None else [
+        decisions.c.inputs[name].label(f"input_{i}") for i, name in enumerate(attributes)]
     query = (
         select(decisions.c.arm, decisions.c.decision, decisions.c.latency_ms, decisions.c.fallback_cause,
-               decisions.c.created_at, decisions.c.inputs, corrected.c.decision_id.is_not(None).label("corrected"),
+               decisions.c.created_at, *wanted, current.c.outcome.label("feedback"),
                shadow_decisions.c.decision.label("shadow_decision"), shadow_decisions.c.error.label("shadow_error"),
                shadow_decisions.c.latency_ms.label("shadow_latency"))
         .select_from(decisions.outerjoin(shadow_decisions, shadow_decisions.c.decision_id == decisions.c.id)
-                     .outerjoin(corrected, corrected.c.decision_id == decisions.c.id))
+                     .outerjoin(current, current.c.decision_id == decisions.c.id))
         .where(and_(decisions.c.service == service, decisions.c.environment == environment,
                     decisions.c.step == step_label))
         .order_by(decisions.c.created_at, decisions.c.id)
@@ -64,11 +76,13 @@ def observe_step(conn: Connection, service: str, environment: str, step_label: s
         decision=np.array([r.decision for r in rows], dtype=object),
         latency_ms=np.array([r.latency_ms for r in rows], dtype=float),
         failed=np.array([r.fallback_cause in MODEL_FAILURES for r in rows], dtype=bool),
-        corrected=np.array([bool(r.corrected) for r in rows], dtype=bool),
-        reviewable=np.ones(len(rows), dtype=bool),
+        corrected=np.array([r.feedback == "corrected" for r in rows], dtype=bool),
+        reviewed=np.array([r.feedback in ("confirmed", "corrected") for r in rows], dtype=bool),
         created_at=np.array([np.datetime64(r.created_at.replace(tzinfo=None), "us") for r in rows],
                             dtype="datetime64[us]"),
-        inputs=[r.inputs or {} for r in rows],
+        inputs=([r.inputs or {} for r in rows] if attributes is None else
+                [{name: value for i, name in enumerate(attributes) if (value := r._mapping[f"input_{i}"]) is not None}
+                 for r in rows]),
         shadow_decision=np.array([r.shadow_decision for r in rows], dtype=object),
         shadow_failed=np.array([r.shadow_error is not None for r in rows], dtype=bool),
         shadow_latency_ms=np.array([np.nan if r.shadow_latency is None else r.shadow_latency for r in rows]),

@@ -1,5 +1,11 @@
-"""Incidents: opened by every rollback; a rolled-back release cannot start again until its
-incident records a cause and a remediation, written by someone allowed to."""
+"""Incidents: opened by every rollback; what was rolled back cannot start again until its
+incident records a cause and a remediation, written by someone allowed to.
+
+The retry gate follows what was rolled back, not the release's hash: the model version, when
+the rollout changed the model, and the decision rules (relevo.services.catalogue.DECISION_RULES),
+when it changed them. Editing anything else in the spec (an owner, a description) therefore
+never lifts it.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +17,10 @@ from relevo.audit import record_event
 from relevo.context import Context
 from relevo.errors import Conflict, InvalidInput, NotFound, Refused
 from relevo.notify import notify
-from relevo.services.catalogue import get_spec
+from relevo.services.catalogue import get_spec, rules_digest
+from relevo.services.spec import ServiceSpec
 from relevo.store import connect
-from relevo.store.tables import incidents
+from relevo.store.tables import incidents, releases, rollouts, versions
 
 
 def open_incident(conn: Connection, ctx: Context, *, service: str, environment: str, rollout_id: int | None,
@@ -28,10 +35,31 @@ def open_incident(conn: Connection, ctx: Context, *, service: str, environment: 
     return incident_id
 
 
-def open_incidents_for(conn: Connection, release_id: int) -> list[int]:
-    """Ids of the release's incidents that still lack a documented cause."""
-    return list(conn.execute(select(incidents.c.id).where(
-        incidents.c.release_id == release_id, incidents.c.status == "open")).scalars())
+def blocking_incidents(conn: Connection, service: str, version_id: int, spec: ServiceSpec) -> list[tuple[int, str]]:
+    """(incident id, what it blocks) of every open incident whose rolled-back change a release of
+    version_id under spec would repeat: the same model version, or the same decision rules."""
+    rolled, stable_release = releases.alias("rolled"), releases.alias("stable_release")
+    rows = conn.execute(
+        select(incidents.c.id, incidents.c.release_id, rollouts.c.candidate_version_id, rollouts.c.stable_version_id,
+               rolled.c.spec.label("rolled_spec"), stable_release.c.spec.label("stable_spec"), versions.c.number)
+        .select_from(incidents.join(rollouts, rollouts.c.id == incidents.c.rollout_id)
+                     .join(rolled, rolled.c.id == incidents.c.release_id)
+                     .join(versions, versions.c.id == rollouts.c.candidate_version_id)
+                     .outerjoin(stable_release, stable_release.c.id == rollouts.c.stable_release_id))
+        .where(incidents.c.service == service, incidents.c.status == "open")
+        .order_by(incidents.c.id)).all()
+    wanted_rules = rules_digest(spec)
+    out = []
+    for row in rows:
+        model_changed = row.candidate_version_id != row.stable_version_id
+        rolled_rules = rules_digest(ServiceSpec.model_validate(row.rolled_spec))
+        rules_changed = (rolled_rules != rules_digest(ServiceSpec.model_validate(row.stable_spec))
+                         if row.stable_spec is not None else not model_changed)
+        if model_changed and row.candidate_version_id == version_id:
+            out.append((row.id, f"model version v{row.number}"))
+        elif rules_changed and rolled_rules == wanted_rules:
+            out.append((row.id, "these decision rules"))
+    return out
 
 
 def document_incident(ctx: Context, incident_id: int, *, cause: str, remediation: str) -> dict[str, Any]:

@@ -1,9 +1,14 @@
 """Turning a step's observations into verdicts, one per acceptance criterion, and guards.
 
 Each criterion gets its share of the step's alpha (alpha / k over the criteria that apply to
-the step). The evidence is fed to the judge's states in fixed batches, in the order decisions
-were made, so re-judging the same decisions later gives the same path: a verdict read at any
-tick is the anytime-valid verdict "after every batch".
+the step). A criterion passes only on positive evidence that the candidate is within its
+tolerance (relevo.analysis.judge.verdict); where the step's evidence cannot speak to it, it is
+"not applicable" there. The evidence is fed to the judge's states in batches, in the order
+decisions were made: at least BATCH decisions each, and never splitting decisions recorded at
+the same moment, whose order the store does not fix. Each batch is one look with one stake
+(relevo.analysis.judge.betting), so re-judging the same decisions later, or in another store
+holding the same decisions, gives the same path: a verdict read at any tick is the
+anytime-valid verdict "after every batch".
 
 Every rate criterion (error_rate, decision_rate, correction_rate, latency against stable) is
 tested at the spec's tolerance, in its own scale: the harm test's null is "candidate rate <=
@@ -28,14 +33,14 @@ Which evidence each criterion uses:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 
 from relevo.analysis.judge import (BettingMean, DifferenceState, Evidence, PairedState, RateState, RatioState,
-                                   Verdict, disparate_impact_interval, evidence_from, group_rate_bounds,
+                                   Verdict, combine, disparate_impact_interval, evidence_from, group_rate_bounds,
                                    judge_metric, split_alpha)
 from relevo.rollouts.evidence import StepObservations, older_than
 from relevo.rollouts.plan import Criterion, Guard, RolloutPolicy, parse_duration
@@ -57,6 +62,32 @@ class MetricResult:
     noninferiority_e: float | None = None
     n_candidate: int = 0
     alpha: float | None = None
+    shown_in: str | None = None  # the earlier step (or phase) that showed it within tolerance
+    deferred_to: str | None = None  # the later step (or phase) that can still show it
+
+    @property
+    def effective(self) -> Verdict:
+        """The verdict the step counts at its end: a criterion shown within its tolerance in an
+        earlier step counts as passed, and one a later step can still show does not count here,
+        while this step has no verdict of its own on it (a failure always fails)."""
+        if self.verdict in (Verdict.NOT_YET, Verdict.NOT_APPLICABLE):
+            if self.shown_in is not None:
+                return Verdict.PASS
+            if self.deferred_to is not None:
+                return Verdict.NOT_APPLICABLE
+        return self.verdict
+
+    def carried(self, shown_in: str) -> "MetricResult":
+        """This result, noting that an earlier step (or phase) showed it within tolerance."""
+        if self.verdict in (Verdict.PASS, Verdict.FAIL):
+            return self
+        return replace(self, shown_in=shown_in, reason=f"{self.reason}; shown within the tolerance in {shown_in}")
+
+    def deferred(self, to: str) -> "MetricResult":
+        """This result, noting that a later step (or phase) can still show it."""
+        if self.verdict is not Verdict.NOT_YET or self.shown_in is not None:
+            return self
+        return replace(self, deferred_to=to, reason=f"{self.reason}; left to {to}")
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (an unbounded interval end becomes None: JSON has no infinity)."""
@@ -70,56 +101,82 @@ class MetricResult:
         return {k: plain(v) for k, v in self.__dict__.items()}
 
 
-def _batched(state, *arrays):
-    """Feed arrays to state.update in fixed batches (each batch is one look)."""
-    n = len(arrays[0])
-    for start in range(0, n, BATCH):
-        state = state.update(*(a[start:start + BATCH] for a in arrays))
+def batch_bounds(times: np.ndarray, size: int = BATCH) -> list[tuple[int, int]]:
+    """(start, stop) of each batch of decisions in time order: at least `size` decisions, ending
+    only where the time changes (or at the end), so ties are never split."""
+    n = times.size
+    bounds, start = [], 0
+    while start < n:
+        stop = min(start + size, n)
+        while stop < n and times[stop] == times[stop - 1]:
+            stop += 1
+        bounds.append((start, stop))
+        start = stop
+    return bounds
+
+
+def _canonical(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """One batch's rows in a fixed order (sorted by their values). A batch has one stake, so its
+    order changes nothing but the rounding of sums: sorted, the same decisions give bit-for-bit
+    the same numbers however the store returned them."""
+    order = np.lexsort(arrays[::-1])
+    return tuple(a[order] for a in arrays)
+
+
+def _batched(state, times: np.ndarray, *arrays):
+    """Feed arrays to state.update batch by batch (each batch is one look)."""
+    for start, stop in batch_bounds(times):
+        state = state.update(*_canonical(*(a[start:stop] for a in arrays)))
     return state
 
 
-def _betting(values: np.ndarray, low: float, high: float, alpha: float, tol: float | None, **grid) -> BettingMean:
+def _betting(values: np.ndarray, times: np.ndarray, low: float, high: float, alpha: float, tol: float | None,
+             **grid) -> BettingMean:
     """A betting confidence sequence for the mean of values in [low, high], after every batch."""
     state = BettingMean.start(low, high, alpha, tol=tol, **grid)
-    for start in range(0, values.size, BATCH):
-        state = state.update(values[start:start + BATCH], low, high)
+    for start, stop in batch_bounds(times):
+        (batch,) = _canonical(values[start:stop])
+        state = state.update(batch, low, high)
     return state
 
 
-def agreement_sequence(agree: np.ndarray, alpha: float, min_agreement: float | None = None) -> BettingMean:
+def agreement_sequence(agree: np.ndarray, times: np.ndarray, alpha: float,
+                       min_agreement: float | None = None) -> BettingMean:
     """The agreement's betting confidence sequence over pairs (1 = same label), after every batch."""
-    return _betting(agree, 0.0, 1.0, alpha, min_agreement)
+    return _betting(agree, times, 0.0, 1.0, alpha, min_agreement)
 
 
-def _from_state(name: str, criterion: Criterion, state, n_candidate: int, alpha: float) -> MetricResult:
-    verdict = judge_metric(criterion.require, evidence_from(state, n_candidate), alpha, criterion.min_sample)
+def _result(name: str, criterion: Criterion, evidence: Evidence, alpha: float) -> MetricResult:
+    verdict = judge_metric(evidence, alpha, criterion.min_sample)
     return MetricResult(name, verdict.verdict, verdict.reason, verdict.estimate, verdict.lower, verdict.upper,
-                        verdict.harm_e, verdict.noninferiority_e, n_candidate, alpha)
+                        verdict.harm_e, verdict.noninferiority_e, evidence.n_candidate, alpha)
 
 
-def _ratio(name, criterion, candidate_events: np.ndarray, weight: float, n_candidate: int, alpha: float):
+def _ratio(name, criterion, candidate_events: np.ndarray, times: np.ndarray, weight: float, n_candidate: int,
+           alpha: float):
     rho_tol = criterion.tolerance.relative if criterion.tolerance.relative else 1.0
     state = RatioState.start(rho_tol=rho_tol, alpha=alpha)
     if candidate_events.size:
-        state = _batched(state, candidate_events.astype(int), np.full(candidate_events.size, weight))
-    return _from_state(name, criterion, state, n_candidate, alpha)
+        state = _batched(state, times, candidate_events.astype(int), np.full(candidate_events.size, weight))
+    return _result(name, criterion, evidence_from(state, n_candidate), alpha)
 
 
-def _difference(name, criterion, y: np.ndarray, arm: np.ndarray, weight: float, alpha: float):
+def _difference(name, criterion, y: np.ndarray, arm: np.ndarray, times: np.ndarray, weight: float, alpha: float):
     tol = criterion.tolerance.absolute if criterion.tolerance.absolute is not None else 0.0
     state = DifferenceState.start(tol=tol, alpha=alpha)
     if y.size:
-        state = _batched(state, y.astype(int), arm.astype(int), np.full(y.size, weight))
-    return _from_state(name, criterion, state, int(arm.sum()), alpha)
+        state = _batched(state, times, y.astype(int), arm.astype(int), np.full(y.size, weight))
+    return _result(name, criterion, evidence_from(state, int(arm.sum())), alpha)
 
 
-def _two_arm(name, criterion, y: np.ndarray, arm: np.ndarray, weight: float, alpha: float) -> MetricResult:
+def _two_arm(name, criterion, y: np.ndarray, arm: np.ndarray, times: np.ndarray, weight: float,
+             alpha: float) -> MetricResult:
     """A rate criterion from two arms at weight, tested at the spec's tolerance in its own scale:
     a relative tolerance by the ratio form on events (y = 1), an absolute one by the difference
     form on every decision."""
     if criterion.tolerance.relative is not None:
-        return _ratio(name, criterion, arm[y], weight, int(arm.sum()), alpha)
-    return _difference(name, criterion, y, arm, weight, alpha)
+        return _ratio(name, criterion, arm[y], times[y], weight, int(arm.sum()), alpha)
+    return _difference(name, criterion, y, arm, times, weight, alpha)
 
 
 def _fairness(name, criterion, decisions: np.ndarray, inputs: list[dict], alpha: float) -> MetricResult:
@@ -142,23 +199,21 @@ def _fairness(name, criterion, decisions: np.ndarray, inputs: list[dict], alpha:
         verdict, reason = Verdict.FAIL, f"selection-rate ratio at most {upper:.3f} < {criterion.min_ratio}"
     elif lower >= criterion.min_ratio:
         verdict, reason = Verdict.PASS, f"selection-rate ratio at least {lower:.3f} >= {criterion.min_ratio}"
-    elif criterion.require == "no_harm":
-        verdict, reason = Verdict.PASS, (f"no unfairness shown: ratio interval [{lower:.3f}, {upper:.3f}] "
-                                         f"reaches {criterion.min_ratio}")
     else:
-        verdict, reason = Verdict.NOT_YET, f"ratio interval [{lower:.3f}, {upper:.3f}] straddles {criterion.min_ratio}"
+        verdict, reason = Verdict.NOT_YET, (f"not yet shown fair: ratio interval [{lower:.3f}, {upper:.3f}] "
+                                            f"reaches below {criterion.min_ratio}")
     return MetricResult(name, verdict, reason, estimate, lower, upper, n_candidate=n, alpha=alpha)
 
 
-def _latency_share(name, criterion, latencies: np.ndarray, alpha: float) -> MetricResult:
+def _latency_share(name, criterion, latencies: np.ndarray, times: np.ndarray, alpha: float) -> MetricResult:
     over = (latencies > criterion.budget_ms).astype(int)
     state = RateState.start(p0=criterion.max_share, alpha=alpha)
     if over.size:
-        state = _batched(state, over)
-    return _from_state(name, criterion, state, int(over.size), alpha)
+        state = _batched(state, times, over)
+    return _result(name, criterion, evidence_from(state, int(over.size)), alpha)
 
 
-def _paired_rate(name, criterion, c: np.ndarray, s: np.ndarray, alpha: float) -> MetricResult:
+def _paired_rate(name, criterion, c: np.ndarray, s: np.ndarray, times: np.ndarray, alpha: float) -> MetricResult:
     """A rate criterion from pairs (c, s: the candidate's and the stable's 0/1 outcome on one case).
 
     An absolute tolerance tests the mean of c - s against it; a relative one (candidate rate at
@@ -169,21 +224,45 @@ def _paired_rate(name, criterion, c: np.ndarray, s: np.ndarray, alpha: float) ->
     tol = criterion.tolerance
     shown = PairedState.start(tol=tol.absolute or 0.0, alpha=alpha)
     if c.size:
-        shown = _batched(shown, c.astype(int), s.astype(int))
+        shown = _batched(shown, times, c.astype(int), s.astype(int))
     evidence = evidence_from(shown.difference, int(c.size))
     if tol.relative is not None:
         rho = float(tol.relative)
         z = c.astype(float) - rho * s.astype(float)
-        test = _betting(z, -rho, 1.0, alpha, 0.0, points=3)  # only its tests are read
+        test = _betting(z, times, -rho, 1.0, alpha, 0.0, points=3)  # only its tests are read
         evidence = Evidence(test.harm_e, test.noninferiority_e, evidence.n_candidate, evidence.estimate,
                             evidence.lower, evidence.upper)
-    verdict = judge_metric(criterion.require, evidence, alpha, criterion.min_sample)
-    return MetricResult(name, verdict.verdict, verdict.reason, verdict.estimate, verdict.lower, verdict.upper,
-                        verdict.harm_e, verdict.noninferiority_e, int(c.size), alpha)
+    return _result(name, criterion, evidence, alpha)
 
 
 def _not_applicable(name: str, why: str) -> MetricResult:
-    return MetricResult(name, Verdict.PASS, f"not applicable: {why}")
+    return MetricResult(name, Verdict.NOT_APPLICABLE, f"not applicable: {why}")
+
+
+PAIRED = ("shadow", "preview")  # phases judged on pairs: both versions answer the same case
+
+
+def not_applicable(criterion: Criterion, phase: str) -> str | None:
+    """Why the evidence of a phase (shadow, preview, canary, switched) cannot speak to a
+    criterion, or None when it can."""
+    if phase in PAIRED:
+        if criterion.metric == "correction_rate":
+            return "case workers never see shadow answers"
+        if criterion.metric == "latency" and criterion.max_share is None:
+            return "a latency comparison needs both arms answering citizens"
+        return None
+    if phase == "canary":
+        return "agreement needs paired (shadow) evidence" if criterion.metric == "agreement" else None
+    if phase == "switched":
+        if criterion.metric == "fairness" or (criterion.metric == "latency" and criterion.max_share is not None):
+            return None
+        return "no stable arm answers after a blue/green switch"
+    return f"a {phase} step is not judged"
+
+
+def _share(policy: RolloutPolicy, phase: str) -> float:
+    """Each applicable criterion's share of the phase's alpha."""
+    return split_alpha(policy.alpha, max(1, sum(not_applicable(c, phase) is None for c in policy.criteria)))
 
 
 def criterion_name(criterion: Criterion) -> str:
@@ -196,69 +275,68 @@ def criterion_name(criterion: Criterion) -> str:
 
 def judge_canary(policy: RolloutPolicy, obs: StepObservations, weight: float, now: datetime) -> list[MetricResult]:
     """Verdicts for a canary step at weight (0..1)."""
-    applicable = [c for c in policy.criteria if c.metric != "agreement"]
-    alpha = split_alpha(policy.alpha, max(1, len(applicable)))
-    arm = obs.candidate
+    alpha = _share(policy, "canary")
+    arm, times = obs.candidate, obs.created_at
     results = []
     for c in policy.criteria:
         name = criterion_name(c)
-        if c.metric == "agreement":
-            results.append(_not_applicable(name, "agreement needs paired (shadow) evidence"))
+        if why := not_applicable(c, "canary"):
+            results.append(_not_applicable(name, why))
         elif c.metric == "error_rate":
-            results.append(_two_arm(name, c, obs.failed, arm, weight, alpha))
+            results.append(_two_arm(name, c, obs.failed, arm, times, weight, alpha))
         elif c.metric == "correction_rate":
-            old = older_than(obs, now, parse_duration(c.review_delay).total_seconds())
-            results.append(_two_arm(name, c, obs.corrected[old], arm[old], weight, alpha))
+            # Among the decisions case workers reviewed, once old enough to have been: which
+            # decisions get reviewed does not depend on the version that made them.
+            counted = older_than(obs, now, parse_duration(c.review_delay).total_seconds()) & obs.reviewed
+            results.append(_two_arm(name, c, obs.corrected[counted], arm[counted], times[counted], weight, alpha))
         elif c.metric == "latency" and c.max_share is not None:
-            results.append(_latency_share(name, c, obs.latency_ms[arm], alpha))
+            results.append(_latency_share(name, c, obs.latency_ms[arm], times[arm], alpha))
         elif c.metric == "latency":
-            results.append(_two_arm(name, c, obs.latency_ms > c.budget_ms, arm, weight, alpha))
+            results.append(_two_arm(name, c, obs.latency_ms > c.budget_ms, arm, times, weight, alpha))
         elif c.metric == "decision_rate":
             answered = obs.decision != None  # noqa: E711 (elementwise on an object array)
             y = (obs.decision[answered] == c.label)
-            results.append(_two_arm(name, c, y, arm[answered], weight, alpha))
+            results.append(_two_arm(name, c, y, arm[answered], times[answered], weight, alpha))
         elif c.metric == "fairness":
             results.append(_fairness(name, c, obs.decision[arm], [r for r, a in zip(obs.inputs, arm) if a], alpha))
     return results
 
 
 def judge_shadow(policy: RolloutPolicy, obs: StepObservations) -> list[MetricResult]:
-    """Verdicts for a shadow step from pairs (stable answer, candidate shadow answer)."""
+    """Verdicts for a shadow step (or a blue/green preview) from pairs (stable answer, candidate shadow answer)."""
     paired = obs.shadow_decision != None  # noqa: E711
-    applicable = [c for c in policy.criteria if c.metric != "correction_rate"]
-    alpha = split_alpha(policy.alpha, max(1, len(applicable)))
-    stable, shadow = obs.decision[paired], obs.shadow_decision[paired]
+    alpha = _share(policy, "shadow")
+    stable, shadow, paired_times = obs.decision[paired], obs.shadow_decision[paired], obs.created_at[paired]
     both_answered = np.array([s is not None for s in stable], dtype=bool)
+    both_times = paired_times[both_answered]
     results = []
     for c in policy.criteria:
         name = criterion_name(c)
-        if c.metric == "correction_rate":
-            results.append(_not_applicable(name, "case workers never see shadow answers"))
+        if why := not_applicable(c, "shadow"):
+            results.append(_not_applicable(name, why))
         elif c.metric == "decision_rate":
             cs = (shadow[both_answered] == c.label)
             ss = (stable[both_answered] == c.label)
-            results.append(_paired_rate(name, c, cs, ss, alpha))
+            results.append(_paired_rate(name, c, cs, ss, both_times, alpha))
         elif c.metric == "agreement":
             agree = (shadow[both_answered] == stable[both_answered]).astype(float)
-            state = agreement_sequence(agree, alpha, c.min_agreement)
+            state = agreement_sequence(agree, both_times, alpha, c.min_agreement)
             lower, upper = state.interval
-            # Harm here is agreeing too little: the test of "agreement >= min" rejecting.
+            # Harm here is agreeing too little: the test of "agreement >= min" rejecting; the
+            # pass, agreeing enough: the test of "agreement <= min" rejecting.
             evidence = Evidence(state.noninferiority_e, state.harm_e, int(agree.size), state.estimate, lower, upper)
-            verdict = judge_metric(c.require, evidence, alpha, c.min_sample)
-            results.append(MetricResult(name, verdict.verdict, verdict.reason, verdict.estimate, lower, upper,
-                                        verdict.harm_e, verdict.noninferiority_e, int(agree.size), alpha))
+            results.append(_result(name, c, evidence, alpha))
         elif c.metric == "error_rate":
             # Copies go only where the stable model answered, so a case the stable version
             # failed has no copy: it counts as a pair in which the candidate did not fail. That
             # can only make the candidate look better than it is on those few cases, so the
             # harm test stays valid (a little conservative); every failed copy counts.
             cases = obs.shadowed | obs.failed
-            results.append(_paired_rate(name, c, obs.shadow_failed[cases], obs.failed[cases], alpha))
-        elif c.metric == "latency" and c.max_share is not None:
-            timed = obs.shadowed & ~np.isnan(obs.shadow_latency_ms)  # failed copies took their time too
-            results.append(_latency_share(name, c, obs.shadow_latency_ms[timed], alpha))
+            results.append(_paired_rate(name, c, obs.shadow_failed[cases], obs.failed[cases], obs.created_at[cases],
+                                        alpha))
         elif c.metric == "latency":
-            results.append(_not_applicable(name, "a latency comparison needs both arms answering citizens"))
+            timed = obs.shadowed & ~np.isnan(obs.shadow_latency_ms)  # failed copies took their time too
+            results.append(_latency_share(name, c, obs.shadow_latency_ms[timed], obs.created_at[timed], alpha))
         elif c.metric == "fairness":
             shadow_inputs = [r for r, p in zip(obs.inputs, paired) if p]
             results.append(_fairness(name, c, shadow, shadow_inputs, alpha))
@@ -267,18 +345,29 @@ def judge_shadow(policy: RolloutPolicy, obs: StepObservations) -> list[MetricRes
 
 def judge_after_switch(policy: RolloutPolicy, obs: StepObservations) -> list[MetricResult]:
     """Verdicts after a blue/green switch: only what the candidate alone can show."""
-    alpha = split_alpha(policy.alpha, max(1, sum(c.metric in ("latency", "fairness") for c in policy.criteria)))
+    alpha = _share(policy, "switched")
+    mask = obs.candidate
     results = []
     for c in policy.criteria:
         name = criterion_name(c)
-        if c.metric == "latency" and c.max_share is not None:
-            results.append(_latency_share(name, c, obs.latency_ms[obs.candidate], alpha))
+        if why := not_applicable(c, "switched"):
+            results.append(_not_applicable(name, why))
+        elif c.metric == "latency":
+            results.append(_latency_share(name, c, obs.latency_ms[mask], obs.created_at[mask], alpha))
         elif c.metric == "fairness":
-            mask = obs.candidate
             results.append(_fairness(name, c, obs.decision[mask], [r for r, m in zip(obs.inputs, mask) if m], alpha))
-        else:
-            results.append(_not_applicable(name, "no stable arm answers after a blue/green switch"))
     return results
+
+
+def _last(values: np.ndarray, times: np.ndarray, n: int) -> np.ndarray:
+    """The last n values in time order, with every value recorded at the same moment as the
+    oldest of them (the store does not order those, so all of them or none)."""
+    if values.size <= n:
+        return values
+    start = values.size - n
+    while start > 0 and times[start - 1] == times[start]:
+        start -= 1
+    return values[start:]
 
 
 def check_guards(guards: list[Guard], obs: StepObservations, shadow: bool = False) -> str | None:
@@ -288,20 +377,19 @@ def check_guards(guards: list[Guard], obs: StepObservations, shadow: bool = Fals
             mask = obs.shadowed  # failed copies included: a failing candidate must trip the guard
             failed, latency = obs.shadow_failed[mask], obs.shadow_latency_ms[mask]
         else:
-            failed, latency = obs.failed[obs.candidate], obs.latency_ms[obs.candidate]
-        recent = failed[-guard.last:] if guard.metric == "error_rate" else (
-            latency[-guard.last:] > (guard.budget_ms or float("inf")))
+            mask = obs.candidate
+            failed, latency = obs.failed[mask], obs.latency_ms[mask]
+        times = obs.created_at[mask]
+        recent = _last(failed, times, guard.last) if guard.metric == "error_rate" else (
+            _last(latency, times, guard.last) > (guard.budget_ms or float("inf")))
         if recent.size >= guard.last and recent.mean() > guard.max_share:
-            return (f"guard {guard.metric}: {int(recent.sum())} of the candidate's last {guard.last} decisions "
+            return (f"guard {guard.metric}: {int(recent.sum())} of the candidate's last {recent.size} decisions "
                     f"({recent.mean():.0%}) exceed the {guard.max_share:.0%} limit")
     return None
 
 
-def step_verdict(results: list[MetricResult]) -> Verdict:
-    """fail if any criterion fails, pass if all pass, otherwise not yet."""
-    verdicts = {r.verdict for r in results}
-    if Verdict.FAIL in verdicts:
-        return Verdict.FAIL
-    if verdicts <= {Verdict.PASS}:
-        return Verdict.PASS if results else Verdict.NOT_YET
-    return Verdict.NOT_YET
+def step_verdict(results: list[MetricResult], candidate_decisions: int) -> Verdict:
+    """The step's verdict (relevo.analysis.judge.combine over each criterion's effective one):
+    fail if any fails; not yet while one this step must show is unshown, or while the candidate
+    answered nothing here (nothing was watched); otherwise pass."""
+    return combine([r.effective for r in results], observed=candidate_decisions > 0)

@@ -2,113 +2,42 @@
 
 Routing follows the state: each step's traffic is set through the routing table (which every
 gateway applies within a second), tagged with the step's label so its decisions can be judged.
+Every transition the judge causes records the verdicts that caused it. A person's promotion
+needs the evidence to have passed (relevo.rollouts.judgement.promotion_gaps) or an approver's
+override with a written reason; a version that cannot answer is never promoted. After a
+promotion, `revert` goes back to the release that was stable before it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection, select
 
 from relevo.audit import record_event
 from relevo.context import Context
-from relevo.errors import Conflict, InvalidInput, NotFound, Refused
+from relevo.errors import Conflict, InvalidInput, Refused
 from relevo.notify import notify
+from relevo.registry.load import check_answers
 from relevo.registry.queries import resolve_version
 from relevo.registry.tags import move_tag_in
-from relevo.rollouts.incidents import open_incident, open_incidents_for
-from relevo.rollouts.plan import WATCH_AFTER_SWITCH, parse_duration
+from relevo.rollouts.incidents import blocking_incidents, open_incident
+from relevo.rollouts.judgement import StepJudgement, promotion_gaps
+from relevo.rollouts.overrides import check_reason, record_override
+from relevo.rollouts.plan import parse_duration
 from relevo.rollouts.release import ensure_release
-from relevo.rollouts.states import ACTIVE, next_state
+from relevo.rollouts.rollout import Rollout, active_rollout, load_rollout
+from relevo.rollouts.states import next_state
 from relevo.routing.table import Route, check_environment, read_route, write_route
 from relevo.services.catalogue import get_spec, spec_digest, write_spec
+from relevo.services.roles import require_role
 from relevo.services.spec import ServiceSpec
 from relevo.store import connect
 from relevo.store.tables import releases, rollouts, versions
 
-
-@dataclass(frozen=True)
-class Rollout:
-    """A rollout as stored."""
-
-    id: int
-    service: str
-    environment: str
-    release_id: int
-    stable_version_id: int
-    candidate_version_id: int
-    plan_name: str
-    plan: list[dict[str, Any]]
-    state: str
-    step_index: int
-    step_started_at: datetime
-    step_extended_by_s: float
-    hold_reason: str | None
-    started_at: datetime
-    started_by: str
-    ended_at: datetime | None
-    incident_id: int | None
-
-    @property
-    def step(self) -> dict[str, Any]:
-        """The current step of the plan."""
-        return self.plan[self.step_index]
-
-    @property
-    def phase(self) -> str:
-        """The step's kind, except that a blue/green step is in `preview`, then `switched`."""
-        if self.step["kind"] != "bluegreen":
-            return self.step["kind"]
-        return "switched" if self.switched_at is not None else "preview"
-
-    @property
-    def switched_at(self) -> datetime | None:
-        """When a blue/green step switched the candidate to every case (the rollout's copy of the
-        plan records it on the step), or None."""
-        value = self.step.get("switched_at")
-        return None if value is None else datetime.fromisoformat(value)
-
-    @property
-    def step_label(self) -> str:
-        """The label decisions under this step (and phase) carry."""
-        label = f"rollout-{self.id}/step-{self.step_index}-{self.step['kind']}"
-        return f"{label}-{self.phase}" if self.step["kind"] == "bluegreen" else label
-
-    def step_ends_at(self) -> datetime:
-        """When the current step's (or phase's) minimum duration, plus extensions, is over."""
-        if self.phase == "switched":
-            watch = parse_duration(self.step.get("watch_after_switch", WATCH_AFTER_SWITCH))
-            return self.switched_at + watch + timedelta(seconds=self.step_extended_by_s)
-        length = parse_duration(self.step.get("duration", "0s")) if "duration" in self.step else timedelta(0)
-        return self.step_started_at + length + timedelta(seconds=self.step_extended_by_s)
-
-
-def load_rollout(conn: Connection, rollout_id: int, lock: bool = False) -> Rollout:
-    """A rollout by id, or NotFound."""
-    query = select(rollouts).where(rollouts.c.id == rollout_id)
-    row = conn.execute(query.with_for_update() if lock else query).mappings().first()
-    if row is None:
-        raise NotFound(f"no rollout {rollout_id}")
-    return Rollout(**row)
-
-
-def active_rollout(conn: Connection, service: str, environment: str) -> Rollout | None:
-    """The service's rollout in progress in this environment, if any."""
-    row = conn.execute(select(rollouts).where(rollouts.c.service == service, rollouts.c.environment == environment,
-                                              rollouts.c.state.in_(ACTIVE))).mappings().first()
-    return None if row is None else Rollout(**row)
-
-
 def _version_name(conn: Connection, version_id: int) -> str:
     return f"v{conn.execute(select(versions.c.number).where(versions.c.id == version_id)).scalar_one()}"
-
-
-def _require_role(conn: Connection, ctx: Context, service: str, role: str) -> None:
-    roles = get_spec(conn, service).roles
-    if not roles.allows(role, ctx.actor):
-        raise Refused(f"{ctx.actor} is not among the {role} of {service} ({', '.join(getattr(roles, role))})")
 
 
 def step_route(rollout: Rollout, current: Route) -> Route:
@@ -165,7 +94,7 @@ def start_rollout(ctx: Context, service: str, version: str | None, environment: 
     with connect(ctx.engine) as conn:
         rules = get_spec(conn, service)  # the current spec judges the rollout, whatever the release
         candidate_spec = spec or rules
-        _require_role(conn, ctx, service, "operators")
+        require_role(conn, ctx, service, "operators")
         plan_name = plan or rules.rollout.default_plan
         if plan_name not in rules.rollout.plans:
             raise InvalidInput(f"unknown plan {plan_name!r}; plans of {service}: {', '.join(rules.rollout.plans)}")
@@ -181,17 +110,21 @@ def start_rollout(ctx: Context, service: str, version: str | None, environment: 
         if candidate.id == route.stable_version_id and not spec_changed:
             raise Conflict(f"{service} {candidate.name} is already the stable version in {environment}, under the "
                            f"same spec: nothing to roll out")
-        release_id = ensure_release(conn, ctx, candidate, candidate_spec)
-        blocking = open_incidents_for(conn, release_id)
+        blocking = blocking_incidents(conn, service, candidate.id, candidate_spec)
         if blocking:
-            raise Refused(f"release of {service} {candidate.name}{' with this spec' if spec_changed else ''} was "
-                          f"rolled back; incident "
-                          f"{', '.join(map(str, blocking))} must record a cause and a remediation first "
-                          f"(`relevo incident document ID --cause ... --remediation ...`)")
+            raise Refused(f"{service} {candidate.name}{' with this spec' if spec_changed else ''} repeats a change "
+                          f"that was rolled back ("
+                          + "; ".join(f"incident {i}: {what}" for i, what in blocking)
+                          + "); its incident must record a cause and a remediation first "
+                          "(`relevo incident document ID --cause ... --remediation ...`)")
+        release_id = ensure_release(conn, ctx, candidate, candidate_spec)
+        stable_release_id = ensure_release(conn, ctx, resolve_version(conn, service, _version_name(
+            conn, route.stable_version_id)), rules)
         now = ctx.clock.now()
         steps = [s.model_dump(mode="json") for s in rules.rollout.plans[plan_name]]
         rollout_id = conn.execute(rollouts.insert().values(
             service=service, environment=environment, release_id=release_id, stable_version_id=route.stable_version_id,
+            stable_release_id=stable_release_id,
             candidate_version_id=candidate.id, plan_name=plan_name, plan=steps, state="running", step_index=0,
             step_started_at=now, step_extended_by_s=0.0, started_at=now, started_by=ctx.actor)).inserted_primary_key[0]
         rollout = load_rollout(conn, rollout_id)
@@ -205,7 +138,7 @@ def transition(ctx: Context, rollout_id: int, action: str, *, reason: str = "", 
     """pause, resume, extend (a held step) or abort, as a person asks; illegal moves are refused."""
     with connect(ctx.engine) as conn:
         rollout = load_rollout(conn, rollout_id, lock=True)
-        _require_role(conn, ctx, rollout.service, "operators")
+        require_role(conn, ctx, rollout.service, "operators")
         state = next_state(rollout.state, action)
         values: dict[str, Any] = {"state": state}
         if action == "extend":
@@ -232,7 +165,7 @@ def rollback(ctx: Context, rollout_id: int, reason: str, evidence: dict[str, Any
     with connect(ctx.engine) as conn:
         rollout = load_rollout(conn, rollout_id, lock=True)
         if not automatic:
-            _require_role(conn, ctx, rollout.service, "operators")
+            require_role(conn, ctx, rollout.service, "operators")
         state = next_state(rollout.state, "rollback")
         _route_stable(conn, ctx, rollout, rollout.stable_version_id)
         candidate = _version_name(conn, rollout.candidate_version_id)
@@ -242,7 +175,8 @@ def rollback(ctx: Context, rollout_id: int, reason: str, evidence: dict[str, Any
             evidence={"reason": reason, "automatic": automatic, "step": rollout.step, "step_index": rollout.step_index}
             | (evidence or {}))
         _set(conn, rollout, state=state, ended_at=ctx.clock.now(), incident_id=incident_id)
-        _audit(conn, ctx, rollout, "rolled_back", reason=reason, automatic=automatic, incident_id=incident_id)
+        _audit(conn, ctx, rollout, "rolled_back", reason=reason, automatic=automatic, incident_id=incident_id,
+               **_verdicts((evidence or {}).get("judgement")))
         result = load_rollout(conn, rollout_id)
     notify("rollout.rolled_back", f"{rollout.service}/rollout-{rollout.id}",
            f"{candidate} rolled back in {rollout.environment}: {reason}; incident {incident_id} opened",
@@ -250,16 +184,41 @@ def rollback(ctx: Context, rollout_id: int, reason: str, evidence: dict[str, Any
     return result
 
 
-def promote(ctx: Context, rollout_id: int, *, automatic: bool = False) -> Rollout:
-    """Make the candidate stable everywhere. A person promoting needs the approver role and must
-    not be the one who started the rollout (four eyes); the plan's own promote step needs neither."""
+def promote(ctx: Context, rollout_id: int, *, automatic: bool = False, override: str | None = None) -> Rollout:
+    """Make the candidate stable everywhere.
+
+    The plan's own promote step (automatic) comes only after every criterion was shown within
+    its tolerance. A person promoting needs the approver role and must not be the one who started
+    the rollout (four eyes); the evidence must have passed, or the approver overrides with a
+    written reason (recorded). Either way the candidate must load intact and answer.
+    """
     with connect(ctx.engine) as conn:
-        rollout = load_rollout(conn, rollout_id, lock=True)
+        rollout = load_rollout(conn, rollout_id)
+        next_state(rollout.state, "promote")
         if not automatic:
-            _require_role(conn, ctx, rollout.service, "approvers")
+            require_role(conn, ctx, rollout.service, "approvers")
             if ctx.actor == rollout.started_by:
                 raise Refused(f"{ctx.actor} started rollout {rollout_id} and cannot also approve its promotion")
+        candidate = _version_name(conn, rollout.candidate_version_id)
+    gaps = promotion_gaps(ctx, rollout)
+    if gaps and not automatic and override is None:
+        raise Refused(f"rollout {rollout_id}'s evidence does not allow a promotion: " + "; ".join(gaps)
+                      + ". Wait for the evidence, extend the step, or, as an approver, promote with "
+                        "--override REASON")
+    if gaps and automatic:
+        raise Conflict(f"rollout {rollout_id} cannot be promoted automatically: " + "; ".join(gaps))
+    if override is not None:
+        check_reason(override, "a promotion")
+    check_answers(ctx, rollout.service, candidate)  # before any lock: loading writes on failure
+    with connect(ctx.engine) as conn:
+        rollout = load_rollout(conn, rollout_id, lock=True)
         state = next_state(rollout.state, "promote")
+        override_id = None
+        if override is not None:
+            override_id = record_override(
+                conn, ctx, service=rollout.service, environment=rollout.environment, gate="rollout.promote",
+                subject=f"{rollout.service}/rollout-{rollout.id}", reason=override,
+                version_id=rollout.candidate_version_id, details={"gaps": gaps})
         _route_stable(conn, ctx, rollout, rollout.candidate_version_id)
         # The release's spec becomes the service's spec in the same transaction as the route, so
         # every gateway switches model and spec together.
@@ -267,22 +226,72 @@ def promote(ctx: Context, rollout_id: int, *, automatic: bool = False) -> Rollou
         write_spec(conn, ctx, ServiceSpec.model_validate(release_spec), rollout_id=rollout.id)
         move_tag_in(conn, ctx, rollout.service, "stable", rollout.candidate_version_id, at=ctx.clock.now())
         _set(conn, rollout, state=state, ended_at=ctx.clock.now(), hold_reason=None)
-        _audit(conn, ctx, rollout, "promoted", automatic=automatic, version=_version_name(conn, rollout.candidate_version_id))
+        _audit(conn, ctx, rollout, "promoted", automatic=automatic, version=candidate,
+               override={"id": override_id, "reason": override.strip(), "gaps": gaps} if override else None,
+               evidence="every criterion shown within its tolerance" if not gaps else "overridden")
         return load_rollout(conn, rollout_id)
 
 
-def advance(conn: Connection, ctx: Context, rollout: Rollout) -> Rollout:
+def revert(ctx: Context, rollout_id: int, reason: str) -> Rollout:
+    """After a promotion, go back to the release that was stable before it (its version and its
+    spec) in one step: audited, with an incident, so the reverted change waits for its cause."""
+    check_reason(reason, "a promotion (a revert)")
+    with connect(ctx.engine) as conn:
+        rollout = load_rollout(conn, rollout_id, lock=True)
+        require_role(conn, ctx, rollout.service, "operators")
+        state = next_state(rollout.state, "revert")
+        if active_rollout(conn, rollout.service, rollout.environment) is not None:
+            raise Conflict(f"{rollout.service} has a rollout in progress in {rollout.environment}; end it first")
+        route = read_route(conn, rollout.service, rollout.environment)
+        current_spec = conn.execute(select(releases.c.spec_sha256).where(releases.c.id == rollout.release_id)).scalar_one()
+        if route is None or route.stable_version_id != rollout.candidate_version_id or \
+                spec_digest(get_spec(conn, rollout.service)) != current_spec:
+            raise Conflict(f"{rollout.service} has changed in {rollout.environment} since rollout {rollout_id} was "
+                           f"promoted (its stable version or spec moved on); revert the later change first")
+        if rollout.stable_release_id is not None:
+            spec = ServiceSpec.model_validate(conn.execute(
+                select(releases.c.spec).where(releases.c.id == rollout.stable_release_id)).scalar_one())
+            write_spec(conn, ctx, spec, reverted_rollout_id=rollout.id)
+        _route_stable(conn, ctx, rollout, rollout.stable_version_id)
+        move_tag_in(conn, ctx, rollout.service, "stable", rollout.stable_version_id, at=ctx.clock.now())
+        candidate, stable = _version_name(conn, rollout.candidate_version_id), _version_name(conn, rollout.stable_version_id)
+        incident_id = open_incident(
+            conn, ctx, service=rollout.service, environment=rollout.environment, rollout_id=rollout.id,
+            release_id=rollout.release_id, title=f"revert of {rollout.service} {candidate} to {stable}: {reason}",
+            evidence={"reason": reason, "reverted_after_promotion": True})
+        _set(conn, rollout, state=state, incident_id=incident_id)
+        _audit(conn, ctx, rollout, "reverted", reason=reason, to=stable, spec_restored=rollout.stable_release_id is not None,
+               incident_id=incident_id)
+        result = load_rollout(conn, rollout_id)
+    notify("rollout.reverted", f"{rollout.service}/rollout-{rollout.id}",
+           f"{candidate} reverted to {stable} in {rollout.environment}: {reason}; incident {incident_id} opened",
+           {"incident_id": incident_id})
+    return result
+
+
+def _verdicts(judgement: StepJudgement | dict[str, Any] | None) -> dict[str, Any]:
+    """The verdicts behind a transition, for its audit event."""
+    if judgement is None:
+        return {}
+    if not isinstance(judgement, dict):
+        judgement = judgement.as_dict()
+    keys = ("name", "verdict", "estimate", "lower", "upper", "harm_e", "noninferiority_e", "n_candidate", "shown_in")
+    return {"verdict": judgement["verdict"], "guard": judgement.get("guard"),
+            "verdicts": [{k: m.get(k) for k in keys} for m in judgement.get("metrics", [])]}
+
+
+def advance(conn: Connection, ctx: Context, rollout: Rollout, judgement: StepJudgement | None = None) -> Rollout:
     """Move a running rollout to its next step (the controller, after a step passed)."""
     next_state(rollout.state, "advance")
     _set(conn, rollout, step_index=rollout.step_index + 1, step_started_at=ctx.clock.now(), step_extended_by_s=0.0)
     moved = load_rollout(conn, rollout.id)
-    _audit(conn, ctx, moved, "advanced", step_index=moved.step_index, step=moved.step)
+    _audit(conn, ctx, moved, "advanced", step_index=moved.step_index, step=moved.step, **_verdicts(judgement))
     if moved.step["kind"] != "promote":
         apply_step_route(conn, ctx, moved)
     return moved
 
 
-def switch(conn: Connection, ctx: Context, rollout: Rollout) -> Rollout:
+def switch(conn: Connection, ctx: Context, rollout: Rollout, judgement: StepJudgement | None = None) -> Rollout:
     """A blue/green preview passed: the candidate answers every case from now on (the controller).
 
     The moment is recorded on the step in the rollout's copy of its plan, which starts the watch
@@ -296,15 +305,16 @@ def switch(conn: Connection, ctx: Context, rollout: Rollout) -> Rollout:
     _set(conn, rollout, plan=plan, step_extended_by_s=0.0)
     switched = load_rollout(conn, rollout.id)
     _audit(conn, ctx, switched, "switched", step_index=switched.step_index,
-           watch_until=switched.step_ends_at().isoformat())
+           watch_until=switched.step_ends_at().isoformat(), **_verdicts(judgement))
     apply_step_route(conn, ctx, switched)
     return switched
 
 
-def hold(conn: Connection, ctx: Context, rollout: Rollout, reason: str) -> Rollout:
+def hold(conn: Connection, ctx: Context, rollout: Rollout, reason: str,
+         judgement: StepJudgement | None = None) -> Rollout:
     """Hold a step that ended without conclusive evidence, for a person to decide."""
     _set(conn, rollout, state=next_state(rollout.state, "hold"), hold_reason=reason)
-    _audit(conn, ctx, rollout, "held", reason=reason)
+    _audit(conn, ctx, rollout, "held", reason=reason, **_verdicts(judgement))
     held = load_rollout(conn, rollout.id)
     notify("rollout.held", f"{rollout.service}/rollout-{rollout.id}", f"step {rollout.step_index} held: {reason}")
     return held

@@ -121,7 +121,11 @@ class Criterion(_Strict):
     min_ratio: float | None = Field(default=None, gt=0, le=1, description="fairness: lowest selection-rate ratio")
     min_agreement: float | None = Field(default=None, gt=0, le=1, description="agreement: shadow agreement needed")
     review_delay: str = Field(default="72h", description="correction_rate: how old a decision must be to count")
-    require: Literal["no_harm", "prove"] = "no_harm"
+    # Every criterion passes only on positive evidence that the candidate is within its tolerance.
+    # `no_harm` (pass when no harm was shown) is kept only so that specs stored before that rule
+    # still read back; a spec file that asks for it is refused (relevo.services.spec.parse_spec).
+    require: Literal["no_harm", "prove"] | None = Field(
+        default=None, description="deprecated: every criterion needs positive evidence to pass")
     min_sample: int = Field(default=100, ge=1, description="candidate decisions before a pass is possible")
 
     @model_validator(mode="after")
@@ -161,10 +165,15 @@ class RolloutPolicy(_Strict):
     """A service's rollout plans, acceptance criteria and guards."""
 
     alpha: float = Field(default=0.05, gt=0, lt=0.5, description="chance of a false rollback per step")
+    daily_cases: float | None = Field(
+        default=None, gt=0, description="the cases a day the service expects, which check-plan sizes the plan for")
+    require_approval: bool = Field(
+        default=False, description="every promotion waits for an approver's confirmation, even with all evidence in")
     default_plan: str = "standard"
     plans: dict[str, list[Step]] = Field(default_factory=lambda: {"standard": DEFAULT_PLAN}, validate_default=True)
     criteria: list[Criterion] = Field(default_factory=lambda: [
-        Criterion(metric="error_rate", tolerance=Tolerance(relative=1.5))])
+        Criterion(metric="error_rate", tolerance=Tolerance(absolute=0.01))], min_length=1,
+        description="at least one: a rollout with nothing to show would pass on nothing")
     guards: list[Guard] = Field(default_factory=lambda: [Guard(max_share=0.2, last=50)])
 
     @model_validator(mode="after")

@@ -1,30 +1,53 @@
-"""`check-plan`: before a rollout, what each step of a plan can detect at the traffic there is.
+"""`check-plan`: before a rollout, what each step of a plan can show at the traffic there is.
 
-Daily cases come from the service's own decisions over the last week (or are given); base rates
-come from the stable version's recent decisions, with stated defaults where there are none.
-Rate criteria (error rate, a decision label's rate, correction rate) are planned with the
-judge's own tests (relevo.analysis.judge.planner); latency and fairness are one-arm checks the
-planner does not size. A blue/green step is planned by its preview, which is judged on pairs as
-a shadow step of the same length (after the switch only one-arm checks remain).
+Two questions per rate criterion (error rate, a decision label's rate, correction rate), answered
+with the judge's own tests by simulation (relevo.analysis.judge.planner):
+
+- does a step catch a regression twice the tolerance in 80% of runs (the harm test that rolls
+  back), and
+- how soon does it show a candidate exactly as good as the stable version within the tolerance
+  (the non-inferiority test a pass needs)?
+
+A criterion needs positive evidence once in a rollout (relevo.rollouts.judgement), so the plan
+passes its check when every criterion has a step that shows it in 80% of runs, with that step
+(or an earlier one) also catching twice its tolerance. Later steps keep watching for harm; their
+resolution is reported, not required. Steps are planned only for the criteria their evidence
+can speak to (no corrections in shadow).
+
+Traffic: the --daily-cases given, else the cases a day the spec declares (`rollout.daily_cases`),
+else the service's decisions over the last week; base rates from the service's decisions of the
+last 30 days (corrections among the reviewed ones, and the share reviewed among decisions old
+enough to have been), with stated defaults where there are none. Paired steps are sized with the share of
+cases on which two versions disagreed in the service's last shadow step where there was one,
+else with 2p(1-p), the disagreement of two unrelated versions; the report says which. Latency,
+fairness and agreement are one-arm or paired checks this planner does not size: they are listed
+as such. A blue/green step is planned by its preview, judged on pairs as a shadow step of the
+same length.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
+import numpy as np
 from sqlalchemy import func, select
 
-from relevo.analysis.judge.planner import MetricTarget, Step, StepPlan, Suggestion, plan_step, suggest
+from relevo.analysis.judge.planner import POWER, MetricTarget, Step, StepPlan, Suggestion, plan_step, suggest
 from relevo.context import Context
 from relevo.errors import InvalidInput
-from relevo.rollouts.evidence import MODEL_FAILURES
+from relevo.rollouts.evidence import MODEL_FAILURES, observe_step
+from relevo.rollouts.judging import criterion_name, not_applicable
+from relevo.rollouts.plan import Criterion, RolloutPolicy, parse_duration
 from relevo.services.catalogue import get_spec
 from relevo.store import connect
 from relevo.store.tables import decisions, feedback
 
 DEFAULT_ERROR_RATE = 0.02
 DEFAULT_CORRECTION_RATE = 0.10
+DEFAULT_REVIEW_SHARE = 0.25  # share of decisions case workers review, where none were seen
+RATES_DAYS = 30  # base rates are read over this many days (traffic over the last week)
+SIZED = ("error_rate", "decision_rate", "correction_rate")
 
 
 @dataclass(frozen=True)
@@ -45,77 +68,197 @@ class PlanCheck:
     service: str
     plan_name: str
     daily_cases: float
-    observed: bool
+    traffic_source: str  # "as given", "declared in the spec", "observed over the last week"
     base_rates: dict[str, float]
+    discordance: dict[str, tuple[float | None, str]]  # metric -> (value used, where it comes from)
     steps: list[StepCheck]
+    shown_in: dict[str, int | None]  # metric -> the plan index of the first step that shows it
+    unsized: list[str]  # criteria this check does not size (latency, fairness, agreement)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def observed(self) -> bool:
+        """True when the traffic figure was observed rather than given or declared."""
+        return self.traffic_source == "observed over the last week"
+
+    @property
+    def passes(self) -> bool:
+        """Every sized criterion is shown by a step that (or an earlier one) also catches twice its tolerance."""
+        return not self.problems
 
 
-def _observed(ctx: Context, service: str, environment: str) -> tuple[float | None, dict[str, float]]:
-    since = ctx.clock.now() - timedelta(days=7)
+def _observed(ctx: Context, service: str, environment: str,
+              review_lag: timedelta) -> tuple[float | None, dict[str, float]]:
+    """(cases a day over the last week, rates over the last RATES_DAYS days): errors, each label,
+    corrections among reviewed decisions, and the share reviewed among decisions old enough."""
+    now = ctx.clock.now()
+    scope = [decisions.c.service == service, decisions.c.environment == environment]
     with connect(ctx.engine) as conn:
+        week = conn.execute(select(func.count()).where(*scope, decisions.c.created_at >= now - timedelta(days=7))
+                            ).scalar()
+        since = now - timedelta(days=RATES_DAYS)
         rows = conn.execute(select(decisions.c.decision, decisions.c.fallback_cause, func.count())
-                            .where(decisions.c.service == service, decisions.c.environment == environment,
-                                   decisions.c.created_at >= since)
+                            .where(*scope, decisions.c.created_at >= since)
                             .group_by(decisions.c.decision, decisions.c.fallback_cause)).all()
-        corrected = conn.execute(select(feedback.c.outcome, func.count())
-                                 .select_from(feedback.join(decisions, decisions.c.id == feedback.c.decision_id))
-                                 .where(decisions.c.service == service, decisions.c.created_at >= since)
-                                 .group_by(feedback.c.outcome)).all()
+        old = [*scope, decisions.c.created_at >= since, decisions.c.created_at < now - review_lag,
+               decisions.c.served_by == "version"]
+        reviewable = conn.execute(select(func.count()).where(*old)).scalar()
+        reviewed = conn.execute(select(feedback.c.outcome, func.count())
+                                .select_from(feedback.join(decisions, decisions.c.id == feedback.c.decision_id))
+                                .where(*old, feedback.c.superseded_at.is_(None),
+                                       feedback.c.outcome.in_(("confirmed", "corrected")))
+                                .group_by(feedback.c.outcome)).all()
     total = sum(r[2] for r in rows)
-    if not total:
-        return None, {}
-    rates = {"error_rate": sum(r[2] for r in rows if r[1] in MODEL_FAILURES) / total}
-    for label in {r[0] for r in rows if r[0]}:
-        rates[f"decision_rate:{label}"] = sum(r[2] for r in rows if r[0] == label) / total
-    reviewed = sum(c for _, c in corrected)
-    if reviewed:
-        rates["correction_rate"] = sum(c for o, c in corrected if o == "corrected") / reviewed
-    return total / 7, rates
+    rates: dict[str, float] = {}
+    if total:
+        rates["error_rate"] = sum(r[2] for r in rows if r[1] in MODEL_FAILURES) / total
+        for label in {r[0] for r in rows if r[0]}:
+            rates[f"decision_rate:{label}"] = sum(r[2] for r in rows if r[0] == label) / total
+    n_reviewed = sum(c for _, c in reviewed)
+    if n_reviewed:
+        rates["correction_rate"] = sum(c for o, c in reviewed if o == "corrected") / n_reviewed
+        rates["review_share"] = n_reviewed / reviewable
+    return (week / 7 if week else None), rates
 
 
-def _targets(policy, rates: dict[str, float]) -> list[MetricTarget]:
-    targets = []
-    for c in policy.criteria:
-        if c.metric not in ("error_rate", "decision_rate", "correction_rate") or c.tolerance is None:
-            continue
-        key = f"decision_rate:{c.label}" if c.metric == "decision_rate" else c.metric
-        default = {"error_rate": DEFAULT_ERROR_RATE, "correction_rate": DEFAULT_CORRECTION_RATE}.get(c.metric, 0.3)
-        base = min(max(rates.get(key, default), 0.005), 0.95)
-        if c.tolerance.relative is not None:
-            tolerance, scale = min(c.tolerance.relative, 1 / base), "relative"
-        else:
-            tolerance, scale = min(c.tolerance.absolute, 0.99 - base), "absolute"
-        targets.append(MetricTarget(f"{c.metric}({c.label})" if c.label else c.metric, base, tolerance, scale))
-    return targets
+def _last_shadow_label(ctx: Context, service: str, environment: str) -> str | None:
+    """The step label of the service's most recent shadow step (or blue/green preview) that saw decisions."""
+    with connect(ctx.engine) as conn:
+        return conn.execute(select(decisions.c.step).where(
+            decisions.c.service == service, decisions.c.environment == environment,
+            decisions.c.step.like("%-shadow") | decisions.c.step.like("%-bluegreen-preview"))
+            .group_by(decisions.c.step).order_by(func.max(decisions.c.created_at).desc()).limit(1)).scalar()
+
+
+def _measured_discordance(ctx: Context, service: str, environment: str,
+                          criteria: list[Criterion]) -> dict[str, tuple[float, str]]:
+    """metric -> (share of pairs on which the versions disagreed, where) from the last shadow step."""
+    label = _last_shadow_label(ctx, service, environment)
+    if label is None:
+        return {}
+    with connect(ctx.engine) as conn:
+        obs = observe_step(conn, service, environment, label, attributes=[])
+    out: dict[str, tuple[float, str]] = {}
+    paired = (obs.shadow_decision != None) & (obs.decision != None)  # noqa: E711
+    for c in criteria:
+        name = criterion_name(c)
+        if c.metric == "decision_rate" and paired.any():
+            disagree = (obs.shadow_decision[paired] == c.label) != (obs.decision[paired] == c.label)
+            out[name] = (float(np.mean(disagree)), f"measured on {label} ({int(paired.sum()):,} pairs)")
+        elif c.metric == "error_rate":
+            cases = obs.shadowed | obs.failed
+            if cases.any():
+                disagree = obs.shadow_failed[cases] != obs.failed[cases]
+                out[name] = (float(np.mean(disagree)), f"measured on {label} ({int(cases.sum()):,} cases)")
+    return out
+
+
+def _target(c: Criterion, rates: dict[str, float], measured: dict[str, tuple[float, str]]) -> MetricTarget:
+    key = f"decision_rate:{c.label}" if c.metric == "decision_rate" else c.metric
+    default = {"error_rate": DEFAULT_ERROR_RATE, "correction_rate": DEFAULT_CORRECTION_RATE}.get(c.metric, 0.3)
+    base = min(max(rates.get(key, default), 0.005), 0.95)
+    if c.tolerance.relative is not None:
+        tolerance, scale = min(c.tolerance.relative, 1 / base), "relative"
+    else:
+        tolerance, scale = min(c.tolerance.absolute, 0.99 - base), "absolute"
+    discordance = None
+    if criterion_name(c) in measured:
+        # At least one flip in a thousand, and no more than the rate allows.
+        discordance = min(max(measured[criterion_name(c)][0], 0.001), 2 * min(base, 1 - base))
+    counted, lag = 1.0, 0.0
+    if c.metric == "correction_rate":
+        counted = rates.get("review_share", DEFAULT_REVIEW_SHARE)
+        lag = parse_duration(c.review_delay).total_seconds() / 3600
+    return MetricTarget(criterion_name(c), base, tolerance, scale, discordance, counted, lag)
+
+
+def _planned_step(step) -> tuple[Step, str, str]:
+    """(step as planned, its phase for applicability, the kind shown when it differs)."""
+    hours = step.length.total_seconds() / 3600
+    if step.kind == "canary":
+        return Step.canary(step.weight / 100, hours), "canary", ""
+    return Step.shadow(hours), "shadow", "bluegreen" if step.kind == "bluegreen" else ""
 
 
 def check_plan(ctx: Context, service: str, plan: str | None = None, daily_cases: float | None = None,
                environment: str = "production") -> PlanCheck:
-    """Per step of the plan: decisions per arm, the smallest regression caught in 80% of runs, a better step."""
+    """Per step of the plan: decisions per arm, the smallest regression caught in 80% of runs, how
+    soon a candidate as good as stable is shown within tolerance; and whether the plan as a whole
+    shows every criterion."""
     with connect(ctx.engine) as conn:
-        policy = get_spec(conn, service).rollout
+        policy: RolloutPolicy = get_spec(conn, service).rollout
     plan_name = plan or policy.default_plan
     if plan_name not in policy.plans:
         raise InvalidInput(f"unknown plan {plan_name!r}; plans of {service}: {', '.join(policy.plans)}")
-    observed_daily, rates = _observed(ctx, service, environment)
-    if daily_cases is None:
-        if observed_daily is None:
-            raise InvalidInput(f"{service} has no decisions in {environment} over the last week; "
-                               "give the expected traffic with --daily-cases")
-        daily_cases = observed_daily
-    targets = _targets(policy, rates)
-    if not targets:
+    delays = [parse_duration(c.review_delay) for c in policy.criteria if c.metric == "correction_rate"]
+    observed_daily, rates = _observed(ctx, service, environment, max(delays, default=timedelta(hours=72)))
+    if daily_cases is not None:
+        source = "as given"
+    elif policy.daily_cases is not None:
+        daily_cases, source = policy.daily_cases, "declared in the spec"
+    elif observed_daily is not None:
+        daily_cases, source = observed_daily, "observed over the last week"
+    else:
+        raise InvalidInput(f"{service} has no decisions in {environment} over the last week and its spec declares "
+                           "no rollout.daily_cases; give the expected traffic with --daily-cases")
+    sized = [c for c in policy.criteria if c.metric in SIZED and c.tolerance is not None]
+    if not sized:
         raise InvalidInput("the plan's criteria have no rate metric with a tolerance to plan for")
-    checks = []
+    measured = _measured_discordance(ctx, service, environment, sized)
+    targets = {criterion_name(c): _target(c, rates, measured) for c in sized}
+    discordance = {}
+    for c in sized:
+        if c.metric != "correction_rate":
+            name = criterion_name(c)
+            used = targets[name].discordance
+            discordance[name] = (used, measured[name][1]) if name in measured else (
+                None, "2p(1-p), two unrelated versions' disagreement (no shadow step measured yet)")
+    checks: list[StepCheck] = []
+    by_name = {criterion_name(c): c for c in sized}
+    last_step: dict[str, int] = {}  # phase -> position in checks of the last step of that kind
+    unsized_at: dict[int, list[str]] = {}  # position in checks -> criteria to propose a better step for
+    shown_in: dict[str, int | None] = {name: None for name in targets}
+    caught: dict[str, bool] = {name: False for name in targets}
+    problems: list[str] = []
     for index, step in enumerate(policy.plans[plan_name]):
         if step.kind not in ("shadow", "canary", "bluegreen"):
             continue
-        hours = step.length.total_seconds() / 3600
-        planned = Step.canary(step.weight / 100, hours) if step.kind == "canary" else Step.shadow(hours)
+        planned, phase, kind = _planned_step(step)
+        here = [targets[criterion_name(c)] for c in sized if not_applicable(c, phase) is None]
+        if not here:
+            continue
         # A blue/green preview is judged at half the step's alpha (the other half is the watch's).
         alpha = policy.alpha / 2 if step.kind == "bluegreen" else policy.alpha
-        result = plan_step(daily_cases, planned, targets, alpha)
-        better = None if result.meets else suggest(daily_cases, planned, targets, alpha)
-        checks.append(StepCheck(index, planned, result, better, "bluegreen" if step.kind == "bluegreen" else ""))
-    return PlanCheck(service, plan_name, daily_cases, daily_cases == observed_daily,
-                     {t.name: t.base_rate for t in targets}, checks)
+        result = plan_step(daily_cases, planned, here, alpha)
+        unsized = []
+        for metric in result.metrics:
+            if shown_in[metric.name] is None:
+                caught[metric.name] |= metric.meets
+                if metric.shows:
+                    shown_in[metric.name] = index
+                    if not caught[metric.name]:
+                        unsized.append(metric.name)
+                        problems.append(f"{metric.name}: shown within its tolerance in step {index + 1}, but no step "
+                                        f"up to it catches a regression twice the tolerance in {POWER:.0%} of runs")
+        checks.append(StepCheck(index, planned, result, None, kind))
+        last_step[phase] = len(checks) - 1
+        unsized_at[len(checks) - 1] = unsized
+    for name, index in shown_in.items():
+        if index is None:
+            problems.append(f"{name}: no step of the plan shows a candidate as good as stable within its tolerance "
+                            f"in {POWER:.0%} of runs, so a rollout under it would be held")
+            where = max((last_step[p] for p in ("shadow", "canary") if p in last_step and not_applicable(
+                by_name[name], p) is None), default=None)
+            if where is not None:
+                unsized_at.setdefault(where, []).append(name)
+    # A better step, proposed where a criterion the plan cannot size would be shown.
+    for position, names in unsized_at.items():
+        if names:
+            check = checks[position]
+            metrics = [targets[name] for name in names]
+            in_shadow = all(not_applicable(by_name[name], "shadow") is None for name in names)
+            better = suggest(daily_cases, check.step, metrics, check.plan.alpha, shadow=in_shadow)
+            checks[position] = StepCheck(check.index, check.step, check.plan, better, check.kind)
+    unsized = [criterion_name(c) for c in policy.criteria if c not in sized]
+    return PlanCheck(service, plan_name, daily_cases, source, {t.name: t.base_rate for t in targets.values()},
+                     discordance, checks, shown_in, unsized, problems)

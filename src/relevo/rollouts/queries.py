@@ -8,13 +8,13 @@ from sqlalchemy import select
 
 from relevo.context import Context
 from relevo.errors import NotFound
-from relevo.rollouts.controller import judge_step
 from relevo.rollouts.evidence import observe_step
-from relevo.rollouts.lifecycle import Rollout, active_rollout, load_rollout
+from relevo.rollouts.judgement import judge_step, judged_attributes, shown_earlier, step_history
+from relevo.rollouts.rollout import Rollout, active_rollout, load_rollout
 from relevo.rollouts.shadow_report import shadow_report
 from relevo.services.catalogue import get_spec
 from relevo.store import connect
-from relevo.store.tables import incidents, releases, rollout_verdicts, rollouts, versions
+from relevo.store.tables import incidents, releases, rollouts, versions
 
 
 def _names(conn, rollout: Rollout) -> dict[int, str]:
@@ -55,8 +55,9 @@ def rollout_status(ctx: Context, service: str, environment: str, rollout_id: int
                     raise NotFound(f"{service} has no rollout in {environment}")
                 rollout = load_rollout(conn, latest)
         data = describe(conn, rollout)
-        last = conn.execute(select(rollout_verdicts).where(rollout_verdicts.c.rollout_id == rollout.id)
-                            .order_by(rollout_verdicts.c.id.desc()).limit(1)).mappings().first()
+        # Every step's last recorded verdicts: finished steps stay readable.
+        data["history"] = step_history(conn, rollout.id)
+        shown = shown_earlier(conn, rollout)
     judged_now = rollout.state in ("running", "paused", "held") and rollout.step["kind"] != "promote"
     data["phase"] = rollout.phase
     paired = rollout.phase in ("shadow", "preview")
@@ -64,14 +65,13 @@ def rollout_status(ctx: Context, service: str, environment: str, rollout_id: int
         # One read of the step's decisions serves the verdicts and the paired comparison.
         with connect(ctx.engine) as conn:
             spec = get_spec(conn, rollout.service)
-            obs = observe_step(conn, rollout.service, rollout.environment, rollout.step_label)
+            protected = [name for name, field in spec.inputs.items() if field.protected]
+            obs = observe_step(conn, rollout.service, rollout.environment, rollout.step_label,
+                               attributes=sorted(set(protected) | set(judged_attributes(spec.rollout))))
     if judged_now:
-        judgement = judge_step(spec.rollout, rollout, obs, ctx.clock.now())
-        data["judgement"] = {"verdict": judgement.verdict.value, "guard": judgement.guard,
-                             "decisions": judgement.decisions, "candidate_decisions": judgement.candidate_decisions,
-                             "metrics": [m.as_dict() for m in judgement.metrics]}
-    elif last is not None:
-        data["judgement"] = {"verdict": last["verdict"], "at": last["at"].isoformat()} | last["details"]
+        data["judgement"] = judge_step(spec.rollout, rollout, obs, ctx.clock.now(), shown).as_dict()
+    elif data["history"]:
+        data["judgement"] = data["history"][-1]
     if paired:
         # The paired comparison of a shadow step or blue/green preview, per protected group too.
         protected = [name for name, field in spec.inputs.items() if field.protected]

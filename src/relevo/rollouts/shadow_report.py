@@ -76,14 +76,15 @@ class ShadowReport:
         return asdict(self)
 
 
-def _summary(stable: Sequence[str], candidate: Sequence[str], labels: Sequence[str], alpha: float) -> PairedSummary:
+def _summary(stable: Sequence[str], candidate: Sequence[str], times: np.ndarray, labels: Sequence[str],
+             alpha: float) -> PairedSummary:
     counts = Counter(zip(stable, candidate))
     table = {s: {c: counts.get((s, c), 0) for c in labels} for s in labels}
     n = len(stable)
     agree = np.array([s == c for s, c in zip(stable, candidate)], dtype=float)
     lower = upper = estimate = None
     if n:
-        state = agreement_sequence(agree, alpha)
+        state = agreement_sequence(agree, times, alpha)
         (lower, upper), estimate = state.interval, state.estimate
     cells = [(s, c) for s in labels for c in labels if s != c]
     flips = []
@@ -111,6 +112,7 @@ def shadow_report(obs: StepObservations, attributes: Sequence[str], labels: Sequ
     pairs = np.flatnonzero((obs.shadow_decision != None) & (obs.decision != None))  # noqa: E711
     stable = [str(v) for v in obs.decision[pairs]]
     candidate = [str(v) for v in obs.shadow_decision[pairs]]
+    times = obs.created_at[pairs]
     shown = list(dict.fromkeys([*map(str, labels), *sorted(set(stable) | set(candidate))]))
     latency = obs.shadow_latency_ms[copies]
     latency = latency[~np.isnan(latency)]
@@ -128,10 +130,10 @@ def shadow_report(obs: StepObservations, attributes: Sequence[str], labels: Sequ
             continue
         share = alpha / len(members)
         groups[attribute] = {
-            group: _summary([stable[k] for k in ks], [candidate[k] for k in ks], shown, share)
+            group: _summary([stable[k] for k in ks], [candidate[k] for k in ks], times[ks], shown, share)
             for group, ks in sorted(members.items())}
     return ShadowReport(
         alpha=float(alpha), labels=shown, copies=n_copies, candidate_errors=errors,
         error_share=errors / n_copies if n_copies else None,
         latency_p50_ms=_percentile(latency, 50), latency_p95_ms=_percentile(latency, 95),
-        overall=_summary(stable, candidate, shown, alpha), groups=groups)
+        overall=_summary(stable, candidate, times, shown, alpha), groups=groups)

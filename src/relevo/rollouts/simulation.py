@@ -16,12 +16,13 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from relevo.casework.feedback import record_feedback
+from relevo.casework.feedback import record_feedback_in
 from relevo.clock import SimulatedClock
 from relevo.context import Context
 from relevo.gateway.gateway import Gateway
 from relevo.rollouts.controller import reconcile
-from relevo.rollouts.lifecycle import Rollout
+from relevo.rollouts.rollout import Rollout
+from relevo.store import connect
 
 Case = tuple[str, dict, str]  # (case id, inputs, the true outcome a case worker would find)
 
@@ -68,10 +69,16 @@ def simulate_rollout(ctx: Context, clock: SimulatedClock, gateway: Gateway, roll
                     heapq.heappush(pending, (due, answer.id, truth, answer.decision))
             sent += len(chunk)
             clock.advance(timedelta(seconds=seconds_per_case * len(chunk)))
+            due = []
             while pending and pending[0][0] <= clock.now():
-                _, decision_id, truth, _decision = heapq.heappop(pending)
-                record_feedback(ctx, decision_id, decision=truth, reason="simulated review", reviewer="case-worker")
-                reviews += 1
+                due.append(heapq.heappop(pending))
+            if due:
+                # The reviews of a batch land in one transaction (one commit, not one each).
+                with connect(ctx.engine) as conn:
+                    for _, decision_id, truth, _decision in due:
+                        record_feedback_in(conn, ctx, decision_id, decision=truth, reason="simulated review",
+                                           reviewer="case-worker")
+                reviews += len(due)
             batches += 1
             if batches % judge_every == 0:  # the controller's tick: every judge_every batches
                 gateway.wait_for_shadow()  # shadow answers of these batches are evidence too

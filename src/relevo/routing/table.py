@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Literal
+from typing import Callable, Literal
 
 from sqlalchemy import Connection, select
 
@@ -130,8 +130,13 @@ def set_route(
     mode: str | None = None,
     weight: float | None = None,
     step: str | None = None,
+    gate: Callable[[Connection, Route | None, Route], None] | None = None,
 ) -> Route:
-    """Change how a service is answered; options left None keep their current value. Audited."""
+    """Change how a service is answered; options left None keep their current value. Audited.
+
+    gate(conn, old, new), when given, sees the change inside its transaction before it is
+    written, and refuses it by raising (the checks a person's change must pass).
+    """
     check_environment(environment)
     with connect(ctx.engine) as conn:
         old, base = _locked_route(conn, service, environment)
@@ -148,13 +153,19 @@ def set_route(
         )
         if new.mode == "stable" and mode == "stable" and weight is None:
             new = replace(new, weight=0.0)
-        return write_route(conn, ctx, new.check(), old, "route.changed")
+        new = new.check()
+        if gate is not None:
+            gate(conn, old, new)
+        return write_route(conn, ctx, new, old, "route.changed")
 
 
-def set_fallback(ctx: Context, service: str, environment: str, forced: bool) -> Route:
+def set_fallback(ctx: Context, service: str, environment: str, forced: bool,
+                 gate: Callable[[Connection], None] | None = None) -> Route:
     """The kill switch: send every request of a service to its fallback at once (or stop). Audited."""
     check_environment(environment)
     with connect(ctx.engine) as conn:
+        if gate is not None:
+            gate(conn)
         old, base = _locked_route(conn, service, environment)
         return write_route(conn, ctx, replace(base, fallback_forced=forced), old,
                       "fallback.forced" if forced else "fallback.released")

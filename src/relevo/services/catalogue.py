@@ -22,6 +22,18 @@ def spec_digest(spec: ServiceSpec) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+# The parts of a spec that decide what a citizen is answered: a change to any of them changes
+# decisions (a rule, a threshold, what is accepted), unlike its description, owner or roles.
+DECISION_RULES = ("inputs", "decisions", "fallback", "threshold", "timeout_ms", "circuit_breaker", "logging",
+                  "trust_pickle")
+
+
+def rules_digest(spec: ServiceSpec) -> str:
+    """sha256 of the spec's decision rules alone (DECISION_RULES), canonically."""
+    body = spec.model_dump(mode="json", include=set(DECISION_RULES))
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
 def apply_spec(ctx: Context, spec: ServiceSpec) -> str:
     """Create or update a service from its spec; returns 'created', 'updated' or 'unchanged'."""
     with connect(ctx.engine) as conn:
@@ -52,14 +64,27 @@ def write_spec(conn: Connection, ctx: Context, spec: ServiceSpec, **why) -> str:
     return outcome
 
 
+# Validating a stored spec costs about a millisecond, and every judgement, feedback and
+# transition reads one: specs are kept by their hash (a spec never changes under its hash, and
+# ServiceSpec is frozen).
+_SPECS: dict[str, ServiceSpec] = {}
+_SPECS_KEPT = 256
+
+
 def get_spec(conn: Connection, name: str) -> ServiceSpec:
     """The spec of a declared service, or NotFound listing the known ones."""
-    row = conn.execute(select(services.c.spec).where(services.c.name == name)).first()
-    if row is None:
+    digest = conn.execute(select(services.c.spec_sha256).where(services.c.name == name)).scalar()
+    if digest is None:
         known = conn.execute(select(services.c.name).order_by(services.c.name)).scalars().all()
         hint = f"; known services: {', '.join(known)}" if known else "; no service is declared yet (relevo service apply SPEC)"
         raise NotFound(f"unknown service {name!r}{hint}")
-    return ServiceSpec.model_validate(row.spec)
+    spec = _SPECS.get(digest)
+    if spec is None or spec.name != name:
+        spec = ServiceSpec.model_validate(conn.execute(select(services.c.spec).where(services.c.name == name)).scalar_one())
+        if len(_SPECS) >= _SPECS_KEPT:
+            _SPECS.clear()
+        _SPECS[digest] = spec
+    return spec
 
 
 def list_services(ctx: Context) -> list[dict]:

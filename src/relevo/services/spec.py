@@ -186,9 +186,16 @@ class ServiceSpec(_Strict):
 def parse_spec(data: dict, source: str) -> ServiceSpec:
     """Validate a spec mapping; errors name the source file and each bad field."""
     try:
-        return ServiceSpec.model_validate(data)
+        spec = ServiceSpec.model_validate(data)
     except ValidationError as exc:
         raise InvalidInput(format_validation_error(exc, "service spec", source)) from None
+    lenient = [i for i, c in enumerate(spec.rollout.criteria) if c.require == "no_harm"]
+    if lenient:
+        raise InvalidInput(
+            f"service spec {source}: rollout.criteria[{lenient[0]}].require: 'no_harm' is no longer accepted: a "
+            "criterion passes only on positive evidence that the candidate is within its tolerance, never "
+            "because no harm was shown; remove `require`")
+    return spec
 
 
 def load_spec(path: Path) -> ServiceSpec:

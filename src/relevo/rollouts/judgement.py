@@ -1,0 +1,201 @@
+"""Judging a rollout's current step (or blue/green phase), and the verdicts kept for it.
+
+A criterion needs positive evidence once in a rollout: a step that showed it within its
+tolerance (paired evidence in shadow is the strongest there is) hands that on to the later
+steps, which still watch it for harm (a failure there rolls back) but do not need to show it
+again. A criterion a step cannot speak to (corrections in shadow) is not applicable there and is
+left to a later step. Before promotion every criterion must have been shown in some step.
+
+The verdicts are kept per step and phase (`rollout_verdicts`, changes only), so every finished
+step's evidence stays readable and the next steps know what was shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from relevo.analysis.judge import Verdict
+from relevo.context import Context
+from relevo.rollouts.evidence import StepObservations, observe_step
+from relevo.rollouts.judging import (MetricResult, check_guards, criterion_name, judge_after_switch, judge_canary,
+                                     judge_shadow, not_applicable, step_verdict)
+from relevo.rollouts.plan import RolloutPolicy
+from relevo.rollouts.rollout import Rollout
+from relevo.services.catalogue import get_spec
+from relevo.store import connect
+from relevo.store.tables import rollout_verdicts
+
+
+@dataclass(frozen=True)
+class StepJudgement:
+    """The judge's view of a rollout's current step (or blue/green phase)."""
+
+    verdict: Verdict
+    metrics: list[MetricResult]
+    guard: str | None
+    decisions: int
+    candidate_decisions: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form, as recorded with the step and with the transition it causes."""
+        return {"verdict": self.verdict.value, "guard": self.guard, "decisions": self.decisions,
+                "candidate_decisions": self.candidate_decisions, "metrics": [m.as_dict() for m in self.metrics]}
+
+    @property
+    def shown(self) -> set[str]:
+        """Criteria this step itself showed within their tolerance."""
+        return {m.name for m in self.metrics if m.verdict is Verdict.PASS}
+
+
+def step_where(step_index: int, phase: str) -> str:
+    """How a step (and phase) is named in reasons: 'step 1 (shadow)'."""
+    return f"step {step_index + 1} ({phase})"
+
+
+def judge_step(policy: RolloutPolicy, rollout: Rollout, obs: StepObservations, now: datetime,
+               shown: dict[str, str] | None = None) -> StepJudgement:
+    """The judgement of the rollout's current step (or phase) on observations already read;
+    shown: criteria earlier steps showed within tolerance, and where."""
+    phase = rollout.phase
+    if phase in ("preview", "switched"):
+        # A blue/green step is judged twice (preview, then after the switch): each phase gets
+        # half the step's alpha, so the step's chance of a false rollback stays within alpha.
+        policy = policy.model_copy(update={"alpha": policy.alpha / 2})
+    if phase in ("shadow", "preview"):
+        metrics = judge_shadow(policy, obs)
+        guard = check_guards(policy.guards, obs, shadow=True)
+        n_candidate = int(obs.shadowed.sum())
+    elif phase == "canary":
+        metrics = judge_canary(policy, obs, float(rollout.step["weight"]) / 100, now)
+        guard = check_guards(policy.guards, obs)
+        n_candidate = int(obs.candidate.sum())
+    elif phase == "switched":
+        metrics = judge_after_switch(policy, obs)
+        guard = check_guards(policy.guards, obs)
+        n_candidate = int(obs.candidate.sum())
+    else:
+        return StepJudgement(Verdict.NOT_APPLICABLE, [], None, 0, 0)
+    metrics = [m.carried(shown[m.name]) if shown and m.name in shown else m for m in metrics]
+    later = later_phases(rollout)
+    by_name = {criterion_name(c): c for c in policy.criteria}
+    metrics = [_defer(m, by_name.get(m.name), later) for m in metrics]
+    verdict = Verdict.FAIL if guard else step_verdict(metrics, n_candidate)
+    return StepJudgement(verdict, metrics, guard, obs.n, n_candidate)
+
+
+def later_phases(rollout: Rollout) -> list[tuple[str, str]]:
+    """(phase, where) of every phase the plan still has after the current one, in order."""
+    out = []
+    if rollout.phase == "preview":
+        out.append(("switched", step_where(rollout.step_index, "switched")))
+    for index in range(rollout.step_index + 1, len(rollout.plan)):
+        kind = rollout.plan[index]["kind"]
+        for phase in ({"bluegreen": ("preview", "switched")}.get(kind, (kind,))):
+            out.append((phase, step_where(index, phase)))
+    return out
+
+
+def _defer(metric: MetricResult, criterion, later: list[tuple[str, str]]) -> MetricResult:
+    """The metric, left to the first later phase that can still show it (if any)."""
+    if criterion is None:
+        return metric
+    for phase, where in later:
+        if not_applicable(criterion, phase) is None:
+            return metric.deferred(where)
+    return metric
+
+
+def judge_rollout(ctx: Context, rollout: Rollout) -> StepJudgement:
+    """Judge the current step (or blue/green phase) of a rollout from its decisions so far."""
+    with connect(ctx.engine) as conn:
+        policy = get_spec(conn, rollout.service).rollout
+        obs = observe_step(conn, rollout.service, rollout.environment, rollout.step_label,
+                           attributes=judged_attributes(policy))
+        shown = shown_earlier(conn, rollout)
+    return judge_step(policy, rollout, obs, ctx.clock.now(), shown)
+
+
+def judged_attributes(policy: RolloutPolicy) -> list[str]:
+    """The inputs the criteria read from each decision (the protected attributes of fairness)."""
+    return sorted({c.attribute for c in policy.criteria if c.attribute is not None})
+
+
+def shown_earlier(conn: Connection, rollout: Rollout) -> dict[str, str]:
+    """Criteria an earlier step (or phase) of the rollout showed within tolerance, and where."""
+    rows = conn.execute(select(rollout_verdicts.c.step_index, rollout_verdicts.c.details)
+                        .where(rollout_verdicts.c.rollout_id == rollout.id).order_by(rollout_verdicts.c.id))
+    current = (rollout.step_index, rollout.phase)
+    out: dict[str, str] = {}
+    for row in rows:
+        phase = row.details.get("phase")
+        if (row.step_index, phase) == current:
+            continue
+        for metric in row.details.get("metrics", []):
+            if metric["verdict"] == Verdict.PASS.value and metric["name"] not in out:
+                out[metric["name"]] = step_where(row.step_index, phase)
+    return out
+
+
+def never_shown(policy: RolloutPolicy, shown: set[str]) -> list[str]:
+    """The policy's criteria that no step has shown within tolerance (promotion needs none)."""
+    return [name for name in (criterion_name(c) for c in policy.criteria) if name not in shown]
+
+
+def promotion_gaps(ctx: Context, rollout: Rollout) -> list[str]:
+    """What stands between the rollout's evidence and a promotion (nothing: it may be promoted).
+
+    The current step, when it is a judged one, must have passed (a person may promote before it
+    ends), and every criterion must have been shown within its tolerance by some step.
+    """
+    with connect(ctx.engine) as conn:
+        policy = get_spec(conn, rollout.service).rollout
+        shown = set(shown_earlier(conn, rollout))
+    gaps = []
+    if rollout.step["kind"] != "promote":
+        judgement = judge_rollout(ctx, rollout)
+        if judgement.verdict is not Verdict.PASS:
+            waiting = judgement.guard or "; ".join(f"{m.name}: {m.reason}" for m in judgement.metrics
+                                                   if m.effective is not Verdict.PASS
+                                                   and m.verdict is not Verdict.NOT_APPLICABLE)
+            gaps.append(f"{step_where(rollout.step_index, rollout.phase)} has not passed"
+                        + (f" ({waiting})" if waiting else ""))
+        shown |= judgement.shown
+    missing = never_shown(policy, shown)
+    if missing:
+        gaps.append("never shown within the tolerance by any step: " + ", ".join(missing))
+    return gaps
+
+
+def record_verdict(ctx: Context, rollout: Rollout, judgement: StepJudgement) -> None:
+    """Keep the judgement with its step when it differs from the last one kept."""
+    details = {"phase": rollout.phase} | judgement.as_dict()
+    summary = (judgement.verdict.value, judgement.guard, tuple((m.name, m.verdict.value) for m in judgement.metrics))
+    with connect(ctx.engine) as conn:
+        last = conn.execute(select(rollout_verdicts.c.verdict, rollout_verdicts.c.details)
+                            .where(rollout_verdicts.c.rollout_id == rollout.id,
+                                   rollout_verdicts.c.step_index == rollout.step_index)
+                            .order_by(rollout_verdicts.c.id.desc()).limit(1)).first()
+        if last is not None and last.details.get("phase") == rollout.phase:
+            previous = (last.verdict, last.details.get("guard"),
+                        tuple((m["name"], m["verdict"]) for m in last.details.get("metrics", [])))
+            if previous == summary:
+                return  # only changes are kept; the transition records the final numbers too
+        conn.execute(rollout_verdicts.insert().values(rollout_id=rollout.id, step_index=rollout.step_index,
+                                                      at=ctx.clock.now(), verdict=judgement.verdict.value,
+                                                      details=details))
+
+
+def step_history(conn: Connection, rollout_id: int) -> list[dict[str, Any]]:
+    """The last verdict kept for each step and phase of a rollout, in order: every finished step's evidence."""
+    rows = conn.execute(select(rollout_verdicts).where(rollout_verdicts.c.rollout_id == rollout_id)
+                        .order_by(rollout_verdicts.c.id)).mappings().all()
+    last: dict[tuple[int, str], dict[str, Any]] = {}
+    for row in rows:
+        key = (row["step_index"], row["details"].get("phase"))
+        last[key] = {"step_index": row["step_index"], "at": row["at"].isoformat()} | row["details"] | {
+            "verdict": row["verdict"]}
+    return list(last.values())

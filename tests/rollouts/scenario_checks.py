@@ -1,0 +1,67 @@
+"""What the reference scenario must leave on record, read from the store alone: shared by the
+scenario's own test (PostgreSQL) and the demo's (SQLite, through the real program)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select
+
+from relevo.context import Context
+from relevo.demo import SERVICE_NAME
+from relevo.registry.queries import resolve_version
+from relevo.rollouts.controller import CONTROLLER
+from relevo.rollouts.queries import rollout_history, rollout_status
+from relevo.routing.table import get_route
+from relevo.settings import Settings
+from relevo.store import connect
+from relevo.store.tables import audit_events, decisions, incidents
+
+ALL_CRITERIA = {"decision_rate(rejected)", "latency(800ms)", "correction_rate", "error_rate",
+                "fairness(age_band:admissible)"}
+
+
+def assert_scenario_recorded(settings: Settings) -> None:
+    """v3 rolled back by the controller within its 48-hour canary, with an incident carrying the
+    evidence; v2 promoted by the controller after every criterion was shown; all of it in the past."""
+    read_at = datetime.now(timezone.utc)
+    ctx = Context.open(settings)
+    try:
+        history = rollout_history(ctx, SERVICE_NAME, "production")
+        assert [(r["candidate"], r["state"]) for r in history] == [("v2", "promoted"), ("v3", "rolled_back")]
+        good, bad = history
+        assert datetime.fromisoformat(bad["ended_at"]) - datetime.fromisoformat(bad["started_at"]) < timedelta(hours=48)
+
+        bad_status = rollout_status(ctx, SERVICE_NAME, "production", bad["id"])
+        failing = [m for m in bad_status["judgement"]["metrics"] if m["verdict"] == "fail"]
+        assert [m["name"] for m in failing] == ["decision_rate(rejected)"]
+        assert failing[0]["lower"] <= failing[0]["estimate"] <= failing[0]["upper"] and failing[0]["estimate"] > 0
+
+        good_status = rollout_status(ctx, SERVICE_NAME, "production", good["id"])
+        assert [(h["step_index"], h["verdict"]) for h in good_status["history"]] == [(0, "pass"), (1, "pass"),
+                                                                                       (2, "pass")]
+        shown = {m["name"] for h in good_status["history"] for m in h["metrics"] if m["verdict"] == "pass"}
+        assert shown == ALL_CRITERIA
+
+        with connect(ctx.engine) as conn:
+            assert resolve_version(conn, SERVICE_NAME, "stable").name == "v2"
+            incident = conn.execute(select(incidents)).mappings().one()
+            events = conn.execute(select(audit_events).order_by(audit_events.c.id)).mappings().all()
+            newest = conn.execute(select(func.max(decisions.c.created_at))).scalar()
+        assert incident["status"] == "open" and "v3" in incident["title"]
+        assert incident["evidence"]["judgement"]["metrics"], "the incident carries the judge's evidence"
+        assert incident["opened_by"] == CONTROLLER
+        actions = {e["action"] for e in events}
+        assert {"rollout.started", "rollout.rolled_back", "incident.opened", "rollout.promoted"} <= actions
+        # Simulated time ends in the past: nothing is dated after the moment it is read.
+        assert newest <= read_at and max(e["at"] for e in events) <= read_at
+        # Automatic transitions are the controller's, and carry the verdicts that caused them.
+        automatic = [e for e in events if e["action"] in ("rollout.advanced", "rollout.rolled_back",
+                                                          "rollout.promoted")]
+        assert automatic and {e["actor"] for e in automatic} == {CONTROLLER}
+        advanced = [e for e in events if e["action"] == "rollout.advanced"]
+        assert advanced and all(e["details"]["verdict"] == "pass" and e["details"]["verdicts"] for e in advanced)
+        route = get_route(ctx, SERVICE_NAME, "production")
+        assert route.mode == "stable" and route.candidate_version_id is None
+    finally:
+        ctx.close()
