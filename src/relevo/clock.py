@@ -21,6 +21,17 @@ class SystemClock:
         return datetime.now(timezone.utc)
 
 
+class OffsetClock:
+    """Wall-clock time moved by a fixed offset: a story told in the past runs at real speed."""
+
+    def __init__(self, offset: timedelta) -> None:
+        self.offset = offset
+
+    def now(self) -> datetime:
+        """Current UTC time plus the offset."""
+        return datetime.now(timezone.utc) + self.offset
+
+
 class SimulatedClock:
     """A clock that moves only when told to, so a 48-hour step can run in seconds."""
 

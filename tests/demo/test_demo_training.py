@@ -136,7 +136,7 @@ def test_reference_data_is_a_sample_with_protected_attributes_and_label(versions
 
 def test_metadata_yaml_is_plain_yaml(versions):
     data = yaml.safe_load(versions["v3"].metadata_path.read_text(encoding="utf-8"))
-    assert data["hyperparameters"]["class_weight"] == {"admissible": 1.0, "rejected": 4.0}
+    assert data["hyperparameters"]["class_weight"] == {"admissible": 1.0, "rejected": 8.0}
 
 
 def test_retraining_gives_identical_bytes(tmp_path, workdir, versions):

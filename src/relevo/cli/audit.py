@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from typing import Optional
 
 import typer
@@ -12,17 +13,29 @@ from rich.table import Table
 from relevo.audit.queries import list_events
 from relevo.cli.context import opened
 from relevo.cli.output import console, print_json, reports_errors
+from relevo.errors import InvalidInput
+from relevo.rollouts.plan import parse_duration
 from relevo.store import connect
 
 
 @reports_errors
 def audit(ctx: typer.Context,
           service: Optional[str] = typer.Option(None, "--service", help="Only events about this service."),
+          action: Optional[str] = typer.Option(
+              None, "--action", help="One action (rollout.rolled_back) or a family (rollout.* or rollout.)."),
+          actor: Optional[str] = typer.Option(None, "--by", help="Only events by this actor (a person, relevo-controller)."),
+          since: Optional[str] = typer.Option(
+              None, "--since", help="Only events since then: an ISO date or time (2026-12-01, 2026-12-01T08:00Z) "
+                                    "or an age (48h, 7d)."),
+          case_work: bool = typer.Option(False, "--case-work", help="Include case workers' confirmations, "
+                                                                     "corrections and claims (left out by default)."),
           limit: int = typer.Option(50, "--limit", min=1, help="How many of the newest events."),
           as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Show the newest audit events."""
+    """Show the newest audit events: changes of state by default (case work with --case-work)."""
     with opened(ctx) as context, connect(context.engine) as conn:
-        events = list_events(conn, subject_prefix=service, limit=limit)
+        events = list_events(conn, subject_prefix=service, action=action, actor=actor,
+                             since=parse_since(since, context.clock.now()) if since else None,
+                             case_work=case_work, limit=limit)
     if as_json:
         print_json(events)
         return
@@ -32,6 +45,20 @@ def audit(ctx: typer.Context,
         table.add_row(str(e["id"]), e["at"].strftime("%Y-%m-%d %H:%M:%S"), escape(e["actor"]), e["action"],
                       escape(e["subject"]), escape(details if len(details) < 120 else details[:117] + "…"))
     console.print(table)
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """An ISO date or time (UTC when no zone is given), or an age such as 48h or 7d before now."""
+    try:
+        return now - parse_duration(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"--since takes an ISO date or time (2026-12-01, 2026-12-01T08:00Z) or an age "
+                           f"(48h, 7d), got {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def add_to(app: typer.Typer) -> None:

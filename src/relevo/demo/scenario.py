@@ -11,7 +11,7 @@ simulated clock.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterator
 
 from relevo.clock import SimulatedClock
@@ -25,11 +25,17 @@ from relevo.gateway.pseudonym import load_key
 from relevo.rollouts import lifecycle
 from relevo.rollouts.queries import rollout_history, rollout_status
 from relevo.rollouts.simulation import SimulationResult, simulate_rollout
-from relevo.routing.table import set_route
+from relevo.demo.setup import APPROVER
+from relevo.rollouts.manual import route_by_hand
 from relevo.settings import Settings
 
 ENVIRONMENT = "production"
-APPROVER = "service-owner"
+BAD_HORIZON = timedelta(days=3)  # v3's 48-hour canary, and a margin
+GOOD_HORIZON = timedelta(days=11)  # v2's standard plan (9 days), and a margin
+SCENARIO_SPAN = BAD_HORIZON + GOOD_HORIZON + timedelta(days=1)  # simulated time ends before now
+JUDGE_EVERY = 10  # the controller's tick: every 1,000 simulated decisions (8 simulated hours)
+HELD_REASON = ("the demo's reference scenario: the step ended without the evidence; promoted to finish the story, "
+               "as an approver would after reading the verdicts")
 
 
 @dataclass
@@ -43,6 +49,7 @@ class ScenarioReport:
     good: SimulationResult | None = None
     good_status: dict | None = None
     approved_by: str | None = None
+    held_because: str | None = None
     history: list[dict] = field(default_factory=list)
 
 
@@ -56,22 +63,30 @@ def cases(seed: int) -> Iterator[tuple[str, dict, str]]:
 
 
 def run_scenario(settings: Settings, *, daily_cases: int = 3000, seed: int = 48,
-                 step: Callable[[str], None] = lambda _: None) -> ScenarioReport:
-    """Run the reference scenario once per store; later runs only report its history."""
+                 step: Callable[[str], None] = lambda _: None, start: datetime | None = None) -> ScenarioReport:
+    """Run the reference scenario once per store; later runs only report its history.
+
+    Simulated time starts at start (default: SCENARIO_SPAN before now), so that everything it
+    records lies in the past: it never dates a decision, an incident or an audit event after the
+    moment it is read.
+    """
     report = ScenarioReport()
-    clock = SimulatedClock(datetime.now(timezone.utc).replace(microsecond=0))
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    clock = SimulatedClock(start or now - SCENARIO_SPAN)
     ctx = Context.open(settings, clock=clock)
     try:
         report.history = rollout_history(ctx, SERVICE_NAME, ENVIRONMENT)
         if report.history:
             report.already_ran = True
             return report
-        set_route(ctx, SERVICE_NAME, ENVIRONMENT, stable="v1", clear_candidate=True, mode="stable", weight=0)
+        # An operator clears the demo's shadow route: each rollout sets the route its steps need.
+        route_by_hand(ctx, SERVICE_NAME, ENVIRONMENT, clear_candidate=True, mode="stable", weight=0)
         gateway = Gateway(ctx, ENVIRONMENT, pseudonym_key=load_key(settings.pseudonym_key, settings.home)).start()
         try:
             step(f"rollout of v3 as a 5% canary for 48 h, {daily_cases} applications a day (simulated clock)")
             bad = lifecycle.start_rollout(ctx, SERVICE_NAME, "v3", ENVIRONMENT, plan="canary-only")
-            report.bad = simulate_rollout(ctx, clock, gateway, bad, cases(seed), daily_cases=daily_cases, seed=seed)
+            report.bad = simulate_rollout(ctx, clock, gateway, bad, cases(seed), daily_cases=daily_cases, seed=seed,
+                                          horizon=BAD_HORIZON, judge_every=JUDGE_EVERY)
             report.bad_status = rollout_status(ctx, SERVICE_NAME, ENVIRONMENT, bad.id)
             step(f"v3: {report.bad.rollout.state} after {report.bad.decisions} decisions "
                  f"({report.bad.simulated.total_seconds() / 3600:.1f} simulated hours)")
@@ -79,13 +94,17 @@ def run_scenario(settings: Settings, *, daily_cases: int = 3000, seed: int = 48,
                 lifecycle.start_rollout(ctx, SERVICE_NAME, "v3", ENVIRONMENT, plan="canary-only")
             except Refused as exc:
                 report.refused = str(exc)
-            step("rollout of v2 through the standard plan: shadow 24 h, canary 5% 48 h, canary 50% 24 h")
             good = lifecycle.start_rollout(ctx, SERVICE_NAME, "v2", ENVIRONMENT)
+            step(f"rollout of v2 through the {good.plan_name} plan: " + ", ".join(
+                f"{s['kind']}" + (f" {s['weight']:g}%" if "weight" in s else "") + (f" {s['duration']}" if "duration" in s else "")
+                for s in good.plan if s["kind"] != "promote"))
             report.good = simulate_rollout(ctx, clock, gateway, good, cases(seed + 1000), daily_cases=daily_cases,
-                                           seed=seed + 1)
+                                           seed=seed + 1, horizon=GOOD_HORIZON, judge_every=JUDGE_EVERY)
             if report.good.rollout.state == "held":
-                approver = Context(ctx.engine, ctx.blobs, clock, APPROVER)
-                lifecycle.promote(approver, good.id)
+                # The evidence did not pass by the end of a step: only an approver's override,
+                # with its reason on record, promotes now.
+                report.held_because = report.good.rollout.hold_reason
+                lifecycle.promote(ctx.acting_as(APPROVER), good.id, override=HELD_REASON)
                 report.approved_by = APPROVER
             report.good_status = rollout_status(ctx, SERVICE_NAME, ENVIRONMENT, good.id)
         finally:

@@ -13,6 +13,7 @@ import httpx
 
 from relevo.api import create_app
 from relevo.api.server import serving
+from relevo.clock import Clock
 from relevo.context import Context
 from relevo.demo import SERVICE_NAME
 from relevo.demo.traffic import Tally, stream
@@ -21,7 +22,8 @@ from relevo.gateway.gateway import Gateway
 from relevo.gateway.pseudonym import load_key
 from relevo.monitoring.traffic import traffic_summary
 from relevo.registry.queries import resolve_version
-from relevo.routing.table import get_route, set_fallback, set_route
+from relevo.rollouts.manual import fallback_by_hand, route_by_hand
+from relevo.routing.table import get_route
 from relevo.settings import Settings
 from relevo.store import connect
 
@@ -48,16 +50,16 @@ def _shadow_route(ctx: Context) -> None:
         pass
     with connect(ctx.engine) as conn:
         stable, candidate = (resolve_version(conn, SERVICE_NAME, tag).id for tag in ("stable", "candidate"))
-    if stable == candidate:
-        set_route(ctx, SERVICE_NAME, ENVIRONMENT, stable="stable", clear_candidate=True, mode="stable", weight=0)
-    else:
-        set_route(ctx, SERVICE_NAME, ENVIRONMENT, stable="stable", candidate="candidate", mode="shadow", weight=0)
+    if stable != candidate:  # a shadow route sends citizens nothing: an operator sets it
+        route_by_hand(ctx, SERVICE_NAME, ENVIRONMENT, candidate="candidate", mode="shadow", weight=0)
 
 
 def run_traffic(settings: Settings, applications: int, burst: int, seed: int,
-                step: Callable[[str], None] = lambda _: None, tick: Callable[[], None] = lambda: None) -> TrafficReport:
-    """Route v1 stable with v2 in shadow, serve over HTTP, send applications, then a kill-switch burst."""
-    ctx = Context.open(settings)
+                step: Callable[[str], None] = lambda _: None, tick: Callable[[], None] = lambda: None,
+                clock: Clock | None = None) -> TrafficReport:
+    """Serve over HTTP (the stable version answering, the candidate in shadow while it is one),
+    send applications, then a kill-switch burst."""
+    ctx = Context.open(settings, clock=clock)
     gateway = None
     try:
         _shadow_route(ctx)
@@ -70,15 +72,18 @@ def run_traffic(settings: Settings, applications: int, burst: int, seed: int,
                 response.raise_for_status()
                 return response.json()
 
-            step(f"serving at {url}: {applications} applications, v1 answering, v2 in shadow")
+            runtime = gateway.runtime(SERVICE_NAME)
+            answering = runtime.stable.record.name if runtime.stable else "the fallback"
+            shadowing = f", {runtime.shadow.record.name} in shadow" if runtime.shadow else ""
+            step(f"serving at {url}: {applications} applications, {answering} answering{shadowing}")
             served = stream(send, applications, seed, tick=tick)
             step("kill switch on: the fallback answers")
-            set_fallback(ctx, SERVICE_NAME, ENVIRONMENT, True)
+            fallback_by_hand(ctx, SERVICE_NAME, ENVIRONMENT, True)
             gateway.refresh()
             burst_tally = stream(send, burst, seed + 1, tick=tick)
-            set_fallback(ctx, SERVICE_NAME, ENVIRONMENT, False)
+            fallback_by_hand(ctx, SERVICE_NAME, ENVIRONMENT, False)
             gateway.refresh()
-            step("kill switch off: v1 answers again")
+            step(f"kill switch off: {answering} answers again")
         gateway.wait_for_shadow()
         gateway.close()
         gateway = None

@@ -11,6 +11,7 @@ from typing import Callable
 
 import yaml
 
+from relevo.clock import Clock
 from relevo.context import Context
 from relevo.demo import SERVICE_NAME, spec_resource
 from relevo.demo.training import TrainedVersion, train_versions
@@ -18,14 +19,20 @@ from relevo.errors import AlreadyRegistered
 from relevo.registry.queries import VersionRecord, resolve_version
 from relevo.registry.register import register_version
 from relevo.registry.verify import Verification, verify
-from relevo.routing.table import set_route
+from relevo.rollouts.manual import route_by_hand
+from relevo.routing.table import read_route
 from relevo.services.catalogue import apply_spec
 from relevo.services.spec import parse_spec
 from relevo.settings import Settings
 from relevo.store import connect, upgrade
 
-# The demo's story: v1 serves, v2 is the next candidate, v3 rejects noticeably more.
-DEMO_TAGS = {"v1": ["stable"], "v2": ["candidate"], "v3": []}
+# The demo's story: v1 serves, v2 is the next candidate, v3 rejects noticeably more. The stable
+# tag comes with v1's route (a first version is put in front of citizens by an approver's
+# override: there is nothing to roll it out against).
+DEMO_TAGS = {"v1": [], "v2": ["candidate"], "v3": []}
+APPROVER = "service-owner"  # the demo's accountable approver
+FIRST_VERSION_REASON = ("first version of the licence pre-filter: nothing to roll it out against; validated offline "
+                        "on held-out synthetic applications (see its metadata)")
 
 
 @dataclass(frozen=True)
@@ -46,17 +53,19 @@ class DemoSetup:
     spec_outcome: str
 
 
-def set_up_demo(settings: Settings, step: Callable[[str], None] = lambda _: None) -> DemoSetup:
-    """Initialise the store, declare the service, train and register v1-v3, verify them."""
+def set_up_demo(settings: Settings, step: Callable[[str], None] = lambda _: None,
+                clock: Clock | None = None) -> DemoSetup:
+    """Initialise the store, declare the service, train and register v1-v3, verify them, and put
+    v1 in front of citizens in production (once, by the demo's approver, with a reason)."""
     step("initialising the store")
     upgrade(settings.resolved_database_url())
-    ctx = Context.open(settings)
+    ctx = Context.open(settings, clock=clock)
     try:
         step(f"declaring the {SERVICE_NAME} service")
         spec = parse_spec(yaml.safe_load(spec_resource().read_text(encoding="utf-8")), "packaged demo spec")
         spec_outcome = apply_spec(ctx, spec)
         step("generating licence applications and training three versions")
-        trained = train_versions(settings.home / "demo")
+        trained = train_versions(settings.home / "demo", trained_at=ctx.clock.now().replace(microsecond=0))
         out = []
         for version in trained:
             step(f"registering {version.name}")
@@ -73,6 +82,12 @@ def set_up_demo(settings: Settings, step: Callable[[str], None] = lambda _: None
             out.append(DemoVersion(version, record, new))
         step("verifying every artifact")
         verifications = verify(ctx, SERVICE_NAME)
+        with connect(ctx.engine) as conn:
+            routed = read_route(conn, SERVICE_NAME, "production")
+        if routed is None and all(v.ok for v in verifications):
+            step("v1 in front of citizens: routed by the demo's approver, with the reason on record")
+            route_by_hand(ctx.acting_as(APPROVER), SERVICE_NAME, "production", stable="v1", mode="stable",
+                          override=FIRST_VERSION_REASON)
         return DemoSetup(out, verifications, spec_outcome)
     finally:
         ctx.close()
@@ -80,10 +95,4 @@ def set_up_demo(settings: Settings, step: Callable[[str], None] = lambda _: None
 
 def set_up_answering_demo(settings: Settings) -> DemoSetup:
     """The demo set up with v1 answering alone in production: where tests and benchmarks start."""
-    result = set_up_demo(settings)
-    ctx = Context.open(settings)
-    try:
-        set_route(ctx, SERVICE_NAME, "production", stable="v1", clear_candidate=True, mode="stable", weight=0)
-    finally:
-        ctx.close()
-    return result
+    return set_up_demo(settings)

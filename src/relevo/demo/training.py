@@ -148,7 +148,7 @@ RECIPES = (
         {
             "algorithm": "LogisticRegression",
             "C": 1.0,
-            "class_weight": {"admissible": 1.0, "rejected": 4.0},
+            "class_weight": {"admissible": 1.0, "rejected": 8.0},
             "max_iter": 1000,
         },
     ),
