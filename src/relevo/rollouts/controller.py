@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from relevo.analysis.judge import Verdict
 from relevo.context import Context
-from relevo.rollouts.judgement import judge_rollout, never_shown, record_verdict, shown_earlier
+from relevo.rollouts.judgement import judge_rollout, never_shown, record_verdict, record_verdict_in, shown_earlier
 from relevo.rollouts.leadership import Lease
 from relevo.rollouts.lifecycle import advance, apply_step_route, hold, promote, rollback, switch
 from relevo.rollouts.rollout import Rollout, load_rollout
@@ -80,6 +80,7 @@ def reconcile(ctx: Context, rollout_id: int) -> Rollout:
         rollout = load_rollout(conn, rollout_id, lock=True)
         if rollout.state != "running" or rollout.step_label != judged:
             return rollout
+        record_verdict_in(conn, ctx, rollout, judgement, final=True)  # the numbers this step ends on
         if judgement.verdict is Verdict.PASS and rollout.phase == "preview":
             return switch(conn, ctx, rollout, judgement)
         if judgement.verdict is Verdict.PASS:

@@ -172,21 +172,28 @@ def promotion_gaps(ctx: Context, rollout: Rollout) -> list[str]:
 
 def record_verdict(ctx: Context, rollout: Rollout, judgement: StepJudgement) -> None:
     """Keep the judgement with its step when it differs from the last one kept."""
+    with connect(ctx.engine) as conn:
+        record_verdict_in(conn, ctx, rollout, judgement)
+
+
+def record_verdict_in(conn: Connection, ctx: Context, rollout: Rollout, judgement: StepJudgement,
+                      final: bool = False) -> None:
+    """record_verdict inside the caller's transaction; final keeps it even when unchanged (the
+    numbers the step's transition acted on)."""
     details = {"phase": rollout.phase} | judgement.as_dict()
     summary = (judgement.verdict.value, judgement.guard, tuple((m.name, m.verdict.value) for m in judgement.metrics))
-    with connect(ctx.engine) as conn:
-        last = conn.execute(select(rollout_verdicts.c.verdict, rollout_verdicts.c.details)
-                            .where(rollout_verdicts.c.rollout_id == rollout.id,
-                                   rollout_verdicts.c.step_index == rollout.step_index)
-                            .order_by(rollout_verdicts.c.id.desc()).limit(1)).first()
-        if last is not None and last.details.get("phase") == rollout.phase:
-            previous = (last.verdict, last.details.get("guard"),
-                        tuple((m["name"], m["verdict"]) for m in last.details.get("metrics", [])))
-            if previous == summary:
-                return  # only changes are kept; the transition records the final numbers too
-        conn.execute(rollout_verdicts.insert().values(rollout_id=rollout.id, step_index=rollout.step_index,
-                                                      at=ctx.clock.now(), verdict=judgement.verdict.value,
-                                                      details=details))
+    last = conn.execute(select(rollout_verdicts.c.verdict, rollout_verdicts.c.details)
+                        .where(rollout_verdicts.c.rollout_id == rollout.id,
+                               rollout_verdicts.c.step_index == rollout.step_index)
+                        .order_by(rollout_verdicts.c.id.desc()).limit(1)).first()
+    if last is not None and last.details.get("phase") == rollout.phase and not final:
+        previous = (last.verdict, last.details.get("guard"),
+                    tuple((m["name"], m["verdict"]) for m in last.details.get("metrics", [])))
+        if previous == summary:
+            return  # only changes are kept between ticks
+    conn.execute(rollout_verdicts.insert().values(rollout_id=rollout.id, step_index=rollout.step_index,
+                                                  at=ctx.clock.now(), verdict=judgement.verdict.value,
+                                                  details=details))
 
 
 def step_history(conn: Connection, rollout_id: int) -> list[dict[str, Any]]:
