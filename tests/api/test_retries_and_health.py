@@ -19,6 +19,7 @@ from relevo.context import Context
 from relevo.demo import SERVICE_NAME
 from relevo.gateway.gateway import Gateway
 from relevo.gateway.idempotency import RETENTION, forget_old_keys
+from relevo.errors import InvalidInput
 from relevo.gateway.validation import InputRejected
 from relevo.registry.queries import resolve_version
 from relevo.store import connect
@@ -69,6 +70,9 @@ def test_the_key_survives_a_restart_and_is_forgotten_after_its_retention(served:
     with Gateway(served.ctx, "production", pseudonym_key=KEY) as other:  # another replica, or after a restart
         replayed = other.decide(SERVICE_NAME, "restart-1", demo_inputs(), idempotency_key="order-77")
     assert replayed.replayed and replayed.id == first.json()["decision_id"]
+    with Gateway(served.ctx, "staging", pseudonym_key=KEY) as staging:  # a key is its environment's
+        with pytest.raises(InvalidInput, match="already used for another request"):
+            staging.decide(SERVICE_NAME, "restart-1", demo_inputs(), idempotency_key="order-77")
     with connect(served.ctx.engine) as conn:
         assert forget_old_keys(conn, served.ctx.clock.now() + RETENTION - timedelta(minutes=1)) == 0  # kept 48 h
         assert forget_old_keys(conn, served.ctx.clock.now() + RETENTION + timedelta(minutes=1)) == 1

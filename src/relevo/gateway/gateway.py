@@ -285,7 +285,7 @@ class Gateway:
         if idempotency_key is None:
             return self._decide(service, case_id, inputs, None)
         self.runtime(service)  # an unknown service is a 404 whatever the key
-        request_sha = fingerprint(service, case_id, inputs)
+        request_sha = fingerprint(service, self.environment, case_id, inputs)
         with connect(self.ctx.engine) as conn:
             stored = stored_decision_id(conn, service, idempotency_key, request_sha)
             if stored is not None:

@@ -3,7 +3,7 @@
 A client that sends `Idempotency-Key: "..."` with a decision request may send the same request
 again (after a timeout, a 503, a dropped connection) and gets the decision first recorded for it,
 never a second decision for the same case. The key is stored with a fingerprint of the request
-(the service, the case id and the inputs, as parsed JSON) in the decision's own commit, so a key
+(the service and environment, the case id and the inputs, as parsed JSON) in the decision's own commit, so a key
 is on record exactly when its decision is. The same key with another request is refused (422),
 and a request whose key is still being answered gets 409 until the first one is done. Keys are
 kept RETENTION (48 hours; the draft asks for at least 24), then forgotten.
@@ -37,10 +37,10 @@ def parse_key(header: str) -> str:
     return value
 
 
-def fingerprint(service: str, case_id: str, inputs: Mapping[str, Any]) -> str:
-    """sha256 of the request a key stands for, independent of key order and spacing."""
-    body = json.dumps({"service": service, "case_id": case_id, "inputs": inputs}, sort_keys=True,
-                      separators=(",", ":"), default=str)
+def fingerprint(service: str, environment: str, case_id: str, inputs: Mapping[str, Any]) -> str:
+    """sha256 of the request a key stands for (in its environment), independent of key order and spacing."""
+    body = json.dumps({"service": service, "environment": environment, "case_id": case_id, "inputs": inputs},
+                      sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(body.encode()).hexdigest()
 
 
