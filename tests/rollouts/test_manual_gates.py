@@ -98,6 +98,9 @@ def test_a_rolled_back_version_cannot_be_made_stable_by_hand(demo):
 def test_citizens_reach_a_candidate_by_hand_only_with_an_override(demo):
     with pytest.raises(Refused, match="sends citizens to licence-prefilter v2 without the judge"):
         route_by_hand(demo, SERVICE, "production", candidate="v2", mode="canary", weight=5)
+    with pytest.raises(Refused, match="sends citizens to licence-prefilter v2 without the judge"):
+        # blue/green answers every case with the candidate, whatever weight is given
+        route_by_hand(demo, SERVICE, "production", candidate="v2", mode="bluegreen", weight=0)
     route = route_by_hand(demo, SERVICE, "production", candidate="v2", mode="canary", weight=5, override=REASON)
     assert route.mode == "canary"
     # In staging, operators may route as they see fit (nothing there answers citizens).

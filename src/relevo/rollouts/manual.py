@@ -77,7 +77,8 @@ def route_by_hand(ctx: Context, service: str, environment: str, *, stable: str |
         if new.stable_version_id is not None and new.stable_version_id != (old.stable_version_id if old else None):
             _gate_stable(conn, ctx, service, new.stable_version_id, override, "route.stable")
             move_tag_in(conn, ctx, service, "stable", new.stable_version_id, at=ctx.clock.now())
-        exposes = new.mode in ("canary", "bluegreen") and new.weight > 0
+        # A blue/green route sends every case to the candidate whatever its weight says.
+        exposes = new.mode == "bluegreen" or (new.mode == "canary" and new.weight > 0)
         before = (old.mode, old.candidate_version_id, old.weight) if old else None
         if exposes and before != (new.mode, new.candidate_version_id, new.weight):
             name = version_name(conn, new.candidate_version_id)
