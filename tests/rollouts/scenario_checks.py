@@ -61,6 +61,8 @@ def assert_scenario_recorded(settings: Settings) -> None:
         assert automatic and {e["actor"] for e in automatic} == {CONTROLLER}
         advanced = [e for e in events if e["action"] == "rollout.advanced"]
         assert advanced and all(e["details"]["verdict"] == "pass" and e["details"]["verdicts"] for e in advanced)
+        [promoted] = [e for e in events if e["action"] == "rollout.promoted"]
+        assert set(promoted["details"]["shown"]) == ALL_CRITERIA  # where each criterion was shown
         route = get_route(ctx, SERVICE_NAME, "production")
         assert route.mode == "stable" and route.candidate_version_id is None
     finally:

@@ -23,7 +23,7 @@ from relevo.registry.load import check_answers
 from relevo.registry.queries import resolve_version
 from relevo.registry.tags import move_tag_in
 from relevo.rollouts.incidents import blocking_incidents, open_incident
-from relevo.rollouts.judgement import StepJudgement, promotion_gaps
+from relevo.rollouts.judgement import StepJudgement, promotion_gaps, shown_earlier
 from relevo.rollouts.overrides import check_reason, record_override
 from relevo.rollouts.plan import parse_duration
 from relevo.rollouts.release import ensure_release
@@ -228,7 +228,8 @@ def promote(ctx: Context, rollout_id: int, *, automatic: bool = False, override:
         _set(conn, rollout, state=state, ended_at=ctx.clock.now(), hold_reason=None)
         _audit(conn, ctx, rollout, "promoted", automatic=automatic, version=candidate,
                override={"id": override_id, "reason": override.strip(), "gaps": gaps} if override else None,
-               evidence="every criterion shown within its tolerance" if not gaps else "overridden")
+               evidence="every criterion shown within its tolerance" if not gaps else "overridden",
+               shown=shown_earlier(conn, rollout))
         return load_rollout(conn, rollout_id)
 
 
