@@ -176,10 +176,14 @@ def test_a_service_without_a_routed_model_is_not_ready(settings):
         with connect(ctx.engine) as conn:
             conn.execute(routes.delete())
             assert read_route(conn, SERVICE_NAME, "production") is None
+        _second_service(ctx, settings)  # a second service on the same gateway, answering with its model
         gateway = Gateway(ctx, "production", pseudonym_key=KEY).start()
         try:
             with serving(create_app(gateway)) as url:
                 ready = httpx.get(f"{url}/readyz")
+                ready_for = httpx.get(f"{url}/readyz", params={"service": SERVICE_NAME})
+                other = httpx.get(f"{url}/readyz", params={"service": "request-triage"})
+                unknown = httpx.get(f"{url}/readyz", params={"service": "nobody"})
                 answer = httpx.post(f"{url}{DECIDE}", json={"case_id": "c", "inputs": demo_inputs()})
         finally:
             gateway.close()
@@ -188,6 +192,28 @@ def test_a_service_without_a_routed_model_is_not_ready(settings):
     assert ready.status_code == 503
     assert "licence-prefilter has no stable version routed in production" in ready.json()["reason"]
     assert answer.status_code == 200 and answer.json()["version"] is None
+    assert ready_for.status_code == 503 and ready_for.json()["services"] == [SERVICE_NAME]
+    # A load balancer in front of another service asks about that one alone.
+    assert other.status_code == 200 and other.json() == {"status": "ready", "reason": None,
+                                                         "services": ["request-triage"]}
+    assert unknown.status_code == 404
+
+
+def _second_service(ctx, settings) -> None:
+    """request-triage: the demo's spec and v1's artifact under another name, routed to it."""
+    import yaml
+
+    from relevo.demo import spec_resource
+    from relevo.demo.training import METADATA_FILE
+    from relevo.registry.register import register_version
+    from relevo.routing.table import set_route
+    from relevo.services.catalogue import apply_spec
+    from relevo.services.spec import parse_spec
+
+    apply_spec(ctx, parse_spec(yaml.safe_load(spec_resource().read_text()) | {"name": "request-triage"}, "triage"))
+    v1 = settings.home / "demo" / "v1"
+    register_version(ctx, "request-triage", v1 / "artifact", v1 / METADATA_FILE)
+    set_route(ctx, "request-triage", "production", stable="v1")  # a test fixture, not a change by hand
 
 
 def test_errors_to_clients_name_the_failing_part_not_the_database(settings, tmp_path):

@@ -4,6 +4,7 @@ reverted, and what was rolled back stays gated whatever else of the spec changes
 
 from __future__ import annotations
 
+import copy
 import os
 from itertools import islice
 from datetime import datetime, timedelta, timezone
@@ -17,7 +18,7 @@ from relevo.context import Context
 from relevo.demo import SERVICE_NAME as SERVICE
 from relevo.demo import spec_resource
 from relevo.demo.scenario import cases
-from relevo.errors import Conflict, Refused
+from relevo.errors import Conflict, InvalidInput, Refused
 from relevo.casework.feedback import record_feedback
 from relevo.gateway.gateway import Gateway
 from relevo.registry.queries import resolve_version
@@ -56,7 +57,7 @@ def world(demo_settings):
 def quick_spec(ctx, **rollout) -> None:
     """The demo spec with QUICK_CRITERIA and a short shadow plan (6 h, then promote)."""
     body = yaml.safe_load(spec_resource().read_text())
-    body["rollout"]["criteria"] = QUICK_CRITERIA
+    body["rollout"]["criteria"] = copy.deepcopy(QUICK_CRITERIA)
     body["rollout"]["plans"]["quick"] = [{"kind": "shadow", "duration": "6h"}, {"kind": "promote"}]
     body["rollout"]["default_plan"] = "quick"
     body["rollout"].update(rollout)
@@ -208,3 +209,82 @@ def test_feedback_posted_many_times_counts_once_as_evidence(world):
     with connect(ctx.engine) as conn:
         obs = observe_step(conn, SERVICE, "production", rollout.step_label)
     assert int(obs.corrected.sum()) == 0 and int(obs.reviewed.sum()) == 1  # the current verdict counts
+
+
+def test_criteria_need_distinct_names_and_a_latency_guard_a_budget():
+    body = yaml.safe_load(spec_resource().read_text())
+    body["rollout"]["criteria"].append({"metric": "error_rate", "tolerance": {"absolute": 0.05}})
+    with pytest.raises(InvalidInput, match="two criteria are both error_rate"):
+        parse_spec(body, "twice")
+    body["rollout"]["criteria"].pop()
+    body["rollout"]["criteria"].append({"metric": "latency", "budget_ms": 800, "tolerance": {"relative": 1.5}})
+    assert {c.name for c in parse_spec(body, "two latency tests").rollout.criteria} >= {
+        "latency(800ms)", "latency(800ms vs stable)"}
+    body["rollout"]["guards"].append({"metric": "latency", "max_share": 0.2})
+    with pytest.raises(InvalidInput, match="a latency guard needs budget_ms"):
+        parse_spec(body, "guard without budget")
+
+
+def test_a_candidate_whose_files_change_before_promotion_is_rolled_back_not_left_live(world):
+    ctx, clock, gateway = world
+    quick_spec(ctx)
+    rollout = lifecycle.start_rollout(ctx, SERVICE, "v2")
+    tampered: list[int] = []
+
+    def tamper_once(current, sent):  # the gateway has v2 loaded by now; its stored files change
+        if not tampered:
+            tamper(ctx, "v2")
+            tampered.append(sent)
+
+    result = simulate_rollout(ctx, clock, gateway, rollout, cases(27), daily_cases=DAILY, batch=50, judge_every=1,
+                              on_batch=tamper_once)
+    assert result.rollout.state == "rolled_back"
+    with connect(ctx.engine) as conn:
+        [incident] = conn.execute(select(incidents)).mappings().all()
+    assert "cannot answer, so it can never be promoted" in incident["evidence"]["promotion_refused"]
+    route = get_route(ctx, SERVICE, "production")
+    with connect(ctx.engine) as conn:
+        assert route.stable_version_id == resolve_version(conn, SERVICE, "v1").id and route.mode == "stable"
+
+
+def test_evidence_shown_under_another_definition_is_not_carried(world):
+    """A criterion tightened during a rollout must be shown again under its new definition."""
+    ctx, clock, gateway = world
+    body = yaml.safe_load(spec_resource().read_text())
+    body["rollout"]["criteria"] = copy.deepcopy(QUICK_CRITERIA)
+    body["rollout"]["plans"]["twice"] = [{"kind": "shadow", "duration": "4h"}, {"kind": "shadow", "duration": "4h"},
+                                         {"kind": "promote"}]
+    body["rollout"]["default_plan"] = "twice"
+    apply_spec(ctx, parse_spec(body, "twice"))
+    rollout = lifecycle.start_rollout(ctx, SERVICE, "v2")
+    stream = cases(28)
+    first = simulate_rollout(ctx, clock, gateway, rollout, stream, daily_cases=DAILY, batch=50, judge_every=1,
+                             horizon=timedelta(hours=4, minutes=30))
+    assert first.rollout.state == "running" and first.rollout.step_index == 1  # step 1 showed every criterion
+    body["rollout"]["criteria"][0]["tolerance"]["absolute"] = 0.005  # stricter: v2 rejects 2 points more
+    assert apply_by_hand(ctx, parse_spec(body, "tighter")) == "updated"
+    second = simulate_rollout(ctx, clock, gateway, first.rollout, stream, daily_cases=DAILY, batch=50, judge_every=1)
+    assert second.rollout.state == "held"
+    status = rollout_status(ctx, SERVICE, "production", rollout.id)
+    rate = next(m for m in status["judgement"]["metrics"] if m["name"] == "decision_rate(rejected)")
+    assert rate["shown_in"] is None and rate["verdict"] != "pass"
+
+
+def test_the_controller_never_promotes_a_paused_rollout(world):
+    ctx, _clock, _gateway = world
+    quick_spec(ctx)
+    rollout = lifecycle.start_rollout(ctx, SERVICE, "v2")
+    lifecycle.transition(ctx, rollout.id, "pause")
+    with pytest.raises(Conflict, match="is paused: the controller promotes only a running one"):
+        lifecycle.promote(ctx, rollout.id, automatic=True)
+
+
+def test_a_revert_never_goes_back_to_a_version_that_cannot_answer(world):
+    ctx, _clock, _gateway = world
+    rollout = lifecycle.start_rollout(ctx.acting_as("ana"), SERVICE, "v2")
+    lifecycle.promote(ctx.acting_as("bea"), rollout.id, override="urgent fix agreed with the board")
+    tamper(ctx, "v1")
+    with pytest.raises(Refused, match="v1 cannot answer"):
+        lifecycle.revert(ctx, rollout.id, reason="complaints about the new letters")
+    with connect(ctx.engine) as conn:
+        assert resolve_version(conn, SERVICE, "stable").name == "v2"

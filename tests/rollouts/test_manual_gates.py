@@ -133,6 +133,8 @@ def test_a_version_that_cannot_answer_is_never_made_stable(demo):
     (lambda b: b.update(threshold={"label": "rejected", "min_probability": 0.9}), "changes the decision rules (threshold)"),
     (lambda b: b["fallback"]["rules"].pop(), "changes the decision rules (fallback)"),
     (lambda b: b["rollout"]["plans"]["standard"].pop(0), "rollout.plans change"),
+    (lambda b: b["rollout"]["criteria"][1].update(max_share=None, tolerance={"relative": 3.0}),
+     "drops latency(800ms)"),  # another kind of test is another criterion
 ])
 def test_loosening_a_live_service_is_a_release_not_an_apply(demo, change, why):
     body = demo_body()

@@ -40,3 +40,14 @@ def test_the_guard_sees_failed_copies():
     obs = shadow_step(200, 2, stable_fail=0.0, candidate_fail=0.5)
     assert "guard error_rate" in check_guards(POLICY.guards, obs, shadow=True)
     assert check_guards(POLICY.guards, shadow_step(200, 2, 0.0, 0.01), shadow=True) is None
+
+
+def test_cases_the_candidate_was_never_asked_never_help_it_pass():
+    """The stable version failed 30% of the cases (so no copy went to the candidate), and the
+    candidate failed 1% of its copies: the harm test may count the untried cases for the
+    candidate, the pass may not (it cannot tell whether the candidate would have failed them)."""
+    policy = RolloutPolicy(criteria=[Criterion(metric="error_rate", tolerance=Tolerance(absolute=0.01))],
+                           guards=[Guard(max_share=0.5, last=50)])
+    [result] = judge_shadow(policy, shadow_step(3000, 3, stable_fail=0.30, candidate_fail=0.01))
+    assert result.verdict is Verdict.NOT_YET, result.reason
+    assert result.harm_e < 1 / result.alpha and result.noninferiority_e < 1 / result.alpha

@@ -59,6 +59,8 @@ def _storable(value: str | None) -> str | None:
 DecisionId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$",
                                  description="a decision id, as returned with the decision")]
 ServiceName = Annotated[str, Path(max_length=100, description="a service this gateway serves (see /v1/services)")]
+ReadyFor = Annotated[str | None, Query(max_length=100, description="ready to answer this service (default: every "
+                                                                   "service served here)"), AfterValidator(_storable)]
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key", max_length=MAX_KEY_LENGTH + 2,
     description='a key of the client\'s choosing, e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324": a retry with the '
@@ -197,13 +199,15 @@ def create_app(gateway: Gateway, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
         return Health(status="ok")
 
     @app.get("/readyz", response_model=Readiness, tags=["operations"], operation_id="readyz", summary="Ready to answer",
-             responses={503: {"model": Readiness, "description": "not ready; reason says why"}})
-    def readyz() -> Any:
-        problems = gateway.readiness()
+             responses={404: {"model": ErrorBody, "description": "the service is not served here"},
+                        503: {"model": Readiness, "description": "not ready; reason says why"}})
+    def readyz(service: ReadyFor = None) -> Any:
+        problems = gateway.readiness(service=service)
+        names = [service] if service is not None else gateway.service_names()
         if problems:
-            return JSONResponse(Readiness(status="unavailable", reason="; ".join(problems),
-                                          services=gateway.service_names()).model_dump(), status_code=503)
-        return Readiness(status="ready", services=gateway.service_names())
+            return JSONResponse(Readiness(status="unavailable", reason="; ".join(problems), services=names).model_dump(),
+                                status_code=503)
+        return Readiness(status="ready", services=names)
 
     @app.get("/metrics", tags=["operations"], operation_id="metrics", summary="Prometheus metrics",
              response_class=Response, responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})

@@ -242,15 +242,19 @@ class Gateway:
         """Services this gateway answers."""
         return sorted(self._runtimes)
 
-    def readiness(self, deadline: float = READY_DEADLINE_S) -> list[str]:
-        """Why this gateway is not ready to answer (nothing: ready). Each reason names the failing
-        part only; the details go to the server log.
+    def readiness(self, deadline: float = READY_DEADLINE_S, service: str | None = None) -> list[str]:
+        """Why this gateway is not ready to answer (nothing: ready), for every service or for one
+        (NotFound if it is not served here). Each reason names the failing part only; the
+        details go to the server log.
 
         Ready means: a decision can be committed within the deadline (the probe writes one and
         rolls it back, so a locked table or a read-only store shows), the routing table was
-        refreshed, and every service answers with its model: a stable version is routed and
-        loaded (the kill switch, deliberately on, is not a fault).
+        refreshed, and the service answers with its model: a stable version is routed and
+        loaded (the kill switch, deliberately on, is not a fault). A load balancer in front of
+        one service asks about that service alone, so a service still being set up on the same
+        gateway does not take the others out.
         """
+        names = [self.runtime(service).spec.name] if service is not None else self.service_names()
         problems = []
         failure = commit_probe(self.ctx.engine, deadline)
         if failure is not None:
@@ -259,7 +263,7 @@ class Gateway:
         if self.last_refresh_error:
             log.error("readiness: the routing table could not be refreshed: %s", self.last_refresh_error)
             problems.append("the routing table could not be refreshed")
-        for name in self.service_names():
+        for name in names:
             runtime = self._runtimes[name]
             route = runtime.route
             if route is None or route.stable_version_id is None:

@@ -29,7 +29,8 @@ from relevo.analysis.judge import Verdict
 from relevo.context import Context
 from relevo.rollouts.judgement import judge_rollout, never_shown, record_verdict, record_verdict_in, shown_earlier
 from relevo.rollouts.leadership import Lease
-from relevo.rollouts.lifecycle import advance, apply_step_route, hold, promote, rollback, switch
+from relevo.errors import Refused
+from relevo.rollouts.lifecycle import advance, apply_step_route, hold, promote, rollback, switch, tell_held
 from relevo.rollouts.rollout import Rollout, load_rollout
 from relevo.services.catalogue import get_spec
 from relevo.store import connect
@@ -42,9 +43,10 @@ CONTROLLER = "relevo-controller"  # the actor of every automatic action in the a
 def _promote_or_hold(ctx: Context, rollout: Rollout) -> Rollout:
     """At the plan's promote step: promote when every criterion was shown within its tolerance
     and the spec does not ask for an approver's confirmation; otherwise hold for a person."""
+    held = None
     with connect(ctx.engine) as conn:
         policy = get_spec(conn, rollout.service).rollout
-        missing = never_shown(policy, set(shown_earlier(conn, rollout)))
+        missing = never_shown(policy, set(shown_earlier(conn, rollout, policy)))
         if missing or policy.require_approval:
             locked = load_rollout(conn, rollout.id, lock=True)
             if locked.state != "running":
@@ -52,8 +54,16 @@ def _promote_or_hold(ctx: Context, rollout: Rollout) -> Rollout:
             reason = (f"no step showed {', '.join(missing)} within the tolerance; an approver may promote with an "
                       f"override and a reason" if missing else
                       "the spec asks for an approver's confirmation before every promotion")
-            return hold(conn, ctx, locked, reason)
-    return promote(ctx, rollout.id, automatic=True)
+            held = hold(conn, ctx, locked, reason)
+    if held is not None:
+        tell_held(held)  # after the commit
+        return held
+    try:
+        return promote(ctx, rollout.id, automatic=True)
+    except Refused as exc:
+        # The candidate no longer loads intact or answers (its files changed after the gateways
+        # loaded it): it may be answering citizens at this moment, so it goes, with an incident.
+        return rollback(ctx, rollout.id, str(exc), {"promotion_refused": str(exc)}, automatic=True)
 
 
 def reconcile(ctx: Context, rollout_id: int) -> Rollout:
@@ -83,6 +93,7 @@ def reconcile(ctx: Context, rollout_id: int) -> Rollout:
         record_verdict_in(conn, ctx, rollout, judgement, final=True)  # the numbers this step ends on
         if judgement.verdict is Verdict.PASS and rollout.phase == "preview":
             return switch(conn, ctx, rollout, judgement)
+        moved = None
         if judgement.verdict is Verdict.PASS:
             moved = advance(conn, ctx, rollout, judgement)
         else:
@@ -90,8 +101,11 @@ def reconcile(ctx: Context, rollout_id: int) -> Rollout:
                        if m.effective is not Verdict.PASS and m.verdict is not Verdict.NOT_APPLICABLE]
             if not waiting:
                 waiting = ["no criterion could be judged in this step"]
-            return hold(conn, ctx, rollout, "step ended without conclusive evidence: " + "; ".join(waiting),
+            held = hold(conn, ctx, rollout, "step ended without conclusive evidence: " + "; ".join(waiting),
                         judgement)
+    if moved is None:
+        tell_held(held)  # after the commit: a webhook must not hold the store's write lock
+        return held
     if moved.step["kind"] == "promote":
         return _promote_or_hold(ctx, moved)
     return moved

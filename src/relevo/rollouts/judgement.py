@@ -12,7 +12,7 @@ step's evidence stays readable and the next steps know what was shown.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -79,9 +79,10 @@ def judge_step(policy: RolloutPolicy, rollout: Rollout, obs: StepObservations, n
         n_candidate = int(obs.candidate.sum())
     else:
         return StepJudgement(Verdict.NOT_APPLICABLE, [], None, 0, 0)
+    by_name = {criterion_name(c): c for c in policy.criteria}
+    metrics = [replace(m, definition=by_name[m.name].digest) if m.name in by_name else m for m in metrics]
     metrics = [m.carried(shown[m.name]) if shown and m.name in shown else m for m in metrics]
     later = later_phases(rollout)
-    by_name = {criterion_name(c): c for c in policy.criteria}
     metrics = [_defer(m, by_name.get(m.name), later) for m in metrics]
     verdict = Verdict.FAIL if guard else step_verdict(metrics, n_candidate)
     return StepJudgement(verdict, metrics, guard, obs.n, n_candidate)
@@ -115,7 +116,7 @@ def judge_rollout(ctx: Context, rollout: Rollout) -> StepJudgement:
         policy = get_spec(conn, rollout.service).rollout
         obs = observe_step(conn, rollout.service, rollout.environment, rollout.step_label,
                            attributes=judged_attributes(policy))
-        shown = shown_earlier(conn, rollout)
+        shown = shown_earlier(conn, rollout, policy)
     return judge_step(policy, rollout, obs, ctx.clock.now(), shown)
 
 
@@ -124,19 +125,23 @@ def judged_attributes(policy: RolloutPolicy) -> list[str]:
     return sorted({c.attribute for c in policy.criteria if c.attribute is not None})
 
 
-def shown_earlier(conn: Connection, rollout: Rollout) -> dict[str, str]:
-    """Criteria an earlier step (or phase) of the rollout showed within tolerance, and where."""
+def shown_earlier(conn: Connection, rollout: Rollout, policy: RolloutPolicy) -> dict[str, str]:
+    """The policy's criteria an earlier step (or phase) of the rollout showed within tolerance,
+    under the same definition, and where."""
     rows = conn.execute(select(rollout_verdicts.c.step_index, rollout_verdicts.c.details)
                         .where(rollout_verdicts.c.rollout_id == rollout.id).order_by(rollout_verdicts.c.id))
     current = (rollout.step_index, rollout.phase)
+    definitions = {c.name: c.digest for c in policy.criteria}
     out: dict[str, str] = {}
     for row in rows:
         phase = row.details.get("phase")
         if (row.step_index, phase) == current:
             continue
         for metric in row.details.get("metrics", []):
-            if metric["verdict"] == Verdict.PASS.value and metric["name"] not in out:
-                out[metric["name"]] = step_where(row.step_index, phase)
+            name = metric["name"]
+            if (metric["verdict"] == Verdict.PASS.value and name not in out
+                    and metric.get("definition") == definitions.get(name)):
+                out[name] = step_where(row.step_index, phase)
     return out
 
 
@@ -153,7 +158,7 @@ def promotion_gaps(ctx: Context, rollout: Rollout) -> list[str]:
     """
     with connect(ctx.engine) as conn:
         policy = get_spec(conn, rollout.service).rollout
-        shown = set(shown_earlier(conn, rollout))
+        shown = set(shown_earlier(conn, rollout, policy))
     gaps = []
     if rollout.step["kind"] != "promote":
         judgement = judge_rollout(ctx, rollout)

@@ -64,6 +64,7 @@ class MetricResult:
     alpha: float | None = None
     shown_in: str | None = None  # the earlier step (or phase) that showed it within tolerance
     deferred_to: str | None = None  # the later step (or phase) that can still show it
+    definition: str | None = None  # the criterion's digest: what exactly was judged
 
     @property
     def effective(self) -> Verdict:
@@ -214,7 +215,12 @@ def _latency_share(name, criterion, latencies: np.ndarray, times: np.ndarray, al
 
 
 def _paired_rate(name, criterion, c: np.ndarray, s: np.ndarray, times: np.ndarray, alpha: float) -> MetricResult:
-    """A rate criterion from pairs (c, s: the candidate's and the stable's 0/1 outcome on one case).
+    """A rate criterion from pairs (c, s: the candidate's and the stable's 0/1 outcome on one case)."""
+    return _result(name, criterion, _paired_evidence(criterion, c, s, times, alpha), alpha)
+
+
+def _paired_evidence(criterion, c: np.ndarray, s: np.ndarray, times: np.ndarray, alpha: float) -> Evidence:
+    """The evidence of a rate criterion on pairs (c, s).
 
     An absolute tolerance tests the mean of c - s against it; a relative one (candidate rate at
     most tolerance x stable rate) tests the mean of c - tolerance * s against 0, whose harm and
@@ -232,7 +238,7 @@ def _paired_rate(name, criterion, c: np.ndarray, s: np.ndarray, times: np.ndarra
         test = _betting(z, times, -rho, 1.0, alpha, 0.0, points=3)  # only its tests are read
         evidence = Evidence(test.harm_e, test.noninferiority_e, evidence.n_candidate, evidence.estimate,
                             evidence.lower, evidence.upper)
-    return _result(name, criterion, evidence, alpha)
+    return evidence
 
 
 def _not_applicable(name: str, why: str) -> MetricResult:
@@ -266,11 +272,8 @@ def _share(policy: RolloutPolicy, phase: str) -> float:
 
 
 def criterion_name(criterion: Criterion) -> str:
-    """A readable, unique-enough name: the metric and what it is about."""
-    detail = criterion.label or criterion.attribute or (f"{criterion.budget_ms:g}ms" if criterion.budget_ms else "")
-    if criterion.metric == "fairness":
-        detail = f"{criterion.attribute}:{criterion.label}"
-    return f"{criterion.metric}({detail})" if detail else criterion.metric
+    """The criterion's name (unique within its policy)."""
+    return criterion.name
 
 
 def judge_canary(policy: RolloutPolicy, obs: StepObservations, weight: float, now: datetime) -> list[MetricResult]:
@@ -328,12 +331,15 @@ def judge_shadow(policy: RolloutPolicy, obs: StepObservations) -> list[MetricRes
             results.append(_result(name, c, evidence, alpha))
         elif c.metric == "error_rate":
             # Copies go only where the stable model answered, so a case the stable version
-            # failed has no copy: it counts as a pair in which the candidate did not fail. That
-            # can only make the candidate look better than it is on those few cases, so the
-            # harm test stays valid (a little conservative); every failed copy counts.
+            # failed has no copy. For the harm test it counts as a pair in which the candidate did
+            # not fail (which can only make the candidate look better: the test stays valid); for
+            # the pass, as one in which it failed too, so an untried case never helps it pass.
             cases = obs.shadowed | obs.failed
-            results.append(_paired_rate(name, c, obs.shadow_failed[cases], obs.failed[cases], obs.created_at[cases],
-                                        alpha))
+            untried = obs.failed & ~obs.shadowed
+            times = obs.created_at[cases]
+            harm = _paired_evidence(c, obs.shadow_failed[cases], obs.failed[cases], times, alpha)
+            proof = _paired_evidence(c, (obs.shadow_failed | untried)[cases], obs.failed[cases], times, alpha)
+            results.append(_result(name, c, replace(harm, noninferiority_e=proof.noninferiority_e), alpha))
         elif c.metric == "latency":
             timed = obs.shadowed & ~np.isnan(obs.shadow_latency_ms)  # failed copies took their time too
             results.append(_latency_share(name, c, obs.shadow_latency_ms[timed], obs.created_at[timed], alpha))

@@ -195,6 +195,8 @@ def promote(ctx: Context, rollout_id: int, *, automatic: bool = False, override:
     with connect(ctx.engine) as conn:
         rollout = load_rollout(conn, rollout_id)
         next_state(rollout.state, "promote")
+        if automatic and rollout.state != "running":
+            raise Conflict(f"rollout {rollout_id} is {rollout.state}: the controller promotes only a running one")
         if not automatic:
             require_role(conn, ctx, rollout.service, "approvers")
             if ctx.actor == rollout.started_by:
@@ -212,7 +214,10 @@ def promote(ctx: Context, rollout_id: int, *, automatic: bool = False, override:
     check_answers(ctx, rollout.service, candidate)  # before any lock: loading writes on failure
     with connect(ctx.engine) as conn:
         rollout = load_rollout(conn, rollout_id, lock=True)
+        if automatic and rollout.state != "running":
+            raise Conflict(f"rollout {rollout_id} is {rollout.state}: the controller promotes only a running one")
         state = next_state(rollout.state, "promote")
+        shown = shown_earlier(conn, rollout, get_spec(conn, rollout.service).rollout)  # by the rules judging it
         override_id = None
         if override is not None:
             override_id = record_override(
@@ -229,7 +234,7 @@ def promote(ctx: Context, rollout_id: int, *, automatic: bool = False, override:
         _audit(conn, ctx, rollout, "promoted", automatic=automatic, version=candidate,
                override={"id": override_id, "reason": override.strip(), "gaps": gaps} if override else None,
                evidence="every criterion shown within its tolerance" if not gaps else "overridden",
-               shown=shown_earlier(conn, rollout))
+               shown=shown)
         return load_rollout(conn, rollout_id)
 
 
@@ -237,6 +242,11 @@ def revert(ctx: Context, rollout_id: int, reason: str) -> Rollout:
     """After a promotion, go back to the release that was stable before it (its version and its
     spec) in one step: audited, with an incident, so the reverted change waits for its cause."""
     check_reason(reason, "a promotion (a revert)")
+    with connect(ctx.engine) as conn:
+        rollout = load_rollout(conn, rollout_id)
+        require_role(conn, ctx, rollout.service, "operators")
+        previous = _version_name(conn, rollout.stable_version_id)
+    check_answers(ctx, rollout.service, previous)  # going back to a version that cannot answer helps nobody
     with connect(ctx.engine) as conn:
         rollout = load_rollout(conn, rollout_id, lock=True)
         require_role(conn, ctx, rollout.service, "operators")
@@ -313,9 +323,14 @@ def switch(conn: Connection, ctx: Context, rollout: Rollout, judgement: StepJudg
 
 def hold(conn: Connection, ctx: Context, rollout: Rollout, reason: str,
          judgement: StepJudgement | None = None) -> Rollout:
-    """Hold a step that ended without conclusive evidence, for a person to decide."""
+    """Hold a step that ended without conclusive evidence, for a person to decide (inside the
+    caller's transaction; tell_held tells people once it committed)."""
     _set(conn, rollout, state=next_state(rollout.state, "hold"), hold_reason=reason)
     _audit(conn, ctx, rollout, "held", reason=reason, **_verdicts(judgement))
-    held = load_rollout(conn, rollout.id)
-    notify("rollout.held", f"{rollout.service}/rollout-{rollout.id}", f"step {rollout.step_index} held: {reason}")
-    return held
+    return load_rollout(conn, rollout.id)
+
+
+def tell_held(rollout: Rollout) -> None:
+    """Notify that a rollout is held (after the hold committed)."""
+    notify("rollout.held", f"{rollout.service}/rollout-{rollout.id}",
+           f"step {rollout.step_index + 1} held: {rollout.hold_reason}")

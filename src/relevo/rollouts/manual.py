@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 from relevo.context import Context
 from relevo.errors import Conflict, NotFound, Refused
 from relevo.registry.load import check_answers
-from relevo.registry.queries import resolve_version, version_name
+from relevo.registry.queries import VersionRecord, resolve_version, version_name
 from relevo.registry.tags import check_tag_name, move_tag_in
 from relevo.rollouts.incidents import blocking_incidents
 from relevo.rollouts.overrides import established, record_override
@@ -54,6 +54,23 @@ def _gate_stable(conn: Connection, ctx: Context, service: str, version_id: int, 
                     reason=override, version_id=version_id)
 
 
+def _answering(ctx: Context, service: str, ref: str) -> VersionRecord:
+    """The version ref names, once the person is an operator and it has loaded intact and answered
+    probe rows (outside any transaction: loading records what fails)."""
+    with connect(ctx.engine) as conn:
+        require_role(conn, ctx, service, "operators")
+        record = resolve_version(conn, service, ref)
+    check_answers(ctx, service, record.name)
+    return record
+
+
+def _same_version(version_id: int, probed: VersionRecord | None, service: str, ref: str | None) -> None:
+    """Conflict when the version about to become stable is not the one that was just checked (a
+    tag moved in between)."""
+    if probed is None or probed.id != version_id:
+        raise Conflict(f"{service} {ref} named another version while it was being checked; try again")
+
+
 def _no_rollout(conn: Connection, service: str, environment: str) -> None:
     rollout = active_rollout(conn, service, environment)
     if rollout is not None:
@@ -66,8 +83,7 @@ def route_by_hand(ctx: Context, service: str, environment: str, *, stable: str |
                   weight: float | None = None, override: str | None = None) -> Route:
     """`relevo route`: change how a service is answered, gated as above."""
     check_environment(environment)
-    if stable is not None and environment == PRODUCTION:
-        check_answers(ctx, service, stable)  # before the transaction: loading writes on failure
+    probed = _answering(ctx, service, stable) if stable is not None and environment == PRODUCTION else None
 
     def gate(conn: Connection, old: Route | None, new: Route) -> None:
         require_role(conn, ctx, service, "operators")
@@ -75,6 +91,7 @@ def route_by_hand(ctx: Context, service: str, environment: str, *, stable: str |
         if environment != PRODUCTION:
             return
         if new.stable_version_id is not None and new.stable_version_id != (old.stable_version_id if old else None):
+            _same_version(new.stable_version_id, probed, service, stable)
             _gate_stable(conn, ctx, service, new.stable_version_id, override, "route.stable")
             move_tag_in(conn, ctx, service, "stable", new.stable_version_id, at=ctx.clock.now())
         # A blue/green route sends every case to the candidate whatever its weight says.
@@ -103,12 +120,12 @@ def fallback_by_hand(ctx: Context, service: str, environment: str, forced: bool)
 def tag_by_hand(ctx: Context, service: str, tag: str, ref: str, override: str | None = None) -> bool:
     """`relevo tag`: point a tag at a version; `stable` is gated like production's stable route."""
     check_tag_name(tag)
-    if tag == "stable":
-        check_answers(ctx, service, ref)
+    probed = _answering(ctx, service, ref) if tag == "stable" else None
     with connect(ctx.engine) as conn:
         require_role(conn, ctx, service, "operators")
         record = resolve_version(conn, service, ref)
         if tag == "stable":
+            _same_version(record.id, probed, service, ref)
             _gate_stable(conn, ctx, service, record.id, override, "tag.stable")
         return move_tag_in(conn, ctx, service, tag, record.id, at=ctx.clock.now())
 

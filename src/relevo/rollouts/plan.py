@@ -9,6 +9,8 @@ for a person.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from datetime import timedelta
 from typing import Annotated, Literal, Union
@@ -128,6 +130,25 @@ class Criterion(_Strict):
         default=None, description="deprecated: every criterion needs positive evidence to pass")
     min_sample: int = Field(default=100, ge=1, description="candidate decisions before a pass is possible")
 
+    @property
+    def name(self) -> str:
+        """The criterion's name in verdicts and reports: the metric and what it is about. A
+        policy's criteria have distinct names, since evidence is carried between steps by it."""
+        if self.metric == "fairness":
+            detail = f"{self.attribute}:{self.label}"
+        elif self.metric == "latency":
+            detail = f"{self.budget_ms:g}ms" + (" vs stable" if self.max_share is None else "")
+        else:
+            detail = self.label or ""
+        return f"{self.metric}({detail})" if detail else self.metric
+
+    @property
+    def digest(self) -> str:
+        """sha256 of the criterion's whole definition: evidence shown under another definition
+        (a wider tolerance, another minimum) does not count for this one."""
+        body = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(body.encode()).hexdigest()
+
     @model_validator(mode="after")
     def _fits_metric(self) -> "Criterion":
         needs = {
@@ -152,6 +173,12 @@ class Guard(_Strict):
     last: int = Field(default=50, ge=5, description="over the candidate's last N decisions")
     budget_ms: float | None = Field(default=None, gt=0)
 
+    @model_validator(mode="after")
+    def _has_budget(self) -> "Guard":
+        if self.metric == "latency" and self.budget_ms is None:
+            raise ValueError("a latency guard needs budget_ms (without one it could never trip)")
+        return self
+
 
 DEFAULT_PLAN = [
     {"kind": "shadow", "duration": "24h"},
@@ -175,6 +202,15 @@ class RolloutPolicy(_Strict):
         Criterion(metric="error_rate", tolerance=Tolerance(absolute=0.01))], min_length=1,
         description="at least one: a rollout with nothing to show would pass on nothing")
     guards: list[Guard] = Field(default_factory=lambda: [Guard(max_share=0.2, last=50)])
+
+    @model_validator(mode="after")
+    def _distinct_criteria(self) -> "RolloutPolicy":
+        names = [c.name for c in self.criteria]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"two criteria are both {', '.join(twice)}: each needs its own metric, label, attribute "
+                             f"or budget (the evidence for one must never count for another)")
+        return self
 
     @model_validator(mode="after")
     def _plans(self) -> "RolloutPolicy":

@@ -57,7 +57,7 @@ def rollout_status(ctx: Context, service: str, environment: str, rollout_id: int
         data = describe(conn, rollout)
         # Every step's last recorded verdicts: finished steps stay readable.
         data["history"] = step_history(conn, rollout.id)
-        shown = shown_earlier(conn, rollout)
+        shown = shown_earlier(conn, rollout, get_spec(conn, rollout.service).rollout)
     judged_now = rollout.state in ("running", "paused", "held") and rollout.step["kind"] != "promote"
     data["phase"] = rollout.phase
     paired = rollout.phase in ("shadow", "preview")

@@ -34,9 +34,10 @@ class SpecChanges:
         return bool(self.decision_rules or self.loosened)
 
 
-def _criterion_key(c) -> str:
-    detail = c.label or c.attribute or (f"{c.budget_ms:g}ms" if c.budget_ms else "")
-    return f"{c.metric}({detail})" if c.metric != "fairness" else f"fairness({c.attribute}:{c.label})"
+def _form(c) -> tuple[bool, ...]:
+    """Which of a criterion's limits are set: a change there is another test, not a stricter one."""
+    return tuple(getattr(c, name) is not None for name in ("tolerance", "max_share", "budget_ms", "min_ratio",
+                                                              "min_agreement"))
 
 
 def _tolerance_loosened(old, new) -> bool:
@@ -51,12 +52,15 @@ def _tolerance_loosened(old, new) -> bool:
 
 def _criteria(old: ServiceSpec, new: ServiceSpec) -> list[str]:
     out = []
-    before = {_criterion_key(c): c for c in old.rollout.criteria}
-    after = {_criterion_key(c): c for c in new.rollout.criteria}
+    before = {c.name: c for c in old.rollout.criteria}
+    after = {c.name: c for c in new.rollout.criteria}
     for key in sorted(set(before) - set(after)):
         out.append(f"rollout.criteria drops {key}")
     for key in sorted(set(before) & set(after)):
         a, b = before[key], after[key]
+        if _form(a) != _form(b):
+            out.append(f"rollout.criteria {key}: another kind of test")
+            continue
         if _tolerance_loosened(a.tolerance, b.tolerance):
             out.append(f"rollout.criteria {key}: a wider tolerance")
         for name in STRICTER_WHEN_LARGER:
@@ -76,8 +80,8 @@ def _guards(old: ServiceSpec, new: ServiceSpec) -> list[str]:
     for guard in old.rollout.guards:
         # kept if some new guard on the same metric trips at least as soon
         match = next((g for g in remaining if g.metric == guard.metric and g.max_share <= guard.max_share
-                      and g.last <= guard.last and (guard.budget_ms is None or (g.budget_ms or 0) <= guard.budget_ms)),
-                     None)
+                      and g.last <= guard.last and (guard.budget_ms is None or (
+                          g.budget_ms is not None and g.budget_ms <= guard.budget_ms))), None)
         if match is None:
             out.append(f"rollout.guards: the {guard.metric} guard ({guard.max_share:.0%} of the last {guard.last}) "
                        f"is dropped or loosened")
