@@ -20,7 +20,7 @@ from relevo.context import Context
 from relevo.errors import Conflict, InvalidInput, Refused
 from relevo.notify import notify
 from relevo.registry.load import check_answers
-from relevo.registry.queries import resolve_version
+from relevo.registry.queries import resolve_version, version_name
 from relevo.registry.tags import move_tag_in
 from relevo.rollouts.incidents import blocking_incidents, open_incident
 from relevo.rollouts.judgement import StepJudgement, promotion_gaps, shown_earlier
@@ -34,11 +34,7 @@ from relevo.services.catalogue import get_spec, spec_digest, write_spec
 from relevo.services.roles import require_role
 from relevo.services.spec import ServiceSpec
 from relevo.store import connect
-from relevo.store.tables import releases, rollouts, versions
-
-def _version_name(conn: Connection, version_id: int) -> str:
-    return f"v{conn.execute(select(versions.c.number).where(versions.c.id == version_id)).scalar_one()}"
-
+from relevo.store.tables import releases, rollouts
 
 def step_route(rollout: Rollout, current: Route) -> Route:
     """The route the rollout's current step (and phase) needs: a blue/green preview mirrors
@@ -104,7 +100,7 @@ def start_rollout(ctx: Context, service: str, version: str | None, environment: 
         if route is None or route.stable_version_id is None:
             raise Conflict(f"{service} has no stable version in {environment}; set one with "
                            f"`relevo route {service} --env {environment} --stable VERSION`")
-        candidate = resolve_version(conn, service, version or _version_name(conn, route.stable_version_id))
+        candidate = resolve_version(conn, service, version or version_name(conn, route.stable_version_id))
         candidate_sha = spec_digest(candidate_spec)
         spec_changed = candidate_sha != spec_digest(rules)
         if candidate.id == route.stable_version_id and not spec_changed:
@@ -118,7 +114,7 @@ def start_rollout(ctx: Context, service: str, version: str | None, environment: 
                           + "); its incident must record a cause and a remediation first "
                           "(`relevo incident document ID --cause ... --remediation ...`)")
         release_id = ensure_release(conn, ctx, candidate, candidate_spec)
-        stable_release_id = ensure_release(conn, ctx, resolve_version(conn, service, _version_name(
+        stable_release_id = ensure_release(conn, ctx, resolve_version(conn, service, version_name(
             conn, route.stable_version_id)), rules)
         now = ctx.clock.now()
         steps = [s.model_dump(mode="json") for s in rules.rollout.plans[plan_name]]
@@ -128,7 +124,7 @@ def start_rollout(ctx: Context, service: str, version: str | None, environment: 
             candidate_version_id=candidate.id, plan_name=plan_name, plan=steps, state="running", step_index=0,
             step_started_at=now, step_extended_by_s=0.0, started_at=now, started_by=ctx.actor)).inserted_primary_key[0]
         rollout = load_rollout(conn, rollout_id)
-        _audit(conn, ctx, rollout, "started", version=candidate.name, stable=_version_name(conn, route.stable_version_id),
+        _audit(conn, ctx, rollout, "started", version=candidate.name, stable=version_name(conn, route.stable_version_id),
                plan=plan_name, release_id=release_id, spec_sha256=candidate_sha, spec_changed=spec_changed)
         apply_step_route(conn, ctx, rollout)
     return rollout
@@ -168,7 +164,7 @@ def rollback(ctx: Context, rollout_id: int, reason: str, evidence: dict[str, Any
             require_role(conn, ctx, rollout.service, "operators")
         state = next_state(rollout.state, "rollback")
         _route_stable(conn, ctx, rollout, rollout.stable_version_id)
-        candidate = _version_name(conn, rollout.candidate_version_id)
+        candidate = version_name(conn, rollout.candidate_version_id)
         incident_id = open_incident(
             conn, ctx, service=rollout.service, environment=rollout.environment, rollout_id=rollout.id,
             release_id=rollout.release_id, title=f"rollback of {rollout.service} {candidate}: {reason}",
@@ -201,7 +197,7 @@ def promote(ctx: Context, rollout_id: int, *, automatic: bool = False, override:
             require_role(conn, ctx, rollout.service, "approvers")
             if ctx.actor == rollout.started_by:
                 raise Refused(f"{ctx.actor} started rollout {rollout_id} and cannot also approve its promotion")
-        candidate = _version_name(conn, rollout.candidate_version_id)
+        candidate = version_name(conn, rollout.candidate_version_id)
     gaps = promotion_gaps(ctx, rollout)
     if gaps and not automatic and override is None:
         raise Refused(f"rollout {rollout_id}'s evidence does not allow a promotion: " + "; ".join(gaps)
@@ -245,7 +241,7 @@ def revert(ctx: Context, rollout_id: int, reason: str) -> Rollout:
     with connect(ctx.engine) as conn:
         rollout = load_rollout(conn, rollout_id)
         require_role(conn, ctx, rollout.service, "operators")
-        previous = _version_name(conn, rollout.stable_version_id)
+        previous = version_name(conn, rollout.stable_version_id)
     check_answers(ctx, rollout.service, previous)  # going back to a version that cannot answer helps nobody
     with connect(ctx.engine) as conn:
         rollout = load_rollout(conn, rollout_id, lock=True)
@@ -265,7 +261,7 @@ def revert(ctx: Context, rollout_id: int, reason: str) -> Rollout:
             write_spec(conn, ctx, spec, reverted_rollout_id=rollout.id)
         _route_stable(conn, ctx, rollout, rollout.stable_version_id)
         move_tag_in(conn, ctx, rollout.service, "stable", rollout.stable_version_id, at=ctx.clock.now())
-        candidate, stable = _version_name(conn, rollout.candidate_version_id), _version_name(conn, rollout.stable_version_id)
+        candidate, stable = version_name(conn, rollout.candidate_version_id), version_name(conn, rollout.stable_version_id)
         incident_id = open_incident(
             conn, ctx, service=rollout.service, environment=rollout.environment, rollout_id=rollout.id,
             release_id=rollout.release_id, title=f"revert of {rollout.service} {candidate} to {stable}: {reason}",

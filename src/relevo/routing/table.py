@@ -17,11 +17,11 @@ from sqlalchemy import Connection, select
 from relevo.audit import record_event
 from relevo.context import Context
 from relevo.errors import InvalidInput, NotFound
-from relevo.registry.queries import resolve_version
+from relevo.registry.queries import resolve_version, version_name
 from relevo.routing.changes import announce
 from relevo.services.catalogue import get_spec
 from relevo.store import connect
-from relevo.store.tables import routes, versions
+from relevo.store.tables import routes
 
 Mode = Literal["stable", "shadow", "canary", "bluegreen"]
 MODES = ("stable", "shadow", "canary", "bluegreen")
@@ -80,12 +80,6 @@ def route_revisions(conn: Connection, environment: str) -> dict[str, int]:
     return {r.service: r.revision for r in rows}
 
 
-def _version_name(conn: Connection, version_id: int | None) -> str | None:
-    if version_id is None:
-        return None
-    return f"v{conn.execute(select(versions.c.number).where(versions.c.id == version_id)).scalar_one()}"
-
-
 def write_route(conn: Connection, ctx: Context, new: Route, old: Route | None, action: str) -> Route:
     """Store new as the route (revision + 1) inside the caller's transaction; audited."""
     now = ctx.clock.now()
@@ -103,8 +97,8 @@ def write_route(conn: Connection, ctx: Context, new: Route, old: Route | None, a
     announce(conn, f"{new.service}/{new.environment}")
     record_event(conn, at=now, actor=ctx.actor, action=action, subject=f"{new.service}/{new.environment}",
                  details={"revision": revision, "mode": new.mode, "weight": new.weight,
-                          "stable": _version_name(conn, new.stable_version_id),
-                          "candidate": _version_name(conn, new.candidate_version_id),
+                          "stable": (version_name(conn, new.stable_version_id) if new.stable_version_id is not None else None),
+                          "candidate": (version_name(conn, new.candidate_version_id) if new.candidate_version_id is not None else None),
                           "candidate_release_id": new.candidate_release_id,
                           "fallback_forced": new.fallback_forced, "step": new.step})
     return replace(new, revision=revision, updated_at=now, updated_by=ctx.actor)
