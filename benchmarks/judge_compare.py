@@ -42,7 +42,7 @@ import numpy as np
 from scipy.stats import binomtest
 
 from relevo.analysis.judge.baselines import ThresholdRule, interval_counts, mann_whitney_judge, threshold_judge
-from relevo.analysis.judge.planner import (MetricTarget, Step, difference_first_crossing, from_arrays, plan_step,
+from relevo.analysis.judge.power import (MetricTarget, Step, difference_first_crossing, from_arrays, plan_step,
                                            ratio_first_crossing, suggest)
 
 ALPHA = 0.05

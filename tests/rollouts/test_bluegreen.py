@@ -10,7 +10,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from relevo.analysis.judge.planner import Step
+from relevo.analysis.judge.power import Step
 from relevo.clock import SimulatedClock
 from relevo.context import Context
 from relevo.demo import spec_resource
@@ -19,8 +19,8 @@ from relevo.demo.setup import set_up_demo
 from relevo.gateway.gateway import Gateway
 from relevo.gateway.pseudonym import load_key
 from relevo.rollouts import lifecycle
-from relevo.rollouts.plan import RolloutPolicy
-from relevo.rollouts.planning import check_plan
+from relevo.services.rollout_policy import RolloutPolicy
+from relevo.rollouts.plan_check import check_plan
 from relevo.rollouts.queries import rollout_status
 from relevo.rollouts.simulation import simulate_rollout
 from relevo.routing.table import get_route

@@ -24,7 +24,7 @@ from relevo.gateway.gateway import Gateway
 from relevo.registry.queries import resolve_version
 from relevo.rollouts import lifecycle
 from relevo.rollouts.manual import apply_by_hand
-from relevo.rollouts.evidence import observe_step
+from relevo.rollouts.observations import observe_step
 from relevo.rollouts.queries import rollout_status
 from relevo.rollouts.simulation import simulate_rollout
 from relevo.routing.table import get_route, set_fallback

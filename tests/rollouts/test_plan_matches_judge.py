@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from relevo.analysis.judge import Verdict
-from relevo.analysis.judge.planner import MetricTarget, Step, plan_metric
-from relevo.rollouts.evidence import StepObservations
+from relevo.analysis.judge.power import MetricTarget, Step, plan_metric
+from relevo.rollouts.observations import StepObservations
 from relevo.rollouts.judging import judge_canary, judge_shadow
-from relevo.rollouts.plan import Criterion, RolloutPolicy, Tolerance
+from relevo.services.rollout_policy import Criterion, RolloutPolicy, Tolerance
 
 ALPHA = 0.05
 RUNS = 80

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from relevo.analysis.judge import Verdict
-from relevo.rollouts.evidence import StepObservations
+from relevo.rollouts.observations import StepObservations
 from relevo.rollouts.judging import check_guards, judge_shadow
-from relevo.rollouts.plan import Criterion, Guard, RolloutPolicy, Tolerance
+from relevo.services.rollout_policy import Criterion, Guard, RolloutPolicy, Tolerance
 
 
 def shadow_step(n: int, seed: int, stable_fail: float, candidate_fail: float) -> StepObservations:

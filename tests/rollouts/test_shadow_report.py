@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from relevo.analysis.judge import BettingMean, rate_interval
-from relevo.rollouts.evidence import StepObservations
+from relevo.rollouts.observations import StepObservations
 from relevo.rollouts.shadow_report import NOT_GIVEN, shadow_report
 
 LABELS = ["admissible", "rejected"]

@@ -14,7 +14,7 @@ from relevo.audit.queries import list_events
 from relevo.cli.context import opened
 from relevo.cli.output import console, print_json, reports_errors
 from relevo.errors import InvalidInput
-from relevo.rollouts.plan import parse_duration
+from relevo.services.rollout_policy import parse_duration
 from relevo.store import connect
 
 

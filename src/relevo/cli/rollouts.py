@@ -299,7 +299,7 @@ def check_plan_cmd(ctx: typer.Context, service: str = typer.Argument(...),
     Exits 1 when the plan does not pass its check (a rollout under it would be held or could miss
     a regression twice its tolerance).
     """
-    from relevo.rollouts.planning import check_plan
+    from relevo.rollouts.plan_check import check_plan
 
     with opened(ctx) as context, console.status("simulating the judge at this traffic"):
         result = check_plan(context, service, plan, daily_cases, env)

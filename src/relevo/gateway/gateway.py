@@ -30,7 +30,7 @@ from relevo.gateway.validation import InputRejected, unstorable_inputs
 from relevo.loaders.errors import InvalidOutput
 from relevo.registry.load import load_version
 from relevo.registry.queries import resolve_version, version_name
-from relevo.routing.changes import ChangeWaiter
+from relevo.store.announcements import ChangeWaiter
 from relevo.routing.table import check_environment, read_route, route_revisions
 from relevo.store import connect
 from relevo.services.spec import ServiceSpec

@@ -20,10 +20,10 @@ from sqlalchemy import Connection, select
 
 from relevo.analysis.judge import Verdict
 from relevo.context import Context
-from relevo.rollouts.evidence import StepObservations, observe_step
+from relevo.rollouts.observations import StepObservations, observe_step
 from relevo.rollouts.judging import (MetricResult, check_guards, criterion_name, judge_after_switch, judge_canary,
                                      judge_shadow, not_applicable, step_verdict)
-from relevo.rollouts.plan import RolloutPolicy
+from relevo.services.rollout_policy import RolloutPolicy
 from relevo.rollouts.rollout import Rollout
 from relevo.services.catalogue import get_spec
 from relevo.store import connect

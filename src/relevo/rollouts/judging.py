@@ -14,7 +14,7 @@ Every rate criterion (error_rate, decision_rate, correction_rate, latency agains
 tested at the spec's tolerance, in its own scale: the harm test's null is "candidate rate <=
 stable rate x tolerance" (relative) or "<= stable rate + tolerance" (absolute), so a candidate
 within the tolerance is rolled back in at most alpha of steps; `check-plan` sizes exactly these
-tests (relevo.analysis.judge.planner).
+tests (relevo.analysis.judge.power).
 
 Which evidence each criterion uses:
 - canary steps (two arms at weight w): rate criteria by the ratio form on events (relative
@@ -42,8 +42,8 @@ import numpy as np
 from relevo.analysis.judge import (BettingMean, DifferenceState, Evidence, PairedState, RateState, RatioState,
                                    Verdict, combine, disparate_impact_interval, evidence_from, group_rate_bounds,
                                    judge_metric, split_alpha)
-from relevo.rollouts.evidence import StepObservations, older_than
-from relevo.rollouts.plan import Criterion, Guard, RolloutPolicy, parse_duration
+from relevo.rollouts.observations import StepObservations, older_than
+from relevo.services.rollout_policy import Criterion, Guard, RolloutPolicy, parse_duration
 
 BATCH = 10
 

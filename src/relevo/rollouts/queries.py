@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from relevo.context import Context
 from relevo.errors import NotFound
-from relevo.rollouts.evidence import observe_step
+from relevo.rollouts.observations import observe_step
 from relevo.rollouts.judgement import judge_step, judged_attributes, shown_earlier, step_history
 from relevo.rollouts.rollout import Rollout, active_rollout, load_rollout
 from relevo.rollouts.shadow_report import shadow_report

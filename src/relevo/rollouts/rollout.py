@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from relevo.errors import NotFound
-from relevo.rollouts.plan import WATCH_AFTER_SWITCH, parse_duration
+from relevo.services.rollout_policy import WATCH_AFTER_SWITCH, parse_duration
 from relevo.rollouts.states import ACTIVE
 from relevo.store.tables import rollouts
 

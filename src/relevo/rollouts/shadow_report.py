@@ -27,7 +27,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from relevo.analysis.judge import rate_interval
-from relevo.rollouts.evidence import StepObservations
+from relevo.rollouts.observations import StepObservations
 from relevo.rollouts.judging import agreement_sequence
 NOT_GIVEN = "(not given)"
 

@@ -18,7 +18,7 @@ from relevo.audit import record_event
 from relevo.context import Context
 from relevo.errors import InvalidInput, NotFound
 from relevo.registry.queries import resolve_version, version_name
-from relevo.routing.changes import announce
+from relevo.store.announcements import announce
 from relevo.services.catalogue import get_spec
 from relevo.store import connect
 from relevo.store.tables import routes

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, select
 from relevo.audit import record_event
 from relevo.context import Context
 from relevo.errors import NotFound
-from relevo.routing.changes import announce
+from relevo.store.announcements import announce
 from relevo.services.spec import ServiceSpec
 from relevo.store import connect
 from relevo.store.tables import services

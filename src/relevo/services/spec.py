@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from relevo.documents import format_validation_error, read_document
 from relevo.errors import InvalidInput
-from relevo.rollouts.plan import RolloutPolicy
+from relevo.services.rollout_policy import RolloutPolicy
 
 NAME = re.compile(r"^[a-z][a-z0-9-]{1,62}[a-z0-9]$")
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")

@@ -72,31 +72,6 @@ def describe_failure(url: str, exc: BaseException) -> StoreUnavailable:
     return StoreUnavailable(f"cannot reach the database at {safe_url(url)}: {first}")
 
 
-def open_store(url: str) -> Engine:
-    """An engine for url after checking the database answers and carries the current schema."""
-    from relevo.store.migrate import current_revision, head_revision
-
-    engine = create(url)
-    try:
-        with engine.connect() as conn:
-            revision = current_revision(conn)
-    except (OperationalError, DBAPIError) as exc:
-        engine.dispose()
-        raise describe_failure(url, exc) from None
-    if revision is None:
-        engine.dispose()
-        raise StoreUnavailable(
-            f"no Relevo store at {safe_url(url)}; run `relevo init` first"
-        )
-    if revision != head_revision():
-        engine.dispose()
-        raise StoreUnavailable(
-            f"the store at {safe_url(url)} is at schema {revision}, this Relevo needs "
-            f"{head_revision()}; run `relevo init` to migrate"
-        )
-    return engine
-
-
 @contextmanager
 def connect(engine: Engine) -> Iterator[Connection]:
     """A transaction: everything inside commits together or not at all."""

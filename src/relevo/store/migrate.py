@@ -8,10 +8,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from relevo.store.engine import create, describe_failure
+from relevo.errors import StoreUnavailable
+from relevo.store.engine import create, describe_failure, safe_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -47,3 +48,26 @@ def upgrade(url: str) -> tuple[str | None, str]:
     finally:
         engine.dispose()
     return before, after
+
+
+def open_store(url: str) -> Engine:
+    """An engine for url after checking the database answers and carries the current schema."""
+    engine = create(url)
+    try:
+        with engine.connect() as conn:
+            revision = current_revision(conn)
+    except (OperationalError, DBAPIError) as exc:
+        engine.dispose()
+        raise describe_failure(url, exc) from None
+    if revision is None:
+        engine.dispose()
+        raise StoreUnavailable(
+            f"no Relevo store at {safe_url(url)}; run `relevo init` first"
+        )
+    if revision != head_revision():
+        engine.dispose()
+        raise StoreUnavailable(
+            f"the store at {safe_url(url)} is at schema {revision}, this Relevo needs "
+            f"{head_revision()}; run `relevo init` to migrate"
+        )
+    return engine

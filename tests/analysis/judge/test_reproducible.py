@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from relevo.analysis.judge import BettingMean, DifferenceState, PairedState, RateState, RatioState
 from relevo.demo import spec_resource
-from relevo.rollouts.evidence import StepObservations
+from relevo.rollouts.observations import StepObservations
 from relevo.rollouts.judging import judge_canary, judge_shadow
 from relevo.services.spec import parse_spec
 

@@ -1,7 +1,7 @@
 """`check-plan`: before a rollout, what each step of a plan can show at the traffic there is.
 
 Two questions per rate criterion (error rate, a decision label's rate, correction rate), answered
-with the judge's own tests by simulation (relevo.analysis.judge.planner):
+with the judge's own tests by simulation (relevo.analysis.judge.power):
 
 - does a step catch a regression twice the tolerance in 80% of runs (the harm test that rolls
   back), and
@@ -33,12 +33,12 @@ from datetime import timedelta
 import numpy as np
 from sqlalchemy import func, select
 
-from relevo.analysis.judge.planner import POWER, MetricTarget, Step, StepPlan, Suggestion, plan_step, suggest
+from relevo.analysis.judge.power import POWER, MetricTarget, Step, StepPlan, Suggestion, plan_step, suggest
 from relevo.context import Context
 from relevo.errors import InvalidInput
-from relevo.rollouts.evidence import MODEL_FAILURES, observe_step
+from relevo.rollouts.observations import MODEL_FAILURES, observe_step
 from relevo.rollouts.judging import criterion_name, not_applicable
-from relevo.rollouts.plan import Criterion, RolloutPolicy, parse_duration
+from relevo.services.rollout_policy import Criterion, RolloutPolicy, parse_duration
 from relevo.services.catalogue import get_spec
 from relevo.store import connect
 from relevo.store.tables import decisions, feedback

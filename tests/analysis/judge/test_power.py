@@ -10,8 +10,8 @@ import pytest
 
 from relevo.analysis.judge import (BettingMean, DifferenceState, PairedState, RatioState, Verdict,
                                    evidence_from, judge_metric)
-from relevo.analysis.judge import planner
-from relevo.analysis.judge.planner import (MetricTarget, Step, detections, difference_first_crossing, from_arrays,
+from relevo.analysis.judge import power
+from relevo.analysis.judge.power import (MetricTarget, Step, detections, difference_first_crossing, from_arrays,
                                            paired_first_crossing, plan_metric, plan_step, ratio_first_crossing,
                                            suggest)
 
@@ -19,7 +19,7 @@ from ._sim import assert_rate_at_most
 
 ALPHA = 0.05
 LEVEL = math.log(1 / ALPHA)
-BATCH = planner.BATCH
+BATCH = power.BATCH
 REJECTIONS = MetricTarget("rejection_rate", base_rate=0.28, tolerance=0.03)
 ERRORS = MetricTarget("error_rate", base_rate=0.02, tolerance=1.5, scale="relative")
 
@@ -59,10 +59,10 @@ def paired_by_state(c, s):
     return -1
 
 
-@pytest.fixture(params=[40, planner._CELLS_PER_BLOCK], ids=["blocks-of-10", "default-blocks"])
+@pytest.fixture(params=[40, power._CELLS_PER_BLOCK], ids=["blocks-of-10", "default-blocks"])
 def block_cells(request, monkeypatch):
     # Tiny blocks carry the running sums, capital and counts across many block boundaries.
-    monkeypatch.setattr(planner, "_CELLS_PER_BLOCK", request.param)
+    monkeypatch.setattr(power, "_CELLS_PER_BLOCK", request.param)
 
 
 def test_ratio_simulation_is_the_ratio_state(block_cells):
@@ -89,7 +89,7 @@ def test_difference_simulation_is_the_difference_state(block_cells):
 
 def test_paired_simulation_is_the_paired_state(block_cells):
     runs, n = 6, 600
-    c, s = planner.shadow_stream(runs, 0.07, 0.04, 0.24, seed=13)(np.arange(runs), 0, n)
+    c, s = power.shadow_stream(runs, 0.07, 0.04, 0.24, seed=13)(np.arange(runs), 0, n)
     assert c.mean() == pytest.approx(0.31, abs=0.02) and s.mean() == pytest.approx(0.28, abs=0.02)
     first = paired_first_crossing(from_arrays(c, s), n, runs, 0.0, LEVEL)
     expected = [paired_by_state(c[r], s[r]) for r in range(runs)]
@@ -110,7 +110,7 @@ def relative_paired_by_state(c, s, rho):
 
 def test_relative_paired_simulation_is_the_judges_test(block_cells):
     runs, n, rho = 6, 600, 1.2
-    c, s = planner.shadow_stream(runs, 0.15, 0.04, 0.24, seed=14)(np.arange(runs), 0, n)
+    c, s = power.shadow_stream(runs, 0.15, 0.04, 0.24, seed=14)(np.arange(runs), 0, n)
     first = paired_first_crossing(from_arrays(c, s), n, runs, 0.0, LEVEL, rho=rho)
     expected = [relative_paired_by_state(c[r], s[r], rho) for r in range(runs)]
     assert first.tolist() == expected
