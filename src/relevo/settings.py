@@ -17,7 +17,7 @@ def _default_actor() -> str:
 
 
 class Settings(BaseSettings):
-    """Where Relevo keeps its state, and who is acting."""
+    """Where Relevo keeps its state, who is acting, how the API and the notices behave."""
 
     model_config = SettingsConfigDict(env_prefix="RELEVO_")
 
@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite under home if unset")
     actor: str = Field(default_factory=_default_actor, description="who is acting, for the audit log")
     pseudonym_key: str | None = Field(default=None, description="hex HMAC key for pseudonyms in the decision log")
+    api_max_body_kb: int = Field(default=64, ge=1, description="largest request body the API accepts, in KiB")
+    api_threads: int = Field(default=256, ge=1, description="threads for API requests that wait on the store")
+    webhook_url: str | None = Field(default=None, description="a URL that receives every notice as a JSON POST")
 
     def resolved_database_url(self) -> str:
         """The database URL in force: the explicit one, or SQLite under the home folder."""

@@ -57,7 +57,7 @@ def running_api(settings: Settings) -> Iterator[Served]:
     """The API over a started Gateway, on a real port; fails if any request was answered 500."""
     ctx = Context.open(settings)
     gateway = Gateway(ctx, "production", pseudonym_key=KEY).start()
-    app = create_app(gateway)
+    app = create_app(settings, gateway)
     try:
         with serving(app) as url, httpx.Client(base_url=url, timeout=30) as client:
             yield Served(url, client, gateway, ctx, app, settings)

@@ -134,7 +134,7 @@ def test_oversized_bodies_are_refused(served: Served):
 
 
 def test_the_body_limit_is_configurable(served: Served):
-    with serving(create_app(served.gateway, max_body_bytes=1024)) as url, httpx.Client(base_url=url) as client:
+    with serving(create_app(served.settings.model_copy(update={"api_max_body_kb": 1}), served.gateway)) as url, httpx.Client(base_url=url) as client:
         assert client.post(DECIDE, content=_body(), headers={"content-type": "application/json"}).status_code == 200
         too_big = client.post(DECIDE, content=_body(case_id="x" * 1100), headers={"content-type": "application/json"})
         assert too_big.status_code == 413 and "1024 bytes" in too_big.json()["error"]["message"]

@@ -179,7 +179,7 @@ def test_a_service_without_a_routed_model_is_not_ready(settings):
         _second_service(ctx, settings)  # a second service on the same gateway, answering with its model
         gateway = Gateway(ctx, "production", pseudonym_key=KEY).start()
         try:
-            with serving(create_app(gateway)) as url:
+            with serving(create_app(settings, gateway)) as url:
                 ready = httpx.get(f"{url}/readyz")
                 ready_for = httpx.get(f"{url}/readyz", params={"service": SERVICE_NAME})
                 other = httpx.get(f"{url}/readyz", params={"service": "request-triage"})
@@ -224,7 +224,7 @@ def test_errors_to_clients_name_the_failing_part_not_the_database(settings, tmp_
     ctx = Context.open(settings)
     gateway = Gateway(ctx, "production", pseudonym_key=KEY)
     try:
-        with serving(create_app(gateway)) as url, httpx.Client(base_url=url) as client:
+        with serving(create_app(settings, gateway)) as url, httpx.Client(base_url=url) as client:
             original = gateway.log.engine
             gateway.log.engine = create_engine("postgresql+psycopg://secret_user:pw@127.0.0.1:9/secret_db",
                                                connect_args={"connect_timeout": 1})

@@ -57,5 +57,5 @@ def test_relevo_serve_answers_and_stops_cleanly(tmp_path: Path):
     assert "relevo serve stopped" in out  # the gateway was closed after the last request
     assert "Traceback" not in err, err
     with connect(ctx.engine) as conn:  # recorded before it was answered, and still there
-        assert get_decision(conn, decision["decision_id"])["reference"] == decision["reference"]
+        assert get_decision(conn, decision["decision_id"]).reference == decision["reference"]
     ctx.close()

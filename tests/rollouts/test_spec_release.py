@@ -8,7 +8,8 @@ import yaml
 from sqlalchemy import select
 
 from relevo.context import Context
-from relevo.api.app import create_app
+from relevo.settings import Settings
+from relevo.api import create_app
 from relevo.api.server import serving
 from relevo.demo import SERVICE_NAME as SERVICE
 from relevo.demo import spec_resource
@@ -88,7 +89,7 @@ def test_a_canary_of_a_spec_change_splits_by_arm(demo):
     lifecycle.start_rollout(demo, SERVICE, None, spec=stricter_spec(), plan="canary-only")
     route = get_route(demo, SERVICE, "production")
     assert route.mode == "canary" and route.weight == 5
-    with Gateway(demo, pseudonym_key=b"k" * 32) as gateway, serving(create_app(gateway)) as url:
+    with Gateway(demo, pseudonym_key=b"k" * 32) as gateway, serving(create_app(Settings(), gateway)) as url:
         [served] = httpx.get(f"{url}/v1/services").json()["services"]
     assert served["route"]["candidate"] == served["route"]["stable"] == "v1"
     assert served["route"]["candidate_spec_sha256"] == spec_digest(stricter_spec())

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from relevo.gateway.validation import NO_NUL, text_problem
+from relevo.gateway import NO_NUL, text_problem
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+# Times as the store recorded them, in ISO 8601 with their offset.
+Timestamp = Annotated[str, BeforeValidator(_iso)]
 
 NAMED = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"  # JSON Schema: at least one visible character, no NUL
 
@@ -75,7 +84,7 @@ class FeedbackResponse(BaseModel):
     outcome: Literal["confirmed", "corrected", "decided"]
     decision: str
     reviewer: str
-    at: str
+    at: Timestamp
     supersedes: int | None = Field(default=None, description="the earlier verdict this one replaces, if any")
 
 
@@ -105,14 +114,14 @@ class FeedbackNote(BaseModel):
     decision: str
     reason: str
     reviewer: str
-    at: str
+    at: Timestamp
     current: bool = Field(description="false once a later verdict superseded this one")
 
 
 class ReviewState(BaseModel):
     status: str
     claimed_by: str | None
-    resolved_at: str | None
+    resolved_at: Timestamp | None
 
 
 class DecisionRecord(BaseModel):
@@ -132,7 +141,7 @@ class DecisionRecord(BaseModel):
     latency_ms: float
     inputs: dict[str, Any]
     step: str | None
-    created_at: str
+    created_at: Timestamp
     shadow: ShadowAnswer | None
     feedback: list[FeedbackNote]
     review: ReviewState | None
@@ -146,7 +155,7 @@ class QueueItem(BaseModel):
     claimed_by: str | None
     cause: str | None
     inputs: dict[str, Any]
-    queued_at: str
+    queued_at: Timestamp
 
 
 class Queue(BaseModel):

@@ -8,6 +8,10 @@ that case worker only.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
@@ -15,21 +19,41 @@ from relevo.audit import record_event
 from relevo.context import Context
 from relevo.errors import Conflict, InvalidInput, NotFound
 from relevo.services.catalogue import get_spec
-from relevo.store import connect
+from relevo.store import connect, storable_text
 from relevo.store.tables import decisions, feedback, manual_reviews
 
 
+@dataclass(frozen=True)
+class FeedbackRecorded:
+    """A case worker's verdict on a decision, as recorded."""
+
+    decision_id: str
+    outcome: Literal["confirmed", "corrected", "decided"]
+    decision: str
+    reviewer: str
+    at: datetime
+    supersedes: int | None  # the earlier verdict this one replaces, if any
+
+
+def check_verdict(decision: str, reason: str, reviewer: str) -> None:
+    """InvalidInput when a verdict's texts cannot be stored or name nobody."""
+    storable_text("decision", decision, required=True)
+    storable_text("reason", reason)
+    storable_text("reviewer", reviewer)
+    if not reviewer.strip():
+        raise InvalidInput("reviewer must name the case worker")
+
+
 def record_feedback_in(conn: Connection, ctx: Context, decision_id: str, *, decision: str, reason: str,
-                       reviewer: str) -> dict:
+                       reviewer: str) -> FeedbackRecorded:
     """Record feedback inside the caller's transaction; 'confirmed' when it agrees with the answer."""
+    check_verdict(decision, reason, reviewer)
     row = conn.execute(select(decisions.c.service, decisions.c.decision).where(decisions.c.id == decision_id)).first()
     if row is None:
         raise NotFound(f"no decision with id {decision_id!r}")
     labels = get_spec(conn, row.service).decisions
     if decision not in labels:
         raise InvalidInput(f"decision must be one of {', '.join(labels)}, got {decision!r}")
-    if not reviewer.strip():
-        raise InvalidInput("reviewer must name the case worker")
     review = conn.execute(select(manual_reviews.c.status, manual_reviews.c.claimed_by)
                           .where(manual_reviews.c.decision_id == decision_id).with_for_update()).first()
     if review is not None and review.status == "claimed" and review.claimed_by != reviewer:
@@ -58,11 +82,11 @@ def record_feedback_in(conn: Connection, ctx: Context, decision_id: str, *, deci
                                  "reviewer": previous.reviewer}
     record_event(conn, at=now, actor=reviewer, action=f"decision.{outcome}", subject=f"{row.service}/{decision_id}",
                  details=details)
-    return {"decision_id": decision_id, "outcome": outcome, "decision": decision, "reviewer": reviewer,
-            "at": now.isoformat(), "supersedes": previous.id if previous is not None else None}
+    return FeedbackRecorded(decision_id, outcome, decision, reviewer, now,
+                            previous.id if previous is not None else None)
 
 
-def record_feedback(ctx: Context, decision_id: str, *, decision: str, reason: str, reviewer: str) -> dict:
+def record_feedback(ctx: Context, decision_id: str, *, decision: str, reason: str, reviewer: str) -> FeedbackRecorded:
     """A case worker confirms or corrects a decision (audited); a later verdict supersedes an earlier one."""
     with connect(ctx.engine) as conn:
         out = record_feedback_in(conn, ctx, decision_id, decision=decision, reason=reason, reviewer=reviewer)

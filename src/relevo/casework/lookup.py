@@ -2,47 +2,100 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
 
+from relevo.context import Context
 from relevo.errors import NotFound
-from relevo.store.tables import decisions, feedback, manual_reviews, shadow_decisions, versions
+from relevo.registry import version_names
+from relevo.store import connect
+from relevo.store.tables import decisions, feedback, manual_reviews, shadow_decisions
 
 
-def _version_names(conn: Connection, ids: set[int]) -> dict[int, str]:
-    ids.discard(None)
-    if not ids:
-        return {}
-    rows = conn.execute(select(versions.c.id, versions.c.number).where(versions.c.id.in_(ids)))
-    return {r.id: f"v{r.number}" for r in rows}
+@dataclass(frozen=True)
+class ShadowAnswer:
+    """What the shadow (candidate) version answered for the same case."""
+
+    version: str | None
+    decision: str | None
+    latency_ms: float | None
+    error: str | None
 
 
-def get_decision(conn: Connection, decision_id: str) -> dict[str, Any]:
-    """One decision as recorded, or NotFound."""
+@dataclass(frozen=True)
+class FeedbackNote:
+    """One verdict on a decision; current is False once a later one superseded it."""
+
+    outcome: str
+    decision: str
+    reason: str
+    reviewer: str
+    at: datetime
+    current: bool
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    """Where the case stands in the manual-review queue."""
+
+    status: str
+    claimed_by: str | None
+    resolved_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RecordedDecision:
+    """A decision read back from the log, with its shadow answer, feedback and review state."""
+
+    decision_id: str
+    reference: str
+    service: str
+    environment: str
+    decision: str
+    served_by: str
+    version: str | None
+    arm: str | None
+    routed_version: str | None
+    probabilities: dict[str, float] | None
+    fallback_cause: str | None
+    latency_ms: float
+    inputs: dict[str, Any]
+    step: str | None
+    created_at: datetime
+    shadow: ShadowAnswer | None
+    feedback: list[FeedbackNote]
+    review: ReviewState | None
+
+
+def get_decision(conn: Connection, decision_id: str) -> RecordedDecision:
+    """One decision as recorded, inside the caller's transaction, or NotFound."""
     row = conn.execute(select(decisions).where(decisions.c.id == decision_id)).mappings().first()
     if row is None:
         raise NotFound(f"no decision with id {decision_id!r}")
     shadow = conn.execute(select(shadow_decisions).where(shadow_decisions.c.decision_id == decision_id)).mappings().first()
     notes = conn.execute(select(feedback).where(feedback.c.decision_id == decision_id).order_by(feedback.c.id)).mappings().all()
     review = conn.execute(select(manual_reviews).where(manual_reviews.c.decision_id == decision_id)).mappings().first()
-    names = _version_names(conn, {row["routed_version_id"], shadow["version_id"] if shadow else None})
+    names = version_names(conn, {row["routed_version_id"], shadow["version_id"] if shadow else None})
     served_version = names.get(row["routed_version_id"]) if row["served_by"] == "version" else None
-    return {
-        "decision_id": row["id"], "reference": row["reference"], "service": row["service"],
-        "environment": row["environment"], "decision": row["decision"] or "manual_review",
-        "served_by": row["served_by"], "version": served_version, "arm": row["arm"],
-        "routed_version": names.get(row["routed_version_id"]),
-        "probabilities": row["probabilities"], "fallback_cause": row["fallback_cause"],
-        "latency_ms": row["latency_ms"], "inputs": row["inputs"], "step": row["step"],
-        "created_at": row["created_at"].isoformat(),
-        "shadow": None if shadow is None else {
-            "version": names.get(shadow["version_id"]), "decision": shadow["decision"],
-            "latency_ms": shadow["latency_ms"], "error": shadow["error"]},
-        "feedback": [{"outcome": n["outcome"], "decision": n["decision"], "reason": n["reason"],
-                      "reviewer": n["reviewer"], "at": n["at"].isoformat(), "current": n["superseded_at"] is None}
-                     for n in notes],
-        "review": None if review is None else {
-            "status": review["status"], "claimed_by": review["claimed_by"],
-            "resolved_at": review["resolved_at"].isoformat() if review["resolved_at"] else None},
-    }
+    return RecordedDecision(
+        decision_id=row["id"], reference=row["reference"], service=row["service"],
+        environment=row["environment"], decision=row["decision"] or "manual_review",
+        served_by=row["served_by"], version=served_version, arm=row["arm"],
+        routed_version=names.get(row["routed_version_id"]),
+        probabilities=row["probabilities"], fallback_cause=row["fallback_cause"],
+        latency_ms=row["latency_ms"], inputs=row["inputs"], step=row["step"], created_at=row["created_at"],
+        shadow=None if shadow is None else ShadowAnswer(
+            names.get(shadow["version_id"]), shadow["decision"], shadow["latency_ms"], shadow["error"]),
+        feedback=[FeedbackNote(n["outcome"], n["decision"], n["reason"], n["reviewer"], n["at"],
+                               n["superseded_at"] is None) for n in notes],
+        review=None if review is None else ReviewState(review["status"], review["claimed_by"], review["resolved_at"]),
+    )
+
+
+def read_decision(ctx: Context, decision_id: str) -> RecordedDecision:
+    """One decision as recorded, or NotFound."""
+    with connect(ctx.engine) as conn:
+        return get_decision(conn, decision_id)

@@ -2,28 +2,65 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
 from sqlalchemy import select
 
 from relevo.audit import record_event
-from relevo.casework.feedback import record_feedback_in
+from relevo.casework.feedback import FeedbackRecorded, check_verdict, record_feedback_in
 from relevo.context import Context
 from relevo.errors import Conflict, InvalidInput, NotFound
-from relevo.store import connect
+from relevo.store import connect, storable_text
 from relevo.store.tables import decisions, manual_reviews
 
+STATUSES = ("open", "claimed", "resolved")
 
-def list_queue(ctx: Context, service: str | None = None, status: str = "open", limit: int = 100) -> list[dict]:
+
+@dataclass(frozen=True)
+class QueuedCase:
+    """A case in the manual-review queue."""
+
+    decision_id: str
+    reference: str
+    service: str
+    status: str
+    claimed_by: str | None
+    cause: str | None  # why no model or rule answered
+    inputs: dict[str, Any]
+    queued_at: datetime
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A queued case taken by a case worker."""
+
+    decision_id: str
+    claimed_by: str
+    status: Literal["claimed"] = "claimed"
+
+
+@dataclass(frozen=True)
+class Resolved(FeedbackRecorded):
+    """A queued case decided by its case worker (recorded as the decision's feedback)."""
+
+    status: Literal["resolved"] = "resolved"
+
+
+def list_queue(ctx: Context, service: str | None = None, status: str = "open", limit: int = 100) -> list[QueuedCase]:
     """Queued cases, oldest first."""
+    if status not in STATUSES:
+        raise InvalidInput(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
     query = (select(manual_reviews, decisions.c.reference, decisions.c.inputs, decisions.c.fallback_cause)
              .join(decisions, decisions.c.id == manual_reviews.c.decision_id)
              .where(manual_reviews.c.status == status).order_by(manual_reviews.c.created_at).limit(limit))
     if service:
-        query = query.where(manual_reviews.c.service == service)
+        query = query.where(manual_reviews.c.service == storable_text("service", service))
     with connect(ctx.engine) as conn:
         rows = conn.execute(query).mappings().all()
-    return [{"decision_id": r["decision_id"], "reference": r["reference"], "service": r["service"],
-             "status": r["status"], "claimed_by": r["claimed_by"], "cause": r["fallback_cause"],
-             "inputs": r["inputs"], "queued_at": r["created_at"].isoformat()} for r in rows]
+    return [QueuedCase(r["decision_id"], r["reference"], r["service"], r["status"], r["claimed_by"],
+                       r["fallback_cause"], r["inputs"], r["created_at"]) for r in rows]
 
 
 def _open_review(conn, decision_id: str, reviewer: str):
@@ -39,8 +76,9 @@ def _open_review(conn, decision_id: str, reviewer: str):
     return row
 
 
-def claim(ctx: Context, decision_id: str, reviewer: str) -> dict:
+def claim(ctx: Context, decision_id: str, reviewer: str) -> Claimed:
     """A case worker takes a queued case; a case already claimed by someone else is a Conflict."""
+    storable_text("reviewer", reviewer)
     if not reviewer.strip():
         raise InvalidInput("reviewer must name the case worker")
     with connect(ctx.engine) as conn:
@@ -49,14 +87,15 @@ def claim(ctx: Context, decision_id: str, reviewer: str) -> dict:
         conn.execute(manual_reviews.update().where(manual_reviews.c.decision_id == decision_id)
                      .values(status="claimed", claimed_by=reviewer, claimed_at=now))
         record_event(conn, at=now, actor=reviewer, action="review.claimed", subject=f"{row['service']}/{decision_id}")
-    return {"decision_id": decision_id, "status": "claimed", "claimed_by": reviewer}
+    return Claimed(decision_id, reviewer)
 
 
-def resolve(ctx: Context, decision_id: str, *, decision: str, reason: str, reviewer: str) -> dict:
+def resolve(ctx: Context, decision_id: str, *, decision: str, reason: str, reviewer: str) -> Resolved:
     """A case worker decides a queued case; the resolution is recorded as the decision's feedback."""
+    check_verdict(decision, reason, reviewer)
     with connect(ctx.engine) as conn:
         _open_review(conn, decision_id, reviewer)
         out = record_feedback_in(conn, ctx, decision_id, decision=decision, reason=reason, reviewer=reviewer)
         conn.execute(manual_reviews.update().where(manual_reviews.c.decision_id == decision_id)
                      .values(status="resolved", claimed_by=reviewer, resolved_at=ctx.clock.now()))
-    return out | {"status": "resolved"}
+    return Resolved(**vars(out))

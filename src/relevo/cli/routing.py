@@ -12,16 +12,14 @@ from relevo.cli.output import console, print_json, reports_errors
 from relevo.rollouts.manual import fallback_by_hand, route_by_hand
 from relevo.routing.table import ENVIRONMENTS, MODES, Route, get_route
 from relevo.store import connect
-from relevo.store.tables import versions
-from sqlalchemy import select
+from relevo.registry import version_names
 
 ENV_OPTION = typer.Option("production", "--env", help=f"Environment: {', '.join(ENVIRONMENTS)}.")
 
 
 def _describe(ctx, route: Route) -> dict:
     with connect(ctx.engine) as conn:
-        names = {r.id: f"v{r.number}" for r in conn.execute(select(versions.c.id, versions.c.number).where(
-            versions.c.id.in_([route.stable_version_id or -1, route.candidate_version_id or -1])))}
+        names = version_names(conn, {route.stable_version_id, route.candidate_version_id})
     return {"service": route.service, "environment": route.environment, "mode": route.mode, "weight": route.weight,
             "stable": names.get(route.stable_version_id), "candidate": names.get(route.candidate_version_id),
             "candidate_release": route.candidate_release_id,

@@ -23,7 +23,9 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on (0: any free port)."),
     env: str = typer.Option("production", "--env", help="Environment whose routes this gateway follows."),
-    max_body_kb: int = typer.Option(64, "--max-body-kb", min=1, help="Largest request body accepted, in KiB."),
+    max_body_kb: int | None = typer.Option(None, "--max-body-kb", min=1,
+                                           help="Largest request body accepted, in KiB [default: 64, or "
+                                                "RELEVO_API_MAX_BODY_KB]."),
     access_log: bool = typer.Option(False, "--access-log", help="Log every request."),
     controller: bool = typer.Option(True, "--controller/--no-controller",
                                     help="Run the rollout controller in this process too."),
@@ -35,8 +37,7 @@ def serve(
 
     from relevo.api import create_app
     from relevo.context import Context
-    from relevo.gateway.gateway import Gateway
-    from relevo.gateway.pseudonym import load_key
+    from relevo.gateway import Gateway, load_key
     from relevo.rollouts.controller import Controller
 
     class Server(uvicorn.Server):
@@ -62,6 +63,8 @@ def serve(
                 sys.stdout.flush()
 
     settings = settings_of(ctx)
+    if max_body_kb is not None:
+        settings = settings.model_copy(update={"api_max_body_kb": max_body_kb})
     context = Context.open(settings)
     try:
         gateway = Gateway(context, env, pseudonym_key=load_key(settings.pseudonym_key, settings.home))
@@ -71,7 +74,7 @@ def serve(
             if judge is not None:
                 judge.start()
                 gateway.after_batch = judge.nudge  # judge after each batch, not only on ticks
-            app = create_app(gateway, max_body_bytes=max_body_kb * 1024)
+            app = create_app(settings, gateway)
             # What is loaded by now (libraries, the models, the app: some 200,000 objects) stays
             # for the life of the process. Frozen, the garbage collector no longer scans it: a
             # full collection stopped every thread for about 110 ms.

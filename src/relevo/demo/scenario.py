@@ -20,8 +20,7 @@ from relevo.demo import SERVICE_NAME
 from relevo.demo.applications import generate
 from relevo.demo.traffic import REQUEST_FIELDS
 from relevo.errors import Refused
-from relevo.gateway.gateway import Gateway
-from relevo.gateway.pseudonym import load_key
+from relevo.gateway import Gateway, load_key
 from relevo.rollouts import lifecycle
 from relevo.rollouts.queries import rollout_history, rollout_status
 from relevo.rollouts.simulation import SimulationResult, simulate_rollout

@@ -18,8 +18,7 @@ from relevo.context import Context
 from relevo.demo import SERVICE_NAME
 from relevo.demo.traffic import Tally, stream
 from relevo.errors import NotFound
-from relevo.gateway.gateway import Gateway
-from relevo.gateway.pseudonym import load_key
+from relevo.gateway import Gateway, load_key
 from relevo.monitoring.traffic import traffic_summary
 from relevo.registry.queries import resolve_version
 from relevo.rollouts.manual import fallback_by_hand, route_by_hand
@@ -65,7 +64,7 @@ def run_traffic(settings: Settings, applications: int, burst: int, seed: int,
         _shadow_route(ctx)
         started = ctx.clock.now()
         gateway = Gateway(ctx, ENVIRONMENT, pseudonym_key=load_key(settings.pseudonym_key, settings.home)).start()
-        with serving(create_app(gateway)) as url, httpx.Client(base_url=url, timeout=30) as client:
+        with serving(create_app(settings, gateway)) as url, httpx.Client(base_url=url, timeout=30) as client:
             def send(case_id: str, inputs: dict[str, Any]) -> dict[str, Any]:
                 response = client.post(f"/v1/services/{SERVICE_NAME}/decisions",
                                        json={"case_id": case_id, "inputs": inputs})

@@ -1,1 +1,12 @@
 """The gateway: where a citizen's case meets a model, and always gets an answer."""
+
+from relevo.gateway.gateway import MANUAL, Decision, Gateway
+from relevo.gateway.idempotency import MAX_KEY_LENGTH, parse_key
+from relevo.gateway.pseudonym import load_key
+from relevo.gateway.served import ServedRoute, ServedService, served_services
+from relevo.gateway.validation import NO_NUL, InputRejected, example_inputs, inputs_schema, text_problem
+
+__all__ = [
+    "MANUAL", "MAX_KEY_LENGTH", "NO_NUL", "Decision", "Gateway", "InputRejected", "ServedRoute", "ServedService",
+    "example_inputs", "inputs_schema", "load_key", "parse_key", "served_services", "text_problem",
+]

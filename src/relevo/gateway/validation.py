@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from relevo.errors import InvalidInput
 from relevo.services.spec import FieldSpec, ServiceSpec
+from relevo.store.text import text_problem
 
 _TYPES = {"number": float, "integer": int, "string": str, "boolean": bool}
 NO_NUL = "^[^\\u0000]*$"  # JSON Schema pattern: no NUL character (see text_problem)
@@ -66,19 +67,6 @@ class InputValidator:
         if errors:
             raise InputRejected(errors)
         return clean
-
-
-def text_problem(value: str) -> str | None:
-    """Why value cannot be stored and echoed as text, or None."""
-    # PostgreSQL refuses NUL in text, and lone surrogates cannot be encoded as UTF-8: JSON allows
-    # both, and one such value would fail the whole group commit it travels in.
-    if "\x00" in value:
-        return "must not contain NUL characters"
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "must be valid Unicode text (it contains a lone surrogate)"
-    return None
 
 
 def unstorable_inputs(inputs: dict[str, Any]) -> list[tuple[str, str]]:

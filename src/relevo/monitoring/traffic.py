@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, select
 
+from relevo.registry.queries import name_of
 from relevo.store.tables import decisions, shadow_decisions, versions
 
 
@@ -20,7 +21,7 @@ def traffic_summary(conn: Connection, service: str, environment: str, since: dat
                 .where(*period).group_by(decisions.c.served_by, versions.c.number, decisions.c.fallback_cause))
     rows = []
     for served_by, number, cause, count in conn.execute(answered):
-        rows.append({"served_by": served_by, "version": f"v{number}" if number and served_by == "version" else None,
+        rows.append({"served_by": served_by, "version": name_of(number) if number and served_by == "version" else None,
                      "fallback_cause": cause, "count": count})
     shadow = conn.execute(
         select(func.count(), func.sum(case((shadow_decisions.c.decision == decisions.c.decision, 1), else_=0)),

@@ -18,6 +18,11 @@ from relevo.store.tables import annotations, profiles, tag_moves, tags, versions
 VERSION_NAME = re.compile(r"^v?(\d+)$")
 
 
+def name_of(number: int) -> str:
+    """A version's short name from its number: the one place that spells it (v3)."""
+    return f"v{number}"
+
+
 @dataclass(frozen=True)
 class VersionRecord:
     """A registered version as stored."""
@@ -39,7 +44,7 @@ class VersionRecord:
     @property
     def name(self) -> str:
         """The version's short name, e.g. v3."""
-        return f"v{self.number}"
+        return name_of(self.number)
 
     def summary(self) -> dict[str, Any]:
         """A JSON-ready summary for listings."""
@@ -61,7 +66,16 @@ def version_name(conn: Connection, version_id: int) -> str:
     number = conn.execute(select(versions.c.number).where(versions.c.id == version_id)).scalar()
     if number is None:
         raise NotFound(f"no version with id {version_id}")
-    return f"v{number}"
+    return name_of(number)
+
+
+def version_names(conn: Connection, ids: set[int | None]) -> dict[int, str]:
+    """Short names of the versions with these ids (None and unknown ids are left out)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = conn.execute(select(versions.c.id, versions.c.number).where(versions.c.id.in_(wanted)))
+    return {r.id: name_of(r.number) for r in rows}
 
 
 def _tags_by_version(conn: Connection, service: str) -> dict[int, list[str]]:
@@ -100,7 +114,7 @@ def resolve_version(conn: Connection, service: str, ref: str) -> VersionRecord:
             tags.c.service == service, tags.c.tag == ref)
     row = conn.execute(query).first()
     if row is None:
-        known = [f"v{n}" for n in conn.execute(
+        known = [name_of(n) for n in conn.execute(
             select(versions.c.number).where(versions.c.service == service).order_by(versions.c.number)).scalars()]
         hint = f"; it has {', '.join(known)}" if known else "; it has no versions yet"
         raise NotFound(f"service {service!r} has no version or tag {ref!r}{hint}")
@@ -125,8 +139,8 @@ def version_details(conn: Connection, record: VersionRecord) -> dict[str, Any]:
             {"field": n["field"], "note": n["note"], "author": n["author"], "at": n["at"].isoformat()} for n in notes
         ],
         "tag_history": [
-            {"tag": m["tag"], "from": f"v{number_of[m['from_version_id']]}" if m["from_version_id"] else None,
-             "to": f"v{number_of[m['to_version_id']]}", "at": m["at"].isoformat(), "actor": m["actor"]}
+            {"tag": m["tag"], "from": name_of(number_of[m['from_version_id']]) if m["from_version_id"] else None,
+             "to": name_of(number_of[m['to_version_id']]), "at": m["at"].isoformat(), "actor": m["actor"]}
             for m in moves
         ],
         "profile": None if profile is None else {

@@ -27,7 +27,7 @@ from relevo.context import Context
 from relevo.errors import AlreadyRegistered, Conflict, InvalidInput, NotFound, Refused
 from relevo.registry.metadata import VersionMetadata, load_metadata
 from relevo.registry.probe import load_and_probe
-from relevo.registry.queries import VersionRecord, resolve_version
+from relevo.registry.queries import VersionRecord, name_of, resolve_version
 from relevo.registry.reference_data import profile_reference_data
 from relevo.registry.tags import move_tag_in
 from relevo.services.catalogue import get_spec
@@ -99,8 +99,8 @@ def register_version(
             ).scalar()
             if existing is not None:
                 raise AlreadyRegistered(
-                    f"identical content is already registered as {service} v{existing} (sha256 {digest})",
-                    version=f"v{existing}")
+                    f"identical content is already registered as {service} {name_of(existing)} (sha256 {digest})",
+                    version=name_of(existing))
             number = (conn.execute(
                 select(func.max(versions.c.number)).where(versions.c.service == service)).scalar() or 0) + 1
             uri, created = ctx.blobs.publish(staged)
@@ -124,7 +124,7 @@ def register_version(
                                   "trust_pickle": metadata.model.format == "pickle"})
             for tag in tags or []:
                 move_tag_in(conn, ctx, service, tag, version_id, at=now)
-            record = resolve_version(conn, service, f"v{number}")
+            record = resolve_version(conn, service, name_of(number))
     except IntegrityError:
         # A concurrent registration took the number or the content first.
         if published:

@@ -10,9 +10,9 @@ from sqlalchemy import Connection, select
 from relevo.audit import record_event
 from relevo.context import Context
 from relevo.errors import InvalidInput
-from relevo.registry.queries import resolve_version
+from relevo.registry.queries import resolve_version, version_names
 from relevo.store import connect
-from relevo.store.tables import tag_moves, tags, versions
+from relevo.store.tables import tag_moves, tags
 
 TAG = re.compile(r"^[a-z][a-z0-9._-]{0,99}$")
 LOOKS_LIKE_VERSION = re.compile(r"^v?\d+$")
@@ -43,10 +43,9 @@ def move_tag_in(conn: Connection, ctx: Context, service: str, tag: str, version_
             version_id=version_id, moved_at=at, moved_by=ctx.actor))
     conn.execute(tag_moves.insert().values(
         service=service, tag=tag, from_version_id=current, to_version_id=version_id, at=at, actor=ctx.actor))
-    number = {row.id: row.number for row in conn.execute(
-        select(versions.c.id, versions.c.number).where(versions.c.id.in_([version_id, current or -1])))}
+    names = version_names(conn, {version_id, current})
     record_event(conn, at=at, actor=ctx.actor, action="tag.moved", subject=f"{service}/{tag}",
-                 details={"from": f"v{number[current]}" if current else None, "to": f"v{number[version_id]}"})
+                 details={"from": names.get(current), "to": names[version_id]})
     return True
 
 

@@ -14,13 +14,12 @@ from relevo.rollouts.rollout import Rollout, active_rollout, load_rollout
 from relevo.rollouts.shadow_report import shadow_report
 from relevo.services.catalogue import get_spec
 from relevo.store import connect
-from relevo.store.tables import incidents, releases, rollouts, versions
+from relevo.registry.queries import version_names
+from relevo.store.tables import incidents, releases, rollouts
 
 
 def _names(conn, rollout: Rollout) -> dict[int, str]:
-    rows = conn.execute(select(versions.c.id, versions.c.number).where(
-        versions.c.id.in_([rollout.stable_version_id, rollout.candidate_version_id])))
-    return {r.id: f"v{r.number}" for r in rows}
+    return version_names(conn, {rollout.stable_version_id, rollout.candidate_version_id})
 
 
 def describe(conn, rollout: Rollout) -> dict[str, Any]:

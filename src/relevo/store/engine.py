@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from relevo.errors import StoreUnavailable
+
+log = logging.getLogger(__name__)
 
 
 def safe_url(url: str) -> str:
@@ -72,13 +76,37 @@ def describe_failure(url: str, exc: BaseException) -> StoreUnavailable:
     return StoreUnavailable(f"cannot reach the database at {safe_url(url)}: {first}")
 
 
+# Work a transaction hands on for after its commit (telling people, counting), per open
+# transaction: a rolled-back transaction's work is dropped, so nobody is told of a change that
+# did not happen.
+_AFTER_COMMIT: "weakref.WeakKeyDictionary[Connection, list[Callable[[], None]]]" = weakref.WeakKeyDictionary()
+
+
 @contextmanager
 def connect(engine: Engine) -> Iterator[Connection]:
-    """A transaction: everything inside commits together or not at all."""
+    """A transaction: everything inside commits together or not at all; then after_commit work runs."""
+    pending: list[Callable[[], None]] = []
     try:
         with engine.begin() as conn:
-            yield conn
+            _AFTER_COMMIT[conn] = pending
+            try:
+                yield conn
+            finally:
+                _AFTER_COMMIT.pop(conn, None)
     except (OperationalError, DBAPIError) as exc:
         if isinstance(exc, OperationalError) or getattr(exc, "connection_invalidated", False):
             raise describe_failure(str(engine.url), exc) from exc
         raise
+    for work in pending:
+        try:
+            work()
+        except Exception:  # the change is committed: a failing listener must not undo or hide it
+            log.exception("work after a commit failed")
+
+
+def after_commit(conn: Connection, work: Callable[[], None]) -> None:
+    """Run work once conn's transaction (opened by connect) has committed; never if it rolls back."""
+    pending = _AFTER_COMMIT.get(conn)
+    if pending is None:
+        raise RuntimeError("after_commit needs a transaction opened by relevo.store.connect")
+    pending.append(work)

@@ -1,0 +1,47 @@
+"""Path, query and header parameters shared by the routers, and the error responses they document."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Header, Path, Query
+from pydantic import AfterValidator
+
+from relevo.api.schemas import ErrorBody
+from relevo.gateway.idempotency import MAX_KEY_LENGTH
+from relevo.gateway.validation import text_problem
+
+
+def _storable(value: str | None) -> str | None:
+    if value is not None and (problem := text_problem(value)):
+        raise ValueError(problem)
+    return value
+
+
+DecisionId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$",
+                                 description="a decision id, as returned with the decision")]
+ServiceName = Annotated[str, Path(max_length=100, description="a service this gateway serves (see /v1/services)")]
+ReadyFor = Annotated[str | None, Query(max_length=100, description="ready to answer this service (default: every "
+                                                                   "service served here)"), AfterValidator(_storable)]
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", max_length=MAX_KEY_LENGTH + 2,
+    description='a key of the client\'s choosing, e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324": a retry with the '
+                'same key and body gets the decision first recorded (kept 48 hours)')]
+ServiceFilter = Annotated[str | None, Query(max_length=100, description="only this service's cases"),
+                          AfterValidator(_storable)]
+
+_DESCRIBED = {400: "malformed request (a key given twice in the JSON body, a bad header)",
+              403: "refused by policy", 404: "not found",
+              409: "conflicts with the record (or the same Idempotency-Key is still being answered)",
+              413: "body too large", 415: "the body is not JSON",
+              422: "invalid input; error.fields names each field (or the Idempotency-Key was used for another body)",
+              503: "the store is unavailable"}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The documented error responses of an operation, each with the ErrorBody schema."""
+    return {code: {"model": ErrorBody, "description": _DESCRIBED[code]} for code in codes}
+
+
+# What a request with a body can be refused for, before and after its own checks.
+BODY_ERRORS = (400, 404, 409, 413, 415, 422, 503)

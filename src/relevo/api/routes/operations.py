@@ -1,0 +1,41 @@
+"""Operations: liveness, readiness (per service) and Prometheus metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from relevo.api.dependencies import GatewayDep
+from relevo.api.params import ReadyFor
+from relevo.api.schemas import ErrorBody, Health, Readiness
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", response_model=Health, operation_id="healthz", summary="The process is alive")
+async def healthz() -> Health:
+    """Always ok while the process answers."""
+    return Health(status="ok")
+
+
+@router.get("/readyz", response_model=Readiness, operation_id="readyz", summary="Ready to answer",
+            responses={404: {"model": ErrorBody, "description": "the service is not served here"},
+                       503: {"model": Readiness, "description": "not ready; reason says why"}})
+def readyz(gateway: GatewayDep, service: ReadyFor = None) -> Any:
+    """Ready when a decision can be committed in time and every service has its stable version."""
+    problems = gateway.readiness(service=service)
+    names = [service] if service is not None else gateway.service_names()
+    if problems:
+        return JSONResponse(Readiness(status="unavailable", reason="; ".join(problems), services=names).model_dump(),
+                            status_code=503)
+    return Readiness(status="ready", services=names)
+
+
+@router.get("/metrics", operation_id="metrics", summary="Prometheus metrics", response_class=Response,
+            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
+def metrics(gateway: GatewayDep) -> Response:
+    """The gateway's metrics and the changes of state recorded in this process, in Prometheus' text format."""
+    return Response(generate_latest(gateway.metrics.registry), media_type=CONTENT_TYPE_LATEST)
