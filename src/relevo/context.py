@@ -1,13 +1,14 @@
-"""What every use case needs: the store, the blob store, the clock, and who is acting."""
+"""What every use case needs: the store, the blob store, the clock, who is acting, who is told."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Engine
 
 from relevo.blobs import BlobStore, LocalBlobStore
 from relevo.clock import Clock, SystemClock
+from relevo.notify import Listeners
 from relevo.settings import Settings
 from relevo.store import open_store
 
@@ -20,6 +21,7 @@ class Context:
     blobs: BlobStore
     clock: Clock
     actor: str
+    listeners: Listeners = field(default_factory=Listeners)  # who hears of committed changes
 
     @classmethod
     def open(cls, settings: Settings | None = None, clock: Clock | None = None) -> "Context":
@@ -30,6 +32,7 @@ class Context:
             blobs=LocalBlobStore(settings.blob_root),
             clock=clock or SystemClock(),
             actor=settings.actor,
+            listeners=Listeners.from_settings(settings),
         )
 
     def acting_as(self, actor: str) -> "Context":

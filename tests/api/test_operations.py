@@ -100,3 +100,24 @@ def test_metrics_count_the_decisions_sent(served: Served):
     rejected = [s for f in text_string_to_metric_families(response.text) for s in f.samples
                 if s.name == "relevo_requests_rejected_total"]
     assert [(s.labels["service"], s.value) for s in rejected] == [(SERVICE_NAME, 1.0)]
+
+
+def test_metrics_count_the_changes_recorded(served: Served):
+    """Every committed change is counted by its audit action; a refused one is not."""
+    def changes() -> dict[str, float]:
+        text = served.client.get("/metrics").text
+        return {s.labels["action"]: s.value for f in text_string_to_metric_families(text) for s in f.samples
+                if s.name == "relevo_changes_total"}
+
+    before = changes()
+    decision = served.decide(demo_inputs(), case_id="c-1").json()
+    other = "rejected" if decision["decision"] == "admissible" else "admissible"
+    ok = served.client.post(f"/v1/decisions/{decision['decision_id']}/feedback",
+                            json={"decision": other, "reason": "documents were missing", "reviewer": "cw-1"})
+    assert ok.status_code == 200, ok.text
+    refused = served.client.post(f"/v1/decisions/{decision['decision_id']}/feedback",
+                                 json={"decision": "maybe", "reason": "", "reviewer": "cw-1"})
+    assert refused.status_code == 422
+    after = changes()
+    assert after.get("decision.corrected", 0) - before.get("decision.corrected", 0) == 1
+    assert sum(after.values()) - sum(before.values()) == 1

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from relevo.audit import record_event
+from relevo.audit import record_change
 from relevo.audit.queries import list_events
 from relevo.cli.audit import parse_since
 from relevo.errors import InvalidInput
@@ -20,8 +20,8 @@ def test_filters_and_the_default_view(ctx):
         for i, (action, actor) in enumerate([("service.created", "ana"), ("decision.corrected", "case-worker"),
                                              ("review.claimed", "case-worker"), ("rollout.started", "ana"),
                                              ("rollout.rolled_back", "relevo-controller")]):
-            record_event(conn, at=T0 + timedelta(hours=i), actor=actor, action=action, subject=f"svc/{i}")
-        record_event(conn, at=T0, actor="ana", action="service.created", subject="other/0")
+            record_change(conn, ctx, action, f"svc/{i}", at=T0 + timedelta(hours=i), actor=actor)
+        record_change(conn, ctx, "service.created", "other/0", at=T0, actor="ana")
         events = lambda **kw: [e["action"] for e in list_events(conn, **kw)]  # noqa: E731
         assert events() == ["service.created", "rollout.started", "rollout.rolled_back", "service.created"]
         assert len(events(case_work=True)) == 6

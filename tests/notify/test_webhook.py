@@ -9,8 +9,11 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from relevo.context import Context
-from relevo.notify import notify
+from relevo.notify import Listeners, Notice, WebhookChannel
 from relevo.rollouts import lifecycle
+from relevo.rollouts.rollout import load_rollout
+from relevo.settings import Settings
+from relevo.store import connect
 from tests.conftest import prepare_demo
 
 
@@ -36,17 +39,45 @@ def receiver():
 
 def test_a_rollback_is_posted_to_the_webhook(settings, receiver, monkeypatch):
     url, received = receiver
-    monkeypatch.setenv("RELEVO_WEBHOOK_URL", url)
-    ctx = Context.open(prepare_demo(settings))
+    monkeypatch.setenv("RELEVO_WEBHOOK_URL", url)  # the setting's environment variable
+    ctx = Context.open(prepare_demo(settings.model_copy(update={"webhook_url": Settings().webhook_url})))
     try:
         rollout = lifecycle.start_rollout(ctx, "licence-prefilter", "v3", plan="canary-only")
         rolled = lifecycle.rollback(ctx, rollout.id, "rejections up")
     finally:
         ctx.close()
-    [message] = received
-    assert message["kind"] == "rollout.rolled_back"
+    [message] = received  # the rollback's notice; the start and the incident were only counted
+    assert message["kind"] == "rollout.rolled_back" and message["subject"] == f"licence-prefilter/rollout-{rolled.id}"
     assert message["details"]["incident_id"] == rolled.incident_id and "rejections up" in message["message"]
+    assert message["actor"] == settings.actor and message["at"]
 
 
-def test_a_dead_webhook_is_logged_not_raised():
-    assert notify("test", "subject", "message", webhook_url="http://127.0.0.1:9/none") is False
+def test_a_change_that_rolls_back_tells_nobody(settings, receiver):
+    """The notice goes out after the commit, never for a change the store refused."""
+    url, received = receiver
+    ctx = Context.open(prepare_demo(settings.model_copy(update={"webhook_url": url})))
+    try:
+        rollout = lifecycle.start_rollout(ctx, "licence-prefilter", "v3", plan="canary-only")
+        with pytest.raises(RuntimeError), connect(ctx.engine) as conn:
+            lifecycle.hold(conn, ctx, load_rollout(conn, rollout.id, lock=True), "a hold that never commits")
+            raise RuntimeError("the transaction fails after the hold was recorded")
+        assert received == [] and load_rollout_state(ctx, rollout.id) == "running"
+        with connect(ctx.engine) as conn:
+            lifecycle.hold(conn, ctx, load_rollout(conn, rollout.id, lock=True), "a hold that commits")
+        [message] = received
+        assert message["kind"] == "rollout.held" and "a hold that commits" in message["message"]
+    finally:
+        ctx.close()
+
+
+def load_rollout_state(ctx, rollout_id):
+    with connect(ctx.engine) as conn:
+        return load_rollout(conn, rollout_id).state
+
+
+def test_a_dead_webhook_is_logged_not_raised(caplog):
+    listeners = Listeners([WebhookChannel("http://127.0.0.1:9/none", timeout_s=1)])
+    assert listeners.committed("test.action", Notice("test.action", "subject", "message")) is False
+    assert "the webhook channel refused the test.action notice" in caplog.text
+    assert listeners.committed("test.action") is True  # no notice: only counted
+    assert listeners.registry.get_sample_value("relevo_changes_total", {"action": "test.action"}) == 2

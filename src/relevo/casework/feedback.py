@@ -15,7 +15,7 @@ from typing import Literal
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
-from relevo.audit import record_event
+from relevo.audit import record_change
 from relevo.context import Context
 from relevo.errors import Conflict, InvalidInput, NotFound
 from relevo.services.catalogue import get_spec
@@ -80,7 +80,7 @@ def record_feedback_in(conn: Connection, ctx: Context, decision_id: str, *, deci
     if previous is not None:
         details["supersedes"] = {"feedback_id": previous.id, "decision": previous.decision,
                                  "reviewer": previous.reviewer}
-    record_event(conn, at=now, actor=reviewer, action=f"decision.{outcome}", subject=f"{row.service}/{decision_id}",
+    record_change(conn, ctx, at=now, actor=reviewer, action=f"decision.{outcome}", subject=f"{row.service}/{decision_id}",
                  details=details)
     return FeedbackRecorded(decision_id, outcome, decision, reviewer, now,
                             previous.id if previous is not None else None)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from sqlalchemy import select
 
-from relevo.audit import record_event
+from relevo.audit import record_change
 from relevo.casework.feedback import FeedbackRecorded, check_verdict, record_feedback_in
 from relevo.context import Context
 from relevo.errors import Conflict, InvalidInput, NotFound
@@ -86,7 +86,7 @@ def claim(ctx: Context, decision_id: str, reviewer: str) -> Claimed:
         now = ctx.clock.now()
         conn.execute(manual_reviews.update().where(manual_reviews.c.decision_id == decision_id)
                      .values(status="claimed", claimed_by=reviewer, claimed_at=now))
-        record_event(conn, at=now, actor=reviewer, action="review.claimed", subject=f"{row['service']}/{decision_id}")
+        record_change(conn, ctx, at=now, actor=reviewer, action="review.claimed", subject=f"{row['service']}/{decision_id}")
     return Claimed(decision_id, reviewer)
 
 

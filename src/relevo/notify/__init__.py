@@ -1,5 +1,7 @@
-"""Outbound messages: the log always, a webhook when one is configured."""
+"""Outbound messages: notices of committed changes, on the log and the configured channels."""
 
-from relevo.notify.send import notify
+from relevo.notify.channels import Channel, LogChannel, WebhookChannel
+from relevo.notify.listeners import Listeners
+from relevo.notify.notice import Notice
 
-__all__ = ["notify"]
+__all__ = ["Channel", "Listeners", "LogChannel", "Notice", "WebhookChannel"]

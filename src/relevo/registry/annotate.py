@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from relevo.audit import record_event
+from relevo.audit import record_change
 from relevo.context import Context
 from relevo.errors import InvalidInput
 from relevo.registry.queries import resolve_version
@@ -22,6 +22,6 @@ def annotate_version(ctx: Context, service: str, ref: str, note: str, field: str
         now = ctx.clock.now()
         note_id = conn.execute(annotations.insert().values(
             version_id=record.id, field=field, note=note, author=ctx.actor, at=now)).inserted_primary_key[0]
-        record_event(conn, at=now, actor=ctx.actor, action="version.annotated",
+        record_change(conn, ctx, at=now, action="version.annotated",
                      subject=f"{service}/{record.name}", details={"annotation_id": note_id, "field": field, "note": note})
     return note_id

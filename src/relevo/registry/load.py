@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from relevo.audit import record_event
+from relevo.audit import record_change
 from relevo.context import Context
 from relevo.errors import IntegrityFailure, InvalidInput, Refused
 from relevo.loaders import load_model
@@ -31,7 +31,7 @@ def load_version(ctx: Context, service: str, ref: str) -> tuple[VersionRecord, M
                        trust_pickle=trust_pickle)
     if trust_pickle:
         with connect(ctx.engine) as conn:
-            record_event(conn, at=ctx.clock.now(), actor=ctx.actor, action="version.pickle_loaded",
+            record_change(conn, ctx, at=ctx.clock.now(), action="version.pickle_loaded",
                          subject=f"{service}/{record.name}", details={"sha256": record.sha256, "trust_pickle": True})
     return record, model
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from relevo.audit import record_event
+from relevo.audit import record_change
 from relevo.blobs.manifest import Progress
 from relevo.context import Context
 from relevo.errors import AlreadyRegistered, Conflict, InvalidInput, NotFound, Refused
@@ -116,7 +116,7 @@ def register_version(
                 conn.execute(profiles.insert().values(
                     version_id=version_id, source_name=profile["source"]["name"],
                     source_sha256=profile["source"]["sha256"], row_count=profile["rows"], profile=profile))
-            record_event(conn, at=now, actor=ctx.actor, action="version.registered", subject=f"{service}/v{number}",
+            record_change(conn, ctx, at=now, action="version.registered", subject=f"{service}/{name_of(number)}",
                          details={"sha256": digest, "format": metadata.model.format,
                                   "metadata_sha256": metadata_digest(metadata),
                                   "size_bytes": staged.manifest.size, "files": len(staged.manifest.files),

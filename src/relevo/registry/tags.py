@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
-from relevo.audit import record_event
+from relevo.audit import record_change
 from relevo.context import Context
 from relevo.errors import InvalidInput
 from relevo.registry.queries import resolve_version, version_names
@@ -44,7 +44,7 @@ def move_tag_in(conn: Connection, ctx: Context, service: str, tag: str, version_
     conn.execute(tag_moves.insert().values(
         service=service, tag=tag, from_version_id=current, to_version_id=version_id, at=at, actor=ctx.actor))
     names = version_names(conn, {version_id, current})
-    record_event(conn, at=at, actor=ctx.actor, action="tag.moved", subject=f"{service}/{tag}",
+    record_change(conn, ctx, at=at, action="tag.moved", subject=f"{service}/{tag}",
                  details={"from": names.get(current), "to": names[version_id]})
     return True
 

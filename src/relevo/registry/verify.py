@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from relevo.audit import record_event
+from relevo.audit import record_change
 from relevo.blobs.manifest import Progress, compare
 from relevo.context import Context
 from relevo.errors import IntegrityFailure
@@ -38,7 +38,7 @@ def check_files(ctx: Context, record: VersionRecord, progress: Progress | None =
     if problems:
         log.error("integrity check failed for %s/%s: %s", record.service, record.name, "; ".join(problems))
         with connect(ctx.engine) as conn:
-            record_event(conn, at=ctx.clock.now(), actor=ctx.actor, action="version.integrity_failed",
+            record_change(conn, ctx, at=ctx.clock.now(), action="version.integrity_failed",
                          subject=f"{record.service}/{record.name}",
                          details={"sha256": record.sha256, "problems": problems})
     return result

@@ -30,7 +30,7 @@ from relevo.context import Context
 from relevo.rollouts.judgement import judge_rollout, never_shown, record_verdict, record_verdict_in, shown_earlier
 from relevo.rollouts.leadership import Lease
 from relevo.errors import Refused
-from relevo.rollouts.lifecycle import advance, apply_step_route, hold, promote, rollback, switch, tell_held
+from relevo.rollouts.lifecycle import advance, apply_step_route, hold, promote, rollback, switch
 from relevo.rollouts.rollout import Rollout, load_rollout
 from relevo.services.catalogue import get_spec
 from relevo.store import connect
@@ -56,7 +56,6 @@ def _promote_or_hold(ctx: Context, rollout: Rollout) -> Rollout:
                       "the spec asks for an approver's confirmation before every promotion")
             held = hold(conn, ctx, locked, reason)
     if held is not None:
-        tell_held(held)  # after the commit
         return held
     try:
         return promote(ctx, rollout.id, automatic=True)
@@ -104,8 +103,7 @@ def reconcile(ctx: Context, rollout_id: int) -> Rollout:
             held = hold(conn, ctx, rollout, "step ended without conclusive evidence: " + "; ".join(waiting),
                         judgement)
     if moved is None:
-        tell_held(held)  # after the commit: a webhook must not hold the store's write lock
-        return held
+        return held  # people are told after the commit: a webhook must not hold the store's write lock
     if moved.step["kind"] == "promote":
         return _promote_or_hold(ctx, moved)
     return moved

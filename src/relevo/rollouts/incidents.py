@@ -13,10 +13,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from relevo.audit import record_event
+from relevo.audit import record_change
 from relevo.context import Context
 from relevo.errors import Conflict, InvalidInput, NotFound, Refused
-from relevo.notify import notify
 from relevo.services.catalogue import get_spec, rules_digest
 from relevo.services.spec import ServiceSpec
 from relevo.store import connect
@@ -30,7 +29,7 @@ def open_incident(conn: Connection, ctx: Context, *, service: str, environment: 
     incident_id = conn.execute(incidents.insert().values(
         service=service, environment=environment, rollout_id=rollout_id, release_id=release_id, title=title,
         evidence=evidence, status="open", opened_at=now, opened_by=ctx.actor)).inserted_primary_key[0]
-    record_event(conn, at=now, actor=ctx.actor, action="incident.opened", subject=f"{service}/incident-{incident_id}",
+    record_change(conn, ctx, at=now, action="incident.opened", subject=f"{service}/incident-{incident_id}",
                  details={"rollout_id": rollout_id, "release_id": release_id, "title": title})
     return incident_id
 
@@ -79,10 +78,9 @@ def document_incident(ctx: Context, incident_id: int, *, cause: str, remediation
         now = ctx.clock.now()
         conn.execute(incidents.update().where(incidents.c.id == incident_id).values(
             status="documented", cause=cause, remediation=remediation, documented_by=ctx.actor, documented_at=now))
-        record_event(conn, at=now, actor=ctx.actor, action="incident.documented",
+        record_change(conn, ctx, at=now, action="incident.documented",
                      subject=f"{row['service']}/incident-{incident_id}",
-                     details={"cause": cause, "remediation": remediation})
-    notify("incident.documented", f"{row['service']}/incident-{incident_id}", f"cause: {cause}")
+                     details={"cause": cause, "remediation": remediation}, notice=f"cause: {cause}")
     return {"incident": incident_id, "status": "documented", "documented_by": ctx.actor}
 
 

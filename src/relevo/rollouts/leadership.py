@@ -17,7 +17,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from relevo.audit import record_event
+from relevo.audit import record_change
 from relevo.context import Context
 from relevo.store import connect
 from relevo.store.tables import controller_leases
@@ -58,7 +58,7 @@ class Lease:
                 else:
                     conn.execute(controller_leases.update().where(controller_leases.c.name == self.name)
                                  .values(holder=self.holder, acquired_at=now, expires_at=now + self.ttl))
-                record_event(conn, at=now, actor=self.ctx.actor, action="controller.leader", subject=self.name,
+                record_change(conn, self.ctx, at=now, action="controller.leader", subject=self.name,
                              details={"holder": self.holder, "previous": row.holder if row else None,
                                       "expires_at": (now + self.ttl).isoformat()})
                 return True

@@ -15,10 +15,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from relevo.audit import record_event
+from relevo.audit import record_change
 from relevo.context import Context
 from relevo.errors import Conflict, InvalidInput, Refused
-from relevo.notify import notify
 from relevo.registry.load import check_answers
 from relevo.registry.queries import resolve_version, version_name
 from relevo.registry.tags import move_tag_in
@@ -69,9 +68,9 @@ def _set(conn: Connection, rollout: Rollout, **values) -> None:
     conn.execute(rollouts.update().where(rollouts.c.id == rollout.id).values(**values))
 
 
-def _audit(conn: Connection, ctx: Context, rollout: Rollout, action: str, **details) -> None:
-    record_event(conn, at=ctx.clock.now(), actor=ctx.actor, action=f"rollout.{action}",
-                 subject=f"{rollout.service}/rollout-{rollout.id}", details={"environment": rollout.environment} | details)
+def _audit(conn: Connection, ctx: Context, rollout: Rollout, action: str, notice: str | None = None, **details) -> None:
+    record_change(conn, ctx, f"rollout.{action}", f"{rollout.service}/rollout-{rollout.id}",
+                  {"environment": rollout.environment} | details, notice=notice)
 
 
 def start_rollout(ctx: Context, service: str, version: str | None, environment: str = "production",
@@ -171,13 +170,11 @@ def rollback(ctx: Context, rollout_id: int, reason: str, evidence: dict[str, Any
             evidence={"reason": reason, "automatic": automatic, "step": rollout.step, "step_index": rollout.step_index}
             | (evidence or {}))
         _set(conn, rollout, state=state, ended_at=ctx.clock.now(), incident_id=incident_id)
-        _audit(conn, ctx, rollout, "rolled_back", reason=reason, automatic=automatic, incident_id=incident_id,
+        _audit(conn, ctx, rollout, "rolled_back",
+               notice=f"{candidate} rolled back in {rollout.environment}: {reason}; incident {incident_id} opened",
+               reason=reason, automatic=automatic, incident_id=incident_id,
                **_verdicts((evidence or {}).get("judgement")))
-        result = load_rollout(conn, rollout_id)
-    notify("rollout.rolled_back", f"{rollout.service}/rollout-{rollout.id}",
-           f"{candidate} rolled back in {rollout.environment}: {reason}; incident {incident_id} opened",
-           {"incident_id": incident_id, "automatic": automatic})
-    return result
+        return load_rollout(conn, rollout_id)
 
 
 def promote(ctx: Context, rollout_id: int, *, automatic: bool = False, override: str | None = None) -> Rollout:
@@ -267,13 +264,10 @@ def revert(ctx: Context, rollout_id: int, reason: str) -> Rollout:
             release_id=rollout.release_id, title=f"revert of {rollout.service} {candidate} to {stable}: {reason}",
             evidence={"reason": reason, "reverted_after_promotion": True})
         _set(conn, rollout, state=state, incident_id=incident_id)
-        _audit(conn, ctx, rollout, "reverted", reason=reason, to=stable, spec_restored=rollout.stable_release_id is not None,
-               incident_id=incident_id)
-        result = load_rollout(conn, rollout_id)
-    notify("rollout.reverted", f"{rollout.service}/rollout-{rollout.id}",
-           f"{candidate} reverted to {stable} in {rollout.environment}: {reason}; incident {incident_id} opened",
-           {"incident_id": incident_id})
-    return result
+        _audit(conn, ctx, rollout, "reverted",
+               notice=f"{candidate} reverted to {stable} in {rollout.environment}: {reason}; incident {incident_id} opened",
+               reason=reason, to=stable, spec_restored=rollout.stable_release_id is not None, incident_id=incident_id)
+        return load_rollout(conn, rollout_id)
 
 
 def _verdicts(judgement: StepJudgement | dict[str, Any] | None) -> dict[str, Any]:
@@ -320,13 +314,8 @@ def switch(conn: Connection, ctx: Context, rollout: Rollout, judgement: StepJudg
 def hold(conn: Connection, ctx: Context, rollout: Rollout, reason: str,
          judgement: StepJudgement | None = None) -> Rollout:
     """Hold a step that ended without conclusive evidence, for a person to decide (inside the
-    caller's transaction; tell_held tells people once it committed)."""
+    caller's transaction; people are told once it committed)."""
     _set(conn, rollout, state=next_state(rollout.state, "hold"), hold_reason=reason)
-    _audit(conn, ctx, rollout, "held", reason=reason, **_verdicts(judgement))
+    _audit(conn, ctx, rollout, "held", notice=f"step {rollout.step_index + 1} held: {reason}",
+           reason=reason, **_verdicts(judgement))
     return load_rollout(conn, rollout.id)
-
-
-def tell_held(rollout: Rollout) -> None:
-    """Notify that a rollout is held (after the hold committed)."""
-    notify("rollout.held", f"{rollout.service}/rollout-{rollout.id}",
-           f"step {rollout.step_index + 1} held: {rollout.hold_reason}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select
 
-from relevo.audit import record_event
+from relevo.audit import record_change
 from relevo.context import Context
 from relevo.errors import InvalidInput
 from relevo.services.roles import require_role
@@ -35,7 +35,7 @@ def record_override(conn: Connection, ctx: Context, *, service: str, environment
     override_id = conn.execute(overrides.insert().values(
         service=service, environment=environment, gate=gate, version_id=version_id, subject=subject,
         reason=reason, actor=ctx.actor, at=now)).inserted_primary_key[0]
-    record_event(conn, at=now, actor=ctx.actor, action="override.recorded", subject=subject,
+    record_change(conn, ctx, at=now, action="override.recorded", subject=subject,
                  details={"override_id": override_id, "gate": gate, "environment": environment,
                           "reason": reason} | (details or {}))
     return override_id

@@ -7,7 +7,7 @@ import json
 
 from sqlalchemy import Connection, select
 
-from relevo.audit import record_event
+from relevo.audit import record_change
 from relevo.context import Context
 from relevo.registry.queries import VersionRecord
 from relevo.services.catalogue import spec_digest
@@ -33,7 +33,7 @@ def ensure_release(conn: Connection, ctx: Context, version: VersionRecord, spec:
     release_id = conn.execute(releases.insert().values(
         service=version.service, version_id=version.id, spec_sha256=spec_sha, spec=spec.model_dump(mode="json"),
         digest=digest, created_at=now, created_by=ctx.actor)).inserted_primary_key[0]
-    record_event(conn, at=now, actor=ctx.actor, action="release.created", subject=f"{version.service}/{version.name}",
+    record_change(conn, ctx, at=now, action="release.created", subject=f"{version.service}/{version.name}",
                  details={"release_id": release_id, "digest": digest, "version_sha256": version.sha256,
                           "spec_sha256": spec_sha})
     return release_id

@@ -14,7 +14,7 @@ from typing import Callable, Literal
 
 from sqlalchemy import Connection, select
 
-from relevo.audit import record_event
+from relevo.audit import record_change
 from relevo.context import Context
 from relevo.errors import InvalidInput, NotFound
 from relevo.registry.queries import resolve_version, version_name
@@ -95,7 +95,7 @@ def write_route(conn: Connection, ctx: Context, new: Route, old: Route | None, a
         conn.execute(routes.update().where(routes.c.service == new.service, routes.c.environment == new.environment)
                      .values(**values))
     announce(conn, f"{new.service}/{new.environment}")
-    record_event(conn, at=now, actor=ctx.actor, action=action, subject=f"{new.service}/{new.environment}",
+    record_change(conn, ctx, at=now, action=action, subject=f"{new.service}/{new.environment}",
                  details={"revision": revision, "mode": new.mode, "weight": new.weight,
                           "stable": (version_name(conn, new.stable_version_id) if new.stable_version_id is not None else None),
                           "candidate": (version_name(conn, new.candidate_version_id) if new.candidate_version_id is not None else None),

@@ -7,7 +7,7 @@ import json
 
 from sqlalchemy import Connection, select
 
-from relevo.audit import record_event
+from relevo.audit import record_change
 from relevo.context import Context
 from relevo.errors import NotFound
 from relevo.store.announcements import announce
@@ -59,7 +59,7 @@ def write_spec(conn: Connection, ctx: Context, spec: ServiceSpec, **why) -> str:
             spec=body, spec_sha256=digest, updated_at=now))
         outcome = "updated"
     announce(conn, spec.name)
-    record_event(conn, at=now, actor=ctx.actor, action=f"service.{outcome}",
+    record_change(conn, ctx, at=now, action=f"service.{outcome}",
                  subject=spec.name, details={"spec_sha256": digest, "spec": body} | why)
     return outcome
 

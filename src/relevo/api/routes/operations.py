@@ -38,4 +38,5 @@ def readyz(gateway: GatewayDep, service: ReadyFor = None) -> Any:
             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
 def metrics(gateway: GatewayDep) -> Response:
     """The gateway's metrics and the changes of state recorded in this process, in Prometheus' text format."""
-    return Response(generate_latest(gateway.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    body = generate_latest(gateway.metrics.registry) + generate_latest(gateway.ctx.listeners.registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

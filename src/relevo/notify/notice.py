@@ -1,0 +1,24 @@
+"""A notice: what people are told of a change of state, once it is committed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message about one change: its audit action, what it concerns, the words people read."""
+
+    kind: str  # the change's audit action, e.g. rollout.rolled_back
+    subject: str  # e.g. licence-prefilter/rollout-3
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+    actor: str | None = None
+    at: datetime | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON body a webhook receives."""
+        return {"kind": self.kind, "subject": self.subject, "message": self.message, "details": self.details,
+                "actor": self.actor, "at": self.at.isoformat() if self.at else None}
