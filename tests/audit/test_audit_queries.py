@@ -8,7 +8,7 @@ import pytest
 
 from relevo.audit import record_change
 from relevo.audit.queries import list_events
-from relevo.cli.audit import parse_since
+from relevo.audit import parse_since
 from relevo.errors import InvalidInput
 from relevo.store import connect
 
@@ -22,7 +22,7 @@ def test_filters_and_the_default_view(ctx):
                                              ("rollout.rolled_back", "relevo-controller")]):
             record_change(conn, ctx, action, f"svc/{i}", at=T0 + timedelta(hours=i), actor=actor)
         record_change(conn, ctx, "service.created", "other/0", at=T0, actor="ana")
-        events = lambda **kw: [e["action"] for e in list_events(conn, **kw)]  # noqa: E731
+        events = lambda **kw: [e.action for e in list_events(conn, **kw)]  # noqa: E731
         assert events() == ["service.created", "rollout.started", "rollout.rolled_back", "service.created"]
         assert len(events(case_work=True)) == 6
         assert events(action="rollout.*") == events(action="rollout.") == ["rollout.started", "rollout.rolled_back"]

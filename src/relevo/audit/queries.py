@@ -8,19 +8,37 @@ action filter that names it).
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Connection, not_, or_, select
 
+from relevo.context import Context
+from relevo.errors import InvalidInput
+from relevo.services.rollout_policy import parse_duration
+from relevo.store import connect
 from relevo.store.tables import audit_events
 
 CASE_WORK = ("decision.", "review.")  # action prefixes of case workers' events
 
 
+@dataclass(frozen=True)
+class AuditEvent:
+    """One event of the audit log, as stored."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    details: dict[str, Any]
+    content_sha256: str
+
+
 def list_events(conn: Connection, *, subject_prefix: str | None = None, action: str | None = None,
                 actor: str | None = None, since: datetime | None = None, case_work: bool = False,
-                limit: int = 50) -> list[dict[str, Any]]:
+                limit: int = 50) -> list[AuditEvent]:
     """The newest events matching every filter given, oldest first.
 
     action matches a whole action (`rollout.rolled_back`) or, ending in '.' or '*', a family
@@ -40,4 +58,25 @@ def list_events(conn: Connection, *, subject_prefix: str | None = None, action: 
     if since is not None:
         query = query.where(audit_events.c.at >= since)
     rows = conn.execute(query).mappings().all()
-    return [dict(r) for r in reversed(rows)]
+    return [AuditEvent(r["id"], r["at"], r["actor"], r["action"], r["subject"], r["details"], r["content_sha256"])
+            for r in reversed(rows)]
+
+
+def read_events(ctx: Context, **filters: Any) -> list[AuditEvent]:
+    """list_events in a transaction of its own (the filters are list_events')."""
+    with connect(ctx.engine) as conn:
+        return list_events(conn, **filters)
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """An ISO date or time (UTC when no zone is given), or an age such as 48h or 7d before now."""
+    try:
+        return now - parse_duration(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"--since takes an ISO date or time (2026-12-01, 2026-12-01T08:00Z) or an age "
+                           f"(48h, 7d), got {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from typing import Optional
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from relevo.audit.queries import list_events
+from relevo.audit import parse_since, read_events
 from relevo.cli.context import opened
 from relevo.cli.output import console, print_json, reports_errors
-from relevo.errors import InvalidInput
-from relevo.services.rollout_policy import parse_duration
-from relevo.store import connect
 
 
 @reports_errors
@@ -32,8 +28,8 @@ def audit(ctx: typer.Context,
           limit: int = typer.Option(50, "--limit", min=1, help="How many of the newest events."),
           as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Show the newest audit events: changes of state by default (case work with --case-work)."""
-    with opened(ctx) as context, connect(context.engine) as conn:
-        events = list_events(conn, subject_prefix=service, action=action, actor=actor,
+    with opened(ctx) as context:
+        events = read_events(context, subject_prefix=service, action=action, actor=actor,
                              since=parse_since(since, context.clock.now()) if since else None,
                              case_work=case_work, limit=limit)
     if as_json:
@@ -41,24 +37,10 @@ def audit(ctx: typer.Context,
         return
     table = Table("#", "at", "actor", "action", "subject", "details")
     for e in events:
-        details = json.dumps({k: v for k, v in e["details"].items() if k != "spec"}, default=str)
-        table.add_row(str(e["id"]), e["at"].strftime("%Y-%m-%d %H:%M:%S"), escape(e["actor"]), e["action"],
-                      escape(e["subject"]), escape(details if len(details) < 120 else details[:117] + "…"))
+        details = json.dumps({k: v for k, v in e.details.items() if k != "spec"}, default=str)
+        table.add_row(str(e.id), e.at.strftime("%Y-%m-%d %H:%M:%S"), escape(e.actor), e.action,
+                      escape(e.subject), escape(details if len(details) < 120 else details[:117] + "…"))
     console.print(table)
-
-
-def parse_since(text: str, now: datetime) -> datetime:
-    """An ISO date or time (UTC when no zone is given), or an age such as 48h or 7d before now."""
-    try:
-        return now - parse_duration(text)
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(f"--since takes an ISO date or time (2026-12-01, 2026-12-01T08:00Z) or an age "
-                           f"(48h, 7d), got {text!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def add_to(app: typer.Typer) -> None:

@@ -10,8 +10,7 @@ from relevo.cli.context import settings_of
 from relevo.cli.output import console, reports_errors
 from relevo.cli.registry import versions_table
 from relevo.demo import SERVICE_NAME
-from relevo.registry.queries import list_versions
-from relevo.store import connect
+from relevo.registry import versions_of
 
 
 @reports_errors
@@ -46,8 +45,7 @@ def demo(ctx: typer.Context,
     console.print(story)
     context = Context.open(settings)
     try:
-        with connect(context.engine) as conn:
-            console.print(versions_table(SERVICE_NAME, list_versions(conn, SERVICE_NAME)))
+        console.print(versions_table(SERVICE_NAME, versions_of(context, SERVICE_NAME)))
     finally:
         context.close()
     console.print(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import sys
 from typing import Any, Callable
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 from rich.markup import escape
 
@@ -31,9 +33,18 @@ def reports_errors(fn: Callable) -> Callable:
     return wrapper
 
 
+def _plain(value: Any) -> Any:
+    """A use case's typed result (dataclass, pydantic model) as JSON-ready data."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return str(value)
+
+
 def print_json(data: Any) -> None:
-    """Machine-readable output on stdout."""
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    """Machine-readable output on stdout; typed results are written as their fields."""
+    sys.stdout.write(json.dumps(data, indent=2, default=_plain) + "\n")
 
 
 def human_size(n: int) -> str:

@@ -15,13 +15,16 @@ from relevo.blobs.manifest import artifact_files
 from relevo.cli.context import opened
 from relevo.cli.output import console, errors, human_size, print_json, reports_errors
 from relevo.errors import InvalidInput
-from relevo.registry.annotate import annotate_version
-from relevo.registry.load import load_version
-from relevo.registry.queries import VersionRecord, list_versions, resolve_version, version_details
-from relevo.registry.register import register_version
-from relevo.registry.verify import verify
+from relevo.registry import (
+    VersionRecord,
+    annotate_version,
+    describe_version,
+    load_version,
+    register_version,
+    verify,
+    versions_of,
+)
 from relevo.rollouts.manual import tag_by_hand
-from relevo.store import connect
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
@@ -59,8 +62,8 @@ def register(
 @reports_errors
 def versions(ctx: typer.Context, service: str = typer.Argument(...), as_json: bool = JSON_OPTION) -> None:
     """List the versions of a service."""
-    with opened(ctx) as context, connect(context.engine) as conn:
-        records = list_versions(conn, service)
+    with opened(ctx) as context:
+        records = versions_of(context, service)
     if as_json:
         print_json([r.summary() | {"author": r.metadata.author, "trained_at": r.metadata.trained_at} for r in records])
         return
@@ -99,8 +102,8 @@ def _profile_table(profile: dict) -> Table:
 def show(ctx: typer.Context, service: str = typer.Argument(...), version: str = typer.Argument(..., help="v3, 3 or a tag."),
          as_json: bool = JSON_OPTION) -> None:
     """Show one version: metadata, files, tags, annotations and reference profile."""
-    with opened(ctx) as context, connect(context.engine) as conn:
-        details = version_details(conn, resolve_version(conn, service, version))
+    with opened(ctx) as context:
+        details = describe_version(context, service, version)
     if as_json:
         print_json(details)
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Optional
 
 import typer
@@ -10,24 +11,13 @@ from rich.table import Table
 from relevo.cli.context import opened
 from relevo.cli.output import console, print_json, reports_errors
 from relevo.rollouts.manual import fallback_by_hand, route_by_hand
-from relevo.routing.table import ENVIRONMENTS, MODES, Route, get_route
-from relevo.store import connect
-from relevo.registry import version_names
+from relevo.routing import ENVIRONMENTS, MODES, RouteShown, get_route, show_route
 
 ENV_OPTION = typer.Option("production", "--env", help=f"Environment: {', '.join(ENVIRONMENTS)}.")
 
 
-def _describe(ctx, route: Route) -> dict:
-    with connect(ctx.engine) as conn:
-        names = version_names(conn, {route.stable_version_id, route.candidate_version_id})
-    return {"service": route.service, "environment": route.environment, "mode": route.mode, "weight": route.weight,
-            "stable": names.get(route.stable_version_id), "candidate": names.get(route.candidate_version_id),
-            "candidate_release": route.candidate_release_id,
-            "fallback_forced": route.fallback_forced, "step": route.step, "revision": route.revision,
-            "updated_at": route.updated_at, "updated_by": route.updated_by}
-
-
-def _show(data: dict, as_json: bool) -> None:
+def _show(shown: RouteShown, as_json: bool) -> None:
+    data = dataclasses.asdict(shown)
     if as_json:
         print_json(data)
         return
@@ -65,7 +55,7 @@ def route(
                                     clear_candidate=no_candidate, mode=mode, weight=weight, override=override)
         else:
             current = get_route(context, service, env)
-        _show(_describe(context, current), as_json)
+        _show(show_route(context, current), as_json)
 
 
 @reports_errors

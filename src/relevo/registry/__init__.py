@@ -5,19 +5,21 @@ from relevo.registry.load import check_answers, load_version
 from relevo.registry.metadata import VersionMetadata, load_metadata, parse_metadata
 from relevo.registry.queries import (
     VersionRecord,
+    describe_version,
     list_versions,
     name_of,
     resolve_version,
     version_details,
     version_name,
     version_names,
+    versions_of,
 )
 from relevo.registry.register import register_version
 from relevo.registry.tags import move_tag
 from relevo.registry.verify import Verification, verify
 
 __all__ = [
-    "Verification", "VersionMetadata", "VersionRecord", "annotate_version", "check_answers", "list_versions",
+    "Verification", "VersionMetadata", "VersionRecord", "annotate_version", "describe_version", "check_answers", "list_versions",
     "load_metadata", "load_version", "move_tag", "name_of", "parse_metadata", "register_version", "resolve_version",
-    "verify", "version_details", "version_name", "version_names",
+    "verify", "version_details", "version_name", "version_names", "versions_of",
 ]

@@ -10,9 +10,11 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from relevo.blobs.manifest import Manifest
+from relevo.context import Context
 from relevo.errors import NotFound
 from relevo.registry.metadata import VersionMetadata
 from relevo.services.catalogue import get_spec
+from relevo.store import connect
 from relevo.store.tables import annotations, profiles, tag_moves, tags, versions
 
 VERSION_NAME = re.compile(r"^v?(\d+)$")
@@ -149,3 +151,15 @@ def version_details(conn: Connection, record: VersionRecord) -> dict[str, Any]:
             "skipped": profile["profile"].get("skipped", []),
         },
     }
+
+
+def versions_of(ctx: Context, service: str) -> list[VersionRecord]:
+    """Every version of a service, oldest first, read in a transaction of its own."""
+    with connect(ctx.engine) as conn:
+        return list_versions(conn, service)
+
+
+def describe_version(ctx: Context, service: str, ref: str) -> dict[str, Any]:
+    """version_details of the version ref names (v3, 3 or a tag), in a transaction of its own."""
+    with connect(ctx.engine) as conn:
+        return version_details(conn, resolve_version(conn, service, ref))

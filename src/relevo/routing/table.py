@@ -17,7 +17,7 @@ from sqlalchemy import Connection, select
 from relevo.audit import record_change
 from relevo.context import Context
 from relevo.errors import InvalidInput, NotFound
-from relevo.registry.queries import resolve_version, version_name
+from relevo.registry.queries import resolve_version, version_name, version_names
 from relevo.store.announcements import announce
 from relevo.services.catalogue import get_spec
 from relevo.store import connect
@@ -173,3 +173,30 @@ def get_route(ctx: Context, service: str, environment: str) -> Route:
     if route is None:
         raise NotFound(f"{service} has no route in {environment}; set one with `relevo route {service} --stable VERSION`")
     return route
+
+
+@dataclass(frozen=True)
+class RouteShown:
+    """A route as people read it: its versions by name."""
+
+    service: str
+    environment: str
+    mode: str
+    weight: float
+    stable: str | None
+    candidate: str | None
+    candidate_release: int | None
+    fallback_forced: bool
+    step: str | None
+    revision: int
+    updated_at: datetime | None
+    updated_by: str | None
+
+
+def show_route(ctx: Context, route: Route) -> RouteShown:
+    """route with its versions named (v3), for people and dashboards."""
+    with connect(ctx.engine) as conn:
+        names = version_names(conn, {route.stable_version_id, route.candidate_version_id})
+    return RouteShown(route.service, route.environment, route.mode, route.weight, names.get(route.stable_version_id),
+                      names.get(route.candidate_version_id), route.candidate_release_id, route.fallback_forced,
+                      route.step, route.revision, route.updated_at, route.updated_by)

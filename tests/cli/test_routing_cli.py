@@ -1,0 +1,22 @@
+"""`relevo route` and `relevo fallback` from the command line: shown with version names, changed by role."""
+
+from __future__ import annotations
+
+from tests.conftest import prepare_demo
+
+
+def test_route_shows_and_the_kill_switch_moves_it(cli, settings):
+    prepare_demo(settings)
+    shown = cli.json("route", "licence-prefilter")
+    assert (shown["mode"], shown["stable"], shown["candidate"], shown["fallback_forced"]) == ("stable", "v1", None, False)
+    assert shown["revision"] >= 1 and shown["updated_by"]
+    text = cli("route", "licence-prefilter").stdout
+    assert "v1" in text and "stable" in text
+
+    cli("fallback", "licence-prefilter", "on")
+    assert cli.json("route", "licence-prefilter")["fallback_forced"] is True
+    cli("fallback", "licence-prefilter", "off")
+    assert cli.json("route", "licence-prefilter")["fallback_forced"] is False
+
+    unknown = cli("route", "no-such-service", ok=False)
+    assert unknown.exit_code != 0 and "unknown service 'no-such-service'" in unknown.stderr
