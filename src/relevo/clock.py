@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
+
+DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> timedelta:
+    """'48h', '30m', '2d', '90s' as a timedelta."""
+    match = DURATION.match(str(text))
+    if not match:
+        raise ValueError(f"durations look like 30m, 48h or 2d, got {text!r}")
+    return timedelta(seconds=float(match.group(1)) * UNIT_SECONDS[match.group(2)])
 
 
 class Clock(Protocol):

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, not_, or_, select
 
 from relevo.context import Context
 from relevo.errors import InvalidInput
-from relevo.services.rollout_policy import parse_duration
+from relevo.clock import parse_duration
 from relevo.store import connect
 from relevo.store.tables import audit_events
 

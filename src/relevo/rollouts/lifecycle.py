@@ -24,7 +24,7 @@ from relevo.registry.tags import move_tag_in
 from relevo.rollouts.incidents import blocking_incidents, open_incident
 from relevo.rollouts.judgement import StepJudgement, promotion_gaps, shown_earlier
 from relevo.rollouts.overrides import check_reason, record_override
-from relevo.services.rollout_policy import parse_duration
+from relevo.clock import parse_duration
 from relevo.rollouts.release import ensure_release
 from relevo.rollouts.rollout import Rollout, active_rollout, load_rollout
 from relevo.rollouts.states import next_state

@@ -11,23 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from datetime import timedelta
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
-UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+from relevo.clock import parse_duration
+
 WATCH_AFTER_SWITCH = "1h"  # a blue/green step's watch after the switch, unless the plan says otherwise
-
-
-def parse_duration(text: str) -> timedelta:
-    """'48h', '30m', '2d', '90s' as a timedelta."""
-    match = DURATION.match(str(text))
-    if not match:
-        raise ValueError(f"durations look like 30m, 48h or 2d, got {text!r}")
-    return timedelta(seconds=float(match.group(1)) * UNIT_SECONDS[match.group(2)])
 
 
 class _Strict(BaseModel):
