@@ -17,8 +17,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from relevo.errors import Conflict, IntegrityFailure, InvalidInput, NotFound, Refused, RelevoError, StoreUnavailable
-from relevo.gateway.validation import InputRejected
+from relevo.errors import (
+    Conflict,
+    IntegrityFailure,
+    InvalidInput,
+    NotFound,
+    Refused,
+    RelevoError,
+    StoreUnavailable,
+)
+from relevo.gateway import InputRejected
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from relevo.errors import NotFound
-from relevo.gateway.gateway import Gateway
-from relevo.gateway.validation import example_inputs, inputs_schema
-from relevo.services.spec import ServiceSpec
+from relevo.gateway import Gateway, example_inputs, inputs_schema
+from relevo.services import ServiceSpec
 
 DECIDE_PATH = "/v1/services/{service}/decisions"
 

@@ -8,8 +8,7 @@ from fastapi import Header, Path, Query
 from pydantic import AfterValidator
 
 from relevo.api.schemas import ErrorBody
-from relevo.gateway.idempotency import MAX_KEY_LENGTH
-from relevo.gateway.validation import text_problem
+from relevo.gateway import MAX_KEY_LENGTH, text_problem
 
 
 def _storable(value: str | None) -> str | None:

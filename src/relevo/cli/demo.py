@@ -102,7 +102,12 @@ def _scenario(settings, daily_cases: int, start) -> None:
 
 
 def _traffic(settings, applications: int, burst: int, seed: int, clock) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TimeRemainingColumn,
+    )
 
     from relevo.demo.serving import run_traffic
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 from rich.markup import escape
+from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 from rich.table import Table
 
 from relevo.blobs.manifest import artifact_files
@@ -24,7 +24,7 @@ from relevo.registry import (
     verify,
     versions_of,
 )
-from relevo.rollouts.manual import tag_by_hand
+from relevo.rollouts import tag_by_hand
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
 

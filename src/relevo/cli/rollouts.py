@@ -10,14 +10,18 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from relevo import rollouts
 from relevo.cli.context import opened
 from relevo.cli.output import console, print_json, reports_errors
-from relevo.rollouts import lifecycle
-from relevo.rollouts.controller import Controller
-from relevo.rollouts.incidents import document_incident, list_incidents
-from relevo.rollouts.queries import rollout_history, rollout_status
-from relevo.rollouts.states import FINAL
-from relevo.services.spec import load_spec
+from relevo.rollouts import (
+    FINAL,
+    Controller,
+    document_incident,
+    list_incidents,
+    rollout_history,
+    rollout_status,
+)
+from relevo.services import load_spec
 
 rollout_app = typer.Typer(help="Roll a new version out step by step, judged; roll back in one command.",
                           no_args_is_help=True)
@@ -90,7 +94,7 @@ def start(ctx: typer.Context, service: str = typer.Argument(...),
     """Start rolling a release (a version, a spec change, or both) out against the stable one."""
     spec = load_spec(spec_file) if spec_file is not None else None
     with opened(ctx) as context:
-        rollout = lifecycle.start_rollout(context, service, version, env, plan, spec=spec)
+        rollout = rollouts.start_rollout(context, service, version, env, plan, spec=spec)
     what = f"{version or 'the stable version'}" + (f" under the spec in {spec_file}" if spec_file else "")
     console.print(f"Rollout {rollout.id} started: {service} {what} in {env}, plan {rollout.plan_name}, "
                   f"first step {rollout.step['kind']}.")
@@ -150,7 +154,7 @@ def _simple(action: str, doc: str):
     def command(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="ID"),
                 reason: str = typer.Option("", "--reason")) -> None:
         with opened(ctx) as context:
-            rollout = lifecycle.transition(context, rollout_id, action, reason=reason)
+            rollout = rollouts.transition(context, rollout_id, action, reason=reason)
         console.print(f"Rollout {rollout_id}: {rollout.state}.")
 
     command.__doc__ = doc
@@ -168,7 +172,7 @@ def extend(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="ID
            by: str = typer.Option("24h", "--by", help="How much longer the held step runs.")) -> None:
     """Give a held step more time to gather evidence."""
     with opened(ctx) as context:
-        rollout = lifecycle.transition(context, rollout_id, "extend", extend_by=by)
+        rollout = rollouts.transition(context, rollout_id, "extend", extend_by=by)
     console.print(f"Rollout {rollout_id}: {rollout.state}, step runs until {rollout.step_ends_at():%Y-%m-%d %H:%M}.")
 
 
@@ -184,7 +188,7 @@ def promote(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="I
     by some step; a candidate that cannot load and answer is never promoted.
     """
     with opened(ctx) as context:
-        rollout = lifecycle.promote(context, rollout_id, override=override)
+        rollout = rollouts.promote(context, rollout_id, override=override)
     console.print(f"Rollout {rollout_id}: {rollout.state}; the candidate is now stable"
                   + (" (promoted with an override, recorded)." if override else "."))
 
@@ -195,7 +199,7 @@ def revert(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="ID
            reason: str = typer.Option(..., "--reason", help="Why the promoted release goes back.")) -> None:
     """After a promotion: go back to the release that was stable before it (version and spec), with an incident."""
     with opened(ctx) as context:
-        rollout = lifecycle.revert(context, rollout_id, reason)
+        rollout = rollouts.revert(context, rollout_id, reason)
     console.print(f"Rollout {rollout_id}: {rollout.state}; the previous stable release answers again; incident "
                   f"{rollout.incident_id} opened.")
 
@@ -206,7 +210,7 @@ def rollback(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="
              reason: str = typer.Option("rolled back by an operator", "--reason")) -> None:
     """Send all traffic back to stable at once; an incident is opened."""
     with opened(ctx) as context:
-        rollout = lifecycle.rollback(context, rollout_id, reason)
+        rollout = rollouts.rollback(context, rollout_id, reason)
     console.print(f"Rollout {rollout_id}: {rollout.state}; incident {rollout.incident_id} opened.")
 
 
@@ -299,7 +303,7 @@ def check_plan_cmd(ctx: typer.Context, service: str = typer.Argument(...),
     Exits 1 when the plan does not pass its check (a rollout under it would be held or could miss
     a regression twice its tolerance).
     """
-    from relevo.rollouts.plan_check import check_plan
+    from relevo.rollouts import check_plan
 
     with opened(ctx) as context, console.status("simulating the judge at this traffic"):
         result = check_plan(context, service, plan, daily_cases, env)

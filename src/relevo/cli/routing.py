@@ -10,7 +10,7 @@ from rich.table import Table
 
 from relevo.cli.context import opened
 from relevo.cli.output import console, print_json, reports_errors
-from relevo.rollouts.manual import fallback_by_hand, route_by_hand
+from relevo.rollouts import fallback_by_hand, route_by_hand
 from relevo.routing import ENVIRONMENTS, MODES, RouteShown, get_route, show_route
 
 ENV_OPTION = typer.Option("production", "--env", help=f"Environment: {', '.join(ENVIRONMENTS)}.")

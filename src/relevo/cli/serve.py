@@ -38,7 +38,7 @@ def serve(
     from relevo.api import create_app
     from relevo.context import Context
     from relevo.gateway import Gateway, load_key
-    from relevo.rollouts.controller import Controller
+    from relevo.rollouts import Controller
 
     class Server(uvicorn.Server):
         @contextlib.contextmanager

@@ -9,9 +9,8 @@ from rich.table import Table
 
 from relevo.cli.context import opened
 from relevo.cli.output import console, print_json, reports_errors
-from relevo.rollouts.manual import apply_by_hand
-from relevo.services.catalogue import list_services
-from relevo.services.spec import load_spec
+from relevo.rollouts import apply_by_hand
+from relevo.services import list_services, load_spec
 
 service_app = typer.Typer(help="Declare and list decision services.", no_args_is_help=True)
 

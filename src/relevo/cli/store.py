@@ -6,8 +6,7 @@ import typer
 
 from relevo.cli.context import settings_of
 from relevo.cli.output import console, reports_errors
-from relevo.store import upgrade
-from relevo.store.engine import safe_url
+from relevo.store import safe_url, upgrade
 
 
 @reports_errors

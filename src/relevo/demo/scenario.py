@@ -18,14 +18,18 @@ from relevo.clock import SimulatedClock
 from relevo.context import Context
 from relevo.demo import SERVICE_NAME
 from relevo.demo.applications import generate
+from relevo.demo.setup import APPROVER
 from relevo.demo.traffic import REQUEST_FIELDS
 from relevo.errors import Refused
 from relevo.gateway import Gateway, load_key
-from relevo.rollouts import lifecycle
-from relevo.rollouts.queries import rollout_history, rollout_status
-from relevo.rollouts.simulation import SimulationResult, simulate_rollout
-from relevo.demo.setup import APPROVER
-from relevo.rollouts.manual import route_by_hand
+from relevo.rollouts import (
+    SimulationResult,
+    rollout_history,
+    rollout_status,
+    route_by_hand,
+    simulate_rollout,
+    start_rollout,
+)
 from relevo.settings import Settings
 
 ENVIRONMENT = "production"
@@ -83,17 +87,17 @@ def run_scenario(settings: Settings, *, daily_cases: int = 3000, seed: int = 48,
         gateway = Gateway(ctx, ENVIRONMENT, pseudonym_key=load_key(settings.pseudonym_key, settings.home)).start()
         try:
             step(f"rollout of v3 as a 5% canary for 48 h, {daily_cases} applications a day (simulated clock)")
-            bad = lifecycle.start_rollout(ctx, SERVICE_NAME, "v3", ENVIRONMENT, plan="canary-only")
+            bad = start_rollout(ctx, SERVICE_NAME, "v3", ENVIRONMENT, plan="canary-only")
             report.bad = simulate_rollout(ctx, clock, gateway, bad, cases(seed), daily_cases=daily_cases, seed=seed,
                                           horizon=BAD_HORIZON, judge_every=JUDGE_EVERY)
             report.bad_status = rollout_status(ctx, SERVICE_NAME, ENVIRONMENT, bad.id)
             step(f"v3: {report.bad.rollout.state} after {report.bad.decisions} decisions "
                  f"({report.bad.simulated.total_seconds() / 3600:.1f} simulated hours)")
             try:
-                lifecycle.start_rollout(ctx, SERVICE_NAME, "v3", ENVIRONMENT, plan="canary-only")
+                start_rollout(ctx, SERVICE_NAME, "v3", ENVIRONMENT, plan="canary-only")
             except Refused as exc:
                 report.refused = str(exc)
-            good = lifecycle.start_rollout(ctx, SERVICE_NAME, "v2", ENVIRONMENT)
+            good = start_rollout(ctx, SERVICE_NAME, "v2", ENVIRONMENT)
             step(f"rollout of v2 through the {good.plan_name} plan: " + ", ".join(
                 f"{s['kind']}" + (f" {s['weight']:g}%" if "weight" in s else "") + (f" {s['duration']}" if "duration" in s else "")
                 for s in good.plan if s["kind"] != "promote"))
@@ -103,7 +107,7 @@ def run_scenario(settings: Settings, *, daily_cases: int = 3000, seed: int = 48,
                 # The evidence did not pass by the end of a step: only an approver's override,
                 # with its reason on record, promotes now.
                 report.held_because = report.good.rollout.hold_reason
-                lifecycle.promote(ctx.acting_as(APPROVER), good.id, override=HELD_REASON)
+                promote(ctx.acting_as(APPROVER), good.id, override=HELD_REASON)
                 report.approved_by = APPROVER
             report.good_status = rollout_status(ctx, SERVICE_NAME, ENVIRONMENT, good.id)
         finally:

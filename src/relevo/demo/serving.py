@@ -19,10 +19,10 @@ from relevo.demo import SERVICE_NAME
 from relevo.demo.traffic import Tally, stream
 from relevo.errors import NotFound
 from relevo.gateway import Gateway, load_key
-from relevo.monitoring.traffic import traffic_summary
-from relevo.registry.queries import resolve_version
-from relevo.rollouts.manual import fallback_by_hand, route_by_hand
-from relevo.routing.table import get_route
+from relevo.monitoring import traffic_summary
+from relevo.registry import resolve_version
+from relevo.rollouts import fallback_by_hand, route_by_hand
+from relevo.routing import get_route
 from relevo.settings import Settings
 from relevo.store import connect
 

@@ -16,13 +16,17 @@ from relevo.context import Context
 from relevo.demo import SERVICE_NAME, spec_resource
 from relevo.demo.training import TrainedVersion, train_versions
 from relevo.errors import AlreadyRegistered
-from relevo.registry.queries import VersionRecord, resolve_version
-from relevo.registry.register import register_version
-from relevo.registry.verify import Verification, verify
-from relevo.rollouts.manual import route_by_hand
-from relevo.routing.table import read_route
+from relevo.registry import (
+    Verification,
+    VersionRecord,
+    register_version,
+    resolve_version,
+    verify,
+)
+from relevo.rollouts import route_by_hand
+from relevo.routing import read_route
+from relevo.services import parse_spec
 from relevo.services.catalogue import apply_spec
-from relevo.services.spec import parse_spec
 from relevo.settings import Settings
 from relevo.store import connect, upgrade
 

@@ -17,7 +17,7 @@ from relevo.context import Context
 from relevo.demo import SERVICE_NAME
 from relevo.demo.scenario import ENVIRONMENT, SCENARIO_SPAN
 from relevo.errors import RelevoError
-from relevo.rollouts.queries import rollout_history
+from relevo.rollouts import rollout_history
 from relevo.settings import Settings
 from relevo.store import upgrade
 

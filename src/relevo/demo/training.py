@@ -41,7 +41,12 @@ import yaml
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, balanced_accuracy_score, log_loss, roc_auc_score
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    log_loss,
+    roc_auc_score,
+)
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
@@ -49,7 +54,7 @@ from threadpoolctl import threadpool_limits
 import relevo
 from relevo.demo import SERVICE_NAME
 from relevo.demo import applications as apps
-from relevo.registry.metadata import parse_metadata
+from relevo.registry import parse_metadata
 
 SERVICE = SERVICE_NAME
 MODEL_FILE = "model.skops"

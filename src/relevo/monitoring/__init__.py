@@ -1,1 +1,5 @@
 """Monitoring: what production decisions show about the versions that made them."""
+
+from relevo.monitoring.traffic import traffic_summary
+
+__all__ = ["traffic_summary"]

@@ -1,1 +1,22 @@
-"""Rollouts: moving a service from its stable release to a candidate, step by step, judged."""
+"""Rollouts: moving a service from its stable release to a candidate, step by step, judged.
+
+Changes made by hand go through `manual` (gated: roles, overrides, incidents); `lifecycle`
+holds a rollout's transitions; the `Controller` judges running rollouts and acts on the verdicts.
+"""
+
+from relevo.rollouts.controller import CONTROLLER, Controller, tick
+from relevo.rollouts.incidents import document_incident, list_incidents
+from relevo.rollouts.lifecycle import promote, revert, rollback, start_rollout, transition
+from relevo.rollouts.manual import apply_by_hand, fallback_by_hand, route_by_hand, tag_by_hand
+from relevo.rollouts.plan_check import PlanCheck, StepCheck, check_plan
+from relevo.rollouts.queries import rollout_history, rollout_status
+from relevo.rollouts.rollout import Rollout
+from relevo.rollouts.simulation import SimulationResult, simulate_rollout
+from relevo.rollouts.states import FINAL
+
+__all__ = [
+    "CONTROLLER", "FINAL", "Controller", "PlanCheck", "Rollout", "SimulationResult", "StepCheck", "apply_by_hand",
+    "check_plan", "document_incident", "fallback_by_hand", "list_incidents", "promote", "revert", "rollback",
+    "rollout_history", "rollout_status", "route_by_hand", "simulate_rollout", "start_rollout", "tag_by_hand", "tick",
+    "transition",
+]

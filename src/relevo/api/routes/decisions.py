@@ -6,9 +6,26 @@ import anyio.to_thread
 from fastapi import APIRouter, Response
 
 from relevo.api.dependencies import ContextDep, GatewayDep
-from relevo.api.params import BODY_ERRORS, DecisionId, IdempotencyKey, ServiceName, errors
-from relevo.api.schemas import DecisionRecord, DecisionRequest, DecisionResponse, FeedbackRequest, FeedbackResponse
-from relevo.casework import FeedbackRecorded, RecordedDecision, read_decision, record_feedback
+from relevo.api.params import (
+    BODY_ERRORS,
+    DecisionId,
+    IdempotencyKey,
+    ServiceName,
+    errors,
+)
+from relevo.api.schemas import (
+    DecisionRecord,
+    DecisionRequest,
+    DecisionResponse,
+    FeedbackRequest,
+    FeedbackResponse,
+)
+from relevo.casework import (
+    FeedbackRecorded,
+    RecordedDecision,
+    read_decision,
+    record_feedback,
+)
 from relevo.gateway import parse_key
 
 router = APIRouter(tags=["decisions"])

@@ -8,7 +8,13 @@ from fastapi import APIRouter, Query
 
 from relevo.api.dependencies import ContextDep
 from relevo.api.params import BODY_ERRORS, DecisionId, ServiceFilter, errors
-from relevo.api.schemas import ClaimRequest, ClaimResponse, FeedbackRequest, Queue, ResolveResponse
+from relevo.api.schemas import (
+    ClaimRequest,
+    ClaimResponse,
+    FeedbackRequest,
+    Queue,
+    ResolveResponse,
+)
 from relevo.casework import Claimed, Resolved, claim, list_queue, resolve
 
 router = APIRouter(tags=["reviews"])
