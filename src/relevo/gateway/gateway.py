@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
-from sqlalchemy import select
 
 from relevo.context import Context
 from relevo.errors import NotFound, RelevoError, StoreUnavailable
 from relevo.gateway.circuit import STATE_VALUE
 from relevo.gateway.decision_log import DecisionLog, commit_probe
-from relevo.gateway.idempotency import InFlight, fingerprint, forget_old_keys, key_row, stored_decision_id
+from relevo.gateway.idempotency import InFlight, fingerprint, forget_old_keys, key_row, replayed_row, stored_decision_id
 from relevo.gateway.metrics import GatewayMetrics
 from relevo.gateway.pseudonym import Pseudonymiser
 from relevo.gateway.runtime import CallTimeout, LoadedVersion, Policy, ServiceRuntime
@@ -31,10 +30,11 @@ from relevo.loaders.errors import InvalidOutput
 from relevo.registry.load import load_version
 from relevo.registry.queries import resolve_version, version_name
 from relevo.store.announcements import ChangeWaiter
-from relevo.routing.table import check_environment, read_route, route_revisions
+from relevo.routing.table import check_environment, read_route, release_spec, route_revisions
 from relevo.store import connect
+from relevo.services.catalogue import spec_digests, stored_spec
 from relevo.services.spec import ServiceSpec
-from relevo.store.tables import decisions, idempotency_keys, manual_reviews, releases, services, shadow_decisions
+from relevo.store.tables import decisions, idempotency_keys, manual_reviews, shadow_decisions
 
 log = logging.getLogger(__name__)
 MANUAL = "manual_review"
@@ -141,16 +141,14 @@ class Gateway:
             # Polled several times a second: read only hashes and revisions, and the full spec
             # and route of the services where one of them moved.
             with connect(self.ctx.engine) as conn:
-                digests = dict(conn.execute(select(services.c.name, services.c.spec_sha256)).all())
+                digests = spec_digests(conn)
                 revisions = route_revisions(conn, self.environment)
                 changed = [name for name, digest in digests.items()
                            if self._seen.get(name) != (digest, revisions.get(name))]
                 fresh = {}
                 for name in changed:
                     route = read_route(conn, name, self.environment)
-                    fresh[name] = (conn.execute(select(services.c.spec, services.c.spec_sha256)
-                                                .where(services.c.name == name)).one(), route,
-                                   self._release_spec(conn, route))
+                    fresh[name] = (stored_spec(conn, name), route, release_spec(conn, route))
             for name, ((spec_body, digest), route, release) in fresh.items():
                 runtime = self._build(spec_body, digest, route, release)
                 if runtime is not None:
@@ -158,15 +156,6 @@ class Gateway:
                     self.metrics.route_revision.labels(name).set(route.revision if route else 0)
                 self._seen[name] = (digest, route.revision if route else None)
             return bool(fresh)
-
-    @staticmethod
-    def _release_spec(conn, route) -> tuple[dict, str] | None:
-        """(spec, hash) of the candidate's release, when the route names one."""
-        if route is None or route.candidate_release_id is None:
-            return None
-        row = conn.execute(select(releases.c.spec, releases.c.spec_sha256)
-                           .where(releases.c.id == route.candidate_release_id)).one()
-        return row.spec, row.spec_sha256
 
     def _build(self, spec_body: dict, digest: str, route, release: tuple[dict, str] | None) -> ServiceRuntime | None:
         policy = Policy.of(ServiceSpec.model_validate(spec_body), digest)
@@ -310,7 +299,7 @@ class Gateway:
 
     def _recorded(self, conn, decision_id: str) -> Decision:
         """A decision as the log holds it, replayed for a retried request."""
-        row = conn.execute(select(decisions).where(decisions.c.id == decision_id)).mappings().one()
+        row = replayed_row(conn, decision_id)
         version = (version_name(conn, row["routed_version_id"])
                    if row["served_by"] == "version" and row["routed_version_id"] is not None else None)
         return Decision(row["id"], row["reference"], row["service"], row["environment"], row["decision"] or MANUAL,

@@ -20,7 +20,7 @@ from typing import Any, Mapping
 from sqlalchemy import Connection, delete, select
 
 from relevo.errors import Conflict, InvalidInput
-from relevo.store.tables import idempotency_keys
+from relevo.store.tables import decisions, idempotency_keys
 
 RETENTION = timedelta(hours=48)
 MAX_KEY_LENGTH = 255
@@ -55,6 +55,11 @@ def stored_decision_id(conn: Connection, service: str, key: str, request_sha256:
         raise InvalidInput("this Idempotency-Key was already used for another request (another case id or other "
                            "inputs); use a new key for a new request")
     return row.decision_id
+
+
+def replayed_row(conn: Connection, decision_id: str) -> Any:
+    """The decision log's row of a decision answered earlier under a key, to replay it."""
+    return conn.execute(select(decisions).where(decisions.c.id == decision_id)).mappings().one()
 
 
 def key_row(service: str, key: str, request_sha256: str, decision_id: str, at: datetime) -> dict[str, Any]:

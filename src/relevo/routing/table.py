@@ -21,7 +21,7 @@ from relevo.registry.queries import resolve_version, version_name, version_names
 from relevo.store.announcements import announce
 from relevo.services.catalogue import get_spec
 from relevo.store import connect
-from relevo.store.tables import routes
+from relevo.store.tables import releases, routes
 
 Mode = Literal["stable", "shadow", "canary", "bluegreen"]
 MODES = ("stable", "shadow", "canary", "bluegreen")
@@ -72,6 +72,15 @@ def read_route(conn: Connection, service: str, environment: str) -> Route | None
     """The current route, or None when the service has none in this environment."""
     row = conn.execute(select(routes).where(routes.c.service == service, routes.c.environment == environment)).first()
     return None if row is None else Route(**row._mapping)
+
+
+def release_spec(conn: Connection, route: Route | None) -> tuple[dict, str] | None:
+    """(spec, hash) of the release a route's candidate answers under, when the route names one."""
+    if route is None or route.candidate_release_id is None:
+        return None
+    row = conn.execute(select(releases.c.spec, releases.c.spec_sha256)
+                       .where(releases.c.id == route.candidate_release_id)).one()
+    return row.spec, row.spec_sha256
 
 
 def route_revisions(conn: Connection, environment: str) -> dict[str, int]:

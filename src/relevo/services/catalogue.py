@@ -87,6 +87,17 @@ def get_spec(conn: Connection, name: str) -> ServiceSpec:
     return spec
 
 
+def spec_digests(conn: Connection) -> dict[str, str]:
+    """Every declared service's spec hash, by name: what a gateway polls to see a spec change."""
+    return dict(conn.execute(select(services.c.name, services.c.spec_sha256)).all())
+
+
+def stored_spec(conn: Connection, name: str) -> tuple[dict, str]:
+    """(the spec as stored, its hash) of a declared service."""
+    row = conn.execute(select(services.c.spec, services.c.spec_sha256).where(services.c.name == name)).one()
+    return row.spec, row.spec_sha256
+
+
 def list_services(ctx: Context) -> list[dict]:
     """Every declared service with its spec hash and times."""
     with connect(ctx.engine) as conn:
