@@ -20,3 +20,16 @@ def test_route_shows_and_the_kill_switch_moves_it(cli, settings):
 
     unknown = cli("route", "no-such-service", ok=False)
     assert unknown.exit_code != 0 and "unknown service 'no-such-service'" in unknown.stderr
+
+
+def test_service_and_incident_tables_render(cli, settings):
+    """The people-facing tables render the typed results the JSON shows field by field."""
+    prepare_demo(settings)
+    listing = cli("service", "list").stdout
+    assert "licence-prefilter" in listing and "Licensing Department" in listing
+    cli("rollout", "start", "licence-prefilter", "v3", "--plan", "canary-only")
+    cli("rollout", "rollback", "1", "--reason", "checking the tables")
+    table = cli("incident", "list").stdout
+    assert "open" in table and "rollback of licence-prefilter v3" in table
+    [incident] = cli.json("incident", "list")
+    assert incident["status"] == "open" and incident["evidence"]["reason"] == "checking the tables"

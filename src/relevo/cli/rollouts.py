@@ -243,8 +243,8 @@ def incidents(ctx: typer.Context, service: Optional[str] = typer.Option(None, "-
         return
     table = Table("id", "service", "status", "opened", "title", "cause")
     for i in items:
-        table.add_row(str(i["id"]), i["service"], i["status"], i["opened_at"].strftime("%Y-%m-%d %H:%M"),
-                      escape(i["title"]), escape(i["cause"] or "—"))
+        table.add_row(str(i.id), i.service, i.status, i.opened_at.strftime("%Y-%m-%d %H:%M"),
+                      escape(i.title), escape(i.cause or "—"))
     console.print(table)
 
 

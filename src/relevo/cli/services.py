@@ -37,11 +37,11 @@ def list_(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help
     with opened(ctx) as context:
         rows = list_services(context)
     if as_json:
-        print_json([{"name": r["name"], "spec_sha256": r["spec_sha256"], "updated_at": r["updated_at"]} for r in rows])
+        print_json([{"name": r.name, "spec_sha256": r.spec_sha256, "updated_at": r.updated_at} for r in rows])
         return
     table = Table("service", "owner", "spec sha256", "updated")
     for r in rows:
-        table.add_row(r["name"], r["spec"].get("owner", ""), r["spec_sha256"][:12], r["updated_at"].strftime("%Y-%m-%d %H:%M"))
+        table.add_row(r.name, r.owner, r.spec_sha256[:12], r.updated_at.strftime("%Y-%m-%d %H:%M"))
     console.print(table)
 
 

@@ -5,7 +5,7 @@ holds a rollout's transitions; the `Controller` judges running rollouts and acts
 """
 
 from relevo.rollouts.controller import CONTROLLER, Controller, tick
-from relevo.rollouts.incidents import document_incident, list_incidents
+from relevo.rollouts.incidents import Incident, document_incident, list_incidents
 from relevo.rollouts.lifecycle import promote, revert, rollback, start_rollout, transition
 from relevo.rollouts.manual import apply_by_hand, fallback_by_hand, route_by_hand, tag_by_hand
 from relevo.rollouts.plan_check import PlanCheck, StepCheck, check_plan
@@ -15,7 +15,7 @@ from relevo.rollouts.simulation import SimulationResult, simulate_rollout
 from relevo.rollouts.states import FINAL
 
 __all__ = [
-    "CONTROLLER", "FINAL", "Controller", "PlanCheck", "Rollout", "SimulationResult", "StepCheck", "apply_by_hand",
+    "CONTROLLER", "FINAL", "Controller", "Incident", "PlanCheck", "Rollout", "SimulationResult", "StepCheck", "apply_by_hand",
     "check_plan", "document_incident", "fallback_by_hand", "list_incidents", "promote", "revert", "rollback",
     "rollout_history", "rollout_status", "route_by_hand", "simulate_rollout", "start_rollout", "tag_by_hand", "tick",
     "transition",

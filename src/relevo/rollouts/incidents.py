@@ -9,6 +9,8 @@ never lifts it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -84,10 +86,30 @@ def document_incident(ctx: Context, incident_id: int, *, cause: str, remediation
     return {"incident": incident_id, "status": "documented", "documented_by": ctx.actor}
 
 
-def list_incidents(ctx: Context, service: str | None = None) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Incident:
+    """An incident opened by a rollback or a revert, and its documentation once written."""
+
+    id: int
+    service: str
+    environment: str
+    rollout_id: int | None
+    release_id: int | None
+    title: str
+    evidence: dict[str, Any]
+    status: str  # open until its cause and remediation are documented
+    opened_at: datetime
+    opened_by: str
+    cause: str | None
+    remediation: str | None
+    documented_by: str | None
+    documented_at: datetime | None
+
+
+def list_incidents(ctx: Context, service: str | None = None) -> list[Incident]:
     """Incidents, newest first."""
     query = select(incidents).order_by(incidents.c.id.desc())
     if service:
         query = query.where(incidents.c.service == service)
     with connect(ctx.engine) as conn:
-        return [dict(r) for r in conn.execute(query).mappings()]
+        return [Incident(**r) for r in conn.execute(query).mappings()]

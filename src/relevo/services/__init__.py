@@ -1,11 +1,11 @@
 """Services: the citizen-facing decision services Relevo manages, declared in spec files."""
 
-from relevo.services.catalogue import get_spec, list_services, rules_digest, spec_digest
+from relevo.services.catalogue import DeclaredService, get_spec, list_services, rules_digest, spec_digest
 from relevo.services.changes import SpecChanges, spec_changes
 from relevo.services.rollout_policy import Criterion, Guard, RolloutPolicy, Tolerance
 from relevo.services.spec import ServiceSpec, load_spec, parse_spec
 
 __all__ = [
-    "Criterion", "Guard", "RolloutPolicy", "ServiceSpec", "SpecChanges", "Tolerance", "get_spec", "list_services",
+    "Criterion", "DeclaredService", "Guard", "RolloutPolicy", "ServiceSpec", "SpecChanges", "Tolerance", "get_spec", "list_services",
     "load_spec", "parse_spec", "rules_digest", "spec_changes", "spec_digest",
 ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Connection, select
 
@@ -98,8 +100,20 @@ def stored_spec(conn: Connection, name: str) -> tuple[dict, str]:
     return row.spec, row.spec_sha256
 
 
-def list_services(ctx: Context) -> list[dict]:
-    """Every declared service with its spec hash and times."""
+@dataclass(frozen=True)
+class DeclaredService:
+    """A declared service, as listed."""
+
+    name: str
+    owner: str
+    spec_sha256: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def list_services(ctx: Context) -> list[DeclaredService]:
+    """Every declared service with its owner, spec hash and times."""
     with connect(ctx.engine) as conn:
         rows = conn.execute(select(services).order_by(services.c.name)).mappings().all()
-    return [dict(r) for r in rows]
+    return [DeclaredService(r["name"], r["spec"].get("owner", ""), r["spec_sha256"], r["created_at"], r["updated_at"])
+            for r in rows]
