@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from relevo.analysis.judge import Verdict
+from relevo.rollouts.guards import check_guards
+from relevo.rollouts.judging import judge_shadow
 from relevo.rollouts.observations import StepObservations
-from relevo.rollouts.judging import check_guards, judge_shadow
 from relevo.services.rollout_policy import Criterion, Guard, RolloutPolicy, Tolerance
 
 

@@ -20,12 +20,20 @@ from sqlalchemy import Connection, select
 
 from relevo.analysis.judge import Verdict
 from relevo.context import Context
+from relevo.rollouts.guards import check_guards
+from relevo.rollouts.judging import (
+    MetricResult,
+    criterion_name,
+    judge_after_switch,
+    judge_canary,
+    judge_shadow,
+    not_applicable,
+    step_verdict,
+)
 from relevo.rollouts.observations import StepObservations, observe_step
-from relevo.rollouts.judging import (MetricResult, check_guards, criterion_name, judge_after_switch, judge_canary,
-                                     judge_shadow, not_applicable, step_verdict)
-from relevo.services.rollout_policy import RolloutPolicy
 from relevo.rollouts.rollout import Rollout
 from relevo.services.catalogue import get_spec
+from relevo.services.rollout_policy import RolloutPolicy
 from relevo.store import connect
 from relevo.store.tables import rollout_verdicts
 

@@ -39,11 +39,27 @@ from typing import Any
 
 import numpy as np
 
-from relevo.analysis.judge import (BettingMean, DifferenceState, Evidence, PairedState, RateState, RatioState,
-                                   Verdict, combine, disparate_impact_interval, evidence_from, group_rate_bounds,
-                                   judge_metric, split_alpha)
+from relevo.analysis.judge import (
+    BettingMean,
+    DifferenceState,
+    Evidence,
+    PairedState,
+    RateState,
+    RatioState,
+    Verdict,
+    combine,
+    disparate_impact_interval,
+    evidence_from,
+    group_rate_bounds,
+    judge_metric,
+    split_alpha,
+)
 from relevo.rollouts.observations import StepObservations, older_than
-from relevo.services.rollout_policy import Criterion, Guard, RolloutPolicy, parse_duration
+from relevo.services.rollout_policy import (
+    Criterion,
+    RolloutPolicy,
+    parse_duration,
+)
 
 BATCH = 10
 
@@ -363,35 +379,6 @@ def judge_after_switch(policy: RolloutPolicy, obs: StepObservations) -> list[Met
         elif c.metric == "fairness":
             results.append(_fairness(name, c, obs.decision[mask], [r for r, m in zip(obs.inputs, mask) if m], alpha))
     return results
-
-
-def _last(values: np.ndarray, times: np.ndarray, n: int) -> np.ndarray:
-    """The last n values in time order, with every value recorded at the same moment as the
-    oldest of them (the store does not order those, so all of them or none)."""
-    if values.size <= n:
-        return values
-    start = values.size - n
-    while start > 0 and times[start - 1] == times[start]:
-        start -= 1
-    return values[start:]
-
-
-def check_guards(guards: list[Guard], obs: StepObservations, shadow: bool = False) -> str | None:
-    """The first hard guard the candidate breaches, described, or None."""
-    for guard in guards:
-        if shadow:
-            mask = obs.shadowed  # failed copies included: a failing candidate must trip the guard
-            failed, latency = obs.shadow_failed[mask], obs.shadow_latency_ms[mask]
-        else:
-            mask = obs.candidate
-            failed, latency = obs.failed[mask], obs.latency_ms[mask]
-        times = obs.created_at[mask]
-        recent = _last(failed, times, guard.last) if guard.metric == "error_rate" else (
-            _last(latency, times, guard.last) > (guard.budget_ms or float("inf")))
-        if recent.size >= guard.last and recent.mean() > guard.max_share:
-            return (f"guard {guard.metric}: {int(recent.sum())} of the candidate's last {recent.size} decisions "
-                    f"({recent.mean():.0%}) exceed the {guard.max_share:.0%} limit")
-    return None
 
 
 def step_verdict(results: list[MetricResult], candidate_decisions: int) -> Verdict:
