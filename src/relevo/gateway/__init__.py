@@ -1,6 +1,7 @@
 """The gateway: where a citizen's case meets a model, and always gets an answer."""
 
-from relevo.gateway.gateway import MANUAL, Decision, Gateway
+from relevo.gateway.decision import MANUAL, Decision
+from relevo.gateway.gateway import Gateway
 from relevo.gateway.idempotency import MAX_KEY_LENGTH, parse_key
 from relevo.gateway.pseudonym import load_key
 from relevo.gateway.served import ServedRoute, ServedService, served_services

@@ -12,14 +12,13 @@ import queue
 import threading
 import time
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Callable, Mapping
 
 
 from relevo.context import Context
 from relevo.errors import NotFound, RelevoError, StoreUnavailable
 from relevo.gateway.circuit import STATE_VALUE
+from relevo.gateway.decision import MANUAL, Decision, Outcome
 from relevo.gateway.decision_log import DecisionLog, commit_probe
 from relevo.gateway.idempotency import InFlight, fingerprint, forget_old_keys, key_row, replayed_row, stored_decision_id
 from relevo.gateway.metrics import GatewayMetrics
@@ -37,45 +36,9 @@ from relevo.services.spec import ServiceSpec
 from relevo.store.tables import decisions, idempotency_keys, manual_reviews, shadow_decisions
 
 log = logging.getLogger(__name__)
-MANUAL = "manual_review"
 READY_DEADLINE_S = 2.0  # readiness: a decision must be committable within this
 SHADOW_BATCH = 64
 JUDGING_BATCH = 50  # decisions under a rollout step between two calls of after_batch
-
-
-@dataclass(frozen=True)
-class Decision:
-    """The answer given to one request, as recorded."""
-
-    id: str
-    reference: str
-    service: str
-    environment: str
-    decision: str
-    served_by: str  # "version", "rules" or "manual"
-    version: str | None
-    arm: str | None
-    probabilities: dict[str, float] | None
-    fallback_cause: str | None
-    latency_ms: float
-    created_at: datetime
-    replayed: bool = False  # the decision recorded earlier for the same Idempotency-Key
-
-    @property
-    def message(self) -> str:
-        """What the citizen is told."""
-        if self.served_by == "manual":
-            return f"passed to manual review, reference {self.reference}"
-        return f"decision {self.decision}, reference {self.reference}"
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    decision: str
-    served_by: str
-    probabilities: dict[str, float] | None = None
-    cause: str | None = None
-    model_ms: float | None = None
 
 
 class Gateway:
@@ -302,9 +265,7 @@ class Gateway:
         row = replayed_row(conn, decision_id)
         version = (version_name(conn, row["routed_version_id"])
                    if row["served_by"] == "version" and row["routed_version_id"] is not None else None)
-        return Decision(row["id"], row["reference"], row["service"], row["environment"], row["decision"] or MANUAL,
-                        row["served_by"], version, row["arm"], row["probabilities"], row["fallback_cause"],
-                        row["latency_ms"], row["created_at"], replayed=True)
+        return Decision.replayed_from(row, version)
 
     def _decide(self, service: str, case_id: str, inputs: Mapping[str, Any],
                 idempotency: tuple[str, str] | None) -> Decision:
@@ -359,7 +320,7 @@ class Gateway:
                         answered_by, arm, outcome.probabilities, outcome.cause, latency_ms, now)
 
     def _answer(self, runtime: ServiceRuntime, policy: Policy, target: LoadedVersion | None,
-                inputs: dict[str, Any]) -> _Outcome:
+                inputs: dict[str, Any]) -> Outcome:
         route = runtime.route
         if route is not None and route.fallback_forced:
             return self._fallback(policy, inputs, "kill_switch")
@@ -369,7 +330,7 @@ class Gateway:
         if answer is None:
             return self._fallback(policy, inputs, cause, model_ms)
         decision, probabilities = answer
-        return _Outcome(decision, "version", probabilities, None, model_ms)
+        return Outcome(decision, "version", probabilities, None, model_ms)
 
     def _predict(self, policy: Policy, target: LoadedVersion, inputs: dict[str, Any]):
         """((decision, probabilities) or None, failure cause, model milliseconds)."""
@@ -406,15 +367,15 @@ class Gateway:
         self.metrics.circuit_state.labels(target.record.service, target.record.name).set(STATE_VALUE[target.breaker.state])
 
     def _fallback(self, policy: Policy, inputs: dict[str, Any], cause: str | None,
-                  model_ms: float | None = None) -> _Outcome:
+                  model_ms: float | None = None) -> Outcome:
         try:
             ruled = policy.rules.answer(inputs)
         except Exception as exc:  # broken rules must not leave the citizen without an answer
             log.error("fallback rules of %s failed: %s", policy.spec.name, exc)
             ruled = None
         if ruled is not None:
-            return _Outcome(ruled.decision, "rules", None, cause, model_ms)
-        return _Outcome(MANUAL, "manual", None, cause, model_ms)
+            return Outcome(ruled.decision, "rules", None, cause, model_ms)
+        return Outcome(MANUAL, "manual", None, cause, model_ms)
 
     def _minimised(self, policy: Policy, inputs: dict[str, Any]) -> dict[str, Any]:
         logging_policy = policy.spec.logging
