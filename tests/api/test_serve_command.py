@@ -51,7 +51,7 @@ def test_relevo_serve_answers_and_stops_cleanly(tmp_path: Path):
         except subprocess.TimeoutExpired:
             proc.kill()
             out, err = proc.communicate()
-            raise AssertionError(f"relevo serve did not stop on SIGTERM: {err}")
+            raise AssertionError(f"relevo serve did not stop on SIGTERM: {err}") from None
     assert proc.returncode == 0, err
     assert f"relevo serving production decisions on {url}" in out
     assert "relevo serve stopped" in out  # the gateway was closed after the last request

@@ -61,7 +61,7 @@ def test_three_versions_in_their_own_folders(workdir, versions):
 def test_metadata_validates_and_describes_the_model(workdir, metadata):
     training_csv = workdir / "data" / "training.csv"
     test_csv = workdir / "data" / "test.csv"
-    for name, meta in metadata.items():
+    for meta in metadata.values():
         assert meta.model.format == "skops" and meta.model.entry == "model.skops"
         assert meta.signature.names == list(training.MODEL_INPUTS)
         assert "applicant_id" not in meta.signature.names

@@ -25,6 +25,8 @@ def pipelines(draw):
         kinds[0] = "number"
     routes = {i: draw(st.sampled_from(["scale", "scale_no_mean", "pass", "drop"])) for i, k in enumerate(kinds)
               if k == "number"}
+    if all(k == "number" for k in kinds) and all(r == "drop" for r in routes.values()):
+        routes[0] = "scale"  # the model needs at least one column
     classifier = draw(st.sampled_from(["linear", "trees"]))
     n_classes = draw(st.integers(2, 3))
     missing = classifier == "trees" and draw(st.booleans())

@@ -35,6 +35,8 @@ def receiver():
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/hook", received
     server.shutdown()
+    thread.join()
+    server.server_close()
 
 
 def test_a_rollback_is_posted_to_the_webhook(settings, receiver, monkeypatch):

@@ -319,8 +319,8 @@ def check_plan_cmd(ctx: typer.Context, service: str = typer.Argument(...),
                       title=f"step {check.index + 1}: "
                             + (f"{check.kind} preview, judged as {check.step}" if check.kind else f"{check.step}"))
         for m in check.plan.metrics:
-            def effect(value: float, digits: str = ".3g") -> str:
-                return f"x{value:{digits}}" if m.scale == "relative" else f"+{100 * value:{digits}} points"
+            def effect(value: float, digits: str = ".3g") -> str:  # called for this `m` only
+                return f"x{value:{digits}}" if m.scale == "relative" else f"+{100 * value:{digits}} points"  # noqa: B023
 
             resolution = "nothing on the grid" if m.resolution is None else effect(m.resolution)
             shown = (f"[green]after {m.pass_hours:.3g} h[/]" if m.shows else

@@ -60,9 +60,9 @@ def simulate_rollout(ctx: Context, clock: SimulatedClock, gateway: Gateway, roll
             if not chunk:
                 break
             gateway.refresh()
-            answers = list(pool.map(lambda c: gateway.decide(rollout.service, c[0], c[1]), chunk))
+            answers = list(pool.map(lambda c: gateway.decide(rollout.service, c[0], c[1]), chunk))  # noqa: B023 (run here)
             now = clock.now()
-            for (case_id, _inputs, truth), answer in zip(chunk, answers):
+            for (_case_id, _inputs, truth), answer in zip(chunk, answers):
                 # Case workers review a share of the automated decisions, hours later.
                 if answer.served_by != "manual" and rng.random() < review_share:
                     due = now + timedelta(hours=float(rng.uniform(*review_delay)))
