@@ -23,12 +23,15 @@ from relevo.store import connect, storable_text
 from relevo.store.tables import decisions, feedback, manual_reviews
 
 
+Outcome = Literal["confirmed", "corrected", "decided"]
+
+
 @dataclass(frozen=True)
 class FeedbackRecorded:
     """A case worker's verdict on a decision, as recorded."""
 
     decision_id: str
-    outcome: Literal["confirmed", "corrected", "decided"]
+    outcome: Outcome
     decision: str
     reviewer: str
     at: datetime
@@ -63,7 +66,7 @@ def record_feedback_in(conn: Connection, ctx: Context, decision_id: str, *, deci
                             .where(feedback.c.decision_id == decision_id, feedback.c.superseded_at.is_(None))
                             .with_for_update()).first()
     # A manual case had no automated answer to confirm or correct: the case worker decides it.
-    outcome = "decided" if row.decision is None else ("confirmed" if decision == row.decision else "corrected")
+    outcome: Outcome = "decided" if row.decision is None else ("confirmed" if decision == row.decision else "corrected")
     now = ctx.clock.now()
     try:
         if previous is not None:

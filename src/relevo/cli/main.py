@@ -36,7 +36,7 @@ def root(
 ) -> None:
     """Relevo: versioned model artifacts, gated rollouts, audit evidence."""
     values = {"home": home, "database_url": database_url, "actor": actor}
-    ctx.obj = Settings(**{k: v for k, v in values.items() if v is not None})
+    ctx.obj = Settings.model_validate({k: v for k, v in values.items() if v is not None})
 
 
 store.add_to(app)

@@ -24,6 +24,7 @@ from relevo.errors import Refused
 from relevo.gateway import Gateway, load_key
 from relevo.rollouts import (
     SimulationResult,
+    promote,
     rollout_history,
     rollout_status,
     route_by_hand,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
 MANUAL = "manual_review"  # the decision of a case passed to a case worker
+ServedBy = Literal["version", "rules", "manual"]
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,7 @@ class Decision:
     service: str
     environment: str
     decision: str
-    served_by: str  # "version", "rules" or "manual"
+    served_by: ServedBy
     version: str | None
     arm: str | None
     probabilities: dict[str, float] | None
@@ -47,7 +48,7 @@ class Outcome:
     """How a decision was reached, before it is recorded."""
 
     decision: str
-    served_by: str
+    served_by: ServedBy
     probabilities: dict[str, float] | None = None
     cause: str | None = None
     model_ms: float | None = None

@@ -71,13 +71,13 @@ def version_name(conn: Connection, version_id: int) -> str:
     return name_of(number)
 
 
-def version_names(conn: Connection, ids: set[int | None]) -> dict[int, str]:
+def version_names(conn: Connection, ids: set[int | None]) -> dict[int | None, str]:
     """Short names of the versions with these ids (None and unknown ids are left out)."""
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
     rows = conn.execute(select(versions.c.id, versions.c.number).where(versions.c.id.in_(wanted)))
-    return {r.id: name_of(r.number) for r in rows}
+    return {r.id: name_of(r.number) for r in rows}  # looked up by a nullable id: None is never a key
 
 
 def _tags_by_version(conn: Connection, service: str) -> dict[int, list[str]]:

@@ -18,7 +18,7 @@ from relevo.registry.queries import version_names
 from relevo.store.tables import incidents, releases, rollouts
 
 
-def _names(conn, rollout: Rollout) -> dict[int, str]:
+def _names(conn, rollout: Rollout) -> dict[int | None, str]:
     return version_names(conn, {rollout.stable_version_id, rollout.candidate_version_id})
 
 

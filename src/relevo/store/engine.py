@@ -79,13 +79,13 @@ def describe_failure(url: str, exc: BaseException) -> StoreUnavailable:
 # Work a transaction hands on for after its commit (telling people, counting), per open
 # transaction: a rolled-back transaction's work is dropped, so nobody is told of a change that
 # did not happen.
-_AFTER_COMMIT: "weakref.WeakKeyDictionary[Connection, list[Callable[[], None]]]" = weakref.WeakKeyDictionary()
+_AFTER_COMMIT: "weakref.WeakKeyDictionary[Connection, list[Callable[[], object]]]" = weakref.WeakKeyDictionary()
 
 
 @contextmanager
 def connect(engine: Engine) -> Iterator[Connection]:
     """A transaction: everything inside commits together or not at all; then after_commit work runs."""
-    pending: list[Callable[[], None]] = []
+    pending: list[Callable[[], object]] = []
     try:
         with engine.begin() as conn:
             _AFTER_COMMIT[conn] = pending
@@ -104,7 +104,7 @@ def connect(engine: Engine) -> Iterator[Connection]:
             log.exception("work after a commit failed")
 
 
-def after_commit(conn: Connection, work: Callable[[], None]) -> None:
+def after_commit(conn: Connection, work: Callable[[], object]) -> None:
     """Run work once conn's transaction (opened by connect) has committed; never if it rolls back."""
     pending = _AFTER_COMMIT.get(conn)
     if pending is None:

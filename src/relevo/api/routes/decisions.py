@@ -39,7 +39,7 @@ DECISION_LINKS = {
 
 
 @router.post("/v1/services/{service}/decisions", response_model=DecisionResponse, operation_id="decide",
-             summary="Decide a case", responses={200: {"links": DECISION_LINKS}} | errors(*BODY_ERRORS))
+             summary="Decide a case", responses=errors(*BODY_ERRORS) | {200: {"links": DECISION_LINKS}})
 async def decide(service: ServiceName, body: DecisionRequest, response: Response, gateway: GatewayDep,
                  idempotency_key: IdempotencyKey = None) -> DecisionResponse:
     """Answer one case: the routed version, else the fallback rules, else manual review.
