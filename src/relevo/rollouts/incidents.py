@@ -20,8 +20,29 @@ from relevo.context import Context
 from relevo.errors import Conflict, InvalidInput, NotFound, Refused
 from relevo.services.catalogue import get_spec, rules_digest
 from relevo.services.spec import ServiceSpec
-from relevo.store import connect
+from relevo.registry.queries import name_of
+from relevo.store import connect, storable_text
 from relevo.store.tables import incidents, releases, rollouts, versions
+
+
+@dataclass(frozen=True)
+class Incident:
+    """An incident opened by a rollback or a revert, and its documentation once written."""
+
+    id: int
+    service: str
+    environment: str
+    rollout_id: int | None
+    release_id: int | None
+    title: str
+    evidence: dict[str, Any]
+    status: str  # open until its cause and remediation are documented
+    opened_at: datetime
+    opened_by: str
+    cause: str | None
+    remediation: str | None
+    documented_by: str | None
+    documented_at: datetime | None
 
 
 def open_incident(conn: Connection, ctx: Context, *, service: str, environment: str, rollout_id: int | None,
@@ -57,16 +78,18 @@ def blocking_incidents(conn: Connection, service: str, version_id: int, spec: Se
         rules_changed = (rolled_rules != rules_digest(ServiceSpec.model_validate(row.stable_spec))
                          if row.stable_spec is not None else not model_changed)
         if model_changed and row.candidate_version_id == version_id:
-            out.append((row.id, f"model version v{row.number}"))
+            out.append((row.id, f"model version {name_of(row.number)}"))
         elif rules_changed and rolled_rules == wanted_rules:
             out.append((row.id, "these decision rules"))
     return out
 
 
-def document_incident(ctx: Context, incident_id: int, *, cause: str, remediation: str) -> dict[str, Any]:
+def document_incident(ctx: Context, incident_id: int, *, cause: str, remediation: str) -> Incident:
     """Record an incident's cause and remediation (incident owners only); this lifts the retry gate."""
     if len(cause.strip()) < 10 or len(remediation.strip()) < 10:
         raise InvalidInput("cause and remediation must each say what happened (at least 10 characters)")
+    storable_text("cause", cause)
+    storable_text("remediation", remediation)
     with connect(ctx.engine) as conn:
         row = conn.execute(select(incidents).where(incidents.c.id == incident_id).with_for_update()).mappings().first()
         if row is None:
@@ -83,27 +106,7 @@ def document_incident(ctx: Context, incident_id: int, *, cause: str, remediation
         record_change(conn, ctx, at=now, action="incident.documented",
                      subject=f"{row['service']}/incident-{incident_id}",
                      details={"cause": cause, "remediation": remediation}, notice=f"cause: {cause}")
-    return {"incident": incident_id, "status": "documented", "documented_by": ctx.actor}
-
-
-@dataclass(frozen=True)
-class Incident:
-    """An incident opened by a rollback or a revert, and its documentation once written."""
-
-    id: int
-    service: str
-    environment: str
-    rollout_id: int | None
-    release_id: int | None
-    title: str
-    evidence: dict[str, Any]
-    status: str  # open until its cause and remediation are documented
-    opened_at: datetime
-    opened_by: str
-    cause: str | None
-    remediation: str | None
-    documented_by: str | None
-    documented_at: datetime | None
+        return Incident(**conn.execute(select(incidents).where(incidents.c.id == incident_id)).mappings().one())
 
 
 def list_incidents(ctx: Context, service: str | None = None) -> list[Incident]:
