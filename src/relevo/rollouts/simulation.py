@@ -65,8 +65,8 @@ def simulate_rollout(ctx: Context, clock: SimulatedClock, gateway: Gateway, roll
             for (_case_id, _inputs, truth), answer in zip(chunk, answers):
                 # Case workers review a share of the automated decisions, hours later.
                 if answer.served_by != "manual" and rng.random() < review_share:
-                    due = now + timedelta(hours=float(rng.uniform(*review_delay)))
-                    heapq.heappush(pending, (due, answer.id, truth, answer.decision))
+                    review_at = now + timedelta(hours=float(rng.uniform(*review_delay)))
+                    heapq.heappush(pending, (review_at, answer.id, truth, answer.decision))
             sent += len(chunk)
             clock.advance(timedelta(seconds=seconds_per_case * len(chunk)))
             due = []
