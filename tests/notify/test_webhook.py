@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -83,3 +84,33 @@ def test_a_dead_webhook_is_logged_not_raised(caplog):
     assert "the webhook channel refused the test.action notice" in caplog.text
     assert listeners.committed("test.action") is True  # no notice: only counted
     assert listeners.registry.get_sample_value("relevo_changes_total", {"action": "test.action"}) == 2
+
+
+def test_a_notice_carries_the_details_as_the_log_stores_them(settings):
+    """A notice's details are the audit event's stored JSON, so every channel can send them."""
+    import datetime as dt
+
+    from relevo.audit import read_events, record_change
+
+    class Kept:
+        name = "kept"
+
+        def __init__(self):
+            self.notices = []
+
+        def send(self, notice):
+            self.notices.append(notice)
+
+    kept = Kept()
+    ctx = Context.open(prepare_demo(settings))
+    ctx = replace(ctx, listeners=Listeners([kept]))
+    try:
+        at = dt.datetime(2026, 12, 1, 8, tzinfo=dt.timezone.utc)
+        with connect(ctx.engine) as conn:
+            record_change(conn, ctx, "test.noticed", "licence-prefilter/x", {"when": at}, notice="a test notice")
+        [event] = read_events(ctx, action="test.noticed")
+        [notice] = kept.notices
+        assert notice.details == event.details == {"when": str(at)}
+        assert json.loads(json.dumps(notice.as_json()))["details"] == {"when": str(at)}
+    finally:
+        ctx.close()

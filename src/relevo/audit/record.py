@@ -18,6 +18,11 @@ def canonical_event(at: datetime, actor: str, action: str, subject: str, details
     return json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
+def stored_form(details: dict[str, Any]) -> dict[str, Any]:
+    """details as the audit log stores them: plain JSON (times and numbers of other types as text or floats)."""
+    return json.loads(json.dumps(details, default=str))
+
+
 def record_event(
     conn: Connection,
     *,
@@ -28,7 +33,7 @@ def record_event(
     details: dict[str, Any] | None = None,
 ) -> int:
     """Append one event; it commits or rolls back with the caller's transaction."""
-    details = json.loads(json.dumps(details or {}, default=str))  # what is stored is what is hashed
+    details = stored_form(details or {})  # what is stored is what is hashed
     digest = hashlib.sha256(canonical_event(at, actor, action, subject, details)).hexdigest()
     result = conn.execute(
         audit_events.insert().values(

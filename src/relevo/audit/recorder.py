@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from relevo.audit.record import record_event
+from relevo.audit.record import record_event, stored_form
 from relevo.context import Context
 from relevo.notify import Notice
 from relevo.store import after_commit
@@ -37,7 +37,7 @@ def record_change(conn: Connection, ctx: Context, action: str, subject: str, det
     the commit it is counted and, with a notice, people are told on every channel."""
     at = at or ctx.clock.now()
     actor = actor or ctx.actor
-    details = details or {}
+    details = stored_form(details or {})  # the notice carries what the log holds, not live objects
     event_id = record_event(conn, at=at, actor=actor, action=action, subject=subject, details=details)
     told = None if notice is None else Notice(action, subject, notice, details, actor, at)
     after_commit(conn, lambda: ctx.listeners.committed(action, told))

@@ -38,13 +38,18 @@ class FeedbackRecorded:
     supersedes: int | None  # the earlier verdict this one replaces, if any
 
 
+def check_reviewer(reviewer: str) -> None:
+    """InvalidInput when the reviewer cannot be stored or names nobody."""
+    storable_text("reviewer", reviewer)
+    if not reviewer.strip():
+        raise InvalidInput("reviewer must name the case worker")
+
+
 def check_verdict(decision: str, reason: str, reviewer: str) -> None:
     """InvalidInput when a verdict's texts cannot be stored or name nobody."""
     storable_text("decision", decision, required=True)
     storable_text("reason", reason)
-    storable_text("reviewer", reviewer)
-    if not reviewer.strip():
-        raise InvalidInput("reviewer must name the case worker")
+    check_reviewer(reviewer)
 
 
 def record_feedback_in(conn: Connection, ctx: Context, decision_id: str, *, decision: str, reason: str,

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 
 from relevo.audit import record_change
-from relevo.casework.feedback import FeedbackRecorded, check_verdict, record_feedback_in
+from relevo.casework.feedback import FeedbackRecorded, check_reviewer, record_feedback_in
 from relevo.context import Context
 from relevo.errors import Conflict, InvalidInput, NotFound
 from relevo.store import connect, storable_text
@@ -78,9 +78,7 @@ def _open_review(conn, decision_id: str, reviewer: str):
 
 def claim(ctx: Context, decision_id: str, reviewer: str) -> Claimed:
     """A case worker takes a queued case; a case already claimed by someone else is a Conflict."""
-    storable_text("reviewer", reviewer)
-    if not reviewer.strip():
-        raise InvalidInput("reviewer must name the case worker")
+    check_reviewer(reviewer)
     with connect(ctx.engine) as conn:
         row = _open_review(conn, decision_id, reviewer)
         now = ctx.clock.now()
@@ -92,7 +90,6 @@ def claim(ctx: Context, decision_id: str, reviewer: str) -> Claimed:
 
 def resolve(ctx: Context, decision_id: str, *, decision: str, reason: str, reviewer: str) -> Resolved:
     """A case worker decides a queued case; the resolution is recorded as the decision's feedback."""
-    check_verdict(decision, reason, reviewer)
     with connect(ctx.engine) as conn:
         _open_review(conn, decision_id, reviewer)
         out = record_feedback_in(conn, ctx, decision_id, decision=decision, reason=reason, reviewer=reviewer)
