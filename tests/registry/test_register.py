@@ -40,12 +40,12 @@ def test_register_records_hash_metadata_blob_and_audit(ctx, service, artifact, r
         details = version_details(conn, record)
     assert ("version.registered", "licence-prefilter/v1") in events
     assert ("tag.moved", "licence-prefilter/candidate") in events
-    profile = details["profile"]
-    assert profile["rows"] == 300
-    assert "applicant_id" not in profile["features"], "personal data must not be profiled"
-    assert profile["skipped"] == ["applicant_id"]
-    assert set(profile["features"]["age_band"]["categories"]) == {"18-29", "30-44", "45-64", "65+"}
-    assert sum(profile["features"]["documents_complete"]["counts"]) == 300
+    profile = details.profile
+    assert profile.rows == 300
+    assert "applicant_id" not in profile.features, "personal data must not be profiled"
+    assert profile.skipped == ["applicant_id"]
+    assert set(profile.features["age_band"]["categories"]) == {"18-29", "30-44", "45-64", "65+"}
+    assert sum(profile.features["documents_complete"]["counts"]) == 300
 
 
 def test_identical_content_is_refused_naming_the_existing_version(ctx, service, artifact):
@@ -159,8 +159,8 @@ def test_tags_move_and_every_move_is_recorded(ctx, service, artifact):
     with connect(ctx.engine) as conn:
         assert resolve_version(conn, service, "reviewed").name == "v2"
         assert resolve_version(conn, service, "2").name == "v2"
-        history = version_details(conn, resolve_version(conn, service, "v1"))["tag_history"]
-    assert [(m["tag"], m["from"], m["to"]) for m in history] == [("reviewed", None, "v1"), ("reviewed", "v1", "v2")]
+        history = version_details(conn, resolve_version(conn, service, "v1")).tag_history
+    assert [(m.tag, m.from_version, m.to_version) for m in history] == [("reviewed", None, "v1"), ("reviewed", "v1", "v2")]
     with pytest.raises(InvalidInput, match="invalid tag"):
         move_tag(ctx, service, "v7", "v1")
     with pytest.raises(NotFound, match="has no version or tag 'v9'; it has v1, v2"):
@@ -175,9 +175,9 @@ def test_annotations_never_change_metadata(ctx, service, artifact):
         annotate_version(ctx, service, "v1", "x", field="colour")
     with connect(ctx.engine) as conn:
         details = version_details(conn, resolve_version(conn, service, "v1"))
-    assert details["annotations"][0]["note"] == "training data also excludes 2020"
-    assert details["annotations"][0]["author"] == "tester"
-    assert details["metadata"] == record.metadata.model_dump(mode="json")
+    assert details.annotations[0].note == "training data also excludes 2020"
+    assert details.annotations[0].author == "tester"
+    assert details.record.metadata == record.metadata
 
 
 def test_versions_are_numbered_per_service(ctx, service, artifact):

@@ -28,19 +28,19 @@ def assert_scenario_recorded(settings: Settings) -> None:
     ctx = Context.open(settings)
     try:
         history = rollout_history(ctx, SERVICE_NAME, "production")
-        assert [(r["candidate"], r["state"]) for r in history] == [("v2", "promoted"), ("v3", "rolled_back")]
+        assert [(r.candidate, r.state) for r in history] == [("v2", "promoted"), ("v3", "rolled_back")]
         good, bad = history
-        assert datetime.fromisoformat(bad["ended_at"]) - datetime.fromisoformat(bad["started_at"]) < timedelta(hours=48)
+        assert bad.ended_at - bad.started_at < timedelta(hours=48)
 
-        bad_status = rollout_status(ctx, SERVICE_NAME, "production", bad["id"])
-        failing = [m for m in bad_status["judgement"]["metrics"] if m["verdict"] == "fail"]
-        assert [m["name"] for m in failing] == ["decision_rate(rejected)"]
-        assert failing[0]["lower"] <= failing[0]["estimate"] <= failing[0]["upper"] and failing[0]["estimate"] > 0
+        bad_status = rollout_status(ctx, SERVICE_NAME, "production", bad.id)
+        failing = [m for m in bad_status.judgement.metrics if m.verdict == "fail"]
+        assert [m.name for m in failing] == ["decision_rate(rejected)"]
+        assert failing[0].lower <= failing[0].estimate <= failing[0].upper and failing[0].estimate > 0
 
-        good_status = rollout_status(ctx, SERVICE_NAME, "production", good["id"])
-        assert [(h["step_index"], h["verdict"]) for h in good_status["history"]] == [(0, "pass"), (1, "pass"),
+        good_status = rollout_status(ctx, SERVICE_NAME, "production", good.id)
+        assert [(h.step_index, h.verdict) for h in good_status.history] == [(0, "pass"), (1, "pass"),
                                                                                        (2, "pass")]
-        shown = {m["name"] for h in good_status["history"] for m in h["metrics"] if m["verdict"] == "pass"}
+        shown = {m.name for h in good_status.history for m in h.metrics if m.verdict == "pass"}
         assert shown == ALL_CRITERIA
 
         with connect(ctx.engine) as conn:

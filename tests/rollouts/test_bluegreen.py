@@ -84,7 +84,7 @@ def test_a_good_candidate_previews_switches_is_watched_and_promoted(bluegreen):
             seen.append((current.phase, clock.now()))
             if current.phase == "preview":
                 status = rollout_status(ctx, SERVICE, "production", current.id)
-                assert status["phase"] == "preview" and "shadow" in status
+                assert status.phase == "preview" and status.shadow is not None
 
     started = clock.now()
     result = simulate_rollout(ctx, clock, gateway, rollout, cases(11), daily_cases=DAILY, batch=50, judge_every=1,
@@ -114,15 +114,15 @@ def test_a_bad_candidate_is_rolled_back_in_the_preview_without_answering_a_citiz
     result = simulate_rollout(ctx, clock, gateway, rollout, cases(12), daily_cases=DAILY, batch=50, judge_every=1)
     assert result.rollout.state == "rolled_back" and result.simulated < timedelta(hours=6)
     status = rollout_status(ctx, SERVICE, "production", rollout.id)
-    assert status["phase"] == "preview"
-    failing = [m["name"] for m in status["judgement"]["metrics"] if m["verdict"] == "fail"]
+    assert status.phase == "preview"
+    failing = [m.name for m in status.judgement.metrics if m.verdict == "fail"]
     assert "decision_rate(rejected)" in failing
     with connect(ctx.engine) as conn:
         answered = conn.execute(select(decisions.c.arm).where(decisions.c.arm == "candidate")).scalars().all()
     assert answered == []  # v3 never answered a citizen
     assert "bluegreen" not in modes(ctx)
-    flips = status["shadow"]["overall"]["table"]["admissible"]["rejected"]
-    assert flips > status["shadow"]["overall"]["table"]["rejected"]["admissible"]
+    flips = status.shadow.overall.table["admissible"]["rejected"]
+    assert flips > status.shadow.overall.table["rejected"]["admissible"]
 
 
 def test_a_guard_breach_after_the_switch_rolls_back_at_once(bluegreen):
@@ -146,7 +146,7 @@ def test_a_guard_breach_after_the_switch_rolls_back_at_once(bluegreen):
     assert result.rollout.state == "rolled_back"
     assert result.decisions - broken[0] <= 100  # the guard looks at the last 50 candidate decisions
     status = rollout_status(ctx, SERVICE, "production", rollout.id)
-    assert status["phase"] == "switched" and "guard error_rate" in status["judgement"]["guard"]
+    assert status.phase == "switched" and "guard error_rate" in status.judgement.guard
     route = get_route(ctx, SERVICE, "production")
     assert route.mode == "stable" and route.candidate_version_id is None
     assert modes(ctx)[-2:] == ["bluegreen", "stable"]

@@ -83,9 +83,9 @@ def test_a_candidate_that_cannot_load_is_failing_and_rolled_back(world):
     result = simulate_rollout(ctx, clock, gateway, rollout, cases(21), daily_cases=DAILY, batch=50, judge_every=1)
     assert result.rollout.state == "rolled_back"
     status = rollout_status(ctx, SERVICE, "production", rollout.id)
-    assert "guard error_rate" in status["judgement"]["guard"]
-    assert status["shadow"]["copies"] > 0 and status["shadow"]["candidate_errors"] == status["shadow"]["copies"]
-    assert all(m["verdict"] != "pass" for m in status["judgement"]["metrics"])
+    assert "guard error_rate" in status.judgement.guard
+    assert status.shadow.copies > 0 and status.shadow.candidate_errors == status.shadow.copies
+    assert all(m.verdict != "pass" for m in status.judgement.metrics)
     with connect(ctx.engine) as conn:
         errors = set(conn.execute(select(shadow_decisions.c.error)).scalars())
         [incident] = conn.execute(select(incidents)).mappings().all()
@@ -111,9 +111,9 @@ def test_a_step_without_evidence_is_held_never_passed(world):
     result = simulate_rollout(ctx, clock, gateway, rollout, cases(22), daily_cases=DAILY, batch=50, judge_every=1)
     assert result.rollout.state == "held"
     status = rollout_status(ctx, SERVICE, "production", rollout.id)
-    assert status["judgement"]["candidate_decisions"] == 0 and status["judgement"]["verdict"] == "not_yet"
-    assert "step ended without conclusive evidence" in status["hold_reason"]
-    verdicts = {m["name"]: m["verdict"] for m in status["judgement"]["metrics"]}
+    assert status.judgement.candidate_decisions == 0 and status.judgement.verdict == "not_yet"
+    assert "step ended without conclusive evidence" in status.hold_reason
+    verdicts = {m.name: m.verdict for m in status.judgement.metrics}
     assert "pass" not in verdicts.values()
 
 
@@ -125,11 +125,11 @@ def test_no_harm_shown_is_not_a_pass(world):
     result = simulate_rollout(ctx, clock, gateway, rollout, cases(23), daily_cases=1200, batch=50, judge_every=1)
     assert result.rollout.state == "held", result.rollout.state
     status = rollout_status(ctx, SERVICE, "production", rollout.id)
-    rate = next(m for m in status["judgement"]["metrics"] if m["name"] == "decision_rate(rejected)")
-    assert rate["n_candidate"] >= 100  # past its minimum: once, "no harm shown" would have passed here
-    assert rate["verdict"] == "not_yet" and rate["upper"] > 0.10  # wide enough to hold a 10-point regression
-    assert rate["lower"] <= rate["estimate"] <= rate["upper"]
-    assert "not yet shown within the tolerance" in status["hold_reason"]
+    rate = next(m for m in status.judgement.metrics if m.name == "decision_rate(rejected)")
+    assert rate.n_candidate >= 100  # past its minimum: once, "no harm shown" would have passed here
+    assert rate.verdict == "not_yet" and rate.upper > 0.10  # wide enough to hold a 10-point regression
+    assert rate.lower <= rate.estimate <= rate.upper
+    assert "not yet shown within the tolerance" in status.hold_reason
     with pytest.raises(Refused, match="does not allow a promotion"):
         lifecycle.promote(ctx.acting_as("bea"), rollout.id)
 
@@ -140,10 +140,10 @@ def test_criteria_a_step_cannot_speak_to_are_not_applicable(world):
     simulate_rollout(ctx, clock, gateway, rollout, cases(24), daily_cases=DAILY, batch=50, judge_every=1,
                      horizon=timedelta(hours=2))
     status = rollout_status(ctx, SERVICE, "production", rollout.id)
-    corrections = next(m for m in status["judgement"]["metrics"] if m["name"] == "correction_rate")
-    assert corrections["verdict"] == "not_applicable" and "case workers never see shadow answers" in corrections["reason"]
-    fairness = next(m for m in status["judgement"]["metrics"] if m["name"].startswith("fairness"))
-    assert fairness["verdict"] == "not_yet"
+    corrections = next(m for m in status.judgement.metrics if m.name == "correction_rate")
+    assert corrections.verdict == "not_applicable" and "case workers never see shadow answers" in corrections.reason
+    fairness = next(m for m in status.judgement.metrics if m.name.startswith("fairness"))
+    assert fairness.verdict == "not_yet"
 
 
 def test_a_spec_can_ask_for_an_approver_and_a_promotion_can_be_reverted(world):
@@ -266,8 +266,8 @@ def test_evidence_shown_under_another_definition_is_not_carried(world):
     second = simulate_rollout(ctx, clock, gateway, first.rollout, stream, daily_cases=DAILY, batch=50, judge_every=1)
     assert second.rollout.state == "held"
     status = rollout_status(ctx, SERVICE, "production", rollout.id)
-    rate = next(m for m in status["judgement"]["metrics"] if m["name"] == "decision_rate(rejected)")
-    assert rate["shown_in"] is None and rate["verdict"] != "pass"
+    rate = next(m for m in status.judgement.metrics if m.name == "decision_rate(rejected)")
+    assert rate.shown_in is None and rate.verdict != "pass"
 
 
 def test_the_controller_never_promotes_a_paused_rollout(world):

@@ -26,7 +26,7 @@ def test_reference_scenario(settings):
     report = run_scenario(settings, daily_cases=3000)
     assert report.bad.rollout.state == "rolled_back"
     assert "must record a cause" in report.refused
-    assert report.good.rollout.state == "promoted", report.good_status.get("hold_reason")
+    assert report.good.rollout.state == "promoted", report.good_status.hold_reason
     assert report.approved_by is None, "the standard plan shows every criterion: no override needed"
     assert report.good.reviews > 0  # late feedback reached the judge
     assert_scenario_recorded(settings)

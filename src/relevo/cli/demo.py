@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -11,6 +13,7 @@ from relevo.cli.output import console, reports_errors
 from relevo.cli.registry import versions_table
 from relevo.demo import SERVICE_NAME
 from relevo.registry import versions_of
+from relevo.rollouts import RolloutStatus
 
 
 @reports_errors
@@ -61,16 +64,14 @@ def demo(ctx: typer.Context,
         _scenario(settings, daily_cases, clock.now())
 
 
-def _verdicts(status: dict) -> Table:
-    judgement = status.get("judgement") or {}
+def _verdicts(status: RolloutStatus) -> Table:
     table = Table("criterion", "verdict", "estimate", "interval", "n cand.", "why",
-                  title=f"rollout {status['id']} of {status['candidate']}: {status['state']}")
-    for m in judgement.get("metrics", []):
-        interval = "—" if m.get("lower") is None else (
-            f"[{m['lower']:.3g}, {m['upper']:.3g}]" if m.get("upper") is not None else f"[{m['lower']:.3g}, ∞)")
-        estimate = "—" if m.get("estimate") is None else f"{m['estimate']:.3g}"
-        table.add_row(m["name"], m["verdict"], estimate, escape(interval), str(m.get("n_candidate", "")),
-                      escape(m["reason"]))
+                  title=f"rollout {status.id} of {status.candidate}: {status.state}")
+    for m in status.judgement.metrics if status.judgement else []:
+        interval = "—" if m.lower is None else (
+            f"[{m.lower:.3g}, {m.upper:.3g}]" if m.upper is not None and math.isfinite(m.upper) else f"[{m.lower:.3g}, ∞)")
+        estimate = "—" if m.estimate is None else f"{m.estimate:.3g}"
+        table.add_row(m.name, m.verdict.value, estimate, escape(interval), str(m.n_candidate), escape(m.reason))
     return table
 
 
@@ -84,10 +85,11 @@ def _scenario(settings, daily_cases: int, start) -> None:
     if report.already_ran:
         console.print("The reference scenario already ran on this store; its rollouts:")
         for r in report.history:
-            incident = f", incident {r['incident']['id']} ({r['incident']['status']})" if r.get("incident") else ""
-            console.print(f"  rollout {r['id']}: {r['candidate']} {r['state']}{incident}")
+            incident = f", incident {r.incident.id} ({r.incident.status})" if r.incident else ""
+            console.print(f"  rollout {r.id}: {r.candidate} {r.state}{incident}")
         return
     bad, good = report.bad, report.good
+    assert bad and good and report.bad_status and report.good_status  # all set when it ran
     console.print(_verdicts(report.bad_status))
     console.print(f"v3 was [bold]{bad.rollout.state.replace('_', ' ')}[/] automatically after {bad.decisions:,} "
                   f"decisions ({bad.simulated.total_seconds() / 3600:.1f} simulated hours of a 48-hour step); "
@@ -116,15 +118,15 @@ def _traffic(settings, applications: int, burst: int, seed: int, clock) -> None:
         task = bar.add_task("decisions", total=applications + burst)
         report = run_traffic(settings, applications, burst, seed, step=lambda text: bar.console.print(text),
                              tick=lambda: bar.advance(task), clock=clock)
-    table = Table("answered by", "fallback cause", "decisions", title=f"{report.summary['total']} decisions, all recorded")
-    for row in report.summary["answered"]:
-        who = row["version"] if row["served_by"] == "version" else row["served_by"]
-        table.add_row(who, row["fallback_cause"] or "—", str(row["count"]))
+    table = Table("answered by", "fallback cause", "decisions", title=f"{report.summary.total} decisions, all recorded")
+    for row in report.summary.answered:
+        who = row.version if row.served_by == "version" else row.served_by
+        table.add_row(who, row.fallback_cause or "—", str(row.count))
     console.print(table)
-    shadow = report.summary["shadow"]
-    if shadow["compared"]:
-        console.print(f"Shadow: v2 answered {shadow['compared']} of v1's cases off the hot path and agreed on "
-                      f"{shadow['agreed'] / shadow['compared']:.1%} of them ({shadow['failed']} failed).")
+    shadow = report.summary.shadow
+    if shadow.compared:
+        console.print(f"Shadow: v2 answered {shadow.compared} of v1's cases off the hot path and agreed on "
+                      f"{shadow.agreed / shadow.compared:.1%} of them ({shadow.failed} failed).")
     console.print("Serve it yourself: [bold]relevo serve[/], then "
                   "[bold]curl localhost:8000/v1/services/licence-prefilter/example[/] and POST that body to "
                   "/v1/services/licence-prefilter/decisions.")

@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import json
 import sys
+from datetime import datetime
 from typing import Any, Callable
 
 import typer
@@ -34,11 +35,17 @@ def reports_errors(fn: Callable) -> Callable:
 
 
 def _plain(value: Any) -> Any:
-    """A use case's typed result (dataclass, pydantic model) as JSON-ready data."""
+    """A use case's typed result (dataclass, pydantic model) as JSON-ready data: a result that
+    says its own JSON form (`as_dict`) gives it; other dataclasses give their fields, one level
+    at a time, so a nested result's own form is used too."""
+    if hasattr(value, "as_dict") and not isinstance(value, type):
+        return value.as_dict()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
+    if isinstance(value, datetime):
+        return value.isoformat()
     return str(value)
 
 

@@ -16,6 +16,7 @@ from relevo.cli.context import opened
 from relevo.cli.output import console, errors, human_size, print_json, reports_errors
 from relevo.errors import InvalidInput
 from relevo.registry import (
+    ProfileSummary,
     VersionRecord,
     annotate_version,
     describe_version,
@@ -79,13 +80,13 @@ def versions_table(service: str, records: list[VersionRecord]) -> Table:
     return table
 
 
-def _field_label(field: dict) -> str:
-    return field["name"] + (" [personal]" if field["personal"] else "") + (" [protected]" if field["protected"] else "")
+def _field_label(field) -> str:
+    return field.name + (" [personal]" if field.personal else "") + (" [protected]" if field.protected else "")
 
 
-def _profile_table(profile: dict) -> Table:
-    table = Table("feature", "kind", "missing", "summary", title=f"reference profile ({profile['rows']} rows, {profile['source_name']})")
-    for name, feat in profile["features"].items():
+def _profile_table(profile: ProfileSummary) -> Table:
+    table = Table("feature", "kind", "missing", "summary", title=f"reference profile ({profile.rows} rows, {profile.source_name})")
+    for name, feat in profile.features.items():
         if feat["kind"] == "numeric" and feat.get("quantiles"):
             q = feat["quantiles"]
             summary = f"min {feat['min']:.3g}  p5 {q[5]:.3g}  median {q[50]:.3g}  p95 {q[95]:.3g}  max {feat['max']:.3g}"
@@ -107,41 +108,42 @@ def show(ctx: typer.Context, service: str = typer.Argument(...), version: str = 
     if as_json:
         print_json(details)
         return
-    meta = details["metadata"]
+    record, meta = details.record, details.record.metadata
+    model = meta.model
     head = Table.grid(padding=(0, 2))
     for label, value in [
-        ("version", f"{service} {details['version']}"), ("sha256", details["sha256"]),
-        ("tags", ", ".join(details["tags"]) or "—"), ("format", f"{meta['model']['format']} ({meta['model'].get('entry') or meta['model'].get('url')})"),
-        ("registered", f"{details['registered_at']} by {details['registered_by']}"),
-        ("author", meta["author"]), ("trained", str(meta["trained_at"])),
-        ("training data", f"{meta['training_data']['reference']} (sha256 {meta['training_data']['sha256'][:12]}…)"),
-        ("code revision", meta["code_revision"]), ("intended use", meta["intended_use"]),
-        ("limitations", meta["limitations"]),
-        ("hyperparameters", json.dumps(meta["hyperparameters"])),
-        ("metrics", "  ".join(f"{k} {v:.4g}" for k, v in meta["metrics"].items())),
-        ("datasets", "; ".join(f"{d['name']} ({d['role']})" for d in meta["datasets"])),
-        ("inputs", ", ".join(_field_label(f) for f in meta["signature"]["inputs"])),
-        ("other fields", ", ".join(_field_label(f) for f in meta["other_fields"]) or "—"),
-        ("outputs", ", ".join(meta["signature"]["outputs"]["labels"])),
+        ("version", f"{service} {record.name}"), ("sha256", record.sha256),
+        ("tags", ", ".join(record.tags) or "—"), ("format", f"{model.format} ({model.entry or model.url})"),
+        ("registered", f"{record.registered_at.isoformat()} by {record.registered_by}"),
+        ("author", meta.author), ("trained", str(meta.trained_at)),
+        ("training data", f"{meta.training_data.reference} (sha256 {meta.training_data.sha256[:12]}…)"),
+        ("code revision", meta.code_revision), ("intended use", meta.intended_use),
+        ("limitations", meta.limitations),
+        ("hyperparameters", json.dumps(meta.hyperparameters)),
+        ("metrics", "  ".join(f"{k} {v:.4g}" for k, v in meta.metrics.items())),
+        ("datasets", "; ".join(f"{d.name} ({d.role})" for d in meta.datasets)),
+        ("inputs", ", ".join(_field_label(f) for f in meta.signature.inputs)),
+        ("other fields", ", ".join(_field_label(f) for f in meta.other_fields) or "—"),
+        ("outputs", ", ".join(meta.signature.outputs.labels)),
     ]:
         head.add_row(f"[bold]{label}[/]", escape(str(value)))
     console.print(head)
     files = Table("file", "size", "sha256", title="files")
-    for f in details["manifest"]["files"]:
-        files.add_row(f["path"], human_size(f["size"]), f["sha256"][:16] + "…")
+    for f in record.manifest.files:
+        files.add_row(f.path, human_size(f.size), f.sha256[:16] + "…")
     console.print(files)
-    if details["annotations"]:
+    if details.annotations:
         notes = Table("at", "author", "field", "note", title="annotations")
-        for n in details["annotations"]:
-            notes.add_row(n["at"][:16], escape(n["author"]), n["field"] or "", escape(n["note"]))
+        for n in details.annotations:
+            notes.add_row(f"{n.at:%Y-%m-%d %H:%M}", escape(n.author), n.field or "", escape(n.note))
         console.print(notes)
-    if details["tag_history"]:
+    if details.tag_history:
         moves = Table("at", "tag", "from", "to", "actor", title="tag moves")
-        for m in details["tag_history"]:
-            moves.add_row(m["at"][:16], m["tag"], m["from"] or "—", m["to"], m["actor"])
+        for m in details.tag_history:
+            moves.add_row(f"{m.at:%Y-%m-%d %H:%M}", m.tag, m.from_version or "—", m.to_version, m.actor)
         console.print(moves)
-    if details["profile"]:
-        console.print(_profile_table(details["profile"]))
+    if details.profile:
+        console.print(_profile_table(details.profile))
 
 
 @reports_errors

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Optional
@@ -16,6 +17,9 @@ from relevo.cli.output import console, print_json, reports_errors
 from relevo.rollouts import (
     FINAL,
     Controller,
+    PairedSummary,
+    RolloutStatus,
+    ShadowReport,
     document_incident,
     list_incidents,
     rollout_history,
@@ -30,6 +34,11 @@ ENV = typer.Option("production", "--env", help="Environment.")
 JSON = typer.Option(False, "--json", help="Print JSON.")
 
 
+def _finite(value: float | None) -> float | None:
+    """An unbounded interval end or e-value shows as a dash, as in the JSON."""
+    return None if value is None or math.isinf(value) else value
+
+
 def _fmt(value) -> str:
     if value is None:
         return "—"
@@ -42,45 +51,44 @@ PHASES = {"preview": "preview: the candidate answers mirrored copies, citizens g
           "switched": "switched: the candidate answers every case; the stable version stays loaded"}
 
 
-def _print_status(data: dict) -> None:
-    console.print(f"[bold]rollout {data['id']}[/] {data['service']} {data['candidate']} (stable {data['stable']}; "
-                  f"release {data['release']['id']}, spec {data['release']['spec_sha256'][:12]}) "
-                  f"in {data['environment']}: [bold]{data['state']}[/], plan {data['plan']}, "
-                  f"step {data['step_index'] + 1}/{len(data['steps'])} {data['step']['kind']}"
-                  + (f" {data['step'].get('weight'):g}%" if data['step'].get('weight') else "")
-                  + (f" ({PHASES[data['phase']]})" if data.get("phase") in PHASES else "")
-                  + f", until {data['step_ends_at'][:16]}")
-    if data.get("hold_reason"):
-        console.print(f"held: {escape(data['hold_reason'])}")
-    judgement = data.get("judgement")
-    history = data.get("history", [])
-    current = (data["step_index"], data.get("phase"))
-    finished = history[:-1] if data["state"] in FINAL else [
-        h for h in history if (h["step_index"], h.get("phase")) != current]
+def _print_status(status: RolloutStatus) -> None:
+    step = status.step
+    console.print(f"[bold]rollout {status.id}[/] {status.service} {status.candidate} (stable {status.stable}; "
+                  f"release {status.release.id}, spec {status.release.spec_sha256[:12]}) "
+                  f"in {status.environment}: [bold]{status.state}[/], plan {status.plan}, "
+                  f"step {status.step_index + 1}/{len(status.steps)} {step['kind']}"
+                  + (f" {step.get('weight'):g}%" if step.get('weight') else "")
+                  + (f" ({PHASES[status.phase]})" if status.phase in PHASES else "")
+                  + f", until {status.step_ends_at:%Y-%m-%d %H:%M}")
+    if status.hold_reason:
+        console.print(f"held: {escape(status.hold_reason)}")
+    judgement = status.judgement
+    current = (status.step_index, status.phase)
+    finished = status.history[:-1] if status.state in FINAL else [
+        h for h in status.history if (h.step_index, h.phase) != current]
     if finished:
         table = Table("step", "phase", "verdict", "decisions", "criteria", title="earlier steps (their last verdicts)")
         for h in finished:
-            table.add_row(str(h["step_index"] + 1), str(h.get("phase")), h["verdict"], f"{h.get('decisions', 0):,}",
-                          escape(", ".join(f"{m['name']} {m['verdict']}" for m in h.get("metrics", []))))
+            table.add_row(str(h.step_index + 1), str(h.phase), h.verdict.value, f"{h.decisions:,}",
+                          escape(", ".join(f"{m.name} {m.verdict.value}" for m in h.metrics)))
         console.print(table)
-    if not judgement:
+    if judgement is None:
         return
     table = Table("criterion", "verdict", "estimate", "interval", "harm e", "non-inf e", "n cand.", "why",
-                  title=f"verdict: {judgement['verdict']} ({judgement.get('decisions', '?')} decisions, "
-                        f"{judgement.get('candidate_decisions', '?')} on the candidate)"
-                        + (f", at {judgement['at'][:16]}" if judgement.get("at") else ""))
-    for m in judgement.get("metrics", []):
-        interval = f"[{_fmt(m['lower'])}, {_fmt(m['upper'])}]" if m.get("lower") is not None else "—"
-        verdict = m["verdict"] + (" (shown earlier)" if m.get("shown_in") else "") + \
-            (" (left to a later step)" if m.get("deferred_to") else "")
-        table.add_row(m["name"], verdict, _fmt(m["estimate"]), escape(interval), _fmt(m["harm_e"]),
-                      _fmt(m["noninferiority_e"]), _fmt(m["n_candidate"]), escape(m["reason"]))
+                  title=f"verdict: {judgement.verdict.value} ({judgement.decisions} decisions, "
+                        f"{judgement.candidate_decisions} on the candidate), at {judgement.at:%Y-%m-%d %H:%M}")
+    for m in judgement.metrics:
+        interval = f"[{_fmt(m.lower)}, {_fmt(_finite(m.upper))}]" if m.lower is not None else "—"
+        verdict = m.verdict.value + (" (shown earlier)" if m.shown_in else "") + \
+            (" (left to a later step)" if m.deferred_to else "")
+        table.add_row(m.name, verdict, _fmt(m.estimate), escape(interval), _fmt(_finite(m.harm_e)),
+                      _fmt(_finite(m.noninferiority_e)), _fmt(m.n_candidate), escape(m.reason))
     console.print(table)
     console.print("A criterion passes only on evidence that the candidate is within its tolerance (its "
                   "non-inferiority e-value reached 1/alpha); the estimate is the observed value, inside its "
                   "anytime-valid interval.", style="dim")
-    if judgement.get("guard"):
-        console.print(f"[red]{escape(judgement['guard'])}[/]")
+    if judgement.guard:
+        console.print(f"[red]{escape(judgement.guard)}[/]")
 
 
 @rollout_app.command("start")
@@ -111,41 +119,41 @@ def status(ctx: typer.Context, service: str = typer.Argument(...), env: str = EN
         print_json(data)
         return
     _print_status(data)
-    if data.get("shadow"):
-        _print_shadow(data["shadow"])
+    if data.shadow is not None:
+        _print_shadow(data.shadow)
 
 
 def _share(count: int, total: int) -> str:
     return f"{count:,} ({count / total:.1%})" if total else "0"
 
 
-def _agreement(summary: dict) -> str:
-    if summary["agreement"] is None:
+def _agreement(summary: PairedSummary) -> str:
+    if summary.agreement is None:
         return "—"
-    return f"{summary['agreement']:.3f} [{summary['lower']:.3f}, {summary['upper']:.3f}]"
+    return f"{summary.agreement:.3f} [{summary.lower:.3f}, {summary.upper:.3f}]"
 
 
-def _print_shadow(report: dict) -> None:
+def _print_shadow(report: ShadowReport) -> None:
     """The paired comparison: agreement, the flip table, the same by protected group."""
-    overall, labels = report["overall"], report["labels"]
-    latency = ("—" if report["latency_p50_ms"] is None else
-               f"p50 {report['latency_p50_ms']:.3g} ms, p95 {report['latency_p95_ms']:.3g} ms")
-    console.print(f"[bold]shadow comparison[/] on the same cases: {report['copies']:,} copies answered by the "
-                  f"candidate, {_share(report['candidate_errors'], report['copies'])} failed; its model time "
-                  f"{latency}. Agreement {_agreement(overall)} over {overall['pairs']:,} pairs "
-                  f"(intervals at alpha {report['alpha']:g}, split over groups).")
-    caption = "; ".join(f"{f['stable']}→{f['candidate']} {f['share']:.1%} [{f['lower']:.1%}, {f['upper']:.1%}]"
-                        for f in overall["flips"]) if overall["pairs"] else None
+    overall, labels = report.overall, report.labels
+    latency = ("—" if report.latency_p50_ms is None else
+               f"p50 {report.latency_p50_ms:.3g} ms, p95 {report.latency_p95_ms:.3g} ms")
+    console.print(f"[bold]shadow comparison[/] on the same cases: {report.copies:,} copies answered by the "
+                  f"candidate, {_share(report.candidate_errors, report.copies)} failed; its model time "
+                  f"{latency}. Agreement {_agreement(overall)} over {overall.pairs:,} pairs "
+                  f"(intervals at alpha {report.alpha:g}, split over groups).")
+    caption = "; ".join(f"{f.stable}→{f.candidate} {f.share:.1%} [{f.lower:.1%}, {f.upper:.1%}]"
+                        for f in overall.flips) if overall.pairs else None
     table = Table("stable \\ candidate", *labels, title="flip table (pairs)", caption=caption)
     for stable in labels:
-        table.add_row(stable, *(_share(overall["table"][stable][c], overall["pairs"]) for c in labels))
+        table.add_row(stable, *(_share(overall.table[stable][c], overall.pairs) for c in labels))
     console.print(table)
-    flips = [f"{f['stable']}→{f['candidate']}" for f in overall["flips"]]
-    for attribute, groups in report["groups"].items():
+    flips = [f"{f.stable}→{f.candidate}" for f in overall.flips]
+    for attribute, groups in report.groups.items():
         table = Table("group", "pairs", "agreement [interval]", *flips, title=f"by {attribute} (protected)")
         for group, summary in groups.items():
-            table.add_row(escape(group), f"{summary['pairs']:,}", _agreement(summary),
-                          *(_share(f["count"], summary["pairs"]) for f in summary["flips"]))
+            table.add_row(escape(group), f"{summary.pairs:,}", _agreement(summary),
+                          *(_share(f.count, summary.pairs) for f in summary.flips))
         console.print(table)
 
 
@@ -226,9 +234,9 @@ def history(ctx: typer.Context, service: str = typer.Argument(...),
         return
     table = Table("id", "env", "candidate", "stable", "plan", "state", "step", "started", "by", "incident")
     for r in items:
-        incident = f"{r['incident']['id']} ({r['incident']['status']})" if r.get("incident") else "—"
-        table.add_row(str(r["id"]), r["environment"], r["candidate"], r["stable"], r["plan"], r["state"],
-                      f"{r['step_index'] + 1}/{len(r['steps'])}", r["started_at"][:16], r["started_by"], incident)
+        incident = f"{r.incident.id} ({r.incident.status})" if r.incident else "—"
+        table.add_row(str(r.id), r.environment, r.candidate, r.stable, r.plan, r.state,
+                      f"{r.step_index + 1}/{len(r.steps)}", f"{r.started_at:%Y-%m-%d %H:%M}", r.started_by, incident)
     console.print(table)
 
 

@@ -23,6 +23,8 @@ from relevo.demo.traffic import REQUEST_FIELDS
 from relevo.errors import Refused
 from relevo.gateway import Gateway, load_key
 from relevo.rollouts import (
+    RolloutStatus,
+    RolloutSummary,
     SimulationResult,
     promote,
     rollout_history,
@@ -48,13 +50,13 @@ class ScenarioReport:
 
     already_ran: bool = False
     bad: SimulationResult | None = None
-    bad_status: dict | None = None
+    bad_status: RolloutStatus | None = None
     refused: str | None = None
     good: SimulationResult | None = None
-    good_status: dict | None = None
+    good_status: RolloutStatus | None = None
     approved_by: str | None = None
     held_because: str | None = None
-    history: list[dict] = field(default_factory=list)
+    history: list[RolloutSummary] = field(default_factory=list)
 
 
 def cases(seed: int) -> Iterator[tuple[str, dict, str]]:

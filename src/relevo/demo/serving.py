@@ -19,7 +19,7 @@ from relevo.demo import SERVICE_NAME
 from relevo.demo.traffic import Tally, stream
 from relevo.errors import NotFound
 from relevo.gateway import Gateway, load_key
-from relevo.monitoring import traffic_summary
+from relevo.monitoring import TrafficSummary, traffic_summary
 from relevo.registry import resolve_version
 from relevo.rollouts import fallback_by_hand, route_by_hand
 from relevo.routing import get_route
@@ -36,7 +36,7 @@ class TrafficReport:
     url: str
     served: Tally
     fallback_burst: Tally
-    summary: dict[str, Any]
+    summary: TrafficSummary
 
 
 def _shadow_route(ctx: Context) -> None:

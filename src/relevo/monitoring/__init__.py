@@ -1,5 +1,5 @@
 """Monitoring: what production decisions show about the versions that made them."""
 
-from relevo.monitoring.traffic import traffic_summary
+from relevo.monitoring.traffic import Answered, ShadowAgreement, TrafficSummary, traffic_summary
 
-__all__ = ["traffic_summary"]
+__all__ = ["Answered", "ShadowAgreement", "TrafficSummary", "traffic_summary"]

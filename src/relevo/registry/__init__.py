@@ -4,6 +4,10 @@ from relevo.registry.annotate import annotate_version
 from relevo.registry.load import check_answers, load_version
 from relevo.registry.metadata import VersionMetadata, load_metadata, parse_metadata
 from relevo.registry.queries import (
+    Annotation,
+    ProfileSummary,
+    TagMove,
+    VersionDetails,
     VersionRecord,
     describe_version,
     list_versions,
@@ -19,7 +23,7 @@ from relevo.registry.tags import move_tag
 from relevo.registry.verify import Verification, verify
 
 __all__ = [
-    "Verification", "VersionMetadata", "VersionRecord", "annotate_version", "describe_version", "check_answers", "list_versions",
+    "Annotation", "ProfileSummary", "TagMove", "VersionDetails", "Verification", "VersionMetadata", "VersionRecord", "annotate_version", "describe_version", "check_answers", "list_versions",
     "load_metadata", "load_version", "move_tag", "name_of", "parse_metadata", "register_version", "resolve_version",
     "verify", "version_details", "version_name", "version_names", "versions_of",
 ]

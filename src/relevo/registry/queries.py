@@ -123,7 +123,60 @@ def resolve_version(conn: Connection, service: str, ref: str) -> VersionRecord:
     return _record(row, _tags_by_version(conn, service).get(row.id, []))
 
 
-def version_details(conn: Connection, record: VersionRecord) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Annotation:
+    """A note added to a version after registration (its metadata never changes)."""
+
+    field: str | None
+    note: str
+    author: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TagMove:
+    """A tag moved onto or off a version."""
+
+    tag: str
+    from_version: str | None
+    to_version: str
+    at: datetime
+    actor: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (from/to, as the tag history reads)."""
+        return {"tag": self.tag, "from": self.from_version, "to": self.to_version, "at": self.at.isoformat(),
+                "actor": self.actor}
+
+
+@dataclass(frozen=True)
+class ProfileSummary:
+    """The reference profile of a version's training data: per feature, what drift is measured against."""
+
+    source_name: str
+    source_sha256: str
+    rows: int
+    features: dict[str, dict[str, Any]]
+    skipped: list[str]
+
+
+@dataclass(frozen=True)
+class VersionDetails:
+    """Everything about one version: the record, its annotations, tag history and profile."""
+
+    record: VersionRecord
+    annotations: list[Annotation]
+    tag_history: list[TagMove]
+    profile: ProfileSummary | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form: the summary's fields, then metadata, manifest and the rest."""
+        return self.record.summary() | {
+            "metadata": self.record.metadata.model_dump(mode="json"), "manifest": self.record.manifest.to_dict(),
+            "annotations": self.annotations, "tag_history": self.tag_history, "profile": self.profile}
+
+
+def version_details(conn: Connection, record: VersionRecord) -> VersionDetails:
     """Everything about one version: summary, metadata, manifest, annotations, tag history, profile."""
     notes = conn.execute(
         select(annotations).where(annotations.c.version_id == record.id).order_by(annotations.c.id)
@@ -134,23 +187,15 @@ def version_details(conn: Connection, record: VersionRecord) -> dict[str, Any]:
     ).mappings().all()
     profile = conn.execute(select(profiles).where(profiles.c.version_id == record.id)).mappings().first()
     number_of = dict(conn.execute(select(versions.c.id, versions.c.number).where(versions.c.service == record.service)).all())
-    return record.summary() | {
-        "metadata": record.metadata.model_dump(mode="json"),
-        "manifest": record.manifest.to_dict(),
-        "annotations": [
-            {"field": n["field"], "note": n["note"], "author": n["author"], "at": n["at"].isoformat()} for n in notes
-        ],
-        "tag_history": [
-            {"tag": m["tag"], "from": name_of(number_of[m['from_version_id']]) if m["from_version_id"] else None,
-             "to": name_of(number_of[m['to_version_id']]), "at": m["at"].isoformat(), "actor": m["actor"]}
-            for m in moves
-        ],
-        "profile": None if profile is None else {
-            "source_name": profile["source_name"], "source_sha256": profile["source_sha256"],
-            "rows": profile["row_count"], "features": profile["profile"]["features"],
-            "skipped": profile["profile"].get("skipped", []),
-        },
-    }
+    return VersionDetails(
+        record=record,
+        annotations=[Annotation(n["field"], n["note"], n["author"], n["at"]) for n in notes],
+        tag_history=[TagMove(m["tag"], name_of(number_of[m["from_version_id"]]) if m["from_version_id"] else None,
+                             name_of(number_of[m["to_version_id"]]), m["at"], m["actor"]) for m in moves],
+        profile=None if profile is None else ProfileSummary(
+            profile["source_name"], profile["source_sha256"], profile["row_count"], profile["profile"]["features"],
+            profile["profile"].get("skipped", [])),
+    )
 
 
 def versions_of(ctx: Context, service: str) -> list[VersionRecord]:
@@ -159,7 +204,7 @@ def versions_of(ctx: Context, service: str) -> list[VersionRecord]:
         return list_versions(conn, service)
 
 
-def describe_version(ctx: Context, service: str, ref: str) -> dict[str, Any]:
+def describe_version(ctx: Context, service: str, ref: str) -> VersionDetails:
     """version_details of the version ref names (v3, 3 or a tag), in a transaction of its own."""
     with connect(ctx.engine) as conn:
         return version_details(conn, resolve_version(conn, service, ref))

@@ -9,13 +9,19 @@ from relevo.rollouts.incidents import Incident, document_incident, list_incident
 from relevo.rollouts.lifecycle import promote, revert, rollback, start_rollout, transition
 from relevo.rollouts.manual import apply_by_hand, fallback_by_hand, route_by_hand, tag_by_hand
 from relevo.rollouts.plan_check import PlanCheck, StepCheck, check_plan
+from relevo.rollouts.judgement import KeptVerdict, StepJudgement
+from relevo.rollouts.judging import MetricResult
 from relevo.rollouts.queries import rollout_history, rollout_status
+from relevo.rollouts.report import IncidentRef, ReleaseRef, RolloutStatus, RolloutSummary
+from relevo.rollouts.shadow_report import Flip, PairedSummary, ShadowReport
 from relevo.rollouts.rollout import Rollout
 from relevo.rollouts.simulation import SimulationResult, simulate_rollout
 from relevo.rollouts.states import FINAL
 
 __all__ = [
-    "CONTROLLER", "FINAL", "Controller", "Incident", "PlanCheck", "Rollout", "SimulationResult", "StepCheck", "apply_by_hand",
+    "CONTROLLER", "FINAL", "Controller", "Flip", "Incident", "IncidentRef", "KeptVerdict", "MetricResult",
+    "PairedSummary", "PlanCheck", "ReleaseRef", "Rollout", "RolloutStatus", "RolloutSummary", "ShadowReport",
+    "SimulationResult", "StepCheck", "StepJudgement", "apply_by_hand",
     "check_plan", "document_incident", "fallback_by_hand", "list_incidents", "promote", "revert", "rollback",
     "rollout_history", "rollout_status", "route_by_hand", "simulate_rollout", "start_rollout", "tag_by_hand", "tick",
     "transition",

@@ -12,7 +12,7 @@ step's evidence stays readable and the next steps know what was shown.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -57,6 +57,33 @@ class StepJudgement:
     def shown(self) -> set[str]:
         """Criteria this step itself showed within their tolerance."""
         return {m.name for m in self.metrics if m.verdict is Verdict.PASS}
+
+
+@dataclass(frozen=True)
+class KeptVerdict(StepJudgement):
+    """A judgement as kept with its step and phase, and when it was made."""
+
+    step_index: int
+    phase: str | None
+    at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"step_index": self.step_index, "phase": self.phase, "at": self.at.isoformat()} | super().as_dict()
+
+    @classmethod
+    def kept(cls, step_index: int, at: datetime, details: dict[str, Any]) -> "KeptVerdict":
+        """A verdict read back from the details record_verdict stored."""
+        return cls(verdict=Verdict(details["verdict"]), guard=details.get("guard"),
+                   decisions=details.get("decisions", 0), candidate_decisions=details.get("candidate_decisions", 0),
+                   metrics=[MetricResult.kept(m) for m in details.get("metrics", [])],
+                   step_index=step_index, phase=details.get("phase"), at=at)
+
+    @classmethod
+    def of(cls, judgement: StepJudgement, rollout: Rollout, at: datetime) -> "KeptVerdict":
+        """A live judgement of the rollout's current step, placed like a kept one."""
+        return cls(**{f.name: getattr(judgement, f.name) for f in fields(StepJudgement)},
+                   step_index=rollout.step_index, phase=rollout.phase, at=at)
 
 
 def step_where(step_index: int, phase: str) -> str:
@@ -209,13 +236,12 @@ def record_verdict_in(conn: Connection, ctx: Context, rollout: Rollout, judgemen
                                                   details=details))
 
 
-def step_history(conn: Connection, rollout_id: int) -> list[dict[str, Any]]:
+def step_history(conn: Connection, rollout_id: int) -> list[KeptVerdict]:
     """The last verdict kept for each step and phase of a rollout, in order: every finished step's evidence."""
     rows = conn.execute(select(rollout_verdicts).where(rollout_verdicts.c.rollout_id == rollout_id)
                         .order_by(rollout_verdicts.c.id)).mappings().all()
-    last: dict[tuple[int, str], dict[str, Any]] = {}
+    last: dict[tuple[int, str], KeptVerdict] = {}
     for row in rows:
         key = (row["step_index"], row["details"].get("phase"))
-        last[key] = {"step_index": row["step_index"], "at": row["at"].isoformat()} | row["details"] | {
-            "verdict": row["verdict"]}
+        last[key] = KeptVerdict.kept(row["step_index"], row["at"], row["details"] | {"verdict": row["verdict"]})
     return list(last.values())

@@ -33,7 +33,7 @@ Which evidence each criterion uses:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -116,6 +116,12 @@ class MetricResult:
             return v
 
         return {k: plain(v) for k, v in self.__dict__.items()}
+
+    @classmethod
+    def kept(cls, data: dict[str, Any]) -> "MetricResult":
+        """A result read back from its as_dict form (an unbounded interval end stays None)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known} | {"verdict": Verdict(data["verdict"])})
 
 
 def batch_bounds(times: np.ndarray, size: int = BATCH) -> list[tuple[int, int]]:
