@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine
 
 from relevo.blobs import BlobStore, LocalBlobStore
-from relevo.clock import Clock, SystemClock
+from relevo.clock import Clock, SystemClock, parse_duration
 from relevo.notify import Listeners
 from relevo.settings import Settings
 from relevo.store import open_store
@@ -22,6 +24,9 @@ class Context:
     clock: Clock
     actor: str
     listeners: Listeners = field(default_factory=Listeners)  # who hears of committed changes
+    audit_key: Path | None = None  # the audit log's signing key file (created on first need)
+    audit_origin: str = "relevo-audit"  # the log's name in its checkpoints
+    audit_every: timedelta = timedelta(hours=1)  # a signed checkpoint at least this often while events arrive
 
     @classmethod
     def open(cls, settings: Settings | None = None, clock: Clock | None = None) -> "Context":
@@ -33,6 +38,9 @@ class Context:
             clock=clock or SystemClock(),
             actor=settings.actor,
             listeners=Listeners.from_settings(settings),
+            audit_key=settings.audit_key_file,
+            audit_origin=settings.audit_origin,
+            audit_every=parse_duration(settings.audit_checkpoint_every),
         )
 
     def acting_as(self, actor: str) -> "Context":

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import getpass
+import socket
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from relevo.clock import parse_duration
 
 
 def _default_actor() -> str:
@@ -28,6 +31,17 @@ class Settings(BaseSettings):
     api_max_body_kb: int = Field(default=64, ge=1, description="largest request body the API accepts, in KiB")
     api_threads: int = Field(default=256, ge=1, description="threads for API requests that wait on the store")
     webhook_url: str | None = Field(default=None, description="a URL that receives every notice as a JSON POST")
+    audit_key: Path | None = Field(default=None, description="the audit log's Ed25519 signing key file; "
+                                                             "home/audit.key if unset (replicas share one)")
+    audit_origin: str = Field(default_factory=lambda: f"{socket.gethostname() or 'localhost'}/relevo-audit",
+                              pattern=r"^[^\s+]+$", description="the audit log's name in its checkpoints (no spaces or '+')")
+    audit_checkpoint_every: str = Field(default="1h", description="a signed checkpoint at least this often while events arrive")
+
+    @field_validator("audit_checkpoint_every")
+    @classmethod
+    def _a_duration(cls, value: str) -> str:
+        parse_duration(value)  # raises ValueError naming the form expected
+        return value
 
     def resolved_database_url(self) -> str:
         """The database URL in force: the explicit one, or SQLite under the home folder."""
@@ -38,6 +52,11 @@ class Settings(BaseSettings):
                 url = "postgresql+psycopg://" + url.split("://", 1)[1]
             return url
         return f"sqlite:///{(self.home / 'relevo.db').resolve()}"
+
+    @property
+    def audit_key_file(self) -> Path:
+        """The audit log's signing key file in force."""
+        return (self.audit_key or self.home / "audit.key").resolve()
 
     @property
     def blob_root(self) -> Path:

@@ -33,7 +33,8 @@ class AuditEvent:
     action: str
     subject: str
     details: dict[str, Any]
-    content_sha256: str
+    seq: int  # its leaf's place in the audit log's Merkle tree
+    leaf_hash: str
 
 
 def list_events(conn: Connection, *, subject_prefix: str | None = None, action: str | None = None,
@@ -58,7 +59,7 @@ def list_events(conn: Connection, *, subject_prefix: str | None = None, action: 
     if since is not None:
         query = query.where(audit_events.c.at >= since)
     rows = conn.execute(query).mappings().all()
-    return [AuditEvent(r["id"], r["at"], r["actor"], r["action"], r["subject"], r["details"], r["content_sha256"])
+    return [AuditEvent(r["id"], r["at"], r["actor"], r["action"], r["subject"], r["details"], r["seq"], r["leaf_hash"])
             for r in reversed(rows)]
 
 

@@ -1,26 +1,31 @@
-"""Appending audit events, in the same transaction as the change they describe."""
+"""Appending audit events, in the same transaction as the change they describe, as leaves of
+the audit log's Merkle tree."""
 
 from __future__ import annotations
 
-import hashlib
 import json
+import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
-from relevo.store.tables import audit_events
-
-
-def canonical_event(at: datetime, actor: str, action: str, subject: str, details: dict[str, Any]) -> bytes:
-    """The bytes an event's content hash covers (stable across engines and restarts)."""
-    body = {"at": at.isoformat(), "actor": actor, "action": action, "subject": subject, "details": details}
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
+from relevo.audit.leaf import details_digest, leaf_data
+from relevo.audit.merkle import Frontier, leaf_hash
+from relevo.store.tables import audit_events, audit_tree
 
 
 def stored_form(details: dict[str, Any]) -> dict[str, Any]:
     """details as the audit log stores them: plain JSON (times and numbers of other types as text or floats)."""
     return json.loads(json.dumps(details, default=str))
+
+
+def locked_tree(conn: Connection) -> Frontier:
+    """The tree as it stands, locked until conn's transaction ends: appends queue behind it, so
+    every replica's events take one agreed order (SQLite's writers already queue)."""
+    row = conn.execute(select(audit_tree.c.size, audit_tree.c.frontier).where(audit_tree.c.id == 1)
+                       .with_for_update()).one()  # the migration that made the tree wrote its row
+    return Frontier(row.size, [bytes.fromhex(h) for h in row.frontier])
 
 
 def record_event(
@@ -34,10 +39,14 @@ def record_event(
 ) -> int:
     """Append one event; it commits or rolls back with the caller's transaction."""
     details = stored_form(details or {})  # what is stored is what is hashed
-    digest = hashlib.sha256(canonical_event(at, actor, action, subject, details)).hexdigest()
-    result = conn.execute(
-        audit_events.insert().values(
-            at=at, actor=actor, action=action, subject=subject, details=details, content_sha256=digest
-        )
-    )
-    return result.inserted_primary_key[0]
+    tree = locked_tree(conn)
+    salt = secrets.token_bytes(16)
+    digest = details_digest(salt, details)
+    leaf = leaf_hash(leaf_data(tree.size, at, actor, action, subject, digest))
+    event_id = conn.execute(audit_events.insert().values(
+        at=at, actor=actor, action=action, subject=subject, details=details, seq=tree.size, salt=salt.hex(),
+        details_sha256=digest, leaf_hash=leaf.hex()).returning(audit_events.c.id)).scalar_one()
+    tree.append(leaf)
+    conn.execute(audit_tree.update().where(audit_tree.c.id == 1).values(
+        size=tree.size, frontier=[h.hex() for h in tree.nodes]))
+    return event_id

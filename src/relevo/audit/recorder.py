@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from relevo.audit.checkpoints import CHECKPOINTED, write_checkpoint
 from relevo.audit.record import record_event, stored_form
 from relevo.context import Context
 from relevo.notify import Notice
@@ -39,6 +40,8 @@ def record_change(conn: Connection, ctx: Context, action: str, subject: str, det
     actor = actor or ctx.actor
     details = stored_form(details or {})  # the notice carries what the log holds, not live objects
     event_id = record_event(conn, at=at, actor=actor, action=action, subject=subject, details=details)
+    if action.startswith(CHECKPOINTED):
+        write_checkpoint(conn, ctx)
     told = None if notice is None else Notice(action, subject, notice, details, actor, at)
     after_commit(conn, lambda: ctx.listeners.committed(action, told))
     return Change(event_id, at, actor, action, subject, details)

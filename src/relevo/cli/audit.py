@@ -1,19 +1,28 @@
-"""`relevo audit`: read the append-only audit log."""
+"""`relevo audit ...`: read the append-only audit log, and prove it (verify, export, proofs, keys)."""
 
 from __future__ import annotations
 
 import json
-from typing import Optional
+from pathlib import Path
+from typing import List, Optional
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from relevo.audit import parse_since, read_events
+from relevo import audit as trail
 from relevo.cli.context import opened
-from relevo.cli.output import console, print_json, reports_errors
+from relevo.cli.output import console, errors, print_json, reports_errors
+from relevo.errors import InvalidInput
+
+audit_app = typer.Typer(help="The audit log: who changed what, when; verified, exported and proven.",
+                        invoke_without_command=True)
+JSON = typer.Option(False, "--json", help="Print JSON.")
+KEY = typer.Option(None, "--key", help="A public key to trust (name+hash+key, or a file holding it); "
+                                        "repeat it for the keys before and after a rotation.")
 
 
+@audit_app.callback()
 @reports_errors
 def audit(ctx: typer.Context,
           service: Optional[str] = typer.Option(None, "--service", help="Only events about this service."),
@@ -26,12 +35,14 @@ def audit(ctx: typer.Context,
           case_work: bool = typer.Option(False, "--case-work", help="Include case workers' confirmations, "
                                                                      "corrections and claims (left out by default)."),
           limit: int = typer.Option(50, "--limit", min=1, help="How many of the newest events."),
-          as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+          as_json: bool = JSON) -> None:
     """Show the newest audit events: changes of state by default (case work with --case-work)."""
+    if ctx.invoked_subcommand is not None:
+        return
     with opened(ctx) as context:
-        events = read_events(context, subject_prefix=service, action=action, actor=actor,
-                             since=parse_since(since, context.clock.now()) if since else None,
-                             case_work=case_work, limit=limit)
+        events = trail.read_events(context, subject_prefix=service, action=action, actor=actor,
+                                   since=trail.parse_since(since, context.clock.now()) if since else None,
+                                   case_work=case_work, limit=limit)
     if as_json:
         print_json(events)
         return
@@ -43,6 +54,120 @@ def audit(ctx: typer.Context,
     console.print(table)
 
 
+def _report(report: trail.LogVerification, where: str, as_json: bool) -> None:
+    if as_json:
+        print_json(report)
+    elif report.ok:
+        console.print(f"[green]ok[/] {where}: {report.events:,} events, {report.checkpoints} signed checkpoints "
+                      f"(by {', '.join(report.signed_by)}); root {report.root}.")
+        if report.unsigned:
+            console.print(f"{report.unsigned} newer events are checked against the store's tree but not yet "
+                          "signed; the next rollout step or `relevo audit checkpoint` signs them.")
+    else:
+        errors.print(f"[bold red]FAIL[/] {where}: {len(report.problems)} problem(s)"
+                     + (f"; the first bad event is #{report.first_bad_event}" if report.first_bad_event else ""))
+        for problem in report.problems:
+            errors.print(f"  {escape(problem)}", highlight=False)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("verify")
+@reports_errors
+def verify(ctx: typer.Context,
+           bundle: Optional[Path] = typer.Option(None, "--bundle", help="Check an exported bundle offline instead of the store."),
+           proof: Optional[Path] = typer.Option(None, "--proof", help="Check a proof file offline (from `relevo audit prove`)."),
+           key: Optional[List[str]] = KEY, as_json: bool = JSON) -> None:
+    """Check every event against its leaf, every checkpoint's root and signature; name the first bad event."""
+    if bundle is not None or proof is not None:
+        if not key:
+            raise InvalidInput("offline checks trust only the key you give: pass --key (the instance's public key)")
+        verifiers = [trail.read_verifier(k) for k in key]
+        if proof is not None:
+            result = trail.check_proof(proof, verifiers)
+            if as_json:
+                print_json(result)
+            else:
+                (console if result.ok else errors).print(
+                    ("[green]ok[/] " if result.ok else "[bold red]FAIL[/] the proof does not show that ")
+                    + escape(result.statement) + ".")
+            if not result.ok:
+                raise typer.Exit(1)
+            return
+        assert bundle is not None
+        _report(trail.verify_bundle(bundle, verifiers), str(bundle), as_json)
+        return
+    with opened(ctx) as context:
+        report = trail.verify_store(context)
+    _report(report, "the store's audit log", as_json)
+
+
+@audit_app.command("export")
+@reports_errors
+def export(ctx: typer.Context, path: Path = typer.Argument(..., help="The bundle file to write (JSON).")) -> None:
+    """Write a bundle of every event, checkpoint and public key, for an auditor to verify offline."""
+    with opened(ctx) as context:
+        events, checkpoints = trail.export_bundle(context, path)
+        key = trail.public_key(context)
+    console.print(f"Wrote {path}: {events:,} events, {checkpoints} checkpoints. An auditor checks it with "
+                  f"`relevo audit verify --bundle {path} --key {key}`.")
+
+
+@audit_app.command("checkpoint")
+@reports_errors
+def checkpoint(ctx: typer.Context) -> None:
+    """Sign a checkpoint of the log as it stands now, and print it (an auditor may keep it)."""
+    with opened(ctx) as context:
+        point = trail.checkpoint(context)
+    print(point.note, end="")
+
+
+@audit_app.command("prove")
+@reports_errors
+def prove(ctx: typer.Context,
+          event: Optional[int] = typer.Option(None, "--event", metavar="ID", help="Prove this event is in the log."),
+          since: Optional[Path] = typer.Option(None, "--checkpoint", metavar="FILE",
+                                               help="Prove the log only grew since this kept checkpoint."),
+          out: Optional[Path] = typer.Option(None, "--out", help="Write the proof here instead of printing it.")) -> None:
+    """A proof an auditor checks offline (`relevo audit verify --proof FILE --key KEY`)."""
+    if (event is None) == (since is None):
+        raise InvalidInput("give either --event ID or --checkpoint FILE")
+    with opened(ctx) as context:
+        if event is not None:
+            body = trail.prove_event(context, event)
+        else:
+            assert since is not None
+            try:
+                kept = since.read_text()
+            except OSError as exc:
+                raise InvalidInput(f"cannot read the kept checkpoint {since}: {exc.strerror}") from None
+            body = trail.prove_growth(context, kept)
+    text = json.dumps(body, indent=2) + "\n"
+    if out is None:
+        print(text, end="")
+    else:
+        out.write_text(text)
+        console.print(f"Wrote the {body['kind']} proof to {out}.")
+
+
+@audit_app.command("key")
+@reports_errors
+def key(ctx: typer.Context) -> None:
+    """Print the instance's public key, the one auditors are given."""
+    with opened(ctx) as context:
+        print(trail.public_key(context))
+
+
+@audit_app.command("rotate-key")
+@reports_errors
+def rotate_key(ctx: typer.Context) -> None:
+    """Replace the signing key; the rotation is an event, signed by the old key and the new."""
+    with opened(ctx) as context:
+        old, new = trail.rotate_key(context)
+    console.print(f"Rotated the audit signing key.\n  old: {old}\n  new: {new}\nGive auditors the new public key; "
+                  "bundles verify with either.")
+
+
 def add_to(app: typer.Typer) -> None:
     """Register this module's commands."""
-    app.command("audit")(audit)
+    app.add_typer(audit_app, name="audit")

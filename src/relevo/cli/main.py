@@ -6,9 +6,12 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from pydantic import ValidationError
+from rich.markup import escape
 
 from relevo import __version__
 from relevo.cli import audit, demo, registry, rollouts, routing, serve, services, store
+from relevo.cli.output import errors
 from relevo.settings import Settings
 
 app = typer.Typer(
@@ -36,7 +39,14 @@ def root(
 ) -> None:
     """Relevo: versioned model artifacts, gated rollouts, audit evidence."""
     values = {"home": home, "database_url": database_url, "actor": actor}
-    ctx.obj = Settings.model_validate({k: v for k, v in values.items() if v is not None})
+    try:
+        ctx.obj = Settings.model_validate({k: v for k, v in values.items() if v is not None})
+    except ValidationError as exc:
+        # A setting from the environment that does not validate: name the variable, not a traceback.
+        for problem in exc.errors():
+            name = "RELEVO_" + "_".join(str(p) for p in problem["loc"]).upper()
+            errors.print(f"[bold red]error:[/] {name}: {escape(problem['msg'])}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
 
 
 store.add_to(app)

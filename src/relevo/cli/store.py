@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from relevo import audit
 from relevo.cli.context import settings_of
+from relevo.context import Context
 from relevo.cli.output import console, reports_errors
 from relevo.store import safe_url, upgrade
 
@@ -21,6 +23,15 @@ def init(ctx: typer.Context) -> None:
         console.print(f"The Relevo store at {safe_url(url)} is up to date (schema {after}).")
     else:
         console.print(f"Migrated the Relevo store at {safe_url(url)} from schema {before} to {after}.")
+    # The audit log's signing key: created once, its public half is what auditors are given.
+    context = Context.open(settings)
+    try:
+        audit.checkpoint(context)  # the first signed checkpoint (creating the key on a new store)
+        key = audit.public_key(context)
+    finally:
+        context.close()
+    console.print(f"Audit log signed by {key} (key file {settings.audit_key_file}).", highlight=False,
+                  soft_wrap=True)
 
 
 def add_to(app: typer.Typer) -> None:

@@ -26,6 +26,7 @@ from typing import Callable
 from sqlalchemy import select
 
 from relevo.analysis.judge import Verdict
+from relevo.audit import checkpoint_if_due
 from relevo.context import Context
 from relevo.rollouts.judgement import judge_rollout, never_shown, record_verdict, record_verdict_in, shown_earlier
 from relevo.rollouts.leadership import Lease
@@ -169,7 +170,12 @@ class Controller:
         """One tick if this controller leads (the rollouts reconciled), None if it stands by."""
         if not self.lease.acquire():
             return None
-        return tick(self.ctx, self.pacing)
+        done = tick(self.ctx, self.pacing)
+        try:  # the leader also signs the audit log's interval checkpoints
+            checkpoint_if_due(self.ctx, self.ctx.audit_every)
+        except Exception as exc:  # a missing key must not stop rollouts being judged; verify reports the gap
+            log.warning("could not sign an audit checkpoint: %s", exc)
+        return done
 
     def nudge(self) -> None:
         """Tick now rather than at the next interval (a gateway calls this after a batch of decisions)."""

@@ -112,7 +112,34 @@ audit_events = Table(
     Column("action", String(100), nullable=False, index=True),
     Column("subject", String(300), nullable=False, index=True),
     Column("details", JSONDoc, nullable=False),
-    Column("content_sha256", String(64), nullable=False),
+    # The event's place in the audit log's Merkle tree (0, 1, 2, ... with no gap), the salt of
+    # its details' hash, that hash (what the leaf holds instead of the details, so a retention
+    # purge of personal data keeps every proof valid) and the leaf's hash (RFC 9162).
+    Column("seq", BigInteger, nullable=False, unique=True),
+    Column("salt", String(32), nullable=False),
+    Column("details_sha256", String(64), nullable=False),
+    Column("leaf_hash", String(64), nullable=False),
+)
+
+# The audit log's tree as it grows: its size and the roots of its perfect subtrees (the
+# frontier), in one row. Appends lock it, so events from every replica get one agreed order.
+audit_tree = Table(
+    "audit_tree",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("frontier", JSONDoc, nullable=False),
+)
+
+# Signed checkpoints of the audit log (C2SP tlog-checkpoint notes): append-only, like the events.
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tree_size", BigInteger, nullable=False, index=True),
+    Column("root_hash", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("note", Text, nullable=False),
 )
 
 
