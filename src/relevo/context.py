@@ -27,6 +27,9 @@ class Context:
     audit_key: Path | None = None  # the audit log's signing key file (created on first need)
     audit_origin: str = "relevo-audit"  # the log's name in its checkpoints
     audit_every: timedelta = timedelta(hours=1)  # a signed checkpoint at least this often while events arrive
+    # The acting identity's roles as (role, service or None for every service), from its token;
+    # None only on a store with no identities yet, where the spec's names alone decide.
+    grants: frozenset[tuple[str, str | None]] | None = None
 
     @classmethod
     def open(cls, settings: Settings | None = None, clock: Clock | None = None) -> "Context":
@@ -43,9 +46,9 @@ class Context:
             audit_every=parse_duration(settings.audit_checkpoint_every),
         )
 
-    def acting_as(self, actor: str) -> "Context":
-        """The same dependencies, acting for another person (whose roles are then checked)."""
-        return replace(self, actor=actor)
+    def acting_as(self, actor: str, grants: frozenset[tuple[str, str | None]] | None = None) -> "Context":
+        """The same dependencies, acting for another identity (whose roles are then checked)."""
+        return replace(self, actor=actor, grants=grants if grants is not None else self.grants)
 
     def close(self) -> None:
         """Release database connections."""

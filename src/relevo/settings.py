@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     pseudonym_key: str | None = Field(default=None, description="hex HMAC key for pseudonyms in the decision log")
     api_max_body_kb: int = Field(default=64, ge=1, description="largest request body the API accepts, in KiB")
     api_threads: int = Field(default=256, ge=1, description="threads for API requests that wait on the store")
+    api_metrics_public: bool = Field(default=False, description="serve /metrics without a token (a scraper "
+                                                                "inside a closed network); else operators and auditors")
     webhook_url: str | None = Field(default=None, description="a URL that receives every notice as a JSON POST")
     audit_key: Path | None = Field(default=None, description="the audit log's Ed25519 signing key file; "
                                                              "home/audit.key if unset (replicas share one)")

@@ -40,29 +40,30 @@ def test_decide_read_back_and_correct(served: Served):
 
     other = "rejected" if d["decision"] == "admissible" else "admissible"
     fb = served.client.post(f"/v1/decisions/{d['decision_id']}/feedback",
-                            json={"decision": other, "reason": "zoning checked by hand", "reviewer": "case.worker"})
+                            json={"decision": other, "reason": "zoning checked by hand"})
     assert fb.status_code == 200, fb.text
     assert fb.json()["outcome"] == "corrected" and fb.json()["decision"] == other
 
     again = served.client.get(f"/v1/decisions/{d['decision_id']}").json()
     assert [(n["outcome"], n["decision"], n["reviewer"], n["reason"]) for n in again["feedback"]] == [
-        ("corrected", other, "case.worker", "zoning checked by hand")]
+        ("corrected", other, "tester", "zoning checked by hand")]  # the token's identity, never a name in the body
     assert again["decision"] == d["decision"]  # the original answer stays as it was given
 
 
 def test_feedback_errors(served: Served):
     d = served.decide(demo_inputs()).json()
     url = f"/v1/decisions/{d['decision_id']}/feedback"
-    bad_label = served.client.post(url, json={"decision": "maybe", "reason": "", "reviewer": "cw"})
+    bad_label = served.client.post(url, json={"decision": "maybe", "reason": ""})
     assert "admissible" in _error(bad_label, 422, "invalid_input")["message"]
-    blank = served.client.post(url, json={"decision": d["decision"], "reason": "", "reviewer": "   "})
-    assert "reviewer" in _error(blank, 422, "invalid_input")["message"]
-    missing = served.client.post(url, json={"decision": d["decision"], "reviewer": "cw"})
+    # The case worker is the caller: a body naming someone else is refused, naming the caller.
+    impostor = served.client.post(url, json={"decision": d["decision"], "reason": "", "reviewer": "cw"})
+    assert "the case worker is the caller (tester)" in _error(impostor, 403, "refused")["message"]
+    missing = served.client.post(url, json={"decision": d["decision"]})
     assert "reason" in _error(missing, 422, "invalid_input")["message"]
     unknown = served.client.post("/v1/decisions/0123456789abcdef0123456789abcdef/feedback",
-                                 json={"decision": "admissible", "reason": "", "reviewer": "cw"})
+                                 json={"decision": "admissible", "reason": ""})
     assert "0123456789abcdef0123456789abcdef" in _error(unknown, 404, "not_found")["message"]
-    confirmed = served.client.post(url, json={"decision": d["decision"], "reason": "ok", "reviewer": "cw"})
+    confirmed = served.client.post(url, json={"decision": d["decision"], "reason": "ok", "reviewer": "tester"})
     assert confirmed.status_code == 200 and confirmed.json()["outcome"] == "confirmed"
 
 
@@ -91,22 +92,20 @@ def test_kill_switch_rules_manual_and_the_review_queue(served: Served):
         (manual["decision_id"], manual["reference"], "open", "kill_switch")]
     id_ = manual["decision_id"]
 
-    claimed = served.client.post(f"/v1/reviews/{id_}/claim", json={"reviewer": "alice"})
+    alice, bob = served.as_("alice"), served.as_("bob")
+    claimed = alice.post(f"/v1/reviews/{id_}/claim", json={})
     assert claimed.status_code == 200 and claimed.json() == {"decision_id": id_, "status": "claimed",
                                                               "claimed_by": "alice"}
-    taken = served.client.post(f"/v1/reviews/{id_}/claim", json={"reviewer": "bob"})
+    taken = bob.post(f"/v1/reviews/{id_}/claim", json={})
     assert "alice" in _error(taken, 409, "conflict")["message"]
-    not_hers = served.client.post(f"/v1/reviews/{id_}/resolve",
-                                  json={"decision": "admissible", "reason": "", "reviewer": "bob"})
+    not_hers = bob.post(f"/v1/reviews/{id_}/resolve", json={"decision": "admissible", "reason": ""})
     _error(not_hers, 409, "conflict")
     # Feedback is no side door: a case claimed by alice is answered by alice only.
-    side_door = served.client.post(f"/v1/decisions/{id_}/feedback",
-                                   json={"decision": "rejected", "reason": "quicker this way", "reviewer": "bob"})
+    side_door = bob.post(f"/v1/decisions/{id_}/feedback", json={"decision": "rejected", "reason": "quicker this way"})
     assert "claimed by alice" in _error(side_door, 409, "conflict")["message"]
     assert served.client.get("/v1/reviews", params={"status": "claimed"}).json()["reviews"][0]["claimed_by"] == "alice"
 
-    resolved = served.client.post(f"/v1/reviews/{id_}/resolve",
-                                  json={"decision": "admissible", "reason": "documents arrived", "reviewer": "alice"})
+    resolved = alice.post(f"/v1/reviews/{id_}/resolve", json={"decision": "admissible", "reason": "documents arrived"})
     assert resolved.status_code == 200, resolved.text
     assert resolved.json()["status"] == "resolved" and resolved.json()["outcome"] == "decided"
     assert served.client.get("/v1/reviews", params={"status": "open"}).json()["reviews"] == []
@@ -116,8 +115,8 @@ def test_kill_switch_rules_manual_and_the_review_queue(served: Served):
     assert record["review"]["status"] == "resolved" and record["review"]["claimed_by"] == "alice"
     assert [(n["outcome"], n["decision"]) for n in record["feedback"]] == [("decided", "admissible")]
 
-    _error(served.client.post(f"/v1/reviews/{id_}/claim", json={"reviewer": "alice"}), 409, "conflict")
-    not_queued = served.client.post(f"/v1/reviews/{thin['decision_id']}/claim", json={"reviewer": "alice"})
+    _error(alice.post(f"/v1/reviews/{id_}/claim", json={}), 409, "conflict")
+    not_queued = alice.post(f"/v1/reviews/{thin['decision_id']}/claim", json={})
     _error(not_queued, 404, "not_found")
 
     set_fallback(served.ctx, SERVICE_NAME, "production", False)
@@ -145,11 +144,11 @@ def test_repeated_feedback_supersedes_keeping_its_history(served: Served):
     d = served.decide(demo_inputs(), case_id="repeat-1").json()
     other = "rejected" if d["decision"] == "admissible" else "admissible"
     url = f"/v1/decisions/{d['decision_id']}/feedback"
-    posted = [served.client.post(url, json={"decision": other, "reason": f"look {i}", "reviewer": f"cw{i % 2}"})
+    posted = [served.client.post(url, json={"decision": other, "reason": f"look {i}"})
               for i in range(5)]
     assert [p.status_code for p in posted] == [200] * 5
     assert posted[0].json()["supersedes"] is None and posted[1].json()["supersedes"] is not None
-    confirmed = served.client.post(url, json={"decision": d["decision"], "reason": "second look", "reviewer": "cw9"})
+    confirmed = served.client.post(url, json={"decision": d["decision"], "reason": "second look"})
     assert confirmed.json()["outcome"] == "confirmed"
     notes = served.client.get(f"/v1/decisions/{d['decision_id']}").json()["feedback"]
     assert len(notes) == 6 and [n["current"] for n in notes] == [False] * 5 + [True]

@@ -9,7 +9,7 @@ import httpx
 from relevo.api import create_app
 from relevo.demo import SERVICE_NAME
 
-from tests.api.conftest import Served, demo_inputs, serving
+from tests.api.conftest import bearer, Served, demo_inputs, serving
 
 DECIDE = f"/v1/services/{SERVICE_NAME}/decisions"
 
@@ -98,8 +98,8 @@ def test_other_bad_requests(served: Served):
         (client.get("/v1/reviews", params={"service": "a\u0000b"}), 422, "invalid_input", "service"),
         (client.post("/v1/reviews/0123456789abcdef0123456789abcdef/claim", json={"reviewer": ""}), 422,
          "invalid_input", "reviewer"),
-        (client.post("/v1/reviews/0123456789abcdef0123456789abcdef/claim", json={"reviewer": "al"}), 404,
-         "not_found", "manual-review queue"),
+        (client.post("/v1/reviews/0123456789abcdef0123456789abcdef/claim", json={}), 404,
+         "not_found", "0123456789abcdef0123456789abcdef"),
         (client.get(DECIDE), 405, "method_not_allowed", "Method Not Allowed"),
         (client.get("/v2/anything"), 404, "not_found", "/v2/anything"),
     ]
@@ -134,7 +134,8 @@ def test_oversized_bodies_are_refused(served: Served):
 
 
 def test_the_body_limit_is_configurable(served: Served):
-    with serving(create_app(served.settings.model_copy(update={"api_max_body_kb": 1}), served.gateway)) as url, httpx.Client(base_url=url) as client:
+    with (serving(create_app(served.settings.model_copy(update={"api_max_body_kb": 1}), served.gateway)) as url,
+          httpx.Client(base_url=url, headers=bearer(served.token)) as client):
         assert client.post(DECIDE, content=_body(), headers={"content-type": "application/json"}).status_code == 200
         too_big = client.post(DECIDE, content=_body(case_id="x" * 1100), headers={"content-type": "application/json"})
         assert too_big.status_code == 413 and "1024 bytes" in too_big.json()["error"]["message"]

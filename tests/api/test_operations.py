@@ -113,10 +113,10 @@ def test_metrics_count_the_changes_recorded(served: Served):
     decision = served.decide(demo_inputs(), case_id="c-1").json()
     other = "rejected" if decision["decision"] == "admissible" else "admissible"
     ok = served.client.post(f"/v1/decisions/{decision['decision_id']}/feedback",
-                            json={"decision": other, "reason": "documents were missing", "reviewer": "cw-1"})
+                            json={"decision": other, "reason": "documents were missing", "reviewer": "tester"})
     assert ok.status_code == 200, ok.text
     refused = served.client.post(f"/v1/decisions/{decision['decision_id']}/feedback",
-                                 json={"decision": "maybe", "reason": "", "reviewer": "cw-1"})
+                                 json={"decision": "maybe", "reason": "", "reviewer": "tester"})
     assert refused.status_code == 422
     after = changes()
     assert after.get("decision.corrected", 0) - before.get("decision.corrected", 0) == 1

@@ -50,7 +50,8 @@ def test_prometheus_scrapes_the_decision_counter(tmp_path: Path):
         config.write_text(
             "global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}\n"
             "scrape_configs:\n"
-            f"  - {{job_name: relevo, metrics_path: /metrics, static_configs: [{{targets: ['{target}']}}]}}\n")
+            f"  - {{job_name: relevo, metrics_path: /metrics, static_configs: [{{targets: ['{target}']}}],\n"
+            f"     authorization: {{type: Bearer, credentials: '{api.token}'}}}}\n")  # /metrics needs a token
         port = free_port()
         prom_url = f"http://127.0.0.1:{port}"
         log = (tmp_path / "prometheus.log").open("w")

@@ -25,7 +25,7 @@ from relevo.registry.queries import resolve_version
 from relevo.store import connect
 from relevo.store.tables import decisions, idempotency_keys
 
-from tests.api.conftest import KEY, Served, demo_inputs
+from tests.api.conftest import KEY, TESTER_ROLES, Served, bearer, demo_inputs, token_for
 
 DECIDE = f"/v1/services/{SERVICE_NAME}/decisions"
 
@@ -177,6 +177,7 @@ def test_a_service_without_a_routed_model_is_not_ready(settings):
             conn.execute(routes.delete())
             assert read_route(conn, SERVICE_NAME, "production") is None
         _second_service(ctx, settings)  # a second service on the same gateway, answering with its model
+        token = token_for(ctx, "tester", *TESTER_ROLES)
         gateway = Gateway(ctx, "production", pseudonym_key=KEY).start()
         try:
             with serving(create_app(settings, gateway)) as url:
@@ -184,7 +185,8 @@ def test_a_service_without_a_routed_model_is_not_ready(settings):
                 ready_for = httpx.get(f"{url}/readyz", params={"service": SERVICE_NAME})
                 other = httpx.get(f"{url}/readyz", params={"service": "request-triage"})
                 unknown = httpx.get(f"{url}/readyz", params={"service": "nobody"})
-                answer = httpx.post(f"{url}{DECIDE}", json={"case_id": "c", "inputs": demo_inputs()})
+                answer = httpx.post(f"{url}{DECIDE}", json={"case_id": "c", "inputs": demo_inputs()},
+                                    headers=bearer(token))
         finally:
             gateway.close()
     finally:
@@ -222,9 +224,11 @@ def test_errors_to_clients_name_the_failing_part_not_the_database(settings, tmp_
 
     set_up_demo(settings)
     ctx = Context.open(settings)
+    token = token_for(ctx, "tester", *TESTER_ROLES)
     gateway = Gateway(ctx, "production", pseudonym_key=KEY)
     try:
-        with serving(create_app(settings, gateway)) as url, httpx.Client(base_url=url) as client:
+        with serving(create_app(settings, gateway)) as url, httpx.Client(base_url=url, headers=bearer(token)) as client:
+            assert client.get("/v1/services").status_code == 200  # the token is verified while the store answers
             original = gateway.log.engine
             gateway.log.engine = create_engine("postgresql+psycopg://secret_user:pw@127.0.0.1:9/secret_db",
                                                connect_args={"connect_timeout": 1})

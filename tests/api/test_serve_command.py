@@ -15,13 +15,14 @@ from relevo.context import Context
 from relevo.demo import SERVICE_NAME
 from relevo.settings import Settings
 from relevo.store import connect
-from tests.api.conftest import free_port
+from tests.api.conftest import bearer, free_port, token_for
 from tests.conftest import prepare_demo
 
 
 def test_relevo_serve_answers_and_stops_cleanly(tmp_path: Path):
     settings = Settings(home=tmp_path / "home", actor="tester")  # the embedded SQLite store
     ctx = Context.open(prepare_demo(settings))
+    headers = bearer(token_for(ctx, "portal", "client"))
     port = free_port()
     env = dict(os.environ, RELEVO_HOME=str(settings.home), RELEVO_ACTOR="tester")
     env.pop("RELEVO_DATABASE_URL", None)
@@ -39,8 +40,9 @@ def test_relevo_serve_answers_and_stops_cleanly(tmp_path: Path):
                 pass
             assert time.monotonic() < deadline, "relevo serve did not answer within 30 s"
             time.sleep(0.1)
-        example = httpx.get(f"{url}/v1/services/{SERVICE_NAME}/example").json()
-        answer = httpx.post(f"{url}/v1/services/{SERVICE_NAME}/decisions", json=example, timeout=10)
+        assert httpx.get(f"{url}/v1/services/{SERVICE_NAME}/example").status_code == 401  # no token, no answer
+        example = httpx.get(f"{url}/v1/services/{SERVICE_NAME}/example", headers=headers).json()
+        answer = httpx.post(f"{url}/v1/services/{SERVICE_NAME}/decisions", json=example, timeout=10, headers=headers)
         assert answer.status_code == 200, answer.text
         decision = answer.json()
         assert decision["served_by"] == "version" and decision["version"] == "v1"

@@ -27,6 +27,14 @@ class Cli:
             assert result.exit_code == 0, f"relevo {' '.join(map(str, args))} failed:\n{result.output}"
         return result
 
+    def init(self, *args: str):
+        """`relevo init`, then act with the first admin's token it shows once (as its user would)."""
+        result = self("init", *args)
+        tokens = [line for line in result.stdout.splitlines() if line.startswith("rlv_")]
+        if tokens:
+            self.env["RELEVO_TOKEN"] = tokens[0]
+        return result
+
     def json(self, *args: str):
         return json.loads(self(*args, "--json").stdout)
 

@@ -9,7 +9,7 @@ from relevo.store import upgrade
 
 
 def test_init_prints_the_key_and_an_untouched_log_verifies(cli, settings, tmp_path):
-    out = cli("init").stdout
+    out = cli.init().stdout
     key = cli("audit", "key").stdout.strip()
     assert key in out.replace("\n", "") and key.count("+") >= 2
     cli("service", "apply", _spec(tmp_path))
@@ -38,7 +38,7 @@ def test_init_prints_the_key_and_an_untouched_log_verifies(cli, settings, tmp_pa
 
 def test_a_rewritten_log_fails_verify_naming_the_first_bad_event(cli, settings, tmp_path):
     upgrade(settings.resolved_database_url())
-    cli("init")
+    cli.init()
     cli("service", "apply", _spec(tmp_path))
     engine = create_engine(settings.resolved_database_url())
     with engine.begin() as conn:

@@ -12,7 +12,7 @@ from tests.registry.conftest import FEATURES, metadata_dict
 
 def test_register_list_show_tag_annotate_verify(cli, spec_file, artifact, reference_csv, tmp_path):
     folder, meta = artifact
-    assert "Initialised" in cli("init").stdout
+    assert "Initialised" in cli.init().stdout and "RELEVO_TOKEN" in cli.env
     assert "up to date" in cli("init").stdout
     assert "created" in cli("service", "apply", spec_file).stdout
     refused = cli("register", "licence-prefilter", folder, "--metadata", meta, "--tag", "stable", ok=False)
@@ -48,13 +48,13 @@ def test_register_list_show_tag_annotate_verify(cli, spec_file, artifact, refere
     assert [a["decision"] for a in answers] == ["admissible", "rejected"]
 
     actions = [e["action"] for e in cli.json("audit")]
-    assert actions == ["service.created", "version.registered", "override.recorded", "tag.moved",
+    assert actions == ["audit.key_created", "identity.created", "token.created", "service.created", "version.registered", "override.recorded", "tag.moved",
                        "version.annotated", "tag.moved"]
 
 
 def test_verify_names_tampered_file_and_exits_non_zero(cli, spec_file, artifact, settings):
     folder, meta = artifact
-    cli("init")
+    cli.init()
     cli("service", "apply", spec_file)
     cli("register", "licence-prefilter", folder, "--metadata", meta)
     stored = next((settings.home / "blobs" / "sha256").rglob("model.skops"))
@@ -74,7 +74,7 @@ def test_errors_are_clear_and_exit_non_zero(cli, spec_file, artifact, tmp_path):
     folder, meta = artifact
     result = cli("versions", "licence-prefilter", ok=False)
     assert result.exit_code == 1 and "run `relevo init` first" in result.stderr
-    cli("init")
+    cli.init()
     result = cli("register", "nobody", folder, "--metadata", meta, ok=False)
     assert result.exit_code == 1 and "unknown service 'nobody'" in result.stderr
     cli("service", "apply", spec_file)

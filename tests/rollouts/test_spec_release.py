@@ -22,6 +22,7 @@ from relevo.services.catalogue import get_spec, spec_digest
 from relevo.services.spec import parse_spec
 from relevo.store import connect
 from relevo.store.tables import audit_events, decisions, shadow_decisions
+from tests.api.conftest import bearer, token_for
 
 THRESHOLD = 0.8  # reject only when the model is at least 80% sure
 
@@ -89,8 +90,9 @@ def test_a_canary_of_a_spec_change_splits_by_arm(demo):
     lifecycle.start_rollout(demo, SERVICE, None, spec=stricter_spec(), plan="canary-only")
     route = get_route(demo, SERVICE, "production")
     assert route.mode == "canary" and route.weight == 5
+    token = token_for(demo, "viewer", "auditor")
     with Gateway(demo, pseudonym_key=b"k" * 32) as gateway, serving(create_app(Settings(), gateway)) as url:
-        [served] = httpx.get(f"{url}/v1/services").json()["services"]
+        [served] = httpx.get(f"{url}/v1/services", headers=bearer(token)).json()["services"]
     assert served["route"]["candidate"] == served["route"]["stable"] == "v1"
     assert served["route"]["candidate_spec_sha256"] == spec_digest(stricter_spec())
     decide_all(demo, 600, seed=13)

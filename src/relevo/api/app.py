@@ -20,6 +20,7 @@ from relevo.api import errors, openapi
 from relevo.api.json_bodies import JsonBodies
 from relevo.api.limits import BodyLimit
 from relevo.api.routes import ROUTERS
+from relevo import identity
 from relevo.gateway import Gateway
 from relevo.settings import Settings
 
@@ -41,6 +42,8 @@ def create_app(settings: Settings, gateway: Gateway) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.gateway = gateway
+    app.state.metrics_public = settings.api_metrics_public
+    app.state.attempts = identity.Attempts()  # failed tokens per source, for the rate limit
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)

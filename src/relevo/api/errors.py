@@ -26,6 +26,7 @@ from relevo.errors import (
     RelevoError,
     StoreUnavailable,
 )
+from relevo.api.auth import TooManyAttempts, Unauthorised
 from relevo.gateway import InputRejected
 
 log = logging.getLogger(__name__)
@@ -127,8 +128,21 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("internal", "an unexpected error occurred; it has been logged"), status_code=500)
 
 
+async def _unauthorised(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(error_body("unauthorized", "a valid bearer token is needed"), status_code=401,
+                        headers={"WWW-Authenticate": "Bearer"})
+
+
+async def _too_many(request: Request, exc: Exception) -> JSONResponse:
+    wait = getattr(exc, "wait", 60.0)
+    return JSONResponse(error_body("too_many_attempts", str(exc)), status_code=429,
+                        headers={"Retry-After": f"{wait:.0f}"})
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on app (and the counter of unexpected errors the tests read)."""
+    app.add_exception_handler(Unauthorised, _unauthorised)
+    app.add_exception_handler(TooManyAttempts, _too_many)
     app.state.internal_errors = 0
     app.add_exception_handler(RelevoError, _relevo_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -76,7 +76,8 @@ class FeedbackRequest(_Body):
 
     decision: Label
     reason: Reason
-    reviewer: Reviewer
+    reviewer: Reviewer | None = Field(default=None, description="left out: the case worker is the token's identity "
+                                                                 "(if given, it must be that identity's name)")
 
 
 class FeedbackResponse(BaseModel):
@@ -89,7 +90,7 @@ class FeedbackResponse(BaseModel):
 
 
 class ClaimRequest(_Body):
-    reviewer: Reviewer
+    reviewer: Reviewer | None = Field(default=None, description="left out: the case worker is the token's identity")
 
 
 class ClaimResponse(BaseModel):

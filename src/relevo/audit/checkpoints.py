@@ -20,7 +20,7 @@ from relevo.errors import NotFound
 from relevo.store import connect
 from relevo.store.tables import audit_checkpoints
 
-CHECKPOINTED = ("rollout.",)  # every rollout transition: a step begun, a rollback, a promotion
+CHECKPOINTED = ("rollout.", "identity.", "token.")  # every rollout transition; who may act, and their tokens
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
 from relevo.audit import record_change
+from relevo.casework.access import acting_reviewer
 from relevo.context import Context
 from relevo.errors import Conflict, InvalidInput, NotFound
 from relevo.services.catalogue import get_spec
@@ -94,9 +95,12 @@ def record_feedback_in(conn: Connection, ctx: Context, decision_id: str, *, deci
                             previous.id if previous is not None else None)
 
 
-def record_feedback(ctx: Context, decision_id: str, *, decision: str, reason: str, reviewer: str) -> FeedbackRecorded:
-    """A case worker confirms or corrects a decision (audited); a later verdict supersedes an earlier one."""
+def record_feedback(ctx: Context, decision_id: str, *, decision: str, reason: str,
+                    reviewer: str | None = None) -> FeedbackRecorded:
+    """A case worker (the caller, with identities) confirms or corrects a decision (audited); a
+    later verdict supersedes an earlier one."""
     with connect(ctx.engine) as conn:
+        reviewer = acting_reviewer(conn, ctx, decision_id, reviewer)
         out = record_feedback_in(conn, ctx, decision_id, decision=decision, reason=reason, reviewer=reviewer)
         # Feedback on a queued case also settles the queue item.
         conn.execute(manual_reviews.update().where(manual_reviews.c.decision_id == decision_id,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
 
+from relevo.casework.access import require, visible_inputs
 from relevo.context import Context
 from relevo.errors import NotFound
 from relevo.registry import version_names
@@ -95,7 +96,13 @@ def get_decision(conn: Connection, decision_id: str) -> RecordedDecision:
     )
 
 
+READ_ROLES = ("client", "case_worker", "operator", "auditor", "dpo")
+
+
 def read_decision(ctx: Context, decision_id: str) -> RecordedDecision:
-    """One decision as recorded, or NotFound."""
+    """One decision as recorded, or NotFound; with identities, for the roles that read decisions of
+    its service, personal and protected inputs withheld but from case workers and the DPO."""
     with connect(ctx.engine) as conn:
-        return get_decision(conn, decision_id)
+        found = get_decision(conn, decision_id)
+        require(ctx, READ_ROLES, found.service)
+        return replace(found, inputs=visible_inputs(conn, ctx, found.service, found.inputs))

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 
 from relevo.audit import record_change
+from relevo.casework.access import acting_reviewer, may, visible_inputs
 from relevo.casework.feedback import FeedbackRecorded, check_reviewer, record_feedback_in
 from relevo.context import Context
 from relevo.errors import Conflict, InvalidInput, NotFound
@@ -16,6 +17,9 @@ from relevo.store import connect, storable_text
 from relevo.store.tables import decisions, manual_reviews
 
 STATUSES = ("open", "claimed", "resolved")
+
+
+SEE_QUEUE = ("case_worker", "dpo")
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,7 @@ class Resolved(FeedbackRecorded):
 
 
 def list_queue(ctx: Context, service: str | None = None, status: str = "open", limit: int = 100) -> list[QueuedCase]:
-    """Queued cases, oldest first."""
+    """Queued cases, oldest first: those of the services the caller works (case workers, the DPO)."""
     if status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
     query = (select(manual_reviews, decisions.c.reference, decisions.c.inputs, decisions.c.fallback_cause)
@@ -58,9 +62,10 @@ def list_queue(ctx: Context, service: str | None = None, status: str = "open", l
     if service:
         query = query.where(manual_reviews.c.service == storable_text("service", service))
     with connect(ctx.engine) as conn:
-        rows = conn.execute(query).mappings().all()
-    return [QueuedCase(r["decision_id"], r["reference"], r["service"], r["status"], r["claimed_by"],
-                       r["fallback_cause"], r["inputs"], r["created_at"]) for r in rows]
+        rows = [r for r in conn.execute(query).mappings().all() if may(ctx, SEE_QUEUE, r["service"])]
+        return [QueuedCase(r["decision_id"], r["reference"], r["service"], r["status"], r["claimed_by"],
+                           r["fallback_cause"], visible_inputs(conn, ctx, r["service"], r["inputs"]), r["created_at"])
+                for r in rows]
 
 
 def _open_review(conn, decision_id: str, reviewer: str):
@@ -76,10 +81,12 @@ def _open_review(conn, decision_id: str, reviewer: str):
     return row
 
 
-def claim(ctx: Context, decision_id: str, reviewer: str) -> Claimed:
-    """A case worker takes a queued case; a case already claimed by someone else is a Conflict."""
-    check_reviewer(reviewer)
+def claim(ctx: Context, decision_id: str, reviewer: str | None = None) -> Claimed:
+    """A case worker (the caller, with identities) takes a queued case; a case already claimed by
+    someone else is a Conflict."""
     with connect(ctx.engine) as conn:
+        reviewer = acting_reviewer(conn, ctx, decision_id, reviewer)
+        check_reviewer(reviewer)
         row = _open_review(conn, decision_id, reviewer)
         now = ctx.clock.now()
         conn.execute(manual_reviews.update().where(manual_reviews.c.decision_id == decision_id)
@@ -88,9 +95,10 @@ def claim(ctx: Context, decision_id: str, reviewer: str) -> Claimed:
     return Claimed(decision_id, reviewer)
 
 
-def resolve(ctx: Context, decision_id: str, *, decision: str, reason: str, reviewer: str) -> Resolved:
+def resolve(ctx: Context, decision_id: str, *, decision: str, reason: str, reviewer: str | None = None) -> Resolved:
     """A case worker decides a queued case; the resolution is recorded as the decision's feedback."""
     with connect(ctx.engine) as conn:
+        reviewer = acting_reviewer(conn, ctx, decision_id, reviewer)
         _open_review(conn, decision_id, reviewer)
         out = record_feedback_in(conn, ctx, decision_id, decision=decision, reason=reason, reviewer=reviewer)
         conn.execute(manual_reviews.update().where(manual_reviews.c.decision_id == decision_id)

@@ -39,7 +39,7 @@ def audit(ctx: typer.Context,
     """Show the newest audit events: changes of state by default (case work with --case-work)."""
     if ctx.invoked_subcommand is not None:
         return
-    with opened(ctx) as context:
+    with opened(ctx, reads=True) as context:
         events = trail.read_events(context, subject_prefix=service, action=action, actor=actor,
                                    since=trail.parse_since(since, context.clock.now()) if since else None,
                                    case_work=case_work, limit=limit)
@@ -97,7 +97,7 @@ def verify(ctx: typer.Context,
         assert bundle is not None
         _report(trail.verify_bundle(bundle, verifiers), str(bundle), as_json)
         return
-    with opened(ctx) as context:
+    with opened(ctx, reads=True) as context:
         report = trail.verify_store(context)
     _report(report, "the store's audit log", as_json)
 
@@ -106,7 +106,7 @@ def verify(ctx: typer.Context,
 @reports_errors
 def export(ctx: typer.Context, path: Path = typer.Argument(..., help="The bundle file to write (JSON).")) -> None:
     """Write a bundle of every event, checkpoint and public key, for an auditor to verify offline."""
-    with opened(ctx) as context:
+    with opened(ctx, reads=True) as context:
         events, checkpoints = trail.export_bundle(context, path)
         key = trail.public_key(context)
     console.print(f"Wrote {path}: {events:,} events, {checkpoints} checkpoints. An auditor checks it with "
@@ -117,7 +117,7 @@ def export(ctx: typer.Context, path: Path = typer.Argument(..., help="The bundle
 @reports_errors
 def checkpoint(ctx: typer.Context) -> None:
     """Sign a checkpoint of the log as it stands now, and print it (an auditor may keep it)."""
-    with opened(ctx) as context:
+    with opened(ctx, reads=True) as context:
         point = trail.checkpoint(context)
     print(point.note, end="")
 
@@ -132,7 +132,7 @@ def prove(ctx: typer.Context,
     """A proof an auditor checks offline (`relevo audit verify --proof FILE --key KEY`)."""
     if (event is None) == (since is None):
         raise InvalidInput("give either --event ID or --checkpoint FILE")
-    with opened(ctx) as context:
+    with opened(ctx, reads=True) as context:
         if event is not None:
             body = trail.prove_event(context, event)
         else:
@@ -154,7 +154,7 @@ def prove(ctx: typer.Context,
 @reports_errors
 def key(ctx: typer.Context) -> None:
     """Print the instance's public key, the one auditors are given."""
-    with opened(ctx) as context:
+    with opened(ctx, reads=True) as context:
         print(trail.public_key(context))
 
 

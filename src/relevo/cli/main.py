@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from rich.markup import escape
 
 from relevo import __version__
-from relevo.cli import audit, demo, registry, rollouts, routing, serve, services, store
+from relevo.cli import audit, demo, identity, registry, rollouts, routing, serve, services, store
 from relevo.cli.output import errors
 from relevo.settings import Settings
 
@@ -50,6 +50,7 @@ def root(
 
 
 store.add_to(app)
+identity.add_to(app)
 services.add_to(app)
 registry.add_to(app)
 audit.add_to(app)

@@ -63,7 +63,7 @@ def register(
 @reports_errors
 def versions(ctx: typer.Context, service: str = typer.Argument(...), as_json: bool = JSON_OPTION) -> None:
     """List the versions of a service."""
-    with opened(ctx) as context:
+    with opened(ctx, reads=True) as context:
         records = versions_of(context, service)
     if as_json:
         print_json([r.summary() | {"author": r.metadata.author, "trained_at": r.metadata.trained_at} for r in records])
@@ -103,7 +103,7 @@ def _profile_table(profile: ProfileSummary) -> Table:
 def show(ctx: typer.Context, service: str = typer.Argument(...), version: str = typer.Argument(..., help="v3, 3 or a tag."),
          as_json: bool = JSON_OPTION) -> None:
     """Show one version: metadata, files, tags, annotations and reference profile."""
-    with opened(ctx) as context:
+    with opened(ctx, reads=True) as context:
         details = describe_version(context, service, version)
     if as_json:
         print_json(details)
@@ -151,7 +151,7 @@ def verify_cmd(ctx: typer.Context, service: str = typer.Argument(...),
                version: Optional[str] = typer.Argument(None, help="One version; all when omitted."),
                as_json: bool = JSON_OPTION) -> None:
     """Re-hash stored artifact files and name any that changed, vanished or appeared."""
-    with opened(ctx) as context:
+    with opened(ctx, reads=True) as context:
         results = verify(context, service, version)
     if as_json:
         print_json([{"version": r.version.name, "ok": r.ok, "problems": list(r.problems)} for r in results])
@@ -199,7 +199,7 @@ def predict(ctx: typer.Context, service: str = typer.Argument(...), version: str
     """Load a version (after re-checking its hashes) and answer rows from a file."""
     data = _read_rows(inputs)
     rows = data if isinstance(data, list) else [data]
-    with opened(ctx) as context:
+    with opened(ctx, reads=True) as context:
         record, model = load_version(context, service, version)
         predictions = model.predict(rows)
     out = [{"decision": p.decision, "probabilities": dict(p.probabilities) if p.probabilities else None} for p in predictions]

@@ -113,7 +113,7 @@ def start(ctx: typer.Context, service: str = typer.Argument(...),
 def status(ctx: typer.Context, service: str = typer.Argument(...), env: str = ENV,
            rollout_id: Optional[int] = typer.Option(None, "--id"), as_json: bool = JSON) -> None:
     """The rollout in progress (or the latest): state, step, and each verdict with its numbers."""
-    with opened(ctx) as context:
+    with opened(ctx, reads=True) as context:
         data = rollout_status(context, service, env, rollout_id)
     if as_json:
         print_json(data)
@@ -227,7 +227,7 @@ def rollback(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="
 def history(ctx: typer.Context, service: str = typer.Argument(...),
             env: Optional[str] = typer.Option(None, "--env"), as_json: bool = JSON) -> None:
     """Every rollout of a service, newest first."""
-    with opened(ctx) as context:
+    with opened(ctx, reads=True) as context:
         items = rollout_history(context, service, env)
     if as_json:
         print_json(items)
@@ -244,7 +244,7 @@ def history(ctx: typer.Context, service: str = typer.Argument(...),
 @reports_errors
 def incidents(ctx: typer.Context, service: Optional[str] = typer.Option(None, "--service"), as_json: bool = JSON) -> None:
     """Incidents, newest first."""
-    with opened(ctx) as context:
+    with opened(ctx, reads=True) as context:
         items = list_incidents(context, service)
     if as_json:
         print_json(items)
@@ -270,7 +270,7 @@ def document(ctx: typer.Context, incident_id: int = typer.Argument(..., metavar=
 def controller(ctx: typer.Context, interval: float = typer.Option(5.0, "--interval", min=0.1),
                once: bool = typer.Option(False, "--once", help="Reconcile once and exit.")) -> None:
     """Run the rollout controller: judge every active rollout on each tick (one controller leads)."""
-    with opened(ctx) as context:
+    with opened(ctx, reads=True) as context:
         runner = Controller(context, interval)
         standing_by = None
         try:
@@ -313,7 +313,7 @@ def check_plan_cmd(ctx: typer.Context, service: str = typer.Argument(...),
     """
     from relevo.rollouts import check_plan
 
-    with opened(ctx) as context, console.status("simulating the judge at this traffic"):
+    with opened(ctx, reads=True) as context, console.status("simulating the judge at this traffic"):
         result = check_plan(context, service, plan, daily_cases, env)
     console.print(f"Plan {result.plan_name} of {service} at {result.daily_cases:,.0f} cases a day "
                   f"({result.traffic_source}); base rates: "

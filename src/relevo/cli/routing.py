@@ -49,8 +49,9 @@ def route(
     Changing it needs the operator role; production's stable version moves only to a version that
     passed a rollout there (or by an approver's --override), and never while a rollout owns the route.
     """
-    with opened(ctx) as context:
-        if any(v is not None for v in (stable, candidate, mode, weight)) or no_candidate:
+    changes = any(v is not None for v in (stable, candidate, mode, weight)) or no_candidate
+    with opened(ctx, reads=not changes) as context:
+        if changes:
             current = route_by_hand(context, service, env, stable=stable, candidate=candidate,
                                     clear_candidate=no_candidate, mode=mode, weight=weight, override=override)
         else:

@@ -34,7 +34,7 @@ def apply(ctx: typer.Context, spec_file: Path = typer.Argument(..., help="Servic
 @reports_errors
 def list_(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List declared services."""
-    with opened(ctx) as context:
+    with opened(ctx, reads=True) as context:
         rows = list_services(context)
     if as_json:
         print_json([{"name": r.name, "spec_sha256": r.spec_sha256, "updated_at": r.updated_at} for r in rows])

@@ -13,6 +13,7 @@ from relevo.registry.queries import (
     list_versions,
     name_of,
     resolve_version,
+    version_by_id,
     version_details,
     version_name,
     version_names,
@@ -25,5 +26,5 @@ from relevo.registry.verify import Verification, verify
 __all__ = [
     "Annotation", "ProfileSummary", "TagMove", "VersionDetails", "Verification", "VersionMetadata", "VersionRecord", "annotate_version", "describe_version", "check_answers", "list_versions",
     "load_metadata", "load_version", "move_tag", "name_of", "parse_metadata", "register_version", "resolve_version",
-    "verify", "version_details", "version_name", "version_names", "versions_of",
+    "verify", "version_by_id", "version_details", "version_name", "version_names", "versions_of",
 ]

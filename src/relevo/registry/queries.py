@@ -71,6 +71,14 @@ def version_name(conn: Connection, version_id: int) -> str:
     return name_of(number)
 
 
+def version_by_id(conn: Connection, version_id: int) -> VersionRecord:
+    """A version by its id, or NotFound."""
+    row = conn.execute(select(versions).where(versions.c.id == version_id)).first()
+    if row is None:
+        raise NotFound(f"no version with id {version_id}")
+    return _record(row, _tags_by_version(conn, row.service).get(row.id, []))
+
+
 def version_names(conn: Connection, ids: set[int | None]) -> dict[int | None, str]:
     """Short names of the versions with these ids (None and unknown ids are left out)."""
     wanted = {i for i in ids if i is not None}

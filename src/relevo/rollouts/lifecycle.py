@@ -19,7 +19,7 @@ from relevo.audit import record_change
 from relevo.context import Context
 from relevo.errors import Conflict, InvalidInput, Refused
 from relevo.registry.load import check_answers
-from relevo.registry.queries import resolve_version, version_name
+from relevo.registry.queries import resolve_version, version_by_id, version_name
 from relevo.registry.tags import move_tag_in
 from relevo.rollouts.incidents import blocking_incidents, open_incident
 from relevo.rollouts.judgement import StepJudgement, promotion_gaps, shown_earlier
@@ -194,6 +194,9 @@ def promote(ctx: Context, rollout_id: int, *, automatic: bool = False, override:
             require_role(conn, ctx, rollout.service, "approvers")
             if ctx.actor == rollout.started_by:
                 raise Refused(f"{ctx.actor} started rollout {rollout_id} and cannot also approve its promotion")
+            if ctx.actor == version_by_id(conn, rollout.candidate_version_id).registered_by:
+                raise Refused(f"{ctx.actor} registered the candidate of rollout {rollout_id} and cannot also "
+                              f"approve its promotion")
         candidate = version_name(conn, rollout.candidate_version_id)
     gaps = promotion_gaps(ctx, rollout)
     if gaps and not automatic and override is None:

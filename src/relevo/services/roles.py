@@ -6,14 +6,20 @@ from sqlalchemy import Connection
 
 from relevo.context import Context
 from relevo.errors import Refused
+from relevo.identity import SPEC_ROLES, has_identities, holds
 from relevo.services.catalogue import get_spec
 
 ROLE_NAMES = {"operators": "operators", "approvers": "approvers", "incident_owners": "incident owners"}
 
 
 def require_role(conn: Connection, ctx: Context, service: str, role: str) -> None:
-    """Refused unless the acting person holds role for service (a role naming nobody lets anyone)."""
+    """Refused unless the acting identity holds the role for service (its grant), and is among the
+    names the spec gives for it (a spec role naming nobody narrows nothing)."""
     roles = get_spec(conn, service).roles
+    if ctx.grants is not None or has_identities(conn):
+        needed = SPEC_ROLES[role]
+        if ctx.grants is None or not holds(ctx.grants, needed, service):
+            raise Refused(f"{ctx.actor} does not hold the {needed} role for {service}")
     if not roles.allows(role, ctx.actor):
         raise Refused(f"{ctx.actor} is not among the {ROLE_NAMES.get(role, role)} of {service} "
                       f"({', '.join(getattr(roles, role))})")

@@ -348,3 +348,41 @@ overrides = Table(
     Column("at", UTCDateTime, nullable=False),
     Index("ix_overrides_service_gate", "service", "environment", "gate"),
 )
+
+
+# Who may act: people and service accounts (the citizen portal), with roles global or per service.
+identities = Table(
+    "identities",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("kind", String(20), nullable=False),  # person | service
+    Column("description", String(300), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("disabled_at", UTCDateTime, nullable=True),
+)
+
+role_grants = Table(
+    "role_grants",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("identity_id", Integer, ForeignKey("identities.id"), nullable=False, index=True),
+    Column("role", String(30), nullable=False),
+    Column("service", String(100), nullable=True),  # None: every service
+    UniqueConstraint("identity_id", "role", "service", name="uq_role_grants_identity_role_service"),
+)
+
+# Bearer tokens: shown once, kept only as an argon2 hash; found by their public id.
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("identity_id", Integer, ForeignKey("identities.id"), nullable=False, index=True),
+    Column("label", String(200), nullable=False),
+    Column("secret_hash", String(200), nullable=False),
+    Column("services", JSONDoc, nullable=True),  # None: every service the identity's roles reach
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import anyio.to_thread
-from fastapi import APIRouter, Response
+from typing import Annotated
 
-from relevo.api.dependencies import ContextDep, GatewayDep
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Response
+
+from relevo.api.auth import acting
+from relevo.api.dependencies import GatewayDep
 from relevo.api.params import (
     BODY_ERRORS,
     DecisionId,
@@ -21,11 +24,13 @@ from relevo.api.schemas import (
     FeedbackResponse,
 )
 from relevo.casework import (
+    READ_ROLES,
     FeedbackRecorded,
     RecordedDecision,
     read_decision,
     record_feedback,
 )
+from relevo.context import Context
 from relevo.gateway import parse_key
 
 router = APIRouter(tags=["decisions"])
@@ -41,7 +46,7 @@ DECISION_LINKS = {
 @router.post("/v1/services/{service}/decisions", response_model=DecisionResponse, operation_id="decide",
              summary="Decide a case", responses=errors(*BODY_ERRORS) | {200: {"links": DECISION_LINKS}})
 async def decide(service: ServiceName, body: DecisionRequest, response: Response, gateway: GatewayDep,
-                 idempotency_key: IdempotencyKey = None) -> DecisionResponse:
+                 _: Annotated[Context, Depends(acting("client"))], idempotency_key: IdempotencyKey = None) -> DecisionResponse:
     """Answer one case: the routed version, else the fallback rules, else manual review.
 
     Send an Idempotency-Key to retry safely: the same key and body get the decision first
@@ -61,13 +66,14 @@ async def decide(service: ServiceName, body: DecisionRequest, response: Response
 
 @router.get("/v1/decisions/{decision_id}", response_model=DecisionRecord, operation_id="read_decision",
             summary="Read a decision back", responses=errors(404, 422, 503))
-def read(decision_id: DecisionId, ctx: ContextDep) -> RecordedDecision:
+def read(decision_id: DecisionId, ctx: Annotated[Context, Depends(acting(*READ_ROLES))]) -> RecordedDecision:
     """A decision as the log holds it, with its shadow answer, feedback and review state."""
     return read_decision(ctx, decision_id)
 
 
 @router.post("/v1/decisions/{decision_id}/feedback", response_model=FeedbackResponse, operation_id="record_feedback",
              summary="Confirm or correct a decision", responses=errors(*BODY_ERRORS))
-def feedback(decision_id: DecisionId, body: FeedbackRequest, ctx: ContextDep) -> FeedbackRecorded:
+def feedback(decision_id: DecisionId, body: FeedbackRequest,
+             ctx: Annotated[Context, Depends(acting("case_worker"))]) -> FeedbackRecorded:
     """A case worker's verdict on a decision; a later verdict supersedes an earlier one."""
     return record_feedback(ctx, decision_id, decision=body.decision, reason=body.reason, reviewer=body.reviewer)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from relevo.api.auth import metrics_access
 from relevo.api.dependencies import GatewayDep
 from relevo.api.params import ReadyFor
 from relevo.api.schemas import ErrorBody, Health, Readiness
@@ -35,6 +36,7 @@ def readyz(gateway: GatewayDep, service: ReadyFor = None) -> Any:
 
 
 @router.get("/metrics", operation_id="metrics", summary="Prometheus metrics", response_class=Response,
+            dependencies=[Depends(metrics_access)],
             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
 def metrics(gateway: GatewayDep) -> Response:
     """The gateway's metrics and the changes of state recorded in this process, in Prometheus' text format."""

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from relevo.api.auth import principal_of
 from relevo.api.dependencies import GatewayDep
 from relevo.api.params import ServiceName, errors
 from relevo.api.schemas import ExampleRequest, Services
 from relevo.gateway import example_inputs, served_services
 
-router = APIRouter(tags=["services"])
+router = APIRouter(tags=["services"], dependencies=[Depends(principal_of)])  # any identity Relevo knows
 
 
 @router.get("/v1/services", response_model=Services, operation_id="list_services", summary="The services served here")
