@@ -8,7 +8,12 @@ at a time with `wrk -t1 -c16 -d<seconds>s --latency` (a Lua script sets the POST
 
 1. relevo: `python -m relevo serve --port P` (RELEVO_HOME=<home>) answering
    `POST /v1/services/licence-prefilter/decisions`; every decision is committed to the decision
-   log (SQLite in the home) before it is answered.
+   log (SQLite in the home) before it is answered. Every request carries the citizen portal's
+   bearer token (a `client` of the demo service), checked as in production: the first request
+   pays argon2 and a store read, the next ones find the token remembered.
+1b. relevo as `relevo serve` runs it (gateway, controller, the same app), with the token check
+   replaced by a fixed caller, on its own copy of the store: relevo against it is what
+   authentication costs a decision.
 2. minimal: a FastAPI app written to a temporary file and served by uvicorn (one process, like
    relevo serve). It loads the same v1 skops artifact (`<home>/demo/v1/artifact/model.skops`,
    trusting exactly `skops.io.get_untrusted_types` of that file), accepts the same JSON body, and
@@ -41,8 +46,8 @@ socket error or non-2xx response is reported; for relevo the script fails if the
 afterwards counts the rows in the decision log against the requests wrk completed and shows how
 they were served (version / rules / manual).
 
-Goals (the issue): relevo >= 80% of the minimal app's requests/s while logging durably, and >= 2x
-MLServer's. Needs Linux with at least two cores, `wrk` (apt-get install wrk) and `taskset`.
+Goals (the issues): relevo >= 80% of the minimal app's requests/s while logging durably, >= 2x
+MLServer's, and with authentication >= 90% of itself without. Needs Linux with at least two cores, `wrk` (apt-get install wrk) and `taskset`.
 """
 
 from __future__ import annotations
@@ -121,8 +126,43 @@ def decide(service: str, body: DecisionRequest) -> dict[str, Any]:
 WRK_LUA = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer {token}"
 wrk.body = [==[{body}]==]
 """
+# Every request carries the portal's token (relevo needs it; the other servers ignore the header).
+TOKEN = {"value": ""}
+
+# relevo serve as `relevo serve` runs it, but with the token check replaced by a fixed caller:
+# relevo against this one is what authentication costs a decision.
+NO_AUTH_SERVER = '''
+import gc, os
+import uvicorn
+from relevo.api import create_app
+from relevo.api.auth import principal_of
+from relevo.context import Context
+from relevo.gateway import Gateway, load_key
+from relevo.identity import Principal
+from relevo.rollouts import Controller
+from relevo.settings import Settings
+
+settings = Settings()
+context = Context.open(settings)
+gateway = Gateway(context, "production", pseudonym_key=load_key(settings.pseudonym_key, settings.home)).start()
+judge = Controller(context, 5.0).start()
+gateway.after_batch = judge.nudge
+app = create_app(settings, gateway)
+FIXED = Principal("citizen-portal", "service", frozenset({("client", None)}), "none")
+
+
+async def fixed_caller() -> Principal:
+    return FIXED
+
+
+app.dependency_overrides[principal_of] = fixed_caller
+gc.collect()
+gc.freeze()
+uvicorn.run(app, host="127.0.0.1", port=int(os.environ["BENCH_PORT"]), log_level="warning", access_log=False)
+'''
 
 
 @dataclass
@@ -173,7 +213,8 @@ def stop(process: subprocess.Popen | None) -> None:
 
 def http(method: str, url: str, body: Any = None, timeout: float = 5) -> tuple[int, Any]:
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(url, data=data, method=method, headers={
+        "Content-Type": "application/json", "Authorization": f"Bearer {TOKEN['value']}"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read() or b"null")
@@ -207,7 +248,7 @@ def _ms(text: str) -> float:
 
 def run_wrk(name: str, url: str, body: Any, seconds: int, connections: int, work: Path) -> Result:
     script = work / f"{re.sub(r'[^a-z0-9]+', '-', name.lower())}.lua"
-    script.write_text(WRK_LUA.format(body=json.dumps(body, separators=(",", ":"))))
+    script.write_text(WRK_LUA.format(body=json.dumps(body, separators=(",", ":")), token=TOKEN["value"]))
     argv = ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
             "--timeout", "10s", "-s", str(script), url]
     out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
@@ -389,6 +430,15 @@ def main() -> None:
         print(f"setting up the demo in {home} ...", flush=True)
         settings = Settings(home=home, actor="benchmark")
         set_up_answering_demo(settings)
+        from relevo.context import Context
+        from relevo.demo.people import PORTAL, meet_the_people, token_of
+
+        with_people = Context.open(settings)
+        meet_the_people(with_people)
+        TOKEN["value"] = token_of(with_people, PORTAL, "the benchmark's load", hours=6)
+        with_people.close()
+        plain_home = work / "home-no-auth"  # its own copy of the store: no lock shared with relevo's
+        shutil.copytree(home, plain_home)
         model_path = home / "demo" / "v1" / "artifact" / "model.skops"
         pipeline = skops.io.load(model_path, trusted=skops.io.get_untrusted_types(file=model_path))
         fields = list(MODEL_INPUTS)
@@ -411,6 +461,20 @@ def main() -> None:
         before = sum(decision_log_counts(home).values())
         print(f"request body: {json.dumps(body)}", flush=True)
         servers.append(Server("relevo", base + DECIDE_PATH, body, relevo))
+
+        # 1b. the same, the token check replaced by a fixed caller (its own copy of the store)
+        port = free_ports(1)[0]
+        log = work / "relevo-no-auth.log"
+        (work / "no_auth_server.py").write_text(NO_AUTH_SERVER)
+        plain = start([sys.executable, str(work / "no_auth_server.py")], log,
+                      env={**os.environ, "RELEVO_HOME": str(plain_home), "BENCH_PORT": str(port)})
+        processes.append(plain)
+        base = f"http://127.0.0.1:{port}"
+        wait_ready("relevo without the token check", plain, [f"{base}/readyz"], log)
+        status, answer = http("POST", base + DECIDE_PATH, body)
+        if status != 200 or answer.get("version") != "v1":
+            sys.exit(f"relevo without the token check did not answer with v1: HTTP {status}: {answer}")
+        servers.append(Server("relevo, token check replaced by a fixed caller", base + DECIDE_PATH, body, plain))
 
         # 2. minimal FastAPI app, predict_proba; 3. the same with relevo's fold of the Pipeline
         app_dir = work / "minimal"
@@ -481,7 +545,7 @@ def main() -> None:
             stop(process)
 
     try:
-        r, m, f, s = servers
+        r, n, m, f, s = servers
         print()
         print(f"{'server (median of ' + str(args.rounds) + ' runs)':<52}{'requests/s':>12}{'range':>12}{'p50 ms':>9}"
               f"{'p99 ms':>9}{'CPU ms/req':>12}{'non-2xx':>9}{'sock err':>10}")
@@ -491,7 +555,7 @@ def main() -> None:
                   f"{x.median('p50_ms'):>9.2f}{x.median('p99_ms'):>9.2f}{x.median('cpu_ms_per_request'):>12.2f}"
                   f"{sum(run.non_2xx for run in x.runs):>9}{sum(run.socket_errors for run in x.runs):>10}")
         print()
-        for other, goal in ((m, 0.8), (s, 2.0), (f, None)):
+        for other, goal in ((m, 0.8), (s, 2.0), (f, None), (n, 0.9)):
             ratio = r.median("rps") / other.median("rps")
             per_round = [a.rps / b.rps for a, b in zip(r.runs, other.runs)]
             verdict = ("no goal: what validation, routing and the durable log cost on top of the same model call"

@@ -8,7 +8,7 @@ is refused 429 for a while (the failures are audited, the source as a pseudonym)
 
 from __future__ import annotations
 
-from typing import Annotated, Callable
+from typing import Annotated, Awaitable, Callable
 
 import anyio.to_thread
 from fastapi import Depends, Request
@@ -61,13 +61,14 @@ async def principal_of(request: Request, gateway: Annotated[Gateway, Depends(gat
     return principal
 
 
-def acting(*roles: str) -> Callable[..., Context]:
+def acting(*roles: str) -> Callable[..., Awaitable[Context]]:
     """A dependency: the use cases' Context acting as the caller, who must hold one of roles: for
     the service the path names, or else for some service (the use case then checks the service
     the call concerns)."""
 
-    def dependency(request: Request, principal: Annotated[Principal, Depends(principal_of)],
-                   gateway: Annotated[Gateway, Depends(gateway_of)]) -> Context:
+    # async: it only compares sets, so it runs on the event loop, not in a thread of its own.
+    async def dependency(request: Request, principal: Annotated[Principal, Depends(principal_of)],
+                         gateway: Annotated[Gateway, Depends(gateway_of)]) -> Context:
         service = request.path_params.get("service")
         if service is not None:
             allowed = any(identity.holds(principal.grants, role, service) for role in roles)

@@ -1,6 +1,7 @@
-"""What a route is handed: the Gateway the app serves, and the use cases' Context.
+"""What a route is handed: the Gateway the app serves (the use cases' Context, acting as the
+caller, comes from `relevo.api.auth.acting`).
 
-Routes take them as FastAPI dependencies, so a router can be mounted on any app that holds a
+Routes take it as a FastAPI dependency, so a router can be mounted on any app that holds a
 Gateway (tests can override `gateway_of` with `app.dependency_overrides`)."""
 
 from __future__ import annotations
@@ -9,19 +10,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from relevo.context import Context
 from relevo.gateway import Gateway
 
 
-def gateway_of(request: Request) -> Gateway:
-    """The Gateway of the app answering this request."""
+async def gateway_of(request: Request) -> Gateway:
+    """The Gateway of the app answering this request (async: a plain `def` dependency would cost
+    every request a trip through the thread pool)."""
     return request.app.state.gateway
 
 
-def context_of(gateway: Annotated[Gateway, Depends(gateway_of)]) -> Context:
-    """The Context the app's use cases run with."""
-    return gateway.ctx
-
-
 GatewayDep = Annotated[Gateway, Depends(gateway_of)]
-ContextDep = Annotated[Context, Depends(context_of)]

@@ -34,7 +34,8 @@ def demo(ctx: typer.Context,
     # records is dated after now; on a store where it already ran, only today's traffic is added.
     clock = demo_clock(settings, scenario)
     with console.status("starting") as status:
-        result = set_up_demo(settings, step=lambda text: (status.update(text), console.log(text)), clock=clock)
+        result = set_up_demo(settings, step=lambda text: (status.update(text), console.log(text)), clock=clock,
+                             people=True)
 
     story = Table("trained", "registered", "algorithm", "rejects", "accuracy", "AUC", "verified",
                   title="licence pre-filter versions, measured on held-out synthetic applications")
@@ -62,6 +63,22 @@ def demo(ctx: typer.Context,
         _traffic(settings, applications, burst, seed, clock)
     if scenario:
         _scenario(settings, daily_cases, clock.now())
+    _your_token(settings)
+
+
+def _your_token(settings) -> None:
+    """The store now has the story's people: every change needs a token; hand one over."""
+    from relevo.context import Context
+    from relevo.demo.people import ADMIN, token_of
+
+    context = Context.open(settings)
+    try:
+        token = token_of(context, ADMIN, "trying out the demo")
+    finally:
+        context.close()
+    console.print(f"The demo acted as the people of its story ([bold]relevo user list[/]); from now on every "
+                  f"change needs a token. To act as {ADMIN} for the next 24 hours (shown once):")
+    print(f"export RELEVO_TOKEN={token}")
 
 
 def _verdicts(status: RolloutStatus) -> Table:
@@ -127,9 +144,9 @@ def _traffic(settings, applications: int, burst: int, seed: int, clock) -> None:
     if shadow.compared:
         console.print(f"Shadow: v2 answered {shadow.compared} of v1's cases off the hot path and agreed on "
                       f"{shadow.agreed / shadow.compared:.1%} of them ({shadow.failed} failed).")
-    console.print("Serve it yourself: [bold]relevo serve[/], then "
-                  "[bold]curl localhost:8000/v1/services/licence-prefilter/example[/] and POST that body to "
-                  "/v1/services/licence-prefilter/decisions.")
+    console.print("Serve it yourself: [bold]relevo serve[/], then, with the token below, [bold]curl -H "
+                  "\"Authorization: Bearer $RELEVO_TOKEN\" localhost:8000/v1/services/licence-prefilter/example[/] "
+                  "and POST that body to /v1/services/licence-prefilter/decisions.")
 
 
 def add_to(app: typer.Typer) -> None:

@@ -35,6 +35,7 @@ def serve(
     """Serve decisions, feedback and the review queue over HTTP until interrupted."""
     import uvicorn
 
+    from relevo import identity
     from relevo.api import create_app
     from relevo.context import Context
     from relevo.gateway import Gateway, load_key
@@ -67,6 +68,9 @@ def serve(
         settings = settings.model_copy(update={"api_max_body_kb": max_body_kb})
     context = Context.open(settings)
     try:
+        if not identity.required(context):
+            typer.echo("warning: this store has no identities, so every request but the health checks will be "
+                       "refused (401); `relevo init` makes the first admin, `relevo token create` tokens", err=True)
         gateway = Gateway(context, env, pseudonym_key=load_key(settings.pseudonym_key, settings.home))
         judge = Controller(context, controller_interval) if controller else None
         try:

@@ -18,7 +18,7 @@ from relevo.clock import SimulatedClock
 from relevo.context import Context
 from relevo.demo import SERVICE_NAME
 from relevo.demo.applications import generate
-from relevo.demo.setup import APPROVER
+from relevo.demo.people import APPROVER, PUBLISHER, as_person
 from relevo.demo.traffic import REQUEST_FIELDS
 from relevo.errors import Refused
 from relevo.gateway import Gateway, load_key
@@ -79,7 +79,7 @@ def run_scenario(settings: Settings, *, daily_cases: int = 3000, seed: int = 48,
     report = ScenarioReport()
     now = datetime.now(timezone.utc).replace(microsecond=0)
     clock = SimulatedClock(start or now - SCENARIO_SPAN)
-    ctx = Context.open(settings, clock=clock)
+    ctx = as_person(Context.open(settings, clock=clock), PUBLISHER)  # who starts the rollouts
     try:
         report.history = rollout_history(ctx, SERVICE_NAME, ENVIRONMENT)
         if report.history:
@@ -110,7 +110,7 @@ def run_scenario(settings: Settings, *, daily_cases: int = 3000, seed: int = 48,
                 # The evidence did not pass by the end of a step: only an approver's override,
                 # with its reason on record, promotes now.
                 report.held_because = report.good.rollout.hold_reason
-                promote(ctx.acting_as(APPROVER), good.id, override=HELD_REASON)
+                promote(as_person(ctx, APPROVER), good.id, override=HELD_REASON)
                 report.approved_by = APPROVER
             report.good_status = rollout_status(ctx, SERVICE_NAME, ENVIRONMENT, good.id)
         finally:

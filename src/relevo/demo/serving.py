@@ -16,6 +16,7 @@ from relevo.api.server import serving
 from relevo.clock import Clock
 from relevo.context import Context
 from relevo.demo import SERVICE_NAME
+from relevo.demo.people import PORTAL, PUBLISHER, as_person, meet_the_people, token_of
 from relevo.demo.traffic import Tally, stream
 from relevo.errors import NotFound
 from relevo.gateway import Gateway, load_key
@@ -58,13 +59,16 @@ def run_traffic(settings: Settings, applications: int, burst: int, seed: int,
                 clock: Clock | None = None) -> TrafficReport:
     """Serve over HTTP (the stable version answering, the candidate in shadow while it is one),
     send applications, then a kill-switch burst."""
-    ctx = Context.open(settings, clock=clock)
+    ctx = as_person(Context.open(settings, clock=clock), PUBLISHER)  # who sets the routes and the kill switch
     gateway = None
     try:
+        meet_the_people(ctx)
+        portal = token_of(ctx, PORTAL, "the demo's traffic", hours=1)  # the portal posts the applications
         _shadow_route(ctx)
         started = ctx.clock.now()
         gateway = Gateway(ctx, ENVIRONMENT, pseudonym_key=load_key(settings.pseudonym_key, settings.home)).start()
-        with serving(create_app(settings, gateway)) as url, httpx.Client(base_url=url, timeout=30) as client:
+        with (serving(create_app(settings, gateway)) as url,
+              httpx.Client(base_url=url, timeout=30, headers={"Authorization": f"Bearer {portal}"}) as client):
             def send(case_id: str, inputs: dict[str, Any]) -> dict[str, Any]:
                 response = client.post(f"/v1/services/{SERVICE_NAME}/decisions",
                                        json={"case_id": case_id, "inputs": inputs})

@@ -27,6 +27,7 @@ from relevo.rollouts import route_by_hand
 from relevo.routing import read_route
 from relevo.services import parse_spec
 from relevo.services.catalogue import apply_spec
+from relevo.demo.people import APPROVER, PUBLISHER, as_person, meet_the_people
 from relevo.settings import Settings
 from relevo.store import connect, upgrade
 
@@ -34,7 +35,6 @@ from relevo.store import connect, upgrade
 # tag comes with v1's route (a first version is put in front of citizens by an approver's
 # override: there is nothing to roll it out against).
 DEMO_TAGS = {"v1": [], "v2": ["candidate"], "v3": []}
-APPROVER = "service-owner"  # the demo's accountable approver
 FIRST_VERSION_REASON = ("first version of the licence pre-filter: nothing to roll it out against; validated offline "
                         "on held-out synthetic applications (see its metadata)")
 
@@ -58,13 +58,19 @@ class DemoSetup:
 
 
 def set_up_demo(settings: Settings, step: Callable[[str], None] = lambda _: None,
-                clock: Clock | None = None) -> DemoSetup:
+                clock: Clock | None = None, people: bool = False) -> DemoSetup:
     """Initialise the store, declare the service, train and register v1-v3, verify them, and put
-    v1 in front of citizens in production (once, by the demo's approver, with a reason)."""
+    v1 in front of citizens in production (once, by the demo's approver, with a reason); people:
+    make the story's identities first (`relevo demo` does; tests start without identities)."""
     step("initialising the store")
     upgrade(settings.resolved_database_url())
     ctx = Context.open(settings, clock=clock)
     try:
+        if people:
+            made = meet_the_people(ctx)
+            if made:
+                step(f"the people of the story, with their roles: {', '.join(made)}")
+        ctx = as_person(ctx, PUBLISHER)
         step(f"declaring the {SERVICE_NAME} service")
         spec = parse_spec(yaml.safe_load(spec_resource().read_text(encoding="utf-8")), "packaged demo spec")
         spec_outcome = apply_spec(ctx, spec)
@@ -90,7 +96,7 @@ def set_up_demo(settings: Settings, step: Callable[[str], None] = lambda _: None
             routed = read_route(conn, SERVICE_NAME, "production")
         if routed is None and all(v.ok for v in verifications):
             step("v1 in front of citizens: routed by the demo's approver, with the reason on record")
-            route_by_hand(ctx.acting_as(APPROVER), SERVICE_NAME, "production", stable="v1", mode="stable",
+            route_by_hand(as_person(ctx, APPROVER), SERVICE_NAME, "production", stable="v1", mode="stable",
                           override=FIRST_VERSION_REASON)
         return DemoSetup(out, verifications, spec_outcome)
     finally:

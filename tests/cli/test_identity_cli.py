@@ -1,0 +1,63 @@
+"""Identities from the command line: once the store has them, every change needs a token, the
+acting identity is the token's (never --actor), and four-eyes compares identities."""
+
+from __future__ import annotations
+
+from relevo import identity
+from relevo.context import Context
+from relevo.demo import SERVICE_NAME
+
+ADMIN = frozenset({("admin", None)})
+
+
+def _people(settings) -> dict[str, str]:
+    """ana the admin; luis operator and approver of the service; eva an auditor: their tokens."""
+    ctx = Context.open(settings)
+    try:
+        admin = ctx.acting_as("ana", ADMIN)
+        identity.add_identity(admin, "ana", grants=[identity.Grant("admin")])
+        identity.add_identity(admin, "luis", grants=[identity.Grant("operator", SERVICE_NAME),
+                                                     identity.Grant("approver", SERVICE_NAME)])
+        identity.add_identity(admin, "eva", grants=[identity.Grant("auditor")])
+        return {name: identity.create_token(admin, name)[1] for name in ("ana", "luis", "eva")}
+    finally:
+        ctx.close()
+
+
+def test_changes_need_a_token_and_the_token_names_who_acts(cli, demo_settings):
+    tokens = _people(demo_settings)
+    cli.env.pop("RELEVO_ACTOR")
+    refused = cli("rollout", "start", SERVICE_NAME, "v2", ok=False)
+    assert refused.exit_code == 1 and "set RELEVO_TOKEN" in refused.stderr
+    assert cli("rollout", "history", SERVICE_NAME).exit_code == 0  # reading needs no token here
+    cli.env["RELEVO_TOKEN"] = "rlv_000000000000_nothing"
+    assert "not a valid token" in cli("rollout", "start", SERVICE_NAME, "v2", ok=False).stderr
+
+    cli.env["RELEVO_TOKEN"] = tokens["eva"]  # an auditor: may read, not act
+    refused = cli("rollout", "start", SERVICE_NAME, "v2", ok=False)
+    assert "eva does not hold the operator role for licence-prefilter" in refused.stderr
+    assert "admin role" in cli("user", "add", "mallory", "--role", "admin", ok=False).stderr
+
+    cli.env["RELEVO_TOKEN"] = tokens["luis"]
+    assert "Rollout 1 started" in cli("rollout", "start", SERVICE_NAME, "v2").stdout
+    # One identity under two names: the name is the token's, so a flag cannot change who acts.
+    cli.env["RELEVO_ACTOR"] = "someone-else"
+    assert "the acting identity is the token's (luis)" in cli("rollout", "pause", "1", ok=False).stderr
+    cli.env.pop("RELEVO_ACTOR")
+    # Four eyes between identities: luis holds the approver role, but started this rollout.
+    refused = cli("rollout", "promote", "1", "--override", "looks fine to me", ok=False)
+    assert "luis started rollout 1 and cannot also approve its promotion" in refused.stderr
+    assert cli.json("rollout", "status", SERVICE_NAME)["started_by"] == "luis"
+
+    cli.env["RELEVO_TOKEN"] = tokens["ana"]
+    out = cli("user", "add", "portal", "--service-account", "--role", f"client:{SERVICE_NAME}").stdout
+    assert "Added service portal with roles client:licence-prefilter" in out
+    made = cli("token", "create", "portal", "--expires", "30d", "--service", SERVICE_NAME).stdout
+    portal_token = [line for line in made.splitlines() if line.startswith("rlv_")][0]
+    listed = cli.json("token", "list", "--user", "portal")
+    assert len(listed) == 1 and listed[0]["services"] == [SERVICE_NAME] and portal_token not in str(listed)
+    users = {u["name"]: u["roles"] for u in cli.json("user", "list")}
+    assert users["luis"] == ["operator:licence-prefilter", "approver:licence-prefilter"]
+    cli("token", "revoke", listed[0]["id"])
+    cli.env["RELEVO_TOKEN"] = portal_token
+    assert "not a valid token" in cli("token", "list", ok=False).stderr
