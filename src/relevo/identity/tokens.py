@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,6 +29,7 @@ from relevo.store import connect
 from relevo.identity.verified import _LOCK, _REMEMBERED, Principal
 from relevo.store.tables import identities, tokens
 
+_CHECKING: dict[str, threading.Lock] = {}  # token id -> the lock of its check in progress
 PREFIX = "rlv_"
 REMEMBER = 30.0  # seconds a verified token is trusted without argon2 again
 HASHER = PasswordHasher()  # argon2id, the library's recommended parameters
@@ -131,7 +133,19 @@ def authenticate(engine: Engine, presented: str, now: datetime) -> Principal | N
     parsed = _parse(presented)
     if parsed is None:
         return None
-    token_id, secret = parsed
+    # One check per token at a time: requests arriving together with a token not remembered
+    # (after a restart, or once its memory lapsed) wait for the first one's check instead of
+    # each paying argon2 and a store read at once.
+    with _LOCK:
+        if len(_CHECKING) > 10_000:  # ids an attacker made up must not pile up (a cleared lock costs a double check)
+            _CHECKING.clear()
+        lock = _CHECKING.setdefault(parsed[0], threading.Lock())
+    with lock:
+        again = remembered(presented, now)
+        return again if again is not None else _verify(engine, *parsed, now)
+
+
+def _verify(engine: Engine, token_id: str, secret: str, now: datetime) -> Principal | None:
     with connect(engine) as conn:
         row = conn.execute(select(tokens).where(tokens.c.id == token_id)).first()
         if row is None:
