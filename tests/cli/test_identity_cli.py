@@ -24,7 +24,7 @@ def _people(settings) -> dict[str, str]:
         ctx.close()
 
 
-def test_changes_need_a_token_and_the_token_names_who_acts(cli, demo_settings):
+def test_changes_need_a_token_and_the_token_names_who_acts(cli, demo_settings, spec_file):
     tokens = _people(demo_settings)
     cli.env.pop("RELEVO_ACTOR")
     refused = cli("rollout", "start", SERVICE_NAME, "v2", ok=False)
@@ -37,6 +37,8 @@ def test_changes_need_a_token_and_the_token_names_who_acts(cli, demo_settings):
     refused = cli("rollout", "start", SERVICE_NAME, "v2", ok=False)
     assert "eva does not hold the operator role for licence-prefilter" in refused.stderr
     assert "admin role" in cli("user", "add", "mallory", "--role", "admin", ok=False).stderr
+    assert "eva does not hold the" in cli("service", "apply", spec_file, ok=False).stderr
+    assert "eva does not hold the publisher role" in cli("annotate", SERVICE_NAME, "v1", "a note", ok=False).stderr
 
     cli.env["RELEVO_TOKEN"] = tokens["luis"]
     assert "Rollout 1 started" in cli("rollout", "start", SERVICE_NAME, "v2").stdout

@@ -11,12 +11,13 @@ from typing import Any
 from sqlalchemy import select
 
 from relevo.audit.checkpoints import write_checkpoint
+from relevo.audit.documents import read_document
 from relevo.audit.keys import load_signer
 from relevo.audit.note import Verifier
 from relevo.audit.trail import checkpoint_rows, leaf_rows
 from relevo.audit.verification import CheckpointRow, LeafRow, LogVerification, verify_log
 from relevo.context import Context
-from relevo.errors import InvalidInput, NotFound
+from relevo.errors import InvalidInput
 from relevo.store import connect
 from relevo.store.tables import audit_events
 
@@ -51,14 +52,7 @@ def _field(value: Any, kind: type, where: str) -> Any:
 
 def read_bundle(path: Path) -> tuple[list[LeafRow], list[CheckpointRow]]:
     """The events and checkpoints of a bundle file, each field checked for its type."""
-    try:
-        body = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise NotFound(f"no bundle at {path}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput(f"{path} is not an audit bundle (not JSON: {exc})") from None
-    if not isinstance(body, dict) or body.get("format") != FORMAT:
-        raise InvalidInput(f"{path} is not an audit bundle (format {FORMAT} expected)")
+    body = read_document(path, FORMAT, "bundle")
     events = []
     for i, e in enumerate(_field(body.get("events"), list, "the bundle's events")):
         where = f"event {i} of the bundle"

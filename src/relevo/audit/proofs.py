@@ -3,7 +3,6 @@ and that the log only grew since a checkpoint they kept (consistency)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from relevo.audit.documents import read_document
 from relevo.audit.checkpoints import latest_checkpoint, write_checkpoint
 from relevo.audit.leaf import leaf_data
 from relevo.audit.merkle import consistency_proof, inclusion_proof, leaf_hash, verify_consistency, verify_inclusion
@@ -88,14 +88,7 @@ def _hashes(values: Any) -> list[bytes]:
 
 def check_proof(path: Path, keys: list[Verifier]) -> ProofCheck:
     """Check a proof file offline against the public keys."""
-    try:
-        body = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise NotFound(f"no proof at {path}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput(f"{path} is not a proof (not JSON: {exc})") from None
-    if not isinstance(body, dict) or body.get("format") != FORMAT:
-        raise InvalidInput(f"{path} is not an audit proof (format {FORMAT} expected)")
+    body = read_document(path, FORMAT, "proof")
     if body.get("kind") == "inclusion":
         point = _opened(body.get("checkpoint"), keys, "checkpoint")
         e = body.get("event")

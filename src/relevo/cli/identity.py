@@ -53,22 +53,24 @@ def add(ctx: typer.Context, name: str = typer.Argument(..., help="Lower-case nam
     console.print(f"Added {made.kind} {made.name} with roles {', '.join(map(str, made.grants)) or 'none'}.")
 
 
+def _change_roles(ctx: typer.Context, name: str, roles: list[str], *, grant: bool) -> None:
+    with opened(ctx) as context:
+        changed = identity.change_grants(context, name, **{"add" if grant else "remove": _grants(roles)})
+    console.print(f"{changed.name}: {', '.join(map(str, changed.grants)) or 'no roles'}.")
+
+
 @user_app.command("grant")
 @reports_errors
 def grant(ctx: typer.Context, name: str = typer.Argument(...), role: List[str] = typer.Argument(..., help=ROLES_HELP)) -> None:
     """Give an identity more roles (admins)."""
-    with opened(ctx) as context:
-        changed = identity.change_grants(context, name, add=_grants(role))
-    console.print(f"{changed.name}: {', '.join(map(str, changed.grants)) or 'no roles'}.")
+    _change_roles(ctx, name, role, grant=True)
 
 
 @user_app.command("withdraw")
 @reports_errors
 def withdraw(ctx: typer.Context, name: str = typer.Argument(...), role: List[str] = typer.Argument(..., help=ROLES_HELP)) -> None:
     """Take roles away from an identity (admins)."""
-    with opened(ctx) as context:
-        changed = identity.change_grants(context, name, remove=_grants(role))
-    console.print(f"{changed.name}: {', '.join(map(str, changed.grants)) or 'no roles'}.")
+    _change_roles(ctx, name, role, grant=False)
 
 
 @user_app.command("disable")

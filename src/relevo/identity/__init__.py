@@ -9,7 +9,7 @@ from relevo.identity.identities import (
     has_identities,
     list_identities,
 )
-from relevo.identity.roles import ROLES, SPEC_ROLES, Grant, holds
+from relevo.identity.roles import ROLES, SPEC_ROLES, Grant, holds, require_grant
 from relevo.identity.tokens import (
     TokenInfo,
     authenticate,
@@ -25,5 +25,5 @@ from relevo.identity.verified import Principal, forget_tokens
 __all__ = [
     "ROLES", "SPEC_ROLES", "Attempts", "Grant", "Identity", "Principal", "TokenInfo", "add_identity", "authenticate",
     "change_grants", "create_token", "disable_identity", "forget_tokens", "has_identities", "holds", "list_identities",
-    "list_tokens", "remembered", "required", "revoke_token", "sign_in",
+    "list_tokens", "remembered", "require_grant", "required", "revoke_token", "sign_in",
 ]

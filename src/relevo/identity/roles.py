@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from relevo.errors import InvalidInput
+from relevo.context import Context
+from relevo.errors import InvalidInput, Refused
 
 ROLES = {
     "admin": "manage identities and tokens; holds every other role",
@@ -43,3 +44,10 @@ class Grant:
 def holds(grants: frozenset[tuple[str, str | None]], role: str, service: str | None) -> bool:
     """Whether grants include role for service (a global grant, or admin, covers every service)."""
     return any(r in (role, "admin") and (s is None or s == service) for r, s in grants)
+
+
+def require_grant(ctx: Context, role: str, service: str) -> None:
+    """Refused unless the acting identity holds role for service (nothing to check for a caller
+    without a token on a store without identities: the adapters refuse changes there otherwise)."""
+    if ctx.grants is not None and not holds(ctx.grants, role, service):
+        raise Refused(f"{ctx.actor} does not hold the {role} role for {service}")

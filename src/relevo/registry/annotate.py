@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from relevo.audit import record_change
 from relevo.context import Context
+from relevo.identity import require_grant
 from relevo.errors import InvalidInput
 from relevo.registry.queries import resolve_version
 from relevo.store import connect
@@ -11,7 +12,8 @@ from relevo.store.tables import annotations
 
 
 def annotate_version(ctx: Context, service: str, ref: str, note: str, field: str | None = None) -> int:
-    """Attach a note (optionally about one metadata field) to a version; returns its id."""
+    """Attach a note (optionally about one metadata field) to a version (publishers); returns its id."""
+    require_grant(ctx, "publisher", service)
     if not note.strip():
         raise InvalidInput("an annotation needs a non-empty note")
     with connect(ctx.engine) as conn:

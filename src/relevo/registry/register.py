@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from relevo.audit import record_change
 from relevo.blobs.manifest import Progress
 from relevo.context import Context
+from relevo.identity import require_grant
 from relevo.errors import AlreadyRegistered, Conflict, InvalidInput, NotFound, Refused
 from relevo.registry.metadata import VersionMetadata, load_metadata
 from relevo.registry.probe import load_and_probe
@@ -64,7 +65,8 @@ def register_version(
     reference_data: Path | None = None,
     progress: Progress | None = None,
 ) -> VersionRecord:
-    """Register the file or folder at source as the next version of service."""
+    """Register the file or folder at source as the next version of service (publishers)."""
+    require_grant(ctx, "publisher", service)
     if "stable" in (tags or []):
         raise Refused("the stable tag marks the version citizens get: a new version earns it through a rollout "
                       f"(relevo rollout start {service} VERSION), or, for a service's first version, an approver "

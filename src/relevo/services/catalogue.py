@@ -11,6 +11,7 @@ from sqlalchemy import Connection, select
 
 from relevo.audit import record_change
 from relevo.context import Context
+from relevo.identity import require_grant
 from relevo.errors import NotFound
 from relevo.store.announcements import announce
 from relevo.services.spec import ServiceSpec
@@ -37,7 +38,8 @@ def rules_digest(spec: ServiceSpec) -> str:
 
 
 def apply_spec(ctx: Context, spec: ServiceSpec) -> str:
-    """Create or update a service from its spec; returns 'created', 'updated' or 'unchanged'."""
+    """Create or update a service from its spec (publishers); returns 'created', 'updated' or 'unchanged'."""
+    require_grant(ctx, "publisher", spec.name)
     with connect(ctx.engine) as conn:
         return write_spec(conn, ctx, spec)
 
