@@ -9,6 +9,7 @@ import joblib
 from relevo.errors import InvalidInput, Refused
 from relevo.loaders.artifact import entry_path
 from relevo.loaders.estimator_model import EstimatorModel
+from relevo.loaders.parsing import ONE_AT_A_TIME
 from relevo.loaders.signature import ModelSpec, Signature
 
 
@@ -24,7 +25,8 @@ def load_pickle(
         )
     path = entry_path(artifact_dir, spec)
     try:
-        estimator = joblib.load(path)  # joblib.load also reads plain pickles
+        with ONE_AT_A_TIME:  # see relevo.loaders.parsing
+            estimator = joblib.load(path)  # joblib.load also reads plain pickles
     except Exception as exc:
         raise InvalidInput(f"cannot load pickle file {path}: {type(exc).__name__}: {exc}") from exc
     return EstimatorModel(estimator, signature, source=str(path))

@@ -9,12 +9,18 @@ import skops.io
 from relevo.errors import InvalidInput, Refused
 from relevo.loaders.artifact import entry_path
 from relevo.loaders.estimator_model import EstimatorModel
+from relevo.loaders.parsing import ONE_AT_A_TIME
 from relevo.loaders.signature import ModelSpec, Signature
 
 
 def load_skops(artifact_dir: Path, spec: ModelSpec, signature: Signature) -> EstimatorModel:
     """Load a .skops file; Refused if it holds types not in skops' defaults nor spec.trusted_types."""
     path = entry_path(artifact_dir, spec)
+    with ONE_AT_A_TIME:
+        return _load(path, spec, signature)
+
+
+def _load(path: Path, spec: ModelSpec, signature: Signature) -> EstimatorModel:
     try:
         untrusted = skops.io.get_untrusted_types(file=path)
     except Exception as exc:  # a corrupt or foreign file fails in many ways inside skops
