@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -11,6 +15,7 @@ from sqlalchemy import create_engine, text
 
 from relevo.context import Context
 from relevo.demo.setup import set_up_answering_demo
+from relevo.demo.training import TrainedVersion, train_versions
 from relevo.settings import Settings
 from relevo.store import upgrade
 
@@ -85,9 +90,18 @@ def cli_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+@functools.cache
+def demo_training() -> tuple[TrainedVersion, ...]:
+    """The demo's three versions, trained once per test process: training is deterministic (its
+    own tests check that), and it is most of what setting up a demo store costs."""
+    folder = Path(tempfile.mkdtemp(prefix="relevo-demo-training-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return tuple(train_versions(folder))
+
+
 def prepare_demo(settings: Settings) -> Settings:
     """The demo service with v1..v3 registered, routed to v1 in production."""
-    set_up_answering_demo(settings)
+    set_up_answering_demo(settings, trained=demo_training())
     return settings
 
 

@@ -25,6 +25,7 @@ from relevo.registry.queries import resolve_version
 from relevo.store import connect
 from relevo.store.tables import decisions, idempotency_keys
 
+from tests.conftest import demo_training
 from tests.api.conftest import KEY, TESTER_ROLES, Served, bearer, demo_inputs, token_for
 
 DECIDE = f"/v1/services/{SERVICE_NAME}/decisions"
@@ -170,7 +171,7 @@ def test_a_service_without_a_routed_model_is_not_ready(settings):
     from relevo.routing.table import read_route
     from relevo.store.tables import routes
 
-    set_up_demo(settings)
+    set_up_demo(settings, trained=demo_training())
     ctx = Context.open(settings)
     try:
         with connect(ctx.engine) as conn:
@@ -206,15 +207,14 @@ def _second_service(ctx, settings) -> None:
     import yaml
 
     from relevo.demo import spec_resource
-    from relevo.demo.training import METADATA_FILE
     from relevo.registry.register import register_version
     from relevo.routing.table import set_route
     from relevo.services.catalogue import apply_spec
     from relevo.services.spec import parse_spec
 
     apply_spec(ctx, parse_spec(yaml.safe_load(spec_resource().read_text()) | {"name": "request-triage"}, "triage"))
-    v1 = settings.home / "demo" / "v1"
-    register_version(ctx, "request-triage", v1 / "artifact", v1 / METADATA_FILE)
+    v1 = demo_training()[0]
+    register_version(ctx, "request-triage", v1.artifact_dir, v1.metadata_path)
     set_route(ctx, "request-triage", "production", stable="v1")  # a test fixture, not a change by hand
 
 
@@ -222,7 +222,7 @@ def test_errors_to_clients_name_the_failing_part_not_the_database(settings, tmp_
     """With the database gone, a decision gets 503 that says so, without the address, user or reason."""
     from relevo.demo.setup import set_up_demo
 
-    set_up_demo(settings)
+    set_up_demo(settings, trained=demo_training())
     ctx = Context.open(settings)
     token = token_for(ctx, "tester", *TESTER_ROLES)
     gateway = Gateway(ctx, "production", pseudonym_key=KEY)

@@ -18,6 +18,8 @@ from relevo.routing.table import get_route, set_fallback, set_route
 from relevo.store import connect
 from relevo.store.tables import audit_events
 
+from tests.conftest import demo_training
+
 
 def test_assignment_is_sticky_and_matches_the_weight():
     cases = [f"case-{i}" for i in range(100_000)]
@@ -32,7 +34,7 @@ def test_assignment_is_sticky_and_matches_the_weight():
 
 @pytest.fixture
 def demo_ctx(settings):
-    set_up_demo(settings)
+    set_up_demo(settings, trained=demo_training())
     context = Context.open(settings)
     yield context
     context.close()

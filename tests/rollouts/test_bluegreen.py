@@ -29,6 +29,8 @@ from relevo.services.spec import parse_spec
 from relevo.store import connect
 from relevo.store.tables import audit_events, decisions, routes
 
+from tests.conftest import demo_training
+
 SERVICE = "licence-prefilter"
 DAILY = 3000
 
@@ -40,7 +42,7 @@ def bluegreen(settings):
     Its criteria are ones a 6-hour preview at 3,000 cases a day can show within tolerance (the
     demo's fairness and correction criteria need days, and a blue/green plan has no canary to
     show corrections in)."""
-    set_up_demo(settings)
+    set_up_demo(settings, trained=demo_training())
     clock = SimulatedClock(datetime(2026, 3, 2, 8, tzinfo=timezone.utc))
     ctx = Context.open(settings, clock=clock)
     body = yaml.safe_load(spec_resource().read_text())

@@ -17,12 +17,13 @@ from relevo.demo.setup import set_up_demo
 from relevo.store import connect
 from relevo.store.tables import decisions, feedback
 
+from tests.conftest import demo_training
 from tests.rollouts.scenario_checks import assert_scenario_recorded
 
 
 @pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
 def test_reference_scenario(settings):
-    set_up_demo(settings)
+    set_up_demo(settings, trained=demo_training())
     report = run_scenario(settings, daily_cases=3000)
     assert report.bad.rollout.state == "rolled_back"
     assert "must record a cause" in report.refused

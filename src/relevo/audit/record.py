@@ -15,6 +15,12 @@ from relevo.audit.merkle import Frontier, leaf_hash
 from relevo.store.tables import audit_events, audit_tree
 
 
+# Built once: every change of state appends through these (building a statement costs more than running it).
+_LOCK_TREE = select(audit_tree.c.size, audit_tree.c.frontier).where(audit_tree.c.id == 1).with_for_update()
+_APPEND_EVENT = audit_events.insert().returning(audit_events.c.id)
+_GROW_TREE = audit_tree.update().where(audit_tree.c.id == 1)
+
+
 def stored_form(details: dict[str, Any]) -> dict[str, Any]:
     """details as the audit log stores them: plain JSON (times and numbers of other types as text or floats)."""
     return json.loads(json.dumps(details, default=str))
@@ -23,8 +29,7 @@ def stored_form(details: dict[str, Any]) -> dict[str, Any]:
 def locked_tree(conn: Connection) -> Frontier:
     """The tree as it stands, locked until conn's transaction ends: appends queue behind it, so
     every replica's events take one agreed order (SQLite's writers already queue)."""
-    row = conn.execute(select(audit_tree.c.size, audit_tree.c.frontier).where(audit_tree.c.id == 1)
-                       .with_for_update()).one()  # the migration that made the tree wrote its row
+    row = conn.execute(_LOCK_TREE).one()  # the migration that made the tree wrote its row
     return Frontier(row.size, [bytes.fromhex(h) for h in row.frontier])
 
 
@@ -43,10 +48,9 @@ def record_event(
     salt = secrets.token_bytes(16)
     digest = details_digest(salt, details)
     leaf = leaf_hash(leaf_data(tree.size, at, actor, action, subject, digest))
-    event_id = conn.execute(audit_events.insert().values(
+    event_id = conn.execute(_APPEND_EVENT, dict(
         at=at, actor=actor, action=action, subject=subject, details=details, seq=tree.size, salt=salt.hex(),
-        details_sha256=digest, leaf_hash=leaf.hex()).returning(audit_events.c.id)).scalar_one()
+        details_sha256=digest, leaf_hash=leaf.hex())).scalar_one()
     tree.append(leaf)
-    conn.execute(audit_tree.update().where(audit_tree.c.id == 1).values(
-        size=tree.size, frontier=[h.hex() for h in tree.nodes]))
+    conn.execute(_GROW_TREE, dict(size=tree.size, frontier=[h.hex() for h in tree.nodes]))
     return event_id

@@ -7,7 +7,7 @@ registered and reused.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 import yaml
 
@@ -58,10 +58,12 @@ class DemoSetup:
 
 
 def set_up_demo(settings: Settings, step: Callable[[str], None] = lambda _: None,
-                clock: Clock | None = None, people: bool = False) -> DemoSetup:
+                clock: Clock | None = None, people: bool = False,
+                trained: Sequence[TrainedVersion] | None = None) -> DemoSetup:
     """Initialise the store, declare the service, train and register v1-v3, verify them, and put
     v1 in front of citizens in production (once, by the demo's approver, with a reason); people:
-    make the story's identities first (`relevo demo` does; tests start without identities)."""
+    make the story's identities first (`relevo demo` does; tests start without identities);
+    trained: versions `train_versions` made earlier (training is deterministic: tests train once)."""
     step("initialising the store")
     upgrade(settings.resolved_database_url())
     ctx = Context.open(settings, clock=clock)
@@ -74,8 +76,9 @@ def set_up_demo(settings: Settings, step: Callable[[str], None] = lambda _: None
         step(f"declaring the {SERVICE_NAME} service")
         spec = parse_spec(yaml.safe_load(spec_resource().read_text(encoding="utf-8")), "packaged demo spec")
         spec_outcome = apply_spec(ctx, spec)
-        step("generating licence applications and training three versions")
-        trained = train_versions(settings.home / "demo", trained_at=ctx.clock.now().replace(microsecond=0))
+        if trained is None:
+            step("generating licence applications and training three versions")
+            trained = train_versions(settings.home / "demo", trained_at=ctx.clock.now().replace(microsecond=0))
         out = []
         for version in trained:
             step(f"registering {version.name}")
@@ -103,6 +106,6 @@ def set_up_demo(settings: Settings, step: Callable[[str], None] = lambda _: None
         ctx.close()
 
 
-def set_up_answering_demo(settings: Settings) -> DemoSetup:
+def set_up_answering_demo(settings: Settings, trained: Sequence[TrainedVersion] | None = None) -> DemoSetup:
     """The demo set up with v1 answering alone in production: where tests and benchmarks start."""
-    return set_up_demo(settings)
+    return set_up_demo(settings, trained=trained)
