@@ -8,11 +8,16 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+import yaml
 
+from relevo.audit import read_events
 from relevo.context import Context
+from relevo.demo import spec_resource
 from relevo.notify import Listeners, Notice, WebhookChannel
 from relevo.rollouts import lifecycle
 from relevo.rollouts.rollout import load_rollout
+from relevo.services import parse_spec
+from relevo.services.catalogue import apply_spec
 from relevo.settings import Settings
 from relevo.store import connect
 from tests.conftest import prepare_demo
@@ -40,19 +45,27 @@ def receiver():
     server.server_close()
 
 
-def test_a_rollback_is_posted_to_the_webhook(settings, receiver, monkeypatch):
+def test_a_rollback_is_posted_to_the_webhook_for_the_informed(settings, receiver, monkeypatch):
+    """The spec's RACI names who is informed: each rollout notice says whom it is for."""
     url, received = receiver
     monkeypatch.setenv("RELEVO_WEBHOOK_URL", url)  # the setting's environment variable
     ctx = Context.open(prepare_demo(settings.model_copy(update={"webhook_url": Settings().webhook_url})))
     try:
+        body = yaml.safe_load(spec_resource().read_text())
+        body["roles"] = {"consulted": ["dpo"], "informed": ["case-work-lead", "citizen-desk"]}
+        apply_spec(ctx, parse_spec(body, "with a RACI"))
         rollout = lifecycle.start_rollout(ctx, "licence-prefilter", "v3", plan="canary-only")
         rolled = lifecycle.rollback(ctx, rollout.id, "rejections up")
+        [started_event] = read_events(ctx, action="rollout.started")
     finally:
         ctx.close()
-    [message] = received  # the rollback's notice; the start and the incident were only counted
+    started, message = received  # the start's notice, then the rollback's; the incident was only counted
+    assert started["kind"] == "rollout.started" and "v3 rollout started against v1" in started["message"]
+    assert started_event.details["consulted"] == ["dpo"]  # the record names who was to be consulted
     assert message["kind"] == "rollout.rolled_back" and message["subject"] == f"licence-prefilter/rollout-{rolled.id}"
     assert message["details"]["incident_id"] == rolled.incident_id and "rejections up" in message["message"]
     assert message["actor"] == settings.actor and message["at"]
+    assert started["informed"] == message["informed"] == ["case-work-lead", "citizen-desk"]
 
 
 def test_a_change_that_rolls_back_tells_nobody(settings, receiver):
@@ -61,6 +74,8 @@ def test_a_change_that_rolls_back_tells_nobody(settings, receiver):
     ctx = Context.open(prepare_demo(settings.model_copy(update={"webhook_url": url})))
     try:
         rollout = lifecycle.start_rollout(ctx, "licence-prefilter", "v3", plan="canary-only")
+        assert [m["kind"] for m in received] == ["rollout.started"]
+        received.clear()
         with pytest.raises(RuntimeError), connect(ctx.engine) as conn:
             lifecycle.hold(conn, ctx, load_rollout(conn, rollout.id, lock=True), "a hold that never commits")
             raise RuntimeError("the transaction fails after the hold was recorded")
@@ -90,7 +105,7 @@ def test_a_notice_carries_the_details_as_the_log_stores_them(settings):
     """A notice's details are the audit event's stored JSON, so every channel can send them."""
     import datetime as dt
 
-    from relevo.audit import read_events, record_change
+    from relevo.audit import record_change
 
     class Kept:
         name = "kept"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Sequence
 
 from sqlalchemy import Connection
 
@@ -33,15 +33,16 @@ class Change:
 
 
 def record_change(conn: Connection, ctx: Context, action: str, subject: str, details: dict[str, Any] | None = None,
-                  *, notice: str | None = None, actor: str | None = None, at: datetime | None = None) -> Change:
+                  *, notice: str | None = None, informed: Sequence[str] = (), actor: str | None = None,
+                  at: datetime | None = None) -> Change:
     """Audit a change inside conn's transaction (ctx.actor's, now, unless told otherwise); after
-    the commit it is counted and, with a notice, people are told on every channel."""
+    the commit it is counted and, with a notice, people (the informed ones named) are told on every channel."""
     at = at or ctx.clock.now()
     actor = actor or ctx.actor
     details = stored_form(details or {})  # the notice carries what the log holds, not live objects
     event_id = record_event(conn, at=at, actor=actor, action=action, subject=subject, details=details)
     if action.startswith(CHECKPOINTED):
         write_checkpoint(conn, ctx)
-    told = None if notice is None else Notice(action, subject, notice, details, actor, at)
+    told = None if notice is None else Notice(action, subject, notice, details, actor, at, tuple(informed))
     after_commit(conn, lambda: ctx.listeners.committed(action, told))
     return Change(event_id, at, actor, action, subject, details)

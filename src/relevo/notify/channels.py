@@ -32,7 +32,8 @@ class LogChannel:
 
     def send(self, notice: Notice) -> None:
         """Log the notice."""
-        log.warning("%s %s: %s", notice.kind, notice.subject, notice.message)
+        log.warning("%s %s: %s%s", notice.kind, notice.subject, notice.message,
+                    f" (for {', '.join(notice.informed)})" if notice.informed else "")
 
 
 class WebhookChannel:

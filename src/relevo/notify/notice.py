@@ -17,8 +17,9 @@ class Notice:
     details: dict[str, Any] = field(default_factory=dict)
     actor: str | None = None
     at: datetime | None = None
+    informed: tuple[str, ...] = ()  # the people the service's RACI says are told (a channel may address them)
 
     def as_json(self) -> dict[str, Any]:
         """The JSON body a webhook receives."""
         return {"kind": self.kind, "subject": self.subject, "message": self.message, "details": self.details,
-                "actor": self.actor, "at": self.at.isoformat() if self.at else None}
+                "actor": self.actor, "at": self.at.isoformat() if self.at else None, "informed": list(self.informed)}

@@ -69,8 +69,10 @@ def _set(conn: Connection, rollout: Rollout, **values) -> None:
 
 
 def _audit(conn: Connection, ctx: Context, rollout: Rollout, action: str, notice: str | None = None, **details) -> None:
+    # A notice goes to the people the service's RACI says are informed.
+    informed = get_spec(conn, rollout.service).roles.informed if notice else ()
     record_change(conn, ctx, f"rollout.{action}", f"{rollout.service}/rollout-{rollout.id}",
-                  {"environment": rollout.environment} | details, notice=notice)
+                  {"environment": rollout.environment} | details, notice=notice, informed=informed)
 
 
 def start_rollout(ctx: Context, service: str, version: str | None, environment: str = "production",
@@ -123,8 +125,11 @@ def start_rollout(ctx: Context, service: str, version: str | None, environment: 
             candidate_version_id=candidate.id, plan_name=plan_name, plan=steps, state="running", step_index=0,
             step_started_at=now, step_extended_by_s=0.0, started_at=now, started_by=ctx.actor)).inserted_primary_key[0]
         rollout = load_rollout(conn, rollout_id)
-        _audit(conn, ctx, rollout, "started", version=candidate.name, stable=version_name(conn, route.stable_version_id),
-               plan=plan_name, release_id=release_id, spec_sha256=candidate_sha, spec_changed=spec_changed)
+        stable_name = version_name(conn, route.stable_version_id)
+        _audit(conn, ctx, rollout, "started", notice=f"{candidate.name} rollout started against {stable_name} in "
+                                                     f"{environment} ({plan_name} plan)",
+               version=candidate.name, stable=stable_name, plan=plan_name, release_id=release_id,
+               spec_sha256=candidate_sha, spec_changed=spec_changed, consulted=rules.roles.consulted)
         apply_step_route(conn, ctx, rollout)
     return rollout
 
@@ -227,7 +232,10 @@ def promote(ctx: Context, rollout_id: int, *, automatic: bool = False, override:
         write_spec(conn, ctx, ServiceSpec.model_validate(release_spec), rollout_id=rollout.id)
         move_tag_in(conn, ctx, rollout.service, "stable", rollout.candidate_version_id, at=ctx.clock.now())
         _set(conn, rollout, state=state, ended_at=ctx.clock.now(), hold_reason=None)
-        _audit(conn, ctx, rollout, "promoted", automatic=automatic, version=candidate,
+        _audit(conn, ctx, rollout, "promoted", notice=f"{candidate} promoted to stable in {rollout.environment}"
+                                                      + (" by the controller" if automatic else "")
+                                                      + (f", overriding: {override.strip()}" if override else ""),
+               automatic=automatic, version=candidate,
                override={"id": override_id, "reason": override.strip(), "gaps": gaps} if override else None,
                evidence="every criterion shown within its tolerance" if not gaps else "overridden",
                shown=shown)

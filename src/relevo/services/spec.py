@@ -108,11 +108,17 @@ class Logging(_Strict):
 
 
 class Roles(_Strict):
-    """Who may do what (RACI): names as given by --actor / RELEVO_ACTOR. An empty list lets anyone."""
+    """The service's RACI, by identity name: operators are responsible for rollouts, approvers
+    accountable for promotions, incident owners for incidents (each list narrows who, of those
+    holding the role, may act here; an empty list narrows nothing); consulted people are asked
+    before a release and named on its record; informed people are told of every rollout's start,
+    hold, promotion, rollback and revert on the notification channels."""
 
-    operators: list[str] = Field(default_factory=list, description="start, pause, resume, roll back")
-    approvers: list[str] = Field(default_factory=list, description="promote; never their own rollout")
+    operators: list[str] = Field(default_factory=list, description="responsible: start, pause, resume, roll back")
+    approvers: list[str] = Field(default_factory=list, description="accountable: promote; never their own rollout")
     incident_owners: list[str] = Field(default_factory=list, description="document incidents' cause and remediation")
+    consulted: list[str] = Field(default_factory=list, description="asked before a release; named on the rollout's record")
+    informed: list[str] = Field(default_factory=list, description="told of rollouts and rollbacks on every channel")
 
     def allows(self, role: str, actor: str) -> bool:
         """True when actor holds role (or nobody was named for it)."""
