@@ -3,9 +3,12 @@ acting identity is the token's (never --actor), and four-eyes compares identitie
 
 from __future__ import annotations
 
+import pytest
+
 from relevo import identity
 from relevo.context import Context
 from relevo.demo import SERVICE_NAME
+from relevo.errors import Refused
 
 ADMIN = frozenset({("admin", None)})
 
@@ -63,3 +66,12 @@ def test_changes_need_a_token_and_the_token_names_who_acts(cli, demo_settings, s
     cli("token", "revoke", listed[0]["id"])
     cli.env["RELEVO_TOKEN"] = portal_token
     assert "not a valid token" in cli("token", "list", ok=False).stderr
+
+
+def test_the_first_identity_must_be_an_admin(ctx, cli):
+    """Else nobody could manage identities or make a token again: the store would be locked."""
+    with pytest.raises(Refused, match="first identity must be an admin"):
+        identity.add_identity(ctx.acting_as("luis"), "luis", grants=[identity.Grant("operator")])
+    refused = cli("user", "add", "luis", "--role", "admin", ok=False)
+    assert refused.exit_code == 1 and "relevo init --admin NAME" in refused.stderr
+    assert not identity.list_identities(ctx)

@@ -1,5 +1,5 @@
 """Identities and tokens on both engines: random, argon2-hashed at rest, shown once, expiring,
-revocable, scoped; only admins manage them (but for the very first identity)."""
+revocable, scoped; only admins manage them (the very first identity is an admin)."""
 
 from __future__ import annotations
 
@@ -106,3 +106,4 @@ def test_a_token_expires_by_the_clock_the_store_keeps(ctx):
     _, token = identity.create_token(timed, "ana", expires_in=timedelta(days=1))
     clock.advance(timedelta(days=2))
     assert identity.authenticate(timed.engine, token, clock.now()) is None
+

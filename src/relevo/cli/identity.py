@@ -12,7 +12,7 @@ from relevo import identity
 from relevo.cli.context import opened
 from relevo.cli.output import console, print_json, reports_errors
 from relevo.clock import parse_duration
-from relevo.errors import InvalidInput
+from relevo.errors import InvalidInput, Refused
 
 user_app = typer.Typer(help="People and service accounts, and their roles (global, or ROLE:SERVICE).",
                        no_args_is_help=True)
@@ -46,8 +46,11 @@ def add(ctx: typer.Context, name: str = typer.Argument(..., help="Lower-case nam
         role: Optional[List[str]] = typer.Option(None, "--role", help=ROLES_HELP),
         service_account: bool = typer.Option(False, "--service-account", help="A system (the citizen portal), not a person."),
         description: str = typer.Option("", "--description")) -> None:
-    """Add an identity with its roles (admins; anyone for the very first)."""
+    """Add an identity with its roles (admins)."""
     with opened(ctx) as context:
+        if not identity.required(context):
+            raise Refused("this store has no identities yet: `relevo init --admin NAME` makes its first admin and "
+                          "shows their token; with it, add the others")
         made = identity.add_identity(context, name, kind="service" if service_account else "person",
                                      grants=_grants(role), description=description)
     console.print(f"Added {made.kind} {made.name} with roles {', '.join(map(str, made.grants)) or 'none'}.")

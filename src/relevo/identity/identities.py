@@ -86,6 +86,10 @@ def add_identity(ctx: Context, name: str, *, kind: str = "person", grants: list[
     now = ctx.clock.now()
     with connect(ctx.engine) as conn:
         require_admin(conn, ctx)
+        if not has_identities(conn) and Grant("admin") not in (grants or []):
+            # Otherwise nobody could ever manage identities or make a token again.
+            raise Refused("a store's first identity must be an admin: `relevo init --admin NAME` makes them "
+                          "and shows their token")
         if conn.execute(select(identities.c.id).where(identities.c.name == name)).first() is not None:
             raise Conflict(f"an identity named {name!r} already exists")
         identity_id = conn.execute(identities.insert().values(
