@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select, text
@@ -77,6 +78,12 @@ def test_the_database_refuses_to_change_or_delete_audit_rows(logged):
             with logged.engine.begin() as conn:
                 conn.execute(text(statement))
     assert audit.verify_store(logged).ok
+    if logged.engine.dialect.name == "postgresql":  # SQLite has no TRUNCATE
+        for table in ("audit_events", "audit_checkpoints"):
+            with pytest.raises(DBAPIError, match="append-only"):
+                with logged.engine.begin() as conn:
+                    conn.execute(text(f"TRUNCATE {table} CASCADE"))
+        assert audit.verify_store(logged).events == 13
 
 
 @pytest.mark.parametrize("tamper,place,expected", [
@@ -263,3 +270,54 @@ def test_events_recorded_before_the_tree_existed_become_its_first_leaves(databas
             assert conn.execute(select(audit_events.c.details).where(audit_events.c.seq == 3)).scalar_one() == {"n": 3}
     finally:
         ctx.close()
+
+
+def test_a_checkpoint_is_due_only_after_new_events_and_the_interval(ctx):
+    """The controller's periodic checkpoint: none on an empty log, none while nothing new arrived
+    or the last one is younger than the interval, one otherwise."""
+    from datetime import timedelta
+
+    from relevo.clock import SimulatedClock
+
+    clock = SimulatedClock()
+    timed = replace(ctx, clock=clock)
+    every = timedelta(minutes=10)
+    assert audit.checkpoint_if_due(timed, every) is None  # nothing logged yet
+    _changes(timed, 2)
+    first = audit.checkpoint_if_due(timed, every)
+    assert first is not None and first.tree_size == 3  # the key's creation and the two changes
+    _changes(timed, 1, start=2)
+    clock.advance(timedelta(minutes=9))
+    assert audit.checkpoint_if_due(timed, every) is None  # too soon
+    clock.advance(timedelta(minutes=2))
+    due = audit.checkpoint_if_due(timed, every)
+    assert due is not None and due.tree_size == 4
+    clock.advance(timedelta(hours=1))
+    assert audit.checkpoint_if_due(timed, every) is None  # nothing new since
+    assert audit.verify_store(timed).ok
+
+
+def test_a_key_made_in_a_transaction_that_failed_is_recorded_on_its_next_use(ctx):
+    from relevo.audit.checkpoints import write_checkpoint
+
+    _changes(ctx, 1)
+    with pytest.raises(RuntimeError), connect(ctx.engine) as conn:
+        write_checkpoint(conn, ctx)  # makes the key file and its event...
+        raise RuntimeError("...in a transaction that rolls back")
+    assert ctx.audit_key.exists()
+    audit.checkpoint(ctx)
+    with connect(ctx.engine) as conn:
+        actions = conn.execute(select(audit_events.c.action).order_by(audit_events.c.seq)).scalars().all()
+    assert actions == ["service.updated", "audit.key_created"]
+    report = audit.verify_store(ctx)
+    assert report.ok and report.signed_by
+
+
+def test_a_key_file_swapped_for_one_the_log_never_named_is_refused(logged):
+    from relevo.audit.keys import write_signer
+
+    name = Signer.parse(logged.audit_key.read_text()).name
+    logged.audit_key.unlink()
+    write_signer(logged.audit_key, Signer.generate(name))
+    with pytest.raises(Refused, match="holds a key the audit log never recorded"):
+        audit.checkpoint(logged)

@@ -8,9 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
-from relevo.audit.checkpoints import write_checkpoint
+from relevo.audit.checkpoints import recorded_keys, write_checkpoint
 from relevo.audit.documents import read_document
 from relevo.audit.keys import load_signer
 from relevo.audit.note import Verifier
@@ -19,7 +17,6 @@ from relevo.audit.verification import CheckpointRow, LeafRow, LogVerification, v
 from relevo.context import Context
 from relevo.errors import InvalidInput
 from relevo.store import connect
-from relevo.store.tables import audit_events
 
 FORMAT = "relevo-audit-bundle/1"
 EVENT_FIELDS = ("id", "seq", "at", "actor", "action", "subject", "details", "salt", "details_sha256", "leaf_hash")
@@ -31,10 +28,7 @@ def export_bundle(ctx: Context, path: Path) -> tuple[int, int]:
     assert ctx.audit_key is not None
     with connect(ctx.engine) as conn:
         write_checkpoint(conn, ctx)
-        keys = sorted({load_signer(ctx.audit_key).verifier().text()} | {
-            d[k] for d in conn.execute(select(audit_events.c.details).where(
-                audit_events.c.action.in_(("audit.key_created", "audit.key_rotated")))).scalars()
-            for k in ("key", "old_key", "new_key") if isinstance(d.get(k), str)})
+        keys = sorted({load_signer(ctx.audit_key).verifier().text()} | recorded_keys(conn))
         events = [{f: (getattr(r, f).isoformat() if f == "at" else getattr(r, f)) for f in EVENT_FIELDS}
                   for r in leaf_rows(conn)]
         checkpoints = [{"tree_size": c.tree_size, "note": c.note} for c in checkpoint_rows(conn)]

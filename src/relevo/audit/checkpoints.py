@@ -16,9 +16,9 @@ from relevo.audit.keys import load_signer, write_signer
 from relevo.audit.note import Checkpoint, Signer, sign_note
 from relevo.audit.record import locked_tree, record_event
 from relevo.context import Context
-from relevo.errors import NotFound
+from relevo.errors import NotFound, Refused
 from relevo.store import connect
-from relevo.store.tables import audit_checkpoints
+from relevo.store.tables import audit_checkpoints, audit_events
 
 CHECKPOINTED = ("rollout.", "identity.", "token.")  # every rollout transition; who may act, and their tokens
 
@@ -34,18 +34,46 @@ class StoredCheckpoint:
     note: str
 
 
+KEY_EVENTS = ("audit.key_created", "audit.key_rotated")
+_ON_RECORD: set[str] = set()  # keys this process has seen named by the log
+
+
+def recorded_keys(conn: Connection) -> set[str]:
+    """Every public key the log's own events name (created, or either side of a rotation)."""
+    return {d[k] for d in conn.execute(select(audit_events.c.details).where(audit_events.c.action.in_(KEY_EVENTS)))
+            .scalars() for k in ("key", "old_key", "new_key") if isinstance(d.get(k), str)}
+
+
+def _record_created(conn: Connection, ctx: Context, signer: Signer) -> None:
+    record_event(conn, at=ctx.clock.now(), actor=ctx.actor, action="audit.key_created", subject="audit",
+                 details={"key": signer.verifier().text(), "file": str(ctx.audit_key)})
+
+
 def signer_of(conn: Connection, ctx: Context) -> Signer:
-    """The instance's signing key; created on first need (its public key recorded as an event)."""
+    """The instance's signing key; created on first need, its public key recorded as an event (a
+    key file whose event was rolled back is recorded on its next use; a key the log never named,
+    once the log names others, is refused)."""
     if ctx.audit_key is None:
         raise NotFound("this context has no audit signing key configured")
     try:
-        return load_signer(ctx.audit_key)
+        signer = load_signer(ctx.audit_key)
     except NotFound:
         signer = Signer.generate(ctx.audit_origin)
         write_signer(ctx.audit_key, signer)
-        record_event(conn, at=ctx.clock.now(), actor=ctx.actor, action="audit.key_created", subject="audit",
-                     details={"key": signer.verifier().text(), "file": str(ctx.audit_key)})
+        _record_created(conn, ctx, signer)
         return signer
+    text = signer.verifier().text()
+    if text not in _ON_RECORD:
+        known = recorded_keys(conn)
+        if not known:
+            _record_created(conn, ctx, signer)  # made in a transaction that did not commit
+        elif text not in known:
+            raise Refused(f"the audit key file {ctx.audit_key} holds a key the audit log never recorded "
+                          f"({text}): restore the instance's key file; a new key comes only by "
+                          "`relevo audit rotate-key`")
+        else:
+            _ON_RECORD.add(text)
+    return signer
 
 
 def _row(row) -> StoredCheckpoint:
