@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import ipaddress
 import socket
 from pathlib import Path
 
@@ -32,12 +33,27 @@ class Settings(BaseSettings):
     api_threads: int = Field(default=256, ge=1, description="threads for API requests that wait on the store")
     api_metrics_public: bool = Field(default=False, description="serve /metrics without a token (a scraper "
                                                                 "inside a closed network); else operators and auditors")
+    api_trusted_proxies: str = Field(
+        default="127.0.0.1", description="reverse proxies (addresses or networks, comma-separated) whose "
+                                         "X-Forwarded-For names the client: the failed-token limit counts per client, "
+                                         "so name your proxy, or every client behind it shares one limit")
     webhook_url: str | None = Field(default=None, description="a URL that receives every notice as a JSON POST")
     audit_key: Path | None = Field(default=None, description="the audit log's Ed25519 signing key file; "
                                                              "home/audit.key if unset (replicas share one)")
     audit_origin: str = Field(default_factory=lambda: f"{socket.gethostname() or 'localhost'}/relevo-audit",
                               pattern=r"^[^\s+]+$", description="the audit log's name in its checkpoints (no spaces or '+')")
     audit_checkpoint_every: str = Field(default="1h", description="a signed checkpoint at least this often while events arrive")
+
+    @field_validator("api_trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            if item != "*":
+                try:
+                    ipaddress.ip_network(item)
+                except ValueError:
+                    raise ValueError(f"{item!r} is not an address or network (10.0.0.5, 10.0.0.0/24 with no host bits, or *)") from None
+        return value
 
     @field_validator("audit_checkpoint_every")
     @classmethod

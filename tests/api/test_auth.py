@@ -104,6 +104,33 @@ def test_repeated_failures_are_rate_limited_and_audited(served: Served):
     assert all(e.actor == "anonymous" and "127.0.0.1" not in str(e.details) for e in failures)
 
 
+def _failing_from(url: str, client_address: str | None, times: int) -> list[int]:
+    headers = {"Authorization": "Bearer rlv_000000000000_guess"}
+    if client_address is not None:
+        headers["X-Forwarded-For"] = client_address
+    with httpx.Client(base_url=url, headers=headers) as client:
+        return [client.get("/v1/services").status_code for _ in range(times)]
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_limit(served: Served):
+    """The proxy (here 127.0.0.1, the default) names the client: one client's failures do not lock
+    out the others behind the same proxy."""
+    assert _failing_from(served.url, "203.0.113.7", 11) == [401] * 10 + [429]
+    assert _failing_from(served.url, "203.0.113.8", 1) == [401]  # another citizen behind the same proxy
+    assert served.client.get("/v1/services").status_code == 200
+
+
+def test_an_untrusted_sender_cannot_choose_its_address(served: Served):
+    """With no proxy trusted, X-Forwarded-For is ignored: a new forged address per request does
+    not escape the limit."""
+    from relevo.api import create_app
+    from relevo.api.server import serving
+
+    with serving(create_app(served.settings.model_copy(update={"api_trusted_proxies": ""}), served.gateway)) as url:
+        codes = [_failing_from(url, f"198.51.100.{i}", 1)[0] for i in range(11)]
+    assert codes == [401] * 10 + [429]
+
+
 def test_personal_and_protected_inputs_only_for_case_workers_and_the_dpo(served: Served):
     decision_id = served.decide(demo_inputs(), case_id="privacy").json()["decision_id"]
     portal = served.as_("portal-reader", "client").get(f"/v1/decisions/{decision_id}").json()["inputs"]

@@ -102,3 +102,11 @@ def test_real_program_reports_an_unreachable_database(cli):
     assert done.returncode == 1
     assert "cannot reach the database at postgresql+psycopg://relevo:***@127.0.0.1:9/relevo" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_setting_that_does_not_validate_is_named(cli):
+    cli.env.update({"RELEVO_API_TRUSTED_PROXIES": "10.0.0.5, the-proxy", "RELEVO_AUDIT_CHECKPOINT_EVERY": "soon"})
+    refused = cli("versions", "licence-prefilter", ok=False)
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert "RELEVO_API_TRUSTED_PROXIES: Value error, 'the-proxy' is not an address or network" in refused.stderr
+    assert "RELEVO_AUDIT_CHECKPOINT_EVERY:" in refused.stderr

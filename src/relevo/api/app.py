@@ -14,6 +14,7 @@ from typing import AsyncIterator
 
 import anyio.to_thread
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from relevo import __version__
 from relevo.api import errors, openapi
@@ -48,7 +49,10 @@ def create_app(settings: Settings, gateway: Gateway) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     openapi.install(app, gateway)
-    # Starlette runs the middleware added last first: the size limit, then the JSON checks.
+    # Starlette runs the middleware added last first: the client's address from a trusted proxy's
+    # X-Forwarded-For (what the failed-token limit counts by), the size limit, the JSON checks.
     app.add_middleware(JsonBodies)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_kb * 1024)
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=[
+        part.strip() for part in settings.api_trusted_proxies.split(",") if part.strip()])
     return app

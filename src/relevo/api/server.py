@@ -23,7 +23,9 @@ def serving(app: FastAPI, host: str = "127.0.0.1", port: int = 0, timeout: float
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=5))
+    # proxy_headers off: the app reads X-Forwarded-For itself, from the proxies its settings trust.
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=5,
+                                           proxy_headers=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="relevo-api", daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout

@@ -85,7 +85,8 @@ def serve(
             gc.collect()
             gc.freeze()
             config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=access_log,
-                                    timeout_graceful_shutdown=10)
+                                    timeout_graceful_shutdown=10,
+                                    proxy_headers=False)  # the app reads them, as RELEVO_API_TRUSTED_PROXIES says
             Server(config).run()
         finally:
             if judge is not None:
