@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +14,22 @@ from relevo.clock import Clock, SystemClock, parse_duration
 from relevo.notify import Listeners
 from relevo.settings import Settings
 from relevo.store import open_store
+
+
+# The role the last passed check let an identity act under, in this thread or task (each API
+# request runs in a context of its own): the audit event of the change it allowed names it.
+_ACTED_AS: ContextVar[tuple[str, str] | None] = ContextVar("relevo_acted_as", default=None)
+
+
+def note_role(actor: str, role: str) -> None:
+    """A check passed: actor acts under role (until the next check)."""
+    _ACTED_AS.set((actor, role))
+
+
+def role_of(actor: str) -> str | None:
+    """The role actor's last passed check named, or None (no check, or another actor's)."""
+    noted = _ACTED_AS.get()
+    return noted[1] if noted is not None and noted[0] == actor else None
 
 
 @dataclass(frozen=True)

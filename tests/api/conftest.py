@@ -36,6 +36,8 @@ TESTER_ROLES = ("client", "case_worker", "operator", "auditor")
 def token_for(ctx: Context, name: str, *roles: str, service: str | None = None) -> str:
     """A new identity with roles (for every service, or one) and a token of it, made by the tests' admin."""
     admin = ctx.acting_as("test-admin", frozenset({("admin", None)}))
+    if not identity.required(admin):  # a store's first identity is its admin
+        identity.add_identity(admin, "test-admin", grants=[identity.Grant("admin")])
     identity.add_identity(admin, name, grants=[identity.Grant(r, service) for r in roles])
     return identity.create_token(admin, name)[1]
 
@@ -82,8 +84,6 @@ def running_api(settings: Settings) -> Iterator[Served]:
     """The API over a started Gateway, on a real port; fails if any request was answered 500."""
     # The tests act in process as an admin (the store has identities once the API has callers).
     ctx = Context.open(settings).acting_as("test-admin", frozenset({("admin", None)}))
-    if not identity.required(ctx):
-        identity.add_identity(ctx, "test-admin", grants=[identity.Grant("admin")])
     token = token_for(ctx, "tester", *TESTER_ROLES)
     gateway = Gateway(ctx, "production", pseudonym_key=KEY).start()
     app = create_app(settings, gateway)

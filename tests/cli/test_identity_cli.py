@@ -53,6 +53,17 @@ def test_changes_need_a_token_and_the_token_names_who_acts(cli, demo_settings, s
     refused = cli("rollout", "promote", "1", "--override", "looks fine to me", ok=False)
     assert "luis started rollout 1 and cannot also approve its promotion" in refused.stderr
     assert cli.json("rollout", "status", SERVICE_NAME)["started_by"] == "luis"
+    cli("rollout", "pause", "1", "--reason", "the portal is being maintained")
+
+    # Each event names the identity, the role it acted under, and the state before and after.
+    events = {e["action"]: e for e in cli.json("audit", "--limit", "1000")}
+    started, paused, route = events["rollout.started"], events["rollout.pause"], events["route.changed"]
+    assert started["actor"] == paused["actor"] == route["actor"] == "luis"
+    assert started["details"]["role"] == paused["details"]["role"] == route["details"]["role"] == "operator"
+    assert started["details"]["before"] is None and started["details"]["after"]["state"] == "running"
+    assert paused["details"]["before"]["state"] == "running" and paused["details"]["after"]["state"] == "paused"
+    assert route["details"]["before"]["mode"] == "stable" and route["details"]["mode"] != "stable"
+    assert events["identity.created"]["details"]["role"] == "admin"
 
     cli.env["RELEVO_TOKEN"] = tokens["ana"]
     out = cli("user", "add", "portal", "--service-account", "--role", f"client:{SERVICE_NAME}").stdout
@@ -63,6 +74,9 @@ def test_changes_need_a_token_and_the_token_names_who_acts(cli, demo_settings, s
     assert len(listed) == 1 and listed[0]["services"] == [SERVICE_NAME] and portal_token not in str(listed)
     users = {u["name"]: u["roles"] for u in cli.json("user", "list")}
     assert users["luis"] == ["operator:licence-prefilter", "approver:licence-prefilter"]
+    cli("user", "grant", "eva", "dpo")
+    [granted] = [e for e in cli.json("audit", "--action", "identity.roles_changed") if e["subject"] == "identity/eva"]
+    assert granted["details"]["before"] == ["auditor"] and granted["details"]["after"] == ["auditor", "dpo"]
     cli("token", "revoke", listed[0]["id"])
     cli.env["RELEVO_TOKEN"] = portal_token
     assert "not a valid token" in cli("token", "list", ok=False).stderr

@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 
 from relevo.audit.checkpoints import CHECKPOINTED, write_checkpoint
 from relevo.audit.record import record_event, stored_form
-from relevo.context import Context
+from relevo.context import Context, role_of
 from relevo.notify import Notice
 from relevo.store import after_commit
 
@@ -39,7 +39,8 @@ def record_change(conn: Connection, ctx: Context, action: str, subject: str, det
     the commit it is counted and, with a notice, people (the informed ones named) are told on every channel."""
     at = at or ctx.clock.now()
     actor = actor or ctx.actor
-    details = stored_form(details or {})  # the notice carries what the log holds, not live objects
+    role = role_of(actor)  # the role the check that allowed this change let the actor act under
+    details = stored_form((details or {}) | ({"role": role} if role else {}))  # the notice carries what the log holds
     event_id = record_event(conn, at=at, actor=actor, action=action, subject=subject, details=details)
     if action.startswith(CHECKPOINTED):
         write_checkpoint(conn, ctx)

@@ -13,7 +13,7 @@ from relevo.audit.merkle import Frontier
 from relevo.audit.note import Signer
 from relevo.audit.record import record_event
 from relevo.audit.verification import ROTATED, CheckpointRow, LeafRow, LogVerification, verify_log
-from relevo.context import Context
+from relevo.context import Context, note_role
 from relevo.errors import NotFound, Refused, RelevoError
 from relevo.store import connect
 from relevo.store.tables import audit_checkpoints, audit_events, audit_tree
@@ -54,8 +54,10 @@ def rotate_key(ctx: Context) -> tuple[str, str]:
     signed by the old key and the new, so trust passes from one to the other. Returns both public keys."""
     if ctx.audit_key is None:
         raise NotFound("no audit signing key is configured")
-    if ctx.grants is not None and ("admin", None) not in ctx.grants:
-        raise Refused("rotating the audit signing key needs the admin role")
+    if ctx.grants is not None:
+        if ("admin", None) not in ctx.grants:
+            raise Refused("rotating the audit signing key needs the admin role")
+        note_role(ctx.actor, "admin")
     path = ctx.audit_key
     staged = path.with_name(path.name + ".new")
     if staged.exists():

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from relevo.context import Context
+from relevo.context import Context, note_role
 from relevo.errors import NotFound, Refused
 from relevo.identity import holds
 from relevo.services.catalogue import get_spec
@@ -31,6 +31,8 @@ def require(ctx: Context, roles: tuple[str, ...], service: str) -> None:
     """Refused unless the caller holds one of roles for service."""
     if not may(ctx, roles, service):
         raise Refused(f"{ctx.actor} does not hold the {' or '.join(roles)} role for {service}")
+    if ctx.grants is not None:
+        note_role(ctx.actor, next(r for r in roles if holds(ctx.grants, r, service)))
 
 
 def acting_reviewer(conn: Connection, ctx: Context, decision_id: str, given: str | None) -> str:

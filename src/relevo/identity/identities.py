@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Connection, func, select
 
 from relevo.audit import record_change
-from relevo.context import Context
+from relevo.context import Context, note_role
 from relevo.errors import Conflict, InvalidInput, NotFound, Refused
 from relevo.identity.roles import Grant, holds
 from relevo.identity.verified import forget_tokens
@@ -74,6 +74,7 @@ def require_admin(conn: Connection, ctx: Context) -> None:
         return
     if ctx.grants is None or not holds(ctx.grants, "admin", None):
         raise Refused("managing identities and tokens needs the admin role")
+    note_role(ctx.actor, "admin")
 
 
 def add_identity(ctx: Context, name: str, *, kind: str = "person", grants: list[Grant] | None = None,
@@ -119,9 +120,11 @@ def change_grants(ctx: Context, name: str, *, add: list[Grant] | None = None,
         if name == ctx.actor and not holds(identity_by_id(conn, identity.id).grant_set, "admin", None):
             raise Refused("an admin cannot withdraw their own admin role (another admin can)")
         forget_tokens()
+        after = identity_by_id(conn, identity.id)
         record_change(conn, ctx, "identity.roles_changed", f"identity/{name}",
-                      {"added": [str(g) for g in add], "removed": [str(g) for g in remove]})
-        return identity_by_id(conn, identity.id)
+                      {"added": [str(g) for g in add], "removed": [str(g) for g in remove],
+                       "before": sorted(map(str, identity.grants)), "after": sorted(map(str, after.grants))})
+        return after
 
 
 def disable_identity(ctx: Context, name: str) -> Identity:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from relevo.context import Context
+from relevo.context import Context, note_role
 from relevo.errors import InvalidInput, Refused
 
 ROLES = {
@@ -49,5 +49,7 @@ def holds(grants: frozenset[tuple[str, str | None]], role: str, service: str | N
 def require_grant(ctx: Context, role: str, service: str) -> None:
     """Refused unless the acting identity holds role for service (nothing to check for a caller
     without a token on a store without identities: the adapters refuse changes there otherwise)."""
-    if ctx.grants is not None and not holds(ctx.grants, role, service):
-        raise Refused(f"{ctx.actor} does not hold the {role} role for {service}")
+    if ctx.grants is not None:
+        if not holds(ctx.grants, role, service):
+            raise Refused(f"{ctx.actor} does not hold the {role} role for {service}")
+        note_role(ctx.actor, role)

@@ -68,11 +68,20 @@ def _set(conn: Connection, rollout: Rollout, **values) -> None:
     conn.execute(rollouts.update().where(rollouts.c.id == rollout.id).values(**values))
 
 
-def _audit(conn: Connection, ctx: Context, rollout: Rollout, action: str, notice: str | None = None, **details) -> None:
+def _where(rollout: Rollout | None) -> dict[str, Any] | None:
+    return None if rollout is None else {"state": rollout.state, "step_index": rollout.step_index,
+                                         "phase": rollout.phase}
+
+
+def _audit(conn: Connection, ctx: Context, before: Rollout | None, action: str, notice: str | None = None,
+           *, rollout_id: int | None = None, **details) -> None:
+    """The transition's event: where the rollout was (before, None at its start) and is now."""
+    after = load_rollout(conn, rollout_id if before is None else before.id)
     # A notice goes to the people the service's RACI says are informed.
-    informed = get_spec(conn, rollout.service).roles.informed if notice else ()
-    record_change(conn, ctx, f"rollout.{action}", f"{rollout.service}/rollout-{rollout.id}",
-                  {"environment": rollout.environment} | details, notice=notice, informed=informed)
+    informed = get_spec(conn, after.service).roles.informed if notice else ()
+    record_change(conn, ctx, f"rollout.{action}", f"{after.service}/rollout-{after.id}",
+                  {"environment": after.environment} | details | {"before": _where(before), "after": _where(after)},
+                  notice=notice, informed=informed)
 
 
 def start_rollout(ctx: Context, service: str, version: str | None, environment: str = "production",
@@ -126,8 +135,8 @@ def start_rollout(ctx: Context, service: str, version: str | None, environment: 
             step_started_at=now, step_extended_by_s=0.0, started_at=now, started_by=ctx.actor)).inserted_primary_key[0]
         rollout = load_rollout(conn, rollout_id)
         stable_name = version_name(conn, route.stable_version_id)
-        _audit(conn, ctx, rollout, "started", notice=f"{candidate.name} rollout started against {stable_name} in "
-                                                     f"{environment} ({plan_name} plan)",
+        _audit(conn, ctx, None, "started", rollout_id=rollout_id,
+               notice=f"{candidate.name} rollout started against {stable_name} in {environment} ({plan_name} plan)",
                version=candidate.name, stable=stable_name, plan=plan_name, release_id=release_id,
                spec_sha256=candidate_sha, spec_changed=spec_changed, consulted=rules.roles.consulted)
         apply_step_route(conn, ctx, rollout)
@@ -297,7 +306,7 @@ def advance(conn: Connection, ctx: Context, rollout: Rollout, judgement: StepJud
     next_state(rollout.state, "advance")
     _set(conn, rollout, step_index=rollout.step_index + 1, step_started_at=ctx.clock.now(), step_extended_by_s=0.0)
     moved = load_rollout(conn, rollout.id)
-    _audit(conn, ctx, moved, "advanced", step_index=moved.step_index, step=moved.step, **_verdicts(judgement))
+    _audit(conn, ctx, rollout, "advanced", step_index=moved.step_index, step=moved.step, **_verdicts(judgement))
     if moved.step["kind"] != "promote":
         apply_step_route(conn, ctx, moved)
     return moved
@@ -316,7 +325,7 @@ def switch(conn: Connection, ctx: Context, rollout: Rollout, judgement: StepJudg
     plan[rollout.step_index]["switched_at"] = ctx.clock.now().isoformat()
     _set(conn, rollout, plan=plan, step_extended_by_s=0.0)
     switched = load_rollout(conn, rollout.id)
-    _audit(conn, ctx, switched, "switched", step_index=switched.step_index,
+    _audit(conn, ctx, rollout, "switched", step_index=switched.step_index,
            watch_until=switched.step_ends_at().isoformat(), **_verdicts(judgement))
     apply_step_route(conn, ctx, switched)
     return switched

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Callable, Literal
+from typing import Any, Callable, Literal
 
 from sqlalchemy import Connection, select
 
@@ -89,6 +89,16 @@ def route_revisions(conn: Connection, environment: str) -> dict[str, int]:
     return {r.service: r.revision for r in rows}
 
 
+def _shown(conn: Connection, route: Route) -> dict[str, Any]:
+    """A route as its audit event names it: versions by name."""
+    def name(version_id: int | None) -> str | None:
+        return version_name(conn, version_id) if version_id is not None else None
+
+    return {"mode": route.mode, "weight": route.weight, "stable": name(route.stable_version_id),
+            "candidate": name(route.candidate_version_id), "candidate_release_id": route.candidate_release_id,
+            "fallback_forced": route.fallback_forced, "step": route.step}
+
+
 def write_route(conn: Connection, ctx: Context, new: Route, old: Route | None, action: str) -> Route:
     """Store new as the route (revision + 1) inside the caller's transaction; audited."""
     now = ctx.clock.now()
@@ -104,12 +114,10 @@ def write_route(conn: Connection, ctx: Context, new: Route, old: Route | None, a
         conn.execute(routes.update().where(routes.c.service == new.service, routes.c.environment == new.environment)
                      .values(**values))
     announce(conn, f"{new.service}/{new.environment}")
+    # The route as it now is (flat), and as it was.
     record_change(conn, ctx, at=now, action=action, subject=f"{new.service}/{new.environment}",
-                 details={"revision": revision, "mode": new.mode, "weight": new.weight,
-                          "stable": (version_name(conn, new.stable_version_id) if new.stable_version_id is not None else None),
-                          "candidate": (version_name(conn, new.candidate_version_id) if new.candidate_version_id is not None else None),
-                          "candidate_release_id": new.candidate_release_id,
-                          "fallback_forced": new.fallback_forced, "step": new.step})
+                 details={"revision": revision, **_shown(conn, new),
+                          "before": None if old is None else {"revision": old.revision, **_shown(conn, old)}})
     return replace(new, revision=revision, updated_at=now, updated_by=ctx.actor)
 
 

@@ -64,7 +64,8 @@ def write_spec(conn: Connection, ctx: Context, spec: ServiceSpec, **why) -> str:
         outcome = "updated"
     announce(conn, spec.name)
     record_change(conn, ctx, at=now, action=f"service.{outcome}",
-                 subject=spec.name, details={"spec_sha256": digest, "spec": body} | why)
+                 subject=spec.name, details={"spec_sha256": digest, "spec": body,
+                                             "before_sha256": None if row is None else row.spec_sha256} | why)
     return outcome
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from relevo.context import Context
+from relevo.context import Context, note_role
 from relevo.errors import Refused
 from relevo.identity import SPEC_ROLES, has_identities, holds
 from relevo.services.catalogue import get_spec
@@ -20,6 +20,7 @@ def require_role(conn: Connection, ctx: Context, service: str, role: str) -> Non
         needed = SPEC_ROLES[role]
         if ctx.grants is None or not holds(ctx.grants, needed, service):
             raise Refused(f"{ctx.actor} does not hold the {needed} role for {service}")
+        note_role(ctx.actor, needed)
     if not roles.allows(role, ctx.actor):
         raise Refused(f"{ctx.actor} is not among the {ROLE_NAMES.get(role, role)} of {service} "
                       f"({', '.join(getattr(roles, role))})")
