@@ -76,7 +76,10 @@ def _where(rollout: Rollout | None) -> dict[str, Any] | None:
 def _audit(conn: Connection, ctx: Context, before: Rollout | None, action: str, notice: str | None = None,
            *, rollout_id: int | None = None, **details) -> None:
     """The transition's event: where the rollout was (before, None at its start) and is now."""
-    after = load_rollout(conn, rollout_id if before is None else before.id)
+    if before is not None:
+        rollout_id = before.id
+    assert rollout_id is not None, "a rollout's first event names the rollout it starts"
+    after = load_rollout(conn, rollout_id)
     # A notice goes to the people the service's RACI says are informed.
     informed = get_spec(conn, after.service).roles.informed if notice else ()
     record_change(conn, ctx, f"rollout.{action}", f"{after.service}/rollout-{after.id}",
