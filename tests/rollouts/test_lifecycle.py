@@ -112,7 +112,7 @@ def test_roles_in_the_spec_are_enforced(demo):
     with pytest.raises(Refused, match="olga is not among the approvers"):
         lifecycle.promote(demo.acting_as("olga"), rollout.id)
     rolled = lifecycle.rollback(demo.acting_as("olga"), rollout.id, "test")
-    with pytest.raises(Refused, match="olga is not an incident owner"):
+    with pytest.raises(Refused, match="olga is not among the incident owners"):
         document_incident(demo.acting_as("olga"), rolled.incident_id, cause="a long enough cause",
                           remediation="a long enough remediation")
     document_incident(demo.acting_as("ines"), rolled.incident_id, cause="a long enough cause",

@@ -17,10 +17,11 @@ from sqlalchemy import Connection, select
 
 from relevo.audit import record_change
 from relevo.context import Context
-from relevo.errors import Conflict, InvalidInput, NotFound, Refused
-from relevo.services.catalogue import get_spec, rules_digest
+from relevo.errors import Conflict, InvalidInput, NotFound
+from relevo.services.catalogue import rules_digest
 from relevo.services.spec import ServiceSpec
 from relevo.registry.queries import name_of
+from relevo.services.roles import require_role
 from relevo.store import connect, storable_text
 from relevo.store.tables import incidents, releases, rollouts, versions
 
@@ -96,10 +97,8 @@ def document_incident(ctx: Context, incident_id: int, *, cause: str, remediation
             raise NotFound(f"no incident {incident_id}")
         if row["status"] != "open":
             raise Conflict(f"incident {incident_id} is already documented")
-        roles = get_spec(conn, row["service"]).roles
-        if not roles.allows("incident_owners", ctx.actor):
-            raise Refused(f"{ctx.actor} is not an incident owner of {row['service']} "
-                          f"(incident owners: {', '.join(roles.incident_owners)})")
+        # The grant (operator for the service) and the spec's names for its incident owners.
+        require_role(conn, ctx, row["service"], "incident_owners")
         now = ctx.clock.now()
         conn.execute(incidents.update().where(incidents.c.id == incident_id).values(
             status="documented", cause=cause, remediation=remediation, documented_by=ctx.actor, documented_at=now))
