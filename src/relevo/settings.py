@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     actor: str = Field(default_factory=_default_actor, description="who is acting, for the audit log")
     pseudonym_key: str | None = Field(default=None, description="hex HMAC key for pseudonyms in the decision log")
     api_max_body_kb: int = Field(default=64, ge=1, description="largest request body the API accepts, in KiB")
+    api_max_upload_mb: int = Field(default=2048, ge=1, description="largest archive `relevo register` may upload "
+                                                                 "through the API, in MiB")
     api_threads: int = Field(default=256, ge=1, description="threads for API requests that wait on the store")
     api_metrics_public: bool = Field(default=False, description="serve /metrics without a token (a scraper "
                                                                 "inside a closed network); else operators and auditors")

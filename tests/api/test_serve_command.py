@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 
+from relevo.audit import read_events
 from relevo.casework.lookup import get_decision
 from relevo.context import Context
 from relevo.demo import SERVICE_NAME
@@ -23,6 +24,7 @@ def test_relevo_serve_answers_and_stops_cleanly(tmp_path: Path):
     settings = Settings(home=tmp_path / "home", actor="tester")  # the embedded SQLite store
     ctx = Context.open(prepare_demo(settings))
     headers = bearer(token_for(ctx, "portal", "client"))
+    operator = token_for(ctx, "olga", "operator")
     port = free_port()
     env = dict(os.environ, RELEVO_HOME=str(settings.home), RELEVO_ACTOR="tester")
     env.pop("RELEVO_DATABASE_URL", None)
@@ -46,6 +48,16 @@ def test_relevo_serve_answers_and_stops_cleanly(tmp_path: Path):
         assert answer.status_code == 200, answer.text
         decision = answer.json()
         assert decision["served_by"] == "version" and decision["version"] == "v1"
+        # The CLI through this server: the operator's token, no local store in reach.
+        remote = dict(os.environ, RELEVO_URL=url, RELEVO_TOKEN=operator, RELEVO_HOME=str(tmp_path / "elsewhere"))
+        remote.pop("RELEVO_DATABASE_URL", None)
+        remote.pop("RELEVO_ACTOR", None)
+        shown = subprocess.run([sys.executable, "-m", "relevo", "fallback", SERVICE_NAME, "on"], env=remote,
+                               capture_output=True, text=True, timeout=60)
+        assert shown.returncode == 0 and "fallback forced" in shown.stdout, shown.stderr
+        subprocess.run([sys.executable, "-m", "relevo", "fallback", SERVICE_NAME, "off"], env=remote, check=True,
+                       capture_output=True, timeout=60)
+        assert not (tmp_path / "elsewhere").exists()
     finally:
         proc.terminate()
         try:
@@ -60,4 +72,7 @@ def test_relevo_serve_answers_and_stops_cleanly(tmp_path: Path):
     assert "Traceback" not in err, err
     with connect(ctx.engine) as conn:  # recorded before it was answered, and still there
         assert get_decision(conn, decision["decision_id"]).reference == decision["reference"]
+    switched = read_events(ctx, action="fallback.")
+    assert [(e.action, e.actor, e.details["role"]) for e in switched] == [
+        ("fallback.forced", "olga", "operator"), ("fallback.released", "olga", "operator")]
     ctx.close()

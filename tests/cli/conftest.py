@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from relevo.cli.main import app
 
-from tests.registry.conftest import artifact, reference_csv  # noqa: F401  (fixtures)
+from tests.api.conftest import served  # noqa: F401  (fixtures)
+from tests.registry.conftest import artifact, reference_csv  # noqa: F401
 
 
 class Cli:

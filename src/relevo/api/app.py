@@ -20,7 +20,7 @@ from relevo import __version__
 from relevo.api import errors, openapi
 from relevo.api.json_bodies import JsonBodies
 from relevo.api.limits import BodyLimit
-from relevo.api.routes import ROUTERS
+from relevo.api.routes import ROUTERS, uploads
 from relevo import identity
 from relevo.gateway import Gateway
 from relevo.settings import Settings
@@ -44,6 +44,7 @@ def create_app(settings: Settings, gateway: Gateway) -> FastAPI:
     )
     app.state.gateway = gateway
     app.state.metrics_public = settings.api_metrics_public
+    app.state.max_upload_bytes = settings.api_max_upload_mb * 2**20
     app.state.attempts = identity.Attempts()  # failed tokens per source, for the rate limit
     errors.install(app)
     for router in ROUTERS:
@@ -51,8 +52,8 @@ def create_app(settings: Settings, gateway: Gateway) -> FastAPI:
     openapi.install(app, gateway)
     # Starlette runs the middleware added last first: the client's address from a trusted proxy's
     # X-Forwarded-For (what the failed-token limit counts by), the size limit, the JSON checks.
-    app.add_middleware(JsonBodies)
-    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_kb * 1024)
+    app.add_middleware(JsonBodies, exempt=uploads.is_upload)
+    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_kb * 1024, exempt=uploads.is_upload)
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=[
         part.strip() for part in settings.api_trusted_proxies.split(",") if part.strip()])
     return app

@@ -9,7 +9,7 @@ the application, which answers 422 naming where the syntax breaks.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 
 from relevo.api.limits import ASGIApp, Message, Receive, Scope, Send, refuse
 
@@ -37,11 +37,12 @@ def _is_json(content_type: bytes) -> bool:
 class JsonBodies:
     """ASGI middleware: 415 for a body that is not JSON, 400 for a JSON object repeating a key."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, exempt: Callable[[Scope], bool] = lambda scope: False) -> None:
         self.app = app
+        self.exempt = exempt  # requests whose body is not JSON by design (an upload)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method", "").encode() not in WITH_BODY:
+        if scope["type"] != "http" or scope.get("method", "").encode() not in WITH_BODY or self.exempt(scope):
             await self.app(scope, receive, send)
             return
         messages: list[Message] = []

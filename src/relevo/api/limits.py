@@ -31,17 +31,19 @@ class BodyLimit:
     refused, otherwise the buffered body is handed to the application unchanged.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY_BYTES,
+                 exempt: Callable[[Scope], bool] = lambda scope: False) -> None:
         if max_bytes < 0:
             raise ValueError("max_bytes must not be negative")
         self.app = app
         self.max_bytes = max_bytes
+        self.exempt = exempt  # requests that bound their own bodies (an upload streamed to disk)
 
     def _too_large(self) -> str:
         return f"the request body is larger than the limit of {self.max_bytes} bytes"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or self.exempt(scope):
             await self.app(scope, receive, send)
             return
         declared = [v for k, v in scope.get("headers", []) if k.lower() == b"content-length"]

@@ -22,9 +22,8 @@ FORMAT = "relevo-audit-bundle/1"
 EVENT_FIELDS = ("id", "seq", "at", "actor", "action", "subject", "details", "salt", "details_sha256", "leaf_hash")
 
 
-def export_bundle(ctx: Context, path: Path) -> tuple[int, int]:
-    """Write every event and checkpoint (a fresh checkpoint first) and the public keys to path;
-    returns (events, checkpoints)."""
+def bundle_of(ctx: Context) -> dict[str, Any]:
+    """Every event and checkpoint (a fresh checkpoint first) and the public keys, as one document."""
     assert ctx.audit_key is not None
     with connect(ctx.engine) as conn:
         write_checkpoint(conn, ctx)
@@ -32,10 +31,19 @@ def export_bundle(ctx: Context, path: Path) -> tuple[int, int]:
         events = [{f: (getattr(r, f).isoformat() if f == "at" else getattr(r, f)) for f in EVENT_FIELDS}
                   for r in leaf_rows(conn)]
         checkpoints = [{"tree_size": c.tree_size, "note": c.note} for c in checkpoint_rows(conn)]
-    body = {"format": FORMAT, "exported_at": ctx.clock.now().isoformat(), "keys": keys, "events": events,
+    return {"format": FORMAT, "exported_at": ctx.clock.now().isoformat(), "keys": keys, "events": events,
             "checkpoints": checkpoints}
+
+
+def write_bundle(body: dict[str, Any], path: Path) -> tuple[int, int]:
+    """Write a bundle document to path; returns (events, checkpoints)."""
     path.write_text(json.dumps(body, indent=1, sort_keys=True) + "\n")
-    return len(events), len(checkpoints)
+    return len(body["events"]), len(body["checkpoints"])
+
+
+def export_bundle(ctx: Context, path: Path) -> tuple[int, int]:
+    """bundle_of written to path; returns (events, checkpoints)."""
+    return write_bundle(bundle_of(ctx), path)
 
 
 def _field(value: Any, kind: type, where: str) -> Any:

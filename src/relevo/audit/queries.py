@@ -63,10 +63,16 @@ def list_events(conn: Connection, *, subject_prefix: str | None = None, action: 
             for r in reversed(rows)]
 
 
-def read_events(ctx: Context, **filters: Any) -> list[AuditEvent]:
-    """list_events in a transaction of its own (the filters are list_events')."""
+def read_events(ctx: Context, *, subject_prefix: str | None = None, action: str | None = None,
+                actor: str | None = None, since: str | None = None, case_work: bool = False,
+                limit: int = 50) -> list[AuditEvent]:
+    """list_events in a transaction of its own; since is an ISO date or time, or an age (48h)."""
+    if limit < 1:
+        raise InvalidInput("limit must be at least 1")
+    after = parse_since(since, ctx.clock.now()) if since else None
     with connect(ctx.engine) as conn:
-        return list_events(conn, **filters)
+        return list_events(conn, subject_prefix=subject_prefix, action=action, actor=actor, since=after,
+                           case_work=case_work, limit=limit)
 
 
 def parse_since(text: str, now: datetime) -> datetime:

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from relevo import audit as trail
-from relevo.cli.context import opened
+from relevo.cli.context import call
 from relevo.cli.output import console, errors, print_json, reports_errors
 from relevo.errors import InvalidInput
 
@@ -39,10 +39,8 @@ def audit(ctx: typer.Context,
     """Show the newest audit events: changes of state by default (case work with --case-work)."""
     if ctx.invoked_subcommand is not None:
         return
-    with opened(ctx, reads=True) as context:
-        events = trail.read_events(context, subject_prefix=service, action=action, actor=actor,
-                                   since=trail.parse_since(since, context.clock.now()) if since else None,
-                                   case_work=case_work, limit=limit)
+    events = call(ctx, trail.read_events, subject_prefix=service, action=action, actor=actor, since=since,
+                  case_work=case_work, limit=limit, reads=True)
     if as_json:
         print_json(events)
         return
@@ -97,8 +95,7 @@ def verify(ctx: typer.Context,
         assert bundle is not None
         _report(trail.verify_bundle(bundle, verifiers), str(bundle), as_json)
         return
-    with opened(ctx, reads=True) as context:
-        report = trail.verify_store(context)
+    report = call(ctx, trail.verify_store, reads=True)
     _report(report, "the store's audit log", as_json)
 
 
@@ -106,9 +103,8 @@ def verify(ctx: typer.Context,
 @reports_errors
 def export(ctx: typer.Context, path: Path = typer.Argument(..., help="The bundle file to write (JSON).")) -> None:
     """Write a bundle of every event, checkpoint and public key, for an auditor to verify offline."""
-    with opened(ctx, reads=True) as context:
-        events, checkpoints = trail.export_bundle(context, path)
-        key = trail.public_key(context)
+    events, checkpoints = trail.write_bundle(call(ctx, trail.bundle_of, reads=True), path)
+    key = call(ctx, trail.public_key, reads=True)
     console.print(f"Wrote {path}: {events:,} events, {checkpoints} checkpoints. An auditor checks it with "
                   f"`relevo audit verify --bundle {path} --key {key}`.")
 
@@ -117,8 +113,7 @@ def export(ctx: typer.Context, path: Path = typer.Argument(..., help="The bundle
 @reports_errors
 def checkpoint(ctx: typer.Context) -> None:
     """Sign a checkpoint of the log as it stands now, and print it (an auditor may keep it)."""
-    with opened(ctx, reads=True) as context:
-        point = trail.checkpoint(context)
+    point = call(ctx, trail.checkpoint, reads=True)
     print(point.note, end="")
 
 
@@ -132,16 +127,15 @@ def prove(ctx: typer.Context,
     """A proof an auditor checks offline (`relevo audit verify --proof FILE --key KEY`)."""
     if (event is None) == (since is None):
         raise InvalidInput("give either --event ID or --checkpoint FILE")
-    with opened(ctx, reads=True) as context:
-        if event is not None:
-            body = trail.prove_event(context, event)
-        else:
-            assert since is not None
-            try:
-                kept = since.read_text()
-            except OSError as exc:
-                raise InvalidInput(f"cannot read the kept checkpoint {since}: {exc.strerror}") from None
-            body = trail.prove_growth(context, kept)
+    if event is not None:
+        body = call(ctx, trail.prove_event, event, reads=True)
+    else:
+        assert since is not None
+        try:
+            kept = since.read_text()
+        except OSError as exc:
+            raise InvalidInput(f"cannot read the kept checkpoint {since}: {exc.strerror}") from None
+        body = call(ctx, trail.prove_growth, kept, reads=True)
     text = json.dumps(body, indent=2) + "\n"
     if out is None:
         print(text, end="")
@@ -154,16 +148,14 @@ def prove(ctx: typer.Context,
 @reports_errors
 def key(ctx: typer.Context) -> None:
     """Print the instance's public key, the one auditors are given."""
-    with opened(ctx, reads=True) as context:
-        print(trail.public_key(context))
+    print(call(ctx, trail.public_key, reads=True))
 
 
 @audit_app.command("rotate-key")
 @reports_errors
 def rotate_key(ctx: typer.Context) -> None:
     """Replace the signing key; the rotation is an event, signed by the old key and the new."""
-    with opened(ctx) as context:
-        old, new = trail.rotate_key(context)
+    old, new = call(ctx, trail.rotate_key)
     console.print(f"Rotated the audit signing key.\n  old: {old}\n  new: {new}\nGive auditors the new public key; "
                   "bundles verify with either.")
 

@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from relevo.cli.context import settings_of
+from relevo.cli.context import local_only, settings_of
 from relevo.cli.output import console, reports_errors
 from relevo.cli.registry import versions_table
 from relevo.demo import SERVICE_NAME
@@ -25,6 +25,7 @@ def demo(ctx: typer.Context,
                                        help="Run the reference rollout scenario on a simulated clock."),
          daily_cases: int = typer.Option(3000, "--daily-cases", min=100, help="Simulated applications a day.")) -> None:
     """The licence pre-filter end to end: store, service, three versions, then live traffic over HTTP."""
+    local_only(ctx, "relevo demo")
     from relevo.context import Context
     from relevo.demo.setup import set_up_demo
     from relevo.demo.timeline import demo_clock

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from relevo import identity
-from relevo.cli.context import opened
+from relevo.cli.context import call, opened, remote_of
 from relevo.cli.output import console, print_json, reports_errors
 from relevo.clock import parse_duration
 from relevo.errors import InvalidInput, Refused
@@ -47,18 +47,20 @@ def add(ctx: typer.Context, name: str = typer.Argument(..., help="Lower-case nam
         service_account: bool = typer.Option(False, "--service-account", help="A system (the citizen portal), not a person."),
         description: str = typer.Option("", "--description")) -> None:
     """Add an identity with its roles (admins)."""
-    with opened(ctx) as context:
-        if not identity.required(context):
-            raise Refused("this store has no identities yet: `relevo init --admin NAME` makes its first admin and "
-                          "shows their token; with it, add the others")
-        made = identity.add_identity(context, name, kind="service" if service_account else "person",
-                                     grants=_grants(role), description=description)
+    if remote_of(ctx) is None:
+        with opened(ctx, reads=True) as context:
+            if not identity.required(context):
+                raise Refused("this store has no identities yet: `relevo init --admin NAME` makes its first admin "
+                              "and shows their token; with it, add the others")
+    made = call(ctx, identity.add_identity, name, kind="service" if service_account else "person",
+                grants=_grants(role), description=description)
     console.print(f"Added {made.kind} {made.name} with roles {', '.join(map(str, made.grants)) or 'none'}.")
 
 
 def _change_roles(ctx: typer.Context, name: str, roles: list[str], *, grant: bool) -> None:
-    with opened(ctx) as context:
-        changed = identity.change_grants(context, name, **{"add" if grant else "remove": _grants(roles)})
+    grants = _grants(roles)
+    changed = (call(ctx, identity.change_grants, name, add=grants) if grant else
+               call(ctx, identity.change_grants, name, remove=grants))
     console.print(f"{changed.name}: {', '.join(map(str, changed.grants)) or 'no roles'}.")
 
 
@@ -80,8 +82,7 @@ def withdraw(ctx: typer.Context, name: str = typer.Argument(...), role: List[str
 @reports_errors
 def disable(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
     """Stop an identity acting, its tokens with it (admins); it stays on record."""
-    with opened(ctx) as context:
-        identity.disable_identity(context, name)
+    call(ctx, identity.disable_identity, name)
     console.print(f"{name} is disabled; its tokens no longer work.")
 
 
@@ -89,8 +90,7 @@ def disable(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
 @reports_errors
 def list_users(ctx: typer.Context, as_json: bool = JSON) -> None:
     """Every identity with its roles."""
-    with opened(ctx, reads=True) as context:
-        people = identity.list_identities(context)
+    people = call(ctx, identity.list_identities, reads=True)
     if as_json:
         print_json([{"name": p.name, "kind": p.kind, "roles": [str(g) for g in p.grants],
                      "disabled_at": p.disabled_at} for p in people])
@@ -110,9 +110,8 @@ def create(ctx: typer.Context, name: str = typer.Argument(..., help="The identit
            service: Optional[List[str]] = typer.Option(None, "--service", help="Only for this service (repeatable)."),
            label: str = typer.Option("", "--label", help="What it is for (shown in lists).")) -> None:
     """Make a token for an identity (admins) and show it once."""
-    with opened(ctx) as context:
-        info, token = identity.create_token(context, name, label=label, expires_in=_duration(expires),
-                                            services=service or None)
+    info, token = call(ctx, identity.create_token, name, label=label, expires_in=_duration(expires),
+                       services=service or None)
     show_token(token, info)
 
 
@@ -120,8 +119,7 @@ def create(ctx: typer.Context, name: str = typer.Argument(..., help="The identit
 @reports_errors
 def list_tokens(ctx: typer.Context, user: Optional[str] = typer.Option(None, "--user"), as_json: bool = JSON) -> None:
     """Tokens, newest first (never their secrets)."""
-    with opened(ctx, reads=True) as context:
-        items = identity.list_tokens(context, user)
+    items = call(ctx, identity.list_tokens, user, reads=True)
     if as_json:
         print_json(items)
         return
@@ -137,8 +135,7 @@ def list_tokens(ctx: typer.Context, user: Optional[str] = typer.Option(None, "--
 @reports_errors
 def revoke(ctx: typer.Context, token_id: str = typer.Argument(..., metavar="ID")) -> None:
     """Revoke a token (admins, or its owner): refused at once here, within 30 s on every replica."""
-    with opened(ctx) as context:
-        info = identity.revoke_token(context, token_id)
+    info = call(ctx, identity.revoke_token, token_id)
     console.print(f"Token {info.id} of {info.identity} revoked.")
 
 

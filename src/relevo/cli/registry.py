@@ -12,7 +12,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColu
 from rich.table import Table
 
 from relevo.blobs.manifest import artifact_files
-from relevo.cli.context import opened
+from relevo.cli.context import call, opened, remote_of
 from relevo.cli.output import console, errors, human_size, print_json, reports_errors
 from relevo.errors import InvalidInput
 from relevo.registry import (
@@ -20,7 +20,7 @@ from relevo.registry import (
     VersionRecord,
     annotate_version,
     describe_version,
-    load_version,
+    predict_rows,
     register_version,
     verify,
     versions_of,
@@ -48,10 +48,18 @@ def register(
 ) -> None:
     """Register an artifact as the next immutable version of a service."""
     total = sum(p.stat().st_size for _, p in artifact_files(path))
-    with opened(ctx) as context, _progress(total) as bar:
-        task = bar.add_task("hashing and storing", total=total)
-        record = register_version(context, service, path, metadata, tags=tag or [], reference_data=reference_data,
-                                  progress=lambda n: bar.advance(task, n))
+    remote = remote_of(ctx)
+    with _progress(total) as bar:
+        if remote is not None:
+            task = bar.add_task("packing and sending", total=total)
+            with remote:
+                record = remote.register(service, path, metadata, tags=tag or [], reference_data=reference_data,
+                                         progress=lambda n: bar.advance(task, n))
+        else:
+            with opened(ctx) as context:
+                task = bar.add_task("hashing and storing", total=total)
+                record = register_version(context, service, path, metadata, tags=tag or [],
+                                          reference_data=reference_data, progress=lambda n: bar.advance(task, n))
     if as_json:
         print_json(record.summary())
         return
@@ -63,8 +71,7 @@ def register(
 @reports_errors
 def versions(ctx: typer.Context, service: str = typer.Argument(...), as_json: bool = JSON_OPTION) -> None:
     """List the versions of a service."""
-    with opened(ctx, reads=True) as context:
-        records = versions_of(context, service)
+    records = call(ctx, versions_of, service, reads=True)
     if as_json:
         print_json([r.summary() | {"author": r.metadata.author, "trained_at": r.metadata.trained_at} for r in records])
         return
@@ -103,8 +110,7 @@ def _profile_table(profile: ProfileSummary) -> Table:
 def show(ctx: typer.Context, service: str = typer.Argument(...), version: str = typer.Argument(..., help="v3, 3 or a tag."),
          as_json: bool = JSON_OPTION) -> None:
     """Show one version: metadata, files, tags, annotations and reference profile."""
-    with opened(ctx, reads=True) as context:
-        details = describe_version(context, service, version)
+    details = call(ctx, describe_version, service, version, reads=True)
     if as_json:
         print_json(details)
         return
@@ -151,8 +157,7 @@ def verify_cmd(ctx: typer.Context, service: str = typer.Argument(...),
                version: Optional[str] = typer.Argument(None, help="One version; all when omitted."),
                as_json: bool = JSON_OPTION) -> None:
     """Re-hash stored artifact files and name any that changed, vanished or appeared."""
-    with opened(ctx, reads=True) as context:
-        results = verify(context, service, version)
+    results = call(ctx, verify, service, version, reads=True)
     if as_json:
         print_json([{"version": r.version.name, "ok": r.ok, "problems": list(r.problems)} for r in results])
     else:
@@ -177,8 +182,7 @@ def tag(ctx: typer.Context, service: str = typer.Argument(...), tag_name: str = 
 
     Needs the operator role; `stable` is gated like production's stable route.
     """
-    with opened(ctx) as context:
-        moved = tag_by_hand(context, service, tag_name, version, override)
+    moved = call(ctx, tag_by_hand, service, tag_name, version, override)
     console.print(f"{service} {tag_name} -> {version}" + ("" if moved else " (already there)"))
 
 
@@ -187,8 +191,7 @@ def annotate(ctx: typer.Context, service: str = typer.Argument(...), version: st
              note: str = typer.Argument(..., help="The correction or remark."),
              field: Optional[str] = typer.Option(None, "--field", help="Metadata field the note corrects.")) -> None:
     """Add a note to a version (its metadata itself never changes)."""
-    with opened(ctx) as context:
-        note_id = annotate_version(context, service, version, note, field)
+    note_id = call(ctx, annotate_version, service, version, note, field)
     console.print(f"Annotation {note_id} added to {service} {version}.")
 
 
@@ -199,14 +202,13 @@ def predict(ctx: typer.Context, service: str = typer.Argument(...), version: str
     """Load a version (after re-checking its hashes) and answer rows from a file."""
     data = _read_rows(inputs)
     rows = data if isinstance(data, list) else [data]
-    with opened(ctx, reads=True) as context:
-        record, model = load_version(context, service, version)
-        predictions = model.predict(rows)
-    out = [{"decision": p.decision, "probabilities": dict(p.probabilities) if p.probabilities else None} for p in predictions]
+    answered = call(ctx, predict_rows, service, version, rows, reads=True)
+    out = [{"decision": p.decision, "probabilities": dict(p.probabilities) if p.probabilities else None}
+           for p in answered.answers]
     if as_json:
         print_json(out)
         return
-    table = Table("row", "decision", "probabilities", title=f"{service} {record.name}")
+    table = Table("row", "decision", "probabilities", title=f"{service} {answered.version}")
     for i, p in enumerate(out):
         probs = "  ".join(f"{k} {v:.3f}" for k, v in (p["probabilities"] or {}).items())
         table.add_row(str(i), p["decision"], probs)

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from relevo import rollouts
-from relevo.cli.context import opened
+from relevo.cli.context import call, local_only, opened
 from relevo.cli.output import console, print_json, reports_errors
 from relevo.rollouts import (
     FINAL,
@@ -101,8 +101,7 @@ def start(ctx: typer.Context, service: str = typer.Argument(...),
           ) -> None:
     """Start rolling a release (a version, a spec change, or both) out against the stable one."""
     spec = load_spec(spec_file) if spec_file is not None else None
-    with opened(ctx) as context:
-        rollout = rollouts.start_rollout(context, service, version, env, plan, spec=spec)
+    rollout = call(ctx, rollouts.start_rollout, service, version, env, plan, spec=spec)
     what = f"{version or 'the stable version'}" + (f" under the spec in {spec_file}" if spec_file else "")
     console.print(f"Rollout {rollout.id} started: {service} {what} in {env}, plan {rollout.plan_name}, "
                   f"first step {rollout.step['kind']}.")
@@ -113,8 +112,7 @@ def start(ctx: typer.Context, service: str = typer.Argument(...),
 def status(ctx: typer.Context, service: str = typer.Argument(...), env: str = ENV,
            rollout_id: Optional[int] = typer.Option(None, "--id"), as_json: bool = JSON) -> None:
     """The rollout in progress (or the latest): state, step, and each verdict with its numbers."""
-    with opened(ctx, reads=True) as context:
-        data = rollout_status(context, service, env, rollout_id)
+    data = call(ctx, rollout_status, service, env, rollout_id, reads=True)
     if as_json:
         print_json(data)
         return
@@ -161,8 +159,7 @@ def _simple(action: str, doc: str):
     @reports_errors
     def command(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="ID"),
                 reason: str = typer.Option("", "--reason")) -> None:
-        with opened(ctx) as context:
-            rollout = rollouts.transition(context, rollout_id, action, reason=reason)
+        rollout = call(ctx, rollouts.transition, rollout_id, action, reason=reason)
         console.print(f"Rollout {rollout_id}: {rollout.state}.")
 
     command.__doc__ = doc
@@ -179,8 +176,7 @@ rollout_app.command("abort")(_simple("abort", "End a rollout without promoting; 
 def extend(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="ID"),
            by: str = typer.Option("24h", "--by", help="How much longer the held step runs.")) -> None:
     """Give a held step more time to gather evidence."""
-    with opened(ctx) as context:
-        rollout = rollouts.transition(context, rollout_id, "extend", extend_by=by)
+    rollout = call(ctx, rollouts.transition, rollout_id, "extend", extend_by=by)
     console.print(f"Rollout {rollout_id}: {rollout.state}, step runs until {rollout.step_ends_at():%Y-%m-%d %H:%M}.")
 
 
@@ -195,8 +191,7 @@ def promote(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="I
     The current step must have passed and every criterion must have been shown within its tolerance
     by some step; a candidate that cannot load and answer is never promoted.
     """
-    with opened(ctx) as context:
-        rollout = rollouts.promote(context, rollout_id, override=override)
+    rollout = call(ctx, rollouts.promote, rollout_id, override=override)
     console.print(f"Rollout {rollout_id}: {rollout.state}; the candidate is now stable"
                   + (" (promoted with an override, recorded)." if override else "."))
 
@@ -206,8 +201,7 @@ def promote(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="I
 def revert(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="ID"),
            reason: str = typer.Option(..., "--reason", help="Why the promoted release goes back.")) -> None:
     """After a promotion: go back to the release that was stable before it (version and spec), with an incident."""
-    with opened(ctx) as context:
-        rollout = rollouts.revert(context, rollout_id, reason)
+    rollout = call(ctx, rollouts.revert, rollout_id, reason)
     console.print(f"Rollout {rollout_id}: {rollout.state}; the previous stable release answers again; incident "
                   f"{rollout.incident_id} opened.")
 
@@ -217,8 +211,7 @@ def revert(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="ID
 def rollback(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="ID"),
              reason: str = typer.Option("rolled back by an operator", "--reason")) -> None:
     """Send all traffic back to stable at once; an incident is opened."""
-    with opened(ctx) as context:
-        rollout = rollouts.rollback(context, rollout_id, reason)
+    rollout = call(ctx, rollouts.rollback, rollout_id, reason)
     console.print(f"Rollout {rollout_id}: {rollout.state}; incident {rollout.incident_id} opened.")
 
 
@@ -227,8 +220,7 @@ def rollback(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="
 def history(ctx: typer.Context, service: str = typer.Argument(...),
             env: Optional[str] = typer.Option(None, "--env"), as_json: bool = JSON) -> None:
     """Every rollout of a service, newest first."""
-    with opened(ctx, reads=True) as context:
-        items = rollout_history(context, service, env)
+    items = call(ctx, rollout_history, service, env, reads=True)
     if as_json:
         print_json(items)
         return
@@ -244,8 +236,7 @@ def history(ctx: typer.Context, service: str = typer.Argument(...),
 @reports_errors
 def incidents(ctx: typer.Context, service: Optional[str] = typer.Option(None, "--service"), as_json: bool = JSON) -> None:
     """Incidents, newest first."""
-    with opened(ctx, reads=True) as context:
-        items = list_incidents(context, service)
+    items = call(ctx, list_incidents, service, reads=True)
     if as_json:
         print_json(items)
         return
@@ -261,8 +252,7 @@ def incidents(ctx: typer.Context, service: Optional[str] = typer.Option(None, "-
 def document(ctx: typer.Context, incident_id: int = typer.Argument(..., metavar="ID"),
              cause: str = typer.Option(..., "--cause"), remediation: str = typer.Option(..., "--remediation")) -> None:
     """Record an incident's cause and remediation; the rolled-back release may then be retried."""
-    with opened(ctx) as context:
-        document_incident(context, incident_id, cause=cause, remediation=remediation)
+    call(ctx, document_incident, incident_id, cause=cause, remediation=remediation)
     console.print(f"Incident {incident_id} documented.")
 
 
@@ -270,6 +260,7 @@ def document(ctx: typer.Context, incident_id: int = typer.Argument(..., metavar=
 def controller(ctx: typer.Context, interval: float = typer.Option(5.0, "--interval", min=0.1),
                once: bool = typer.Option(False, "--once", help="Reconcile once and exit.")) -> None:
     """Run the rollout controller: judge every active rollout on each tick (one controller leads)."""
+    local_only(ctx, "relevo controller")
     with opened(ctx, reads=True) as context:
         runner = Controller(context, interval)
         standing_by = None
@@ -313,8 +304,8 @@ def check_plan_cmd(ctx: typer.Context, service: str = typer.Argument(...),
     """
     from relevo.rollouts import check_plan
 
-    with opened(ctx, reads=True) as context, console.status("simulating the judge at this traffic"):
-        result = check_plan(context, service, plan, daily_cases, env)
+    with console.status("simulating the judge at this traffic"):
+        result = call(ctx, check_plan, service, plan, daily_cases, env, reads=True)
     console.print(f"Plan {result.plan_name} of {service} at {result.daily_cases:,.0f} cases a day "
                   f"({result.traffic_source}); base rates: "
                   + ", ".join(f"{k} {v:.1%}" for k, v in result.base_rates.items()))

@@ -8,10 +8,10 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from relevo.cli.context import opened
+from relevo.cli.context import call
 from relevo.cli.output import console, print_json, reports_errors
 from relevo.rollouts import fallback_by_hand, route_by_hand
-from relevo.routing import ENVIRONMENTS, MODES, RouteShown, get_route, show_route
+from relevo.routing import ENVIRONMENTS, MODES, RouteShown, describe_route
 
 ENV_OPTION = typer.Option("production", "--env", help=f"Environment: {', '.join(ENVIRONMENTS)}.")
 
@@ -50,13 +50,10 @@ def route(
     passed a rollout there (or by an approver's --override), and never while a rollout owns the route.
     """
     changes = any(v is not None for v in (stable, candidate, mode, weight)) or no_candidate
-    with opened(ctx, reads=not changes) as context:
-        if changes:
-            current = route_by_hand(context, service, env, stable=stable, candidate=candidate,
-                                    clear_candidate=no_candidate, mode=mode, weight=weight, override=override)
-        else:
-            current = get_route(context, service, env)
-        _show(show_route(context, current), as_json)
+    if changes:
+        call(ctx, route_by_hand, service, env, stable=stable, candidate=candidate, clear_candidate=no_candidate,
+             mode=mode, weight=weight, override=override)
+    _show(call(ctx, describe_route, service, env, reads=True), as_json)
 
 
 @reports_errors
@@ -69,8 +66,7 @@ def fallback(
     """The kill switch: send all of a service's traffic to its fallback at once (audited)."""
     if state not in ("on", "off"):
         raise typer.BadParameter("state is on or off", param_hint="STATE")
-    with opened(ctx) as context:
-        current = fallback_by_hand(context, service, env, state == "on")
+    current = call(ctx, fallback_by_hand, service, env, state == "on")
     console.print(f"{service} in {env}: fallback {'forced' if current.fallback_forced else 'released'} "
                   f"(route revision {current.revision}).")
 

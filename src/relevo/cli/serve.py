@@ -9,7 +9,7 @@ from typing import Iterator
 
 import typer
 
-from relevo.cli.context import settings_of
+from relevo.cli.context import local_only, settings_of
 from relevo.cli.output import reports_errors
 
 
@@ -33,6 +33,7 @@ def serve(
                                               help="Seconds between the controller's ticks."),
 ) -> None:
     """Serve decisions, feedback and the review queue over HTTP until interrupted."""
+    local_only(ctx, "relevo serve")
     import uvicorn
 
     from relevo import identity

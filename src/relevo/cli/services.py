@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from relevo.cli.context import opened
+from relevo.cli.context import call
 from relevo.cli.output import console, print_json, reports_errors
 from relevo.rollouts import apply_by_hand
 from relevo.services import list_services, load_spec
@@ -25,8 +25,7 @@ def apply(ctx: typer.Context, spec_file: Path = typer.Argument(..., help="Servic
     (relevo rollout start SERVICE --spec FILE).
     """
     spec = load_spec(spec_file)
-    with opened(ctx) as context:
-        outcome = apply_by_hand(context, spec)
+    outcome = call(ctx, apply_by_hand, spec)
     console.print(f"Service {spec.name}: {outcome}.")
 
 
@@ -34,8 +33,7 @@ def apply(ctx: typer.Context, spec_file: Path = typer.Argument(..., help="Servic
 @reports_errors
 def list_(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List declared services."""
-    with opened(ctx, reads=True) as context:
-        rows = list_services(context)
+    rows = call(ctx, list_services, reads=True)
     if as_json:
         print_json([{"name": r.name, "spec_sha256": r.spec_sha256, "updated_at": r.updated_at} for r in rows])
         return

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from relevo import audit, identity
-from relevo.cli.context import settings_of
+from relevo.cli.context import local_only, settings_of
 from relevo.cli.identity import show_token
 from relevo.cli.output import console, reports_errors
 from relevo.context import Context
@@ -20,6 +20,7 @@ def init(ctx: typer.Context,
          admin: Optional[str] = typer.Option(None, "--admin", help="Name of the first admin, on a new store "
                                                                     "[default: your login name].")) -> None:
     """Create the store (or migrate it to this version's schema); on a new store, its first admin and their token."""
+    local_only(ctx, "relevo init")
     settings = settings_of(ctx)
     url = settings.resolved_database_url()
     before, after = upgrade(url)

@@ -7,6 +7,7 @@ from relevo.routing.table import (
     Route,
     RouteShown,
     check_environment,
+    describe_route,
     get_route,
     read_route,
     route_revisions,
@@ -14,6 +15,6 @@ from relevo.routing.table import (
 )
 
 __all__ = [
-    "ENVIRONMENTS", "MODES", "Route", "RouteShown", "check_environment", "get_route", "goes_to_candidate",
+    "ENVIRONMENTS", "MODES", "Route", "RouteShown", "check_environment", "describe_route", "get_route", "goes_to_candidate",
     "read_route", "route_revisions", "show_route",
 ]

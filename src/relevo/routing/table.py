@@ -217,3 +217,8 @@ def show_route(ctx: Context, route: Route) -> RouteShown:
     return RouteShown(route.service, route.environment, route.mode, route.weight, names.get(route.stable_version_id),
                       names.get(route.candidate_version_id), route.candidate_release_id, route.fallback_forced,
                       route.step, route.revision, route.updated_at, route.updated_by)
+
+
+def describe_route(ctx: Context, service: str, environment: str) -> RouteShown:
+    """The route of a service in an environment, its versions named."""
+    return show_route(ctx, get_route(ctx, service, environment))

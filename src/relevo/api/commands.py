@@ -1,0 +1,123 @@
+"""The use cases a person runs, as HTTP operations: one table the API's routes and the remote CLI share.
+
+Each entry names a use case, its method and path; the path's `{names}` are the use case's
+parameters of the same names, the others travel in the query (GET) or in a JSON body (POST, PUT,
+PATCH), and the answer is the use case's result as JSON. Both sides derive the types from the use
+case's own signature, so the CLI on a remote `relevo serve` calls exactly what it would call on a
+local store, and gets the same typed result back to print.
+
+Who may call: every operation needs a valid token. A change is checked by the use case itself
+(the role it needs, for the service it concerns, four eyes), as on a local store. A read is open
+to any identity unless `roles` narrows it: the audit log is read by auditors, operators, the
+data-protection officer and admins.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import typing
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Callable
+
+from relevo import audit, identity, registry, rollouts, routing, services
+
+AUDIT_READERS = ("auditor", "operator", "dpo", "admin")
+
+
+@dataclass(frozen=True)
+class Command:
+    """One use case as one HTTP operation."""
+
+    fn: Callable[..., Any]
+    method: str
+    path: str
+    roles: tuple[str, ...] = ()  # for a read: who may call it (empty: any identity)
+    tag: str = "administration"
+    only: tuple[str, ...] | None = None  # the parameters a caller may give, when not all (the rest keep defaults)
+    operation: str | None = None  # the operation's id, when the use case's name is taken
+
+    @property
+    def name(self) -> str:
+        """The operation's id: the use case's name, unless given."""
+        return self.operation or self.fn.__name__
+
+    @property
+    def reads(self) -> bool:
+        """GET operations change nothing."""
+        return self.method == "GET"
+
+    @cached_property
+    def hints(self) -> dict[str, Any]:
+        """The use case's parameter and return types, resolved."""
+        return typing.get_type_hints(self.fn)
+
+    @cached_property
+    def parameters(self) -> list[inspect.Parameter]:
+        """The use case's parameters but its Context."""
+        return [p for p in inspect.signature(self.fn).parameters.values()
+                if p.name != "ctx" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+                and (self.only is None or p.name in self.only)]
+
+    @cached_property
+    def in_path(self) -> frozenset[str]:
+        """The parameters the path carries."""
+        return frozenset(re.findall(r"{(\w+)}", self.path))
+
+    def url(self, arguments: dict[str, Any]) -> str:
+        """The path with its parameters filled in (quoted)."""
+        from urllib.parse import quote
+
+        return re.sub(r"{(\w+)}", lambda m: quote(str(arguments[m.group(1)]), safe=""), self.path)
+
+
+COMMANDS: list[Command] = [
+    # Services, versions, tags.
+    Command(services.list_services, "GET", "/v1/specs", tag="registry", operation="list_specs"),
+    Command(rollouts.apply_by_hand, "POST", "/v1/specs", tag="registry"),
+    Command(registry.versions_of, "GET", "/v1/services/{service}/versions", tag="registry"),
+    Command(registry.describe_version, "GET", "/v1/services/{service}/versions/{ref}", tag="registry"),
+    Command(registry.verify, "GET", "/v1/services/{service}/verification", tag="registry", only=("service", "ref")),
+    Command(registry.annotate_version, "POST", "/v1/services/{service}/versions/{ref}/annotations", tag="registry"),
+    Command(registry.predict_rows, "POST", "/v1/services/{service}/versions/{ref}/predictions",
+            roles=("publisher", "operator", "admin"), tag="registry"),
+    Command(rollouts.tag_by_hand, "PUT", "/v1/services/{service}/tags/{tag}", tag="registry"),
+    # Routes and the kill switch.
+    Command(routing.describe_route, "GET", "/v1/services/{service}/routes/{environment}", tag="routing"),
+    Command(rollouts.route_by_hand, "PATCH", "/v1/services/{service}/routes/{environment}", tag="routing"),
+    Command(rollouts.fallback_by_hand, "PUT", "/v1/services/{service}/routes/{environment}/fallback", tag="routing"),
+    # Rollouts and incidents.
+    Command(rollouts.start_rollout, "POST", "/v1/services/{service}/rollouts", tag="rollouts"),
+    Command(rollouts.rollout_history, "GET", "/v1/services/{service}/rollouts", tag="rollouts"),
+    Command(rollouts.rollout_status, "GET", "/v1/services/{service}/rollout-status", tag="rollouts"),
+    Command(rollouts.check_plan, "GET", "/v1/services/{service}/plan-check", tag="rollouts"),
+    Command(rollouts.transition, "POST", "/v1/rollouts/{rollout_id}/transitions", tag="rollouts"),
+    # Only the controller promotes or rolls back automatically, never a caller.
+    Command(rollouts.promote, "POST", "/v1/rollouts/{rollout_id}/promotion", tag="rollouts",
+            only=("rollout_id", "override")),
+    Command(rollouts.rollback, "POST", "/v1/rollouts/{rollout_id}/rollback", tag="rollouts",
+            only=("rollout_id", "reason")),
+    Command(rollouts.revert, "POST", "/v1/rollouts/{rollout_id}/revert", tag="rollouts"),
+    Command(rollouts.list_incidents, "GET", "/v1/incidents", tag="rollouts"),
+    Command(rollouts.document_incident, "POST", "/v1/incidents/{incident_id}/documentation", tag="rollouts"),
+    # Identities and tokens.
+    Command(identity.list_identities, "GET", "/v1/identities", tag="identities"),
+    Command(identity.add_identity, "POST", "/v1/identities", tag="identities"),
+    Command(identity.change_grants, "POST", "/v1/identities/{name}/grants", tag="identities"),
+    Command(identity.disable_identity, "POST", "/v1/identities/{name}/disable", tag="identities"),
+    Command(identity.list_tokens, "GET", "/v1/tokens", tag="identities"),
+    Command(identity.create_token, "POST", "/v1/tokens", tag="identities"),
+    Command(identity.revoke_token, "POST", "/v1/tokens/{token_id}/revoke", tag="identities"),
+    # The audit log.
+    Command(audit.read_events, "GET", "/v1/audit/events", roles=AUDIT_READERS, tag="audit"),
+    Command(audit.verify_store, "GET", "/v1/audit/verification", roles=AUDIT_READERS, tag="audit"),
+    Command(audit.bundle_of, "GET", "/v1/audit/bundle", roles=AUDIT_READERS, tag="audit"),
+    Command(audit.prove_event, "GET", "/v1/audit/events/{event_id}/proof", roles=AUDIT_READERS, tag="audit"),
+    Command(audit.prove_growth, "POST", "/v1/audit/growth-proof", roles=AUDIT_READERS, tag="audit"),
+    Command(audit.checkpoint, "POST", "/v1/audit/checkpoints", roles=AUDIT_READERS, tag="audit"),
+    Command(audit.public_key, "GET", "/v1/audit/key", tag="audit"),
+    Command(audit.rotate_key, "POST", "/v1/audit/key/rotation", tag="audit"),
+]
+
+BY_FUNCTION: dict[Callable[..., Any], Command] = {c.fn: c for c in COMMANDS}

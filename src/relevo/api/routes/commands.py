@@ -1,0 +1,122 @@
+"""The operations of `relevo.api.commands` as routes: parameters typed from each use case's signature,
+its result answered as JSON; and the upload that registers a version (`relevo.api.routes.uploads`).
+
+The route only authenticates (and, for a narrowed read, checks the role); the use case checks the
+rest, exactly as it does for the CLI on a local store.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Annotated, Any, Callable
+
+from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi.responses import Response
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, create_model, model_validator
+
+from relevo.api.auth import principal_of
+from relevo.api.commands import COMMANDS, Command
+from relevo.api.dependencies import GatewayDep
+from relevo.api.params import errors
+from relevo.context import Context
+from relevo.errors import Refused
+from relevo.identity import Principal
+from relevo.store import text_problem
+
+router = APIRouter()
+# A result as JSON by what it is; unbounded values (an e-value, an interval's end) as Infinity, as
+# the CLI's --json writes them (Python's json and pydantic read them back).
+RESULT = TypeAdapter(Any, config=ConfigDict(ser_json_inf_nan="constants"))
+
+
+def _text_problems(value: Any, where: str) -> list[str]:
+    """Every string inside value that the store could not keep, named by where it is."""
+    if isinstance(value, str):
+        problem = text_problem(value)
+        return [f"{where}: {problem}"] if problem else []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _text_problems(k, where) + _text_problems(v, f"{where}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _text_problems(v, f"{where}.{i}")]
+    return []
+
+
+class _Body(BaseModel):
+    """A use case's parameters in a JSON body: no unknown field, no text the store cannot keep."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        if problems := _text_problems(data, "body"):
+            raise ValueError("; ".join(problems))
+        return data
+
+
+def _caller(command: Command) -> Callable[..., Any]:
+    """A dependency: the use cases' Context acting as the caller (and, for a narrowed read, in its role)."""
+
+    async def dependency(principal: Annotated[Principal, Depends(principal_of)], gateway: GatewayDep) -> Context:
+        if command.roles and not any(role in command.roles or role == "admin" for role, _ in principal.grants):
+            raise Refused(f"this needs the {' or '.join(command.roles)} role")
+        return gateway.ctx.acting_as(principal.name, principal.grants)
+
+    return dependency
+
+
+def _query_text(value: Any) -> Any:
+    if isinstance(value, str) and (problem := text_problem(value)):
+        raise ValueError(problem)
+    return value
+
+
+def _bounded(hint: Any, where: Any) -> Any:
+    """An integer (an id, a limit) as both databases store it (32 bits); other types as they are."""
+    if hint is int or hint == (int | None):
+        return Annotated[hint, where, Field(ge=-(2**31), le=2**31 - 1)]
+    return Annotated[hint, where]
+
+
+def _endpoint(command: Command) -> Callable[..., Response]:
+    """The route function for command, with a signature FastAPI reads its parameters from."""
+    parameters = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY,
+                                    annotation=Annotated[Context, Depends(_caller(command))])]
+    in_body: list[str] = []
+    fields: dict[str, Any] = {}
+    for p in command.parameters:
+        hint = command.hints[p.name]
+        default = inspect.Parameter.empty if p.default is inspect.Parameter.empty else p.default
+        if p.name in command.in_path:
+            parameters.append(inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY,
+                                                annotation=_bounded(hint, Path())))
+        elif command.reads:
+            parameters.append(inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[_bounded(hint, Query()), AfterValidator(_query_text)],
+                                                default=default))
+        else:
+            in_body.append(p.name)
+            fields[p.name] = (_bounded(hint, Body()), ... if default is inspect.Parameter.empty else default)
+    if in_body:
+        model = create_model("".join(part.title() for part in command.name.split("_")) + "Request",
+                             __base__=_Body, **fields)
+        parameters.append(inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY,
+                                            annotation=Annotated[model, Body()]))
+
+    def endpoint(**kwargs: Any) -> Response:
+        ctx = kwargs.pop("ctx")
+        body = kwargs.pop("body", None)
+        arguments = kwargs | ({name: getattr(body, name) for name in in_body} if body is not None else {})
+        return Response(RESULT.dump_json(command.fn(ctx, **arguments)), media_type="application/json")
+
+    endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    endpoint.__name__ = command.name
+    endpoint.__doc__ = command.fn.__doc__
+    return endpoint
+
+
+for _command in COMMANDS:
+    router.add_api_route(
+        _command.path, _endpoint(_command), methods=[_command.method], operation_id=_command.name,
+        tags=[_command.tag], summary=(_command.fn.__doc__ or _command.name).strip().splitlines()[0].rstrip("."),
+        response_model=_command.hints["return"],
+        responses=errors(403, 404, 409, 422, 503) if _command.reads else errors(400, 403, 404, 409, 413, 415, 422, 503))
