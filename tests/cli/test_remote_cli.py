@@ -3,10 +3,13 @@ the acting identity the token's, every refusal the server's, on both engines."""
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
+import tarfile
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -147,3 +150,30 @@ def _spec(tmp_path: Path) -> Path:
     path = tmp_path / "spec.yaml"
     path.write_text(spec_resource().read_text(encoding="utf-8"))
     return path
+
+
+def test_an_upload_is_unpacked_inside_its_folder_or_refused(served: Served, tmp_path: Path):
+    publisher = {"Authorization": f"Bearer {token_for(served.ctx, 'pia', 'publisher')}"}
+    url = f"{served.url}/v1/services/{S}/versions"
+
+    def archive(name: str) -> bytes:
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:") as tar:
+            info = tarfile.TarInfo(name)
+            info.size = 4
+            tar.addfile(info, io.BytesIO(b"evil"))
+        return buffer.getvalue()
+
+    tar = {"Content-Type": "application/x-tar"}
+    names = {"artifact": "model", "metadata": "metadata.yaml"}
+    escaped = httpx.post(url, params=names, content=archive("../outside.txt"), headers=publisher | tar)
+    assert escaped.status_code == 422 and "not a readable tar archive" in escaped.json()["error"]["message"]
+    assert httpx.post(url, params=names, content=b"{}", headers=publisher | {
+        "Content-Type": "application/json"}).status_code == 415
+    assert httpx.post(url, params=names | {"metadata": ".."}, content=archive("x"),
+                      headers=publisher | tar).status_code == 422
+    assert httpx.post(url, params=names, content=archive("x"), headers=tar).status_code == 401  # no token
+    served.app.state.max_upload_bytes = 1024
+    too_large = httpx.post(url, params=names, content=archive("x") * 2, headers=publisher | tar)
+    assert too_large.status_code == 413 and "RELEVO_API_MAX_UPLOAD_MB" in too_large.json()["error"]["message"]
+

@@ -23,22 +23,13 @@ from pydantic import TypeAdapter
 from relevo import __version__
 from relevo.api.commands import BY_FUNCTION
 from relevo.blobs.manifest import artifact_files
-from relevo.errors import (
-    Conflict,
-    IntegrityFailure,
-    InvalidInput,
-    NotFound,
-    Refused,
-    RelevoError,
-    StoreUnavailable,
-)
+from relevo.api.errors import STATUS
+from relevo.errors import InvalidInput, NotFound, Refused, RelevoError, StoreUnavailable
 from relevo.registry import VersionRecord
 
-ERRORS: dict[str, type[RelevoError]] = {
-    "invalid_input": InvalidInput, "invalid_request": InvalidInput, "payload_too_large": InvalidInput,
-    "unsupported_media_type": InvalidInput, "not_found": NotFound, "conflict": Conflict, "refused": Refused,
-    "store_unavailable": StoreUnavailable, "integrity_failure": IntegrityFailure,
-}
+# The server's error types back to the errors a local store raises (the most general of each type).
+ERRORS: dict[str, type[RelevoError]] = {kind: cls for cls, _, kind in STATUS} | {
+    kind: InvalidInput for kind in ("invalid_request", "payload_too_large", "unsupported_media_type")}
 TIMEOUT = httpx.Timeout(10.0, read=600.0, write=600.0)  # a plan check or a large upload takes a while
 
 
