@@ -29,7 +29,14 @@ def read_document(path: Path, what: str) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"cannot read {what} file {path}: {exc}") from None
     except yaml.YAMLError as exc:
-        raise InvalidInput(f"{what} file {path} is not valid YAML/JSON: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InvalidInput(f"{what} file {path} is not valid YAML/JSON{where}: {problem}") from None
+    if data is None:
+        raise InvalidInput(f"{what} file {path} is empty")
     if not isinstance(data, dict):
-        raise InvalidInput(f"{what} file {path} must hold a mapping, got {type(data).__name__}")
+        kind = {list: "a list", str: "a single text", int: "a number", float: "a number", bool: "true/false"}
+        raise InvalidInput(f"{what} file {path} must hold a mapping of fields (name: value), not "
+                           f"{kind.get(type(data), type(data).__name__)}")
     return data

@@ -1,6 +1,7 @@
-"""Every mutating CLI command against every role: refused (exit 1, naming the role) for each role
-that may not run it, then run (exit 0) by one that may; never a traceback. The commands follow
-one story, so each allowed run finds the state it needs."""
+"""Every mutating CLI command against every role, on the local store and through a remote server
+(so every mutating API operation too): refused (exit 1, naming the role) for each role that may
+not run it, then run (exit 0) by one that may; never a traceback. The commands follow one story,
+so each allowed run finds the state it needs."""
 
 from __future__ import annotations
 
@@ -35,9 +36,13 @@ def _tokens(settings) -> dict[str, str]:
 # Who may run what is decided before the store is written, the same on both engines (which the
 # commands' own tests cover); one engine keeps the matrix quick.
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_every_mutating_command_against_every_role(cli, demo_settings, tmp_path: Path):
+@pytest.mark.parametrize("where", ["local", "remote"])
+def test_every_mutating_command_against_every_role(where, cli, demo_settings, tmp_path: Path, request):
     tokens = _tokens(demo_settings)
     cli.env.pop("RELEVO_ACTOR")
+    if where == "remote":
+        cli.env.update(RELEVO_URL=request.getfixturevalue("served").url, RELEVO_HOME=str(tmp_path / "elsewhere"))
+        cli.env.pop("RELEVO_DATABASE_URL")
     trained = demo_training()[1]
     artifact = tmp_path / "artifact"
     shutil.copytree(trained.artifact_dir, artifact)

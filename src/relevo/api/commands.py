@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Callable
 
-from relevo import audit, identity, registry, rollouts, routing, services
+from relevo import audit, gateway, identity, registry, rollouts, routing, services
 
 AUDIT_READERS = ("auditor", "operator", "dpo", "admin")
 
@@ -80,7 +80,7 @@ COMMANDS: list[Command] = [
     Command(registry.describe_version, "GET", "/v1/services/{service}/versions/{ref}", tag="registry"),
     Command(registry.verify, "GET", "/v1/services/{service}/verification", tag="registry", only=("service", "ref")),
     Command(registry.annotate_version, "POST", "/v1/services/{service}/versions/{ref}/annotations", tag="registry"),
-    Command(registry.predict_rows, "POST", "/v1/services/{service}/versions/{ref}/predictions",
+    Command(gateway.predict_rows, "POST", "/v1/services/{service}/versions/{ref}/predictions",
             roles=("publisher", "operator", "admin"), tag="registry"),
     Command(rollouts.tag_by_hand, "PUT", "/v1/services/{service}/tags/{tag}", tag="registry"),
     # Routes and the kill switch.

@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import Connection, not_, or_, select
 
 from relevo.context import Context
-from relevo.errors import InvalidInput
+from relevo.errors import InvalidInput, NotFound
 from relevo.clock import parse_duration
 from relevo.store import connect
-from relevo.store.tables import audit_events
+from relevo.store.tables import audit_events, services
 
 CASE_WORK = ("decision.", "review.")  # action prefixes of case workers' events
 
@@ -37,17 +37,23 @@ class AuditEvent:
     leaf_hash: str
 
 
-def list_events(conn: Connection, *, subject_prefix: str | None = None, action: str | None = None,
+def list_events(conn: Connection, *, service: str | None = None, action: str | None = None,
                 actor: str | None = None, since: datetime | None = None, case_work: bool = False,
                 limit: int = 50) -> list[AuditEvent]:
     """The newest events matching every filter given, oldest first.
 
     action matches a whole action (`rollout.rolled_back`) or, ending in '.' or '*', a family
-    (`rollout.`, `rollout.*`); subject_prefix matches the start of the subject (a service name).
+    (`rollout.`, `rollout.*`); service keeps the events about that service (its spec, versions,
+    routes, rollouts, incidents, decisions), and is NotFound when no such service was declared.
     """
     query = select(audit_events).order_by(audit_events.c.id.desc()).limit(limit)
-    if subject_prefix:
-        query = query.where(audit_events.c.subject.startswith(subject_prefix, autoescape=True))
+    if service:
+        if conn.execute(select(services.c.name).where(services.c.name == service)).first() is None:
+            # A misspelt name is an error, not an empty log (the log sits below the services).
+            known = conn.execute(select(services.c.name).order_by(services.c.name)).scalars().all()
+            raise NotFound(f"unknown service {service!r}; known services: {', '.join(known) or 'none'}")
+        query = query.where(or_(audit_events.c.subject == service,
+                                audit_events.c.subject.startswith(f"{service}/", autoescape=True)))
     if action:
         family = action.rstrip("*")
         query = query.where(audit_events.c.action.startswith(family, autoescape=True) if family.endswith(".")
@@ -63,7 +69,7 @@ def list_events(conn: Connection, *, subject_prefix: str | None = None, action: 
             for r in reversed(rows)]
 
 
-def read_events(ctx: Context, *, subject_prefix: str | None = None, action: str | None = None,
+def read_events(ctx: Context, *, service: str | None = None, action: str | None = None,
                 actor: str | None = None, since: str | None = None, case_work: bool = False,
                 limit: int = 50) -> list[AuditEvent]:
     """list_events in a transaction of its own; since is an ISO date or time, or an age (48h)."""
@@ -71,7 +77,7 @@ def read_events(ctx: Context, *, subject_prefix: str | None = None, action: str 
         raise InvalidInput("limit must be at least 1")
     after = parse_since(since, ctx.clock.now()) if since else None
     with connect(ctx.engine) as conn:
-        return list_events(conn, subject_prefix=subject_prefix, action=action, actor=actor, since=after,
+        return list_events(conn, service=service, action=action, actor=actor, since=after,
                            case_work=case_work, limit=limit)
 
 

@@ -39,7 +39,7 @@ def audit(ctx: typer.Context,
     """Show the newest audit events: changes of state by default (case work with --case-work)."""
     if ctx.invoked_subcommand is not None:
         return
-    events = call(ctx, trail.read_events, subject_prefix=service, action=action, actor=actor, since=since,
+    events = call(ctx, trail.read_events, service=service, action=action, actor=actor, since=since,
                   case_work=case_work, limit=limit, reads=True)
     if as_json:
         print_json(events)

@@ -20,11 +20,11 @@ from relevo.registry import (
     VersionRecord,
     annotate_version,
     describe_version,
-    predict_rows,
     register_version,
     verify,
     versions_of,
 )
+from relevo.gateway import predict_rows
 from relevo.rollouts import tag_by_hand
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")

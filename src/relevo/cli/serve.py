@@ -3,18 +3,40 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import ipaddress
+import socket
 import gc
 import sys
 from typing import Iterator
 
 import typer
 
+from relevo.errors import Refused
 from relevo.cli.context import local_only, settings_of
 from relevo.cli.output import reports_errors
 
 
 def _url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The socket the API will answer on, bound now, or Refused naming why it cannot be."""
+    try:
+        family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+    except ValueError:
+        family = socket.AF_INET  # a host name: resolved by bind
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        reason = "it is in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc)).lower()
+        raise Refused(f"cannot listen on {_url(host, port)}: {reason}; choose another --port, or stop what "
+                      "holds it") from None
+    return sock
 
 
 @reports_errors
@@ -64,6 +86,7 @@ def serve(
                 typer.echo(f"relevo serving {env} decisions on {url} (docs {url}/docs); Ctrl-C stops")
                 sys.stdout.flush()
 
+    listening = _listen(host, port)  # first: a port in use is one clear line, before anything starts
     settings = settings_of(ctx)
     if max_body_kb is not None:
         settings = settings.model_copy(update={"api_max_body_kb": max_body_kb})
@@ -88,13 +111,14 @@ def serve(
             config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=access_log,
                                     timeout_graceful_shutdown=10,
                                     proxy_headers=False)  # the app reads them, as RELEVO_API_TRUSTED_PROXIES says
-            Server(config).run()
+            Server(config).run(sockets=[listening])
         finally:
             if judge is not None:
                 judge.close()
             gateway.close()
     finally:
         context.close()
+        listening.close()
     typer.echo("relevo serve stopped")
 
 

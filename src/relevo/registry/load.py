@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from relevo.audit import record_change
 from relevo.context import Context
 from relevo.errors import IntegrityFailure, InvalidInput, Refused
 from relevo.loaders import load_model
-from relevo.loaders.base import Model, Prediction
+from relevo.loaders.base import Model
 from relevo.loaders.errors import ModelFailure
 from relevo.registry.probe import probe, probe_rows
 from relevo.registry.queries import VersionRecord, resolve_version
 from relevo.registry.verify import check_files
 from relevo.services.catalogue import get_spec
 from relevo.store import connect
-
-
-@dataclass(frozen=True)
-class PredictedRows:
-    """What a version answered to rows given by hand."""
-
-    version: str
-    answers: list[Prediction]
 
 
 def load_version(ctx: Context, service: str, ref: str) -> tuple[VersionRecord, Model]:
@@ -45,15 +34,6 @@ def load_version(ctx: Context, service: str, ref: str) -> tuple[VersionRecord, M
             record_change(conn, ctx, at=ctx.clock.now(), action="version.pickle_loaded",
                          subject=f"{service}/{record.name}", details={"sha256": record.sha256, "trust_pickle": True})
     return record, model
-
-
-def predict_rows(ctx: Context, service: str, ref: str, rows: list[dict[str, Any]]) -> PredictedRows:
-    """Load a version (after re-checking its files) and answer rows with it."""
-    if not rows:
-        raise InvalidInput("give at least one row to answer")
-    record, model = load_version(ctx, service, ref)
-    return PredictedRows(record.name, [Prediction(p.decision, dict(p.probabilities) if p.probabilities else None)
-                                       for p in model.predict(rows)])
 
 
 def check_answers(ctx: Context, service: str, ref: str) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, select
 from relevo.audit import record_change
 from relevo.context import Context
 from relevo.errors import Conflict, InvalidInput, NotFound
-from relevo.services.catalogue import rules_digest
+from relevo.services.catalogue import get_spec, rules_digest
 from relevo.services.spec import ServiceSpec
 from relevo.registry.queries import name_of
 from relevo.services.roles import require_role
@@ -87,10 +87,6 @@ def blocking_incidents(conn: Connection, service: str, version_id: int, spec: Se
 
 def document_incident(ctx: Context, incident_id: int, *, cause: str, remediation: str) -> Incident:
     """Record an incident's cause and remediation (incident owners only); this lifts the retry gate."""
-    if len(cause.strip()) < 10 or len(remediation.strip()) < 10:
-        raise InvalidInput("cause and remediation must each say what happened (at least 10 characters)")
-    storable_text("cause", cause)
-    storable_text("remediation", remediation)
     with connect(ctx.engine) as conn:
         row = conn.execute(select(incidents).where(incidents.c.id == incident_id).with_for_update()).mappings().first()
         if row is None:
@@ -99,6 +95,10 @@ def document_incident(ctx: Context, incident_id: int, *, cause: str, remediation
             raise Conflict(f"incident {incident_id} is already documented")
         # The grant (operator for the service) and the spec's names for its incident owners.
         require_role(conn, ctx, row["service"], "incident_owners")
+        if len(cause.strip()) < 10 or len(remediation.strip()) < 10:
+            raise InvalidInput("cause and remediation must each say what happened (at least 10 characters)")
+        storable_text("cause", cause)
+        storable_text("remediation", remediation)
         now = ctx.clock.now()
         conn.execute(incidents.update().where(incidents.c.id == incident_id).values(
             status="documented", cause=cause, remediation=remediation, documented_by=ctx.actor, documented_at=now))
@@ -114,4 +114,6 @@ def list_incidents(ctx: Context, service: str | None = None) -> list[Incident]:
     if service:
         query = query.where(incidents.c.service == service)
     with connect(ctx.engine) as conn:
+        if service:
+            get_spec(conn, service)  # a misspelt name is an error, not an empty list
         return [Incident(**r) for r in conn.execute(query).mappings()]

@@ -84,5 +84,6 @@ def rollout_history(ctx: Context, service: str, environment: str | None = None) 
     if environment:
         query = query.where(rollouts.c.environment == environment)
     with connect(ctx.engine) as conn:
+        get_spec(conn, service)  # a misspelt name is an error, not an empty history
         return [RolloutSummary(**_summary_fields(conn, Rollout(**row)))
                 for row in conn.execute(query).mappings().all()]

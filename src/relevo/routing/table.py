@@ -184,6 +184,7 @@ def set_fallback(ctx: Context, service: str, environment: str, forced: bool,
 
 def get_route(ctx: Context, service: str, environment: str) -> Route:
     """The route of a service, or NotFound saying how to create one."""
+    check_environment(environment)  # before suggesting a command that would refuse it
     with connect(ctx.engine) as conn:
         get_spec(conn, service)
         route = read_route(conn, service, environment)
