@@ -46,7 +46,10 @@ class EstimatorModel:
         if self.has_proba:
             self.classes = np.asarray([str(c) for c in estimator.classes_], dtype=object)
         self.pipeline = _fitted_pipeline_steps(estimator)
-        self.folded = checked_fold(estimator, signature.names, source) if self.has_proba else None
+        # Fitted on a DataFrame (its columns named): rows travel as one, columns by name.
+        self.columns = _fitted_columns(estimator, source)
+        self.folded = (checked_fold(estimator, signature.names, source)
+                       if self.has_proba and self.columns is None else None)
         # True when every call runs the fold or scikit-learn's own code for the fold's types (no
         # code of the artifact's, no I/O): the gateway may then call it without a timeout thread.
         self.bounded = self.folded is not None
@@ -61,6 +64,8 @@ class EstimatorModel:
             except (RowNotFoldable, KeyError):
                 pass  # scikit-learn's own path judges that row (and names a missing input)
         matrix = to_matrix(rows, self.signature)
+        if self.columns is not None:
+            matrix = self._frame(matrix)
         if self.has_proba:
             proba = self._call("predict_proba", matrix)
             if proba.ndim != 2 or proba.shape != (len(rows), len(self.classes)):
@@ -82,9 +87,17 @@ class EstimatorModel:
         best = max(range(len(probabilities)), key=probabilities.__getitem__)  # first on a tie, as argmax
         return self.answers.make(self.classes[best], dict(zip(self.classes, probabilities)))
 
-    def _call(self, method: str, matrix: np.ndarray) -> np.ndarray:
+    def _frame(self, matrix: np.ndarray) -> Any:
+        """The rows as the DataFrame the estimator was fitted on: its columns, in its order."""
+        import pandas
+
+        frame = pandas.DataFrame(matrix, columns=self.signature.names).infer_objects()
+        return frame[self.columns]
+
+    def _call(self, method: str, matrix: Any) -> np.ndarray:
         try:
-            with sklearn.config_context(assume_finite=True) if _all_finite(matrix) else nullcontext():
+            finite = isinstance(matrix, np.ndarray) and _all_finite(matrix)
+            with sklearn.config_context(assume_finite=True) if finite else nullcontext():
                 if self.pipeline is None:
                     return np.asarray(getattr(self.estimator, method)(matrix))
                 transforms, final = self.pipeline
@@ -97,14 +110,29 @@ class EstimatorModel:
             ) from exc
 
 
-def _check_inputs(estimator: Any, signature: Signature, source: str) -> None:
-    # Rows reach the estimator as a bare array, so column order is all that ties inputs to features.
+def _fitted_columns(estimator: Any, source: str) -> list[str] | None:
+    """The column names an estimator fitted on a DataFrame reads (None: fitted on an array)."""
     names = getattr(estimator, "feature_names_in_", None)
-    if names is not None and [str(n) for n in names] != signature.names:
+    if names is None:
+        return None
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        raise InvalidInput(f"model {source} was fitted on a pandas DataFrame (it names its columns), so it reads "
+                           "one: install pandas (pip install 'relevo[dataframe]') to serve it") from None
+    return [str(n) for n in names]
+
+
+def _check_inputs(estimator: Any, signature: Signature, source: str) -> None:
+    # Fitted on a DataFrame, columns are matched by name; fitted on an array, by position.
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None and sorted(map(str, names)) != sorted(signature.names):
+        missing = sorted(set(map(str, names)) - set(signature.names))
+        extra = sorted(set(signature.names) - set(map(str, names)))
         raise InvalidInput(
-            f"model {source} was fitted on features {list(map(str, names))}, "
-            f"but the signature's inputs are {signature.names} (same names, same order needed)"
-        )
+            f"model {source} was fitted on the columns {list(map(str, names))}, but the signature's inputs are "
+            f"{signature.names}" + (f"; add to the inputs: {', '.join(missing)}" if missing else "")
+            + (f"; the model does not read: {', '.join(extra)}" if extra else ""))
     count = getattr(estimator, "n_features_in_", None)
     if count is not None and count != len(signature.names):
         raise InvalidInput(
