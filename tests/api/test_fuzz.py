@@ -18,6 +18,7 @@ from relevo.routing.table import set_fallback
 from tests.api.conftest import Served, bearer
 
 SEED = 20240611
+CASE_PATH = ("decisions", "reviews", "services", "operations")  # the tags of a citizen's case's operations
 
 
 @schemathesis.serializer("application/x-tar")
@@ -41,6 +42,11 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 def test_no_server_errors(case, served: Served):
+    if served.ctx.engine.dialect.name == "postgresql" and not set(case.operation.tags or ()) & set(CASE_PATH):
+        # The administrative operations validate above the store (typed from the use cases'
+        # signatures), the same on both engines: fuzzed once, on SQLite. A case's operations, whose
+        # writes can differ, are fuzzed on both.
+        return
     case.call_and_validate(checks=[not_a_server_error])
     assert served.app.state.internal_errors == 0
 
@@ -53,7 +59,8 @@ def test_stateful_sequences_no_server_errors(served: Served):
     """
     set_fallback(served.ctx, SERVICE_NAME, "production", True)
     served.gateway.refresh()
-    schema = schemathesis.openapi.from_url(f"{served.url}/openapi.json")
+    # The links lead from a decision to its feedback and review: the case's operations only.
+    schema = schemathesis.openapi.from_url(f"{served.url}/openapi.json").include(tag=list(CASE_PATH))
     schema.config.update(headers=bearer(served.token))
     followed: list[str] = []
 

@@ -28,13 +28,17 @@ def predict_rows(ctx: Context, service: str, ref: str, rows: list[dict[str, Any]
     if not rows:
         raise InvalidInput("give at least one row to answer")
     with connect(ctx.engine) as conn:
-        validator = InputValidator(get_spec(conn, service))
-    clean = []
-    for index, row in enumerate(rows):
-        try:
-            clean.append(validator.validate(row))
-        except InputRejected as exc:
-            raise InvalidInput(f"row {index} is refused as the gateway would refuse it: {exc}") from None
+        spec = get_spec(conn, service)
+    validator = InputValidator(spec)
+    clean = [_validated(validator, row, index) for index, row in enumerate(rows)] if spec.inputs else rows
     record, model = load_version(ctx, service, ref)
     return PredictedRows(record.name, [Prediction(p.decision, dict(p.probabilities) if p.probabilities else None)
                                        for p in model.predict(clean)])
+
+
+def _validated(validator: InputValidator, row: Any, index: int) -> dict[str, Any]:
+    # A spec declaring no inputs yet is skipped above: the version's signature alone decides then.
+    try:
+        return validator.validate(row)
+    except InputRejected as exc:
+        raise InvalidInput(f"row {index} is refused as the gateway would refuse it: {exc}") from None
