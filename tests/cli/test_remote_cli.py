@@ -53,8 +53,10 @@ def test_a_remote_session_runs_the_same_commands_as_the_token(served: Served, re
     publisher, operator = remote("pia", "publisher"), remote("olga", "operator")
     approver, auditor, admin = remote("abel", "approver"), remote("aud", "auditor"), remote("ada", "admin")
     # Reads print exactly what they print on the local store.
-    for command in (["versions", S], ["show", S, "v2"], ["route", S], ["rollout", "history", S], ["user", "list"]):
+    for command in (["versions", S], ["show", S, "v2"], ["route", S], ["rollout", "history", S]):
         assert operator(*command).stdout == cli(*command).stdout, command
+    assert auditor("user", "list").stdout == cli("user", "list").stdout
+    assert "auditor or admin role" in operator("token", "list", ok=False).output
     assert json.loads(operator("versions", S, "--json").stdout) == json.loads(cli("versions", S, "--json").stdout)
     assert not (tmp_path / "no-store-here").exists()  # nothing local was opened
 

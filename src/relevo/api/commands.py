@@ -9,7 +9,8 @@ local store, and gets the same typed result back to print.
 Who may call: every operation needs a valid token. A change is checked by the use case itself
 (the role it needs, for the service it concerns, four eyes), as on a local store. A read is open
 to any identity unless `roles` narrows it: the audit log is read by auditors, operators, the
-data-protection officer and admins.
+data-protection officer and admins; identities and tokens (never their secrets) by auditors and
+admins.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any, Callable
 from relevo import audit, gateway, identity, registry, rollouts, routing, services
 
 AUDIT_READERS = ("auditor", "operator", "dpo", "admin")
+ACCESS_READERS = ("auditor", "admin")  # who holds which roles, and which tokens exist
 
 
 @dataclass(frozen=True)
@@ -102,11 +104,11 @@ COMMANDS: list[Command] = [
     Command(rollouts.list_incidents, "GET", "/v1/incidents", tag="rollouts"),
     Command(rollouts.document_incident, "POST", "/v1/incidents/{incident_id}/documentation", tag="rollouts"),
     # Identities and tokens.
-    Command(identity.list_identities, "GET", "/v1/identities", tag="identities"),
+    Command(identity.list_identities, "GET", "/v1/identities", roles=ACCESS_READERS, tag="identities"),
     Command(identity.add_identity, "POST", "/v1/identities", tag="identities"),
     Command(identity.change_grants, "POST", "/v1/identities/{name}/grants", tag="identities"),
     Command(identity.disable_identity, "POST", "/v1/identities/{name}/disable", tag="identities"),
-    Command(identity.list_tokens, "GET", "/v1/tokens", tag="identities"),
+    Command(identity.list_tokens, "GET", "/v1/tokens", roles=ACCESS_READERS, tag="identities"),
     Command(identity.create_token, "POST", "/v1/tokens", tag="identities"),
     Command(identity.revoke_token, "POST", "/v1/tokens/{token_id}/revoke", tag="identities"),
     # The audit log.
