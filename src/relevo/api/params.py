@@ -11,8 +11,9 @@ from relevo.api.schemas import ErrorBody
 from relevo.gateway import MAX_KEY_LENGTH, text_problem
 
 
-def _storable(value: str | None) -> str | None:
-    if value is not None and (problem := text_problem(value)):
+def storable(value: Any) -> Any:
+    """A query value the store can keep as text, or ValueError saying why not (others pass)."""
+    if isinstance(value, str) and (problem := text_problem(value)):
         raise ValueError(problem)
     return value
 
@@ -21,13 +22,13 @@ DecisionId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$",
                                  description="a decision id, as returned with the decision")]
 ServiceName = Annotated[str, Path(max_length=100, description="a service this gateway serves (see /v1/services)")]
 ReadyFor = Annotated[str | None, Query(max_length=100, description="ready to answer this service (default: every "
-                                                                   "service served here)"), AfterValidator(_storable)]
+                                                                   "service served here)"), AfterValidator(storable)]
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key", max_length=MAX_KEY_LENGTH + 2,
     description='a key of the client\'s choosing, e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324": a retry with the '
                 'same key and body gets the decision first recorded (kept 48 hours)')]
 ServiceFilter = Annotated[str | None, Query(max_length=100, description="only this service's cases"),
-                          AfterValidator(_storable)]
+                          AfterValidator(storable)]
 
 _DESCRIBED = {400: "malformed request (a key given twice in the JSON body, a bad header)",
               403: "refused by policy", 404: "not found",

@@ -14,31 +14,18 @@ from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, create_model, model_validator
 
-from relevo.api.auth import principal_of
+from relevo.api.auth import acting, principal_of
 from relevo.api.commands import COMMANDS, Command
 from relevo.api.dependencies import GatewayDep
-from relevo.api.params import errors
+from relevo.api.params import errors, storable
 from relevo.context import Context
-from relevo.errors import Refused
 from relevo.identity import Principal
-from relevo.store import text_problem
+from relevo.gateway import unstorable_inputs
 
 router = APIRouter()
 # A result as JSON by what it is; unbounded values (an e-value, an interval's end) as Infinity, as
 # the CLI's --json writes them (Python's json and pydantic read them back).
 RESULT = TypeAdapter(Any, config=ConfigDict(ser_json_inf_nan="constants"))
-
-
-def _text_problems(value: Any, where: str) -> list[str]:
-    """Every string inside value that the store could not keep, named by where it is."""
-    if isinstance(value, str):
-        problem = text_problem(value)
-        return [f"{where}: {problem}"] if problem else []
-    if isinstance(value, dict):
-        return [p for k, v in value.items() for p in _text_problems(k, where) + _text_problems(v, f"{where}.{k}")]
-    if isinstance(value, list):
-        return [p for i, v in enumerate(value) for p in _text_problems(v, f"{where}.{i}")]
-    return []
 
 
 class _Body(BaseModel):
@@ -49,26 +36,14 @@ class _Body(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _storable(cls, data: Any) -> Any:
-        if problems := _text_problems(data, "body"):
-            raise ValueError("; ".join(problems))
+        if isinstance(data, dict) and (problems := unstorable_inputs(data)):
+            raise ValueError("; ".join(f"{field}: {problem}" for field, problem in problems))
         return data
 
 
-def _caller(command: Command) -> Callable[..., Any]:
-    """A dependency: the use cases' Context acting as the caller (and, for a narrowed read, in its role)."""
-
-    async def dependency(principal: Annotated[Principal, Depends(principal_of)], gateway: GatewayDep) -> Context:
-        if command.roles and not any(role in command.roles or role == "admin" for role, _ in principal.grants):
-            raise Refused(f"this needs the {' or '.join(command.roles)} role")
-        return gateway.ctx.acting_as(principal.name, principal.grants)
-
-    return dependency
-
-
-def _query_text(value: Any) -> Any:
-    if isinstance(value, str) and (problem := text_problem(value)):
-        raise ValueError(problem)
-    return value
+async def _anyone(principal: Annotated[Principal, Depends(principal_of)], gateway: GatewayDep) -> Context:
+    """The use cases' Context acting as any caller with a valid token (the use case checks the rest)."""
+    return gateway.ctx.acting_as(principal.name, principal.grants)
 
 
 def _bounded(hint: Any, where: Any) -> Any:
@@ -81,7 +56,8 @@ def _bounded(hint: Any, where: Any) -> Any:
 def _endpoint(command: Command) -> Callable[..., Response]:
     """The route function for command, with a signature FastAPI reads its parameters from."""
     parameters = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY,
-                                    annotation=Annotated[Context, Depends(_caller(command))])]
+                                    annotation=Annotated[Context, Depends(
+                                        acting(*command.roles) if command.roles else _anyone)])]
     in_body: list[str] = []
     fields: dict[str, Any] = {}
     for p in command.parameters:
@@ -91,7 +67,7 @@ def _endpoint(command: Command) -> Callable[..., Response]:
             parameters.append(inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY,
                                                 annotation=_bounded(hint, Path())))
         elif command.reads:
-            parameters.append(inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[_bounded(hint, Query()), AfterValidator(_query_text)],
+            parameters.append(inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[_bounded(hint, Query()), AfterValidator(storable)],
                                                 default=default))
         else:
             in_body.append(p.name)
