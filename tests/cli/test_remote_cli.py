@@ -175,6 +175,9 @@ def test_an_upload_is_unpacked_inside_its_folder_or_refused(served: Served, tmp_
     assert httpx.post(url, params=names | {"metadata": ".."}, content=archive("x"),
                       headers=publisher | tar).status_code == 422
     assert httpx.post(url, params=names, content=archive("x"), headers=tar).status_code == 401  # no token
+    # Another role is refused before its body is read (it could otherwise fill the server's disk).
+    portal = {"Authorization": f"Bearer {token_for(served.ctx, 'portal', 'client')}"}
+    assert httpx.post(url, params=names, content=archive("x"), headers=portal | tar).status_code == 403
     served.app.state.max_upload_bytes = 1024
     too_large = httpx.post(url, params=names, content=archive("x") * 2, headers=publisher | tar)
     assert too_large.status_code == 413 and "RELEVO_API_MAX_UPLOAD_MB" in too_large.json()["error"]["message"]

@@ -19,13 +19,12 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from relevo.api.auth import principal_of
-from relevo.api.dependencies import GatewayDep
+from relevo.api.auth import acting
 from relevo.api.limits import Scope
 from relevo.api.params import ServiceName, errors
 from relevo.api.routes.commands import RESULT
 from relevo.errors import InvalidInput, RelevoError
-from relevo.identity import Principal
+from relevo.context import Context
 from relevo.registry import VersionRecord, register_version
 
 router = APIRouter(tags=["registry"])
@@ -66,8 +65,8 @@ def _unpack(archive: Path, into: Path, limit: int) -> None:
              openapi_extra={"requestBody": {"required": True, "content": {TAR: {"schema": {
                  "type": "string", "format": "binary"}}}}},
              responses=errors(400, 403, 404, 409, 413, 415, 422, 503))
-async def register(request: Request, service: ServiceName, gateway: GatewayDep,
-                   principal: Annotated[Principal, Depends(principal_of)],
+async def register(request: Request, service: ServiceName,
+                   ctx: Annotated[Context, Depends(acting("publisher"))],  # before a byte of the body is read
                    artifact: Name, metadata: Name, reference_data: Annotated[
                        str | None, Query(pattern=PLAIN_NAME, description="the reference data's name, if sent")] = None,
                    tag: Annotated[list[str] | None, Query(max_length=20)] = None) -> Response:
@@ -77,7 +76,6 @@ async def register(request: Request, service: ServiceName, gateway: GatewayDep,
         raise HTTPException(415, f"send the files as one tar archive with Content-Type: {TAR} (got {media or 'none'})")
     if {artifact, metadata, reference_data} & {".", ".."}:
         raise InvalidInput("artifact, metadata and reference_data name files at the archive's top, not . or ..")
-    ctx = gateway.ctx.acting_as(principal.name, principal.grants)
     limit = request.app.state.max_upload_bytes
     with tempfile.TemporaryDirectory(prefix="relevo-upload-") as folder:
         root = Path(folder)
