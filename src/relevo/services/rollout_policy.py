@@ -26,7 +26,8 @@ class _Strict(BaseModel):
 
 
 class _Timed(_Strict):
-    duration: str = "1h"
+    duration: str = Field(default="1h", description="the step's minimum length (s, m, h or d); it never passes "
+                          "sooner", examples=["48h"])
 
     @field_validator("duration")
     @classmethod
@@ -43,14 +44,14 @@ class _Timed(_Strict):
 class ShadowStep(_Timed):
     """The candidate answers a copy of every case; citizens get the stable answer."""
 
-    kind: Literal["shadow"] = "shadow"
+    kind: Literal["shadow"] = Field(default="shadow", description="which step this is", examples=["shadow"])
 
 
 class CanaryStep(_Timed):
     """The candidate answers weight% of cases, sticky by case id."""
 
-    kind: Literal["canary"] = "canary"
-    weight: float = Field(gt=0, le=100)
+    kind: Literal["canary"] = Field(default="canary", description="which step this is", examples=["canary"])
+    weight: float = Field(gt=0, le=100, description="the percentage of cases the candidate answers", examples=[5])
 
 
 class BlueGreenStep(_Timed):
@@ -65,8 +66,10 @@ class BlueGreenStep(_Timed):
     verdict or a guard in either phase rolls back.
     """
 
-    kind: Literal["bluegreen"] = "bluegreen"
-    watch_after_switch: str = Field(default=WATCH_AFTER_SWITCH, description="how long the candidate is watched after the switch")
+    kind: Literal["bluegreen"] = Field(default="bluegreen", description="which step this is",
+                                       examples=["bluegreen"])
+    watch_after_switch: str = Field(default=WATCH_AFTER_SWITCH, description="how long the candidate is watched "
+                                    "after the switch", examples=["2h"])
 
     @field_validator("watch_after_switch")
     @classmethod
@@ -78,7 +81,8 @@ class BlueGreenStep(_Timed):
 class PromoteStep(_Strict):
     """The candidate becomes the stable version."""
 
-    kind: Literal["promote"] = "promote"
+    kind: Literal["promote"] = Field(default="promote", description="which step this is: always the last",
+                                     examples=["promote"])
 
 
 Step = Annotated[Union[ShadowStep, CanaryStep, BlueGreenStep, PromoteStep], Field(discriminator="kind")]
@@ -92,8 +96,10 @@ class Tolerance(_Strict):
     reports the smallest regression beyond it that a step catches in 80% of runs.
     """
 
-    relative: float | None = Field(default=None, ge=1.0, description="candidate rate <= stable rate x this")
-    absolute: float | None = Field(default=None, ge=0.0, le=1.0, description="candidate rate <= stable rate + this")
+    relative: float | None = Field(default=None, ge=1.0, description="candidate rate <= stable rate x this",
+                                   examples=[1.2])
+    absolute: float | None = Field(default=None, ge=0.0, le=1.0, description="candidate rate <= stable rate + this",
+                                   examples=[0.05])
 
     @model_validator(mode="after")
     def _one(self) -> "Tolerance":
@@ -105,21 +111,34 @@ class Tolerance(_Strict):
 class Criterion(_Strict):
     """One acceptance criterion of a rollout step."""
 
-    metric: Literal["error_rate", "latency", "decision_rate", "correction_rate", "fairness", "agreement"]
-    tolerance: Tolerance | None = None
-    label: str | None = Field(default=None, description="decision_rate/fairness: the label counted")
-    budget_ms: float | None = Field(default=None, gt=0, description="latency: the response-time budget")
-    max_share: float | None = Field(default=None, gt=0, lt=1, description="latency: share allowed over budget")
-    attribute: str | None = Field(default=None, description="fairness: the protected attribute")
-    min_ratio: float | None = Field(default=None, gt=0, le=1, description="fairness: lowest selection-rate ratio")
-    min_agreement: float | None = Field(default=None, gt=0, le=1, description="agreement: shadow agreement needed")
-    review_delay: str = Field(default="72h", description="correction_rate: how old a decision must be to count")
+    metric: Literal["error_rate", "latency", "decision_rate", "correction_rate", "fairness", "agreement"] = Field(
+        description="what is compared: share of failed model calls; response time; share of a decision label; "
+        "share of reviewed decisions case workers corrected; selection-rate ratio across a protected attribute's "
+        "groups; shadow agreement with stable", examples=["decision_rate"])
+    tolerance: Tolerance | None = Field(default=None, description="error_rate, decision_rate, correction_rate "
+                                        "(and latency vs stable): how much worse than stable is acceptable")
+    label: str | None = Field(default=None, description="decision_rate/fairness: the label counted",
+                              examples=["rejected"])
+    budget_ms: float | None = Field(default=None, gt=0, description="latency: the response-time budget",
+                                    examples=[800])
+    max_share: float | None = Field(default=None, gt=0, lt=1, description="latency: share allowed over budget",
+                                    examples=[0.05])
+    attribute: str | None = Field(default=None, description="fairness: the protected attribute",
+                                  examples=["age_band"])
+    min_ratio: float | None = Field(default=None, gt=0, le=1, description="fairness: lowest selection-rate ratio",
+                                    examples=[0.8])
+    min_agreement: float | None = Field(default=None, gt=0, le=1, description="agreement: shadow agreement needed",
+                                        examples=[0.9])
+    review_delay: str = Field(default="72h", description="correction_rate: how old a decision must be to count",
+                              examples=["12h"])
     # Every criterion passes only on positive evidence that the candidate is within its tolerance.
     # `no_harm` (pass when no harm was shown) is kept only so that specs stored before that rule
     # still read back; a spec file that asks for it is refused (relevo.services.spec.parse_spec).
     require: Literal["no_harm", "prove"] | None = Field(
-        default=None, description="deprecated: every criterion needs positive evidence to pass")
-    min_sample: int = Field(default=100, ge=1, description="candidate decisions before a pass is possible")
+        default=None, examples=["prove"],
+        description="deprecated, refused in spec files: every criterion needs positive evidence to pass")
+    min_sample: int = Field(default=100, ge=1, description="candidate decisions before a pass is possible",
+                            examples=[100])
 
     @property
     def name(self) -> str:
@@ -159,10 +178,14 @@ class Criterion(_Strict):
 class Guard(_Strict):
     """A hard guard: roll back at once, no statistics (a safety net)."""
 
-    metric: Literal["error_rate", "latency"] = "error_rate"
-    max_share: float = Field(gt=0, le=1)
-    last: int = Field(default=50, ge=5, description="over the candidate's last N decisions")
-    budget_ms: float | None = Field(default=None, gt=0)
+    metric: Literal["error_rate", "latency"] = Field(
+        default="error_rate", description="failed model calls, or answers slower than budget_ms",
+        examples=["latency"])
+    max_share: float = Field(gt=0, le=1, description="the share of the last decisions that trips the guard",
+                             examples=[0.2])
+    last: int = Field(default=50, ge=5, description="over the candidate's last N decisions", examples=[50])
+    budget_ms: float | None = Field(default=None, gt=0, description="latency guards: the response-time budget",
+                                    examples=[2000])
 
     @model_validator(mode="after")
     def _has_budget(self) -> "Guard":
@@ -182,17 +205,24 @@ DEFAULT_PLAN = [
 class RolloutPolicy(_Strict):
     """A service's rollout plans, acceptance criteria and guards."""
 
-    alpha: float = Field(default=0.05, gt=0, lt=0.5, description="chance of a false rollback per step")
+    alpha: float = Field(default=0.05, gt=0, lt=0.5, description="chance of a false rollback per step",
+                         examples=[0.05])
     daily_cases: float | None = Field(
-        default=None, gt=0, description="the cases a day the service expects, which check-plan sizes the plan for")
+        default=None, gt=0, description="the cases a day the service expects, which check-plan sizes the plan for",
+        examples=[3000])
     require_approval: bool = Field(
-        default=False, description="every promotion waits for an approver's confirmation, even with all evidence in")
-    default_plan: str = "standard"
-    plans: dict[str, list[Step]] = Field(default_factory=lambda: {"standard": DEFAULT_PLAN}, validate_default=True)
+        default=False, description="every promotion waits for an approver's confirmation, even with all evidence in",
+        examples=[True])
+    default_plan: str = Field(default="standard", description="the plan a rollout follows unless it names another",
+                              examples=["standard"])
+    plans: dict[str, list[Step]] = Field(
+        default_factory=lambda: {"standard": DEFAULT_PLAN}, validate_default=True,
+        description="named plans, each a list of steps ending with promote")
     criteria: list[Criterion] = Field(default_factory=lambda: [
         Criterion(metric="error_rate", tolerance=Tolerance(absolute=0.01))], min_length=1,
         description="at least one: a rollout with nothing to show would pass on nothing")
-    guards: list[Guard] = Field(default_factory=lambda: [Guard(max_share=0.2, last=50)])
+    guards: list[Guard] = Field(default_factory=lambda: [Guard(max_share=0.2, last=50)],
+                                description="hard limits that roll back at once, without statistics")
 
     @model_validator(mode="after")
     def _distinct_criteria(self) -> "RolloutPolicy":

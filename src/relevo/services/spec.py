@@ -29,15 +29,24 @@ class _Strict(BaseModel):
 class FieldSpec(_Strict):
     """One input field of a decision request."""
 
-    type: Literal["number", "integer", "string", "boolean"]
-    required: bool = True
-    minimum: float | None = None
-    maximum: float | None = None
-    enum: list[str] | None = Field(default=None, min_length=1)
-    max_length: int = Field(default=200, ge=1, le=10_000)
-    personal: bool = Field(default=False, description="personal data: pseudonymised or dropped in the log")
-    protected: bool = Field(default=False, description="protected attribute, for fairness monitoring")
-    description: str = ""
+    type: Literal["number", "integer", "string", "boolean"] = Field(
+        description="what a request must send: a number, a whole number, a text or true/false", examples=["string"])
+    required: bool = Field(default=True, description="a request without this field is refused (422)",
+                           examples=[False])
+    minimum: float | None = Field(default=None, description="number and integer fields: the smallest value accepted",
+                                  examples=[0])
+    maximum: float | None = Field(default=None, description="number and integer fields: the largest value accepted",
+                                  examples=[100])
+    enum: list[str] | None = Field(default=None, min_length=1, description="string fields: the only values accepted",
+                                   examples=[["centre", "north", "south"]])
+    max_length: int = Field(default=200, ge=1, le=10_000, description="string fields: the longest text accepted",
+                            examples=[40])
+    personal: bool = Field(default=False, description="personal data: pseudonymised or dropped in the log (see "
+                           "logging), never profiled", examples=[True])
+    protected: bool = Field(default=False, description="a protected attribute (age band, nationality group): "
+                            "collected to check fairness by group", examples=[True])
+    description: str = Field(default="", description="what the field holds, for people reading the spec",
+                             examples=["share of required documents attached"])
 
     @model_validator(mode="after")
     def _coherent(self) -> "FieldSpec":
@@ -56,17 +65,25 @@ Operator = Literal["eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in"]
 class Rule(_Strict):
     """A declarative fallback rule: when every condition holds, answer decision."""
 
-    when: dict[str, dict[Operator, Any]] = Field(min_length=1)
-    decision: str
-    reason: str = ""
+    when: dict[str, dict[Operator, Any]] = Field(
+        min_length=1, description="input field to conditions on it (eq, ne, lt, lte, gt, gte, in, not_in); "
+        "all must hold", examples=[{"documents_complete": {"gte": 0.95}, "zoning_compatible": {"eq": True}}])
+    decision: str = Field(description="the decision given when every condition holds; one of decisions",
+                          examples=["rejected"])
+    reason: str = Field(default="", description="why, in words the citizen's letter can carry",
+                        examples=["fewer than 40% of the required documents"])
 
 
 class Fallback(_Strict):
     """What answers when the model cannot: rules (an entry point or declarative), then manual review."""
 
-    entrypoint: str | None = Field(default=None, description="module:callable taking the inputs mapping")
-    rules: list[Rule] = Field(default_factory=list)
-    manual_reference_prefix: str = Field(default="REF", pattern=r"^[A-Z]{2,8}$")
+    entrypoint: str | None = Field(
+        default=None, description="module:callable taking the inputs mapping and returning a decision, or nothing "
+        "(None) to pass the case to manual review; instead of rules", examples=["licensing.rules:decide"])
+    rules: list[Rule] = Field(default_factory=list, description="tried in order; the first that holds answers")
+    manual_reference_prefix: str = Field(
+        default="REF", pattern=r"^[A-Z]{2,8}$", description="starts the reference a citizen is given when a case "
+        "goes to manual review", examples=["LIC"])
 
     @model_validator(mode="after")
     def _one_kind(self) -> "Fallback":
@@ -80,11 +97,16 @@ class Fallback(_Strict):
 class CircuitBreaker(_Strict):
     """When to stop calling a failing version, and how to probe it again."""
 
-    window: int = Field(default=50, ge=5, le=10_000, description="recent calls considered")
-    min_calls: int = Field(default=10, ge=1)
-    error_share: float = Field(default=0.5, gt=0, le=1, description="share of failures that opens the circuit")
-    open_seconds: float = Field(default=30, gt=0)
-    half_open_probes: int = Field(default=3, ge=1)
+    window: int = Field(default=50, ge=5, le=10_000, description="recent calls of a version considered",
+                        examples=[50])
+    min_calls: int = Field(default=10, ge=1, description="calls in the window before the circuit may open",
+                           examples=[10])
+    error_share: float = Field(default=0.5, gt=0, le=1, description="share of failures in the window that opens "
+                               "the circuit (the fallback answers meanwhile)", examples=[0.5])
+    open_seconds: float = Field(default=30, gt=0, description="how long the circuit stays open before probing",
+                                examples=[30])
+    half_open_probes: int = Field(default=3, ge=1, description="calls let through to probe a version again; all "
+                                  "must succeed to close the circuit", examples=[3])
 
     @model_validator(mode="after")
     def _can_open(self) -> "CircuitBreaker":
@@ -96,15 +118,20 @@ class CircuitBreaker(_Strict):
 class Threshold(_Strict):
     """Decide `label` only when the model gives it at least `min_probability`, else its next best label."""
 
-    label: str
-    min_probability: float = Field(gt=0, lt=1)
+    label: str = Field(description="the label held back unless the model is sure enough; one of decisions",
+                       examples=["rejected"])
+    min_probability: float = Field(gt=0, lt=1, description="the probability the model must give the label",
+                                   examples=[0.8])
 
 
 class Logging(_Strict):
     """How much of each request the decision log keeps."""
 
-    personal: Literal["pseudonymise", "drop"] = "pseudonymise"
-    keep_inputs: bool = Field(default=True, description="keep non-personal inputs (needed for drift monitoring)")
+    personal: Literal["pseudonymise", "drop"] = Field(
+        default="pseudonymise", description="personal fields are stored as keyed HMAC pseudonyms, or not at all",
+        examples=["drop"])
+    keep_inputs: bool = Field(default=True, description="keep non-personal inputs (needed for drift monitoring)",
+                              examples=[True])
 
 
 class Roles(_Strict):
@@ -114,11 +141,16 @@ class Roles(_Strict):
     before a release and named on its record; informed people are told of every rollout's start,
     hold, promotion, rollback and revert on the notification channels."""
 
-    operators: list[str] = Field(default_factory=list, description="responsible: start, pause, resume, roll back")
-    approvers: list[str] = Field(default_factory=list, description="accountable: promote; never their own rollout")
-    incident_owners: list[str] = Field(default_factory=list, description="document incidents' cause and remediation")
-    consulted: list[str] = Field(default_factory=list, description="asked before a release; named on the rollout's record")
-    informed: list[str] = Field(default_factory=list, description="told of rollouts and rollbacks on every channel")
+    operators: list[str] = Field(default_factory=list, description="responsible: start, pause, resume, roll back",
+                                 examples=[["release-manager"]])
+    approvers: list[str] = Field(default_factory=list, description="accountable: promote; never their own rollout",
+                                 examples=[["service-owner"]])
+    incident_owners: list[str] = Field(default_factory=list, description="document incidents' cause and remediation",
+                                       examples=[["release-manager", "service-owner"]])
+    consulted: list[str] = Field(default_factory=list, description="asked before a release; named on the rollout's "
+                                 "record", examples=[["dpo"]])
+    informed: list[str] = Field(default_factory=list, description="told of rollouts and rollbacks on every channel",
+                                examples=[["case-worker"]])
 
     def allows(self, role: str, actor: str) -> bool:
         """True when actor holds role (or nobody was named for it)."""
@@ -129,23 +161,31 @@ class Roles(_Strict):
 class ServiceSpec(_Strict):
     """A decision service and its policies."""
 
-    name: str
-    description: str = ""
-    owner: str = Field(default="", description="accountable service owner")
+    name: str = Field(description="the service's name in every command and URL: 3-64 lowercase letters, digits "
+                      "and '-', starting with a letter", examples=["licence-prefilter"])
+    description: str = Field(default="", description="what the service decides, for people",
+                             examples=["Pre-filters licence applications"])
+    owner: str = Field(default="", description="accountable service owner", examples=["Licensing Department"])
     trust_pickle: bool = Field(
         default=False,
-        description="allow plain pickle/joblib artifacts (unsafe: loading runs arbitrary code)",
+        description="allow plain pickle/joblib artifacts (unsafe: loading runs arbitrary code)", examples=[False],
     )
-    inputs: dict[str, FieldSpec] = Field(default_factory=dict)
-    decisions: list[str] = Field(default_factory=list, description="the labels a decision can take")
-    fallback: Fallback = Fallback()
-    timeout_ms: float = Field(default=500, gt=0, le=60_000, description="model call timeout")
+    inputs: dict[str, FieldSpec] = Field(
+        default_factory=dict, description="the fields of a decision request, by name (identifiers: letters, digits, "
+        "'_'); every field a version's model reads must be here")
+    decisions: list[str] = Field(default_factory=list, description="the labels a decision can take",
+                                 examples=[["admissible", "rejected"]])
+    fallback: Fallback = Field(default=Fallback(), description="what answers when no model can")
+    timeout_ms: float = Field(default=500, gt=0, le=60_000, description="model call timeout: past it the fallback "
+                              "answers", examples=[300])
     threshold: Threshold | None = Field(
         default=None, description="the probability a model must give a label before it is decided")
-    circuit_breaker: CircuitBreaker = CircuitBreaker()
-    logging: Logging = Logging()
-    rollout: RolloutPolicy = RolloutPolicy()
-    roles: Roles = Roles()
+    circuit_breaker: CircuitBreaker = Field(default=CircuitBreaker(), description="when to stop calling a failing "
+                                            "version")
+    logging: Logging = Field(default=Logging(), description="what the decision log keeps of each request")
+    rollout: RolloutPolicy = Field(default=RolloutPolicy(), description="how a new release reaches citizens: "
+                                   "plans, acceptance criteria, guards")
+    roles: Roles = Field(default=Roles(), description="who, by identity name, acts on this service (its RACI)")
 
     @field_validator("name")
     @classmethod
