@@ -20,6 +20,29 @@ def format_validation_error(exc: ValidationError, what: str, source: str) -> str
     return "\n".join(lines)
 
 
+PLACEHOLDER = "TODO"
+
+
+def refuse_placeholders(data: Any, what: str, source: str) -> None:
+    """InvalidInput naming every value still a placeholder (a text starting with TODO), as drafts leave them."""
+    found: list[str] = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, str) and node.strip().startswith(PLACEHOLDER):
+            found.append(path or "(top level)")
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{path}.{key}" if path else str(key))
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{path}[{i}]")
+
+    walk(data, "")
+    if found:
+        raise InvalidInput(f"{what} {source} still has TODO in {', '.join(found)}: write what each asks "
+                           f"(the reference says what each field means)")
+
+
 def read_document(path: Path, what: str) -> dict[str, Any]:
     """Read a YAML/JSON mapping from path, with errors that name the file."""
     if not path.exists():

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import List, Optional
 
 import typer
 from rich.table import Table
 
 from relevo.cli.context import call
 from relevo.cli.output import console, print_json, reports_errors
+from relevo.errors import Conflict
+from relevo.registry import draft_service
 from relevo.rollouts import apply_by_hand
 from relevo.services import list_services, load_spec
 
@@ -27,6 +30,48 @@ def apply(ctx: typer.Context, spec_file: Path = typer.Argument(..., help="Servic
     spec = load_spec(spec_file)
     outcome = call(ctx, apply_by_hand, spec)
     console.print(f"Service {spec.name}: {outcome}.")
+
+
+@service_app.command("init")
+@reports_errors
+def init(
+    name: str = typer.Argument(..., help="The new service's name."),
+    model: Path = typer.Option(..., "--model", help="The model file (.skops, .onnx, .pkl or .joblib)."),
+    data: Path = typer.Option(..., "--data", help="Its training data (CSV or Parquet)."),
+    label: Optional[str] = typer.Option(None, "--label", help="The data's outcome column (not an input)."),
+    personal: Optional[List[str]] = typer.Option(None, "--personal", help="A personal-data field (repeatable, or a,b)."),
+    protected: Optional[List[str]] = typer.Option(None, "--protected", help="A protected attribute (repeatable, or a,b)."),
+    trust_type: Optional[List[str]] = typer.Option(None, "--trust-type", help="A reviewed type skops may load."),
+    out: Path = typer.Option(Path("."), "--out", help="Folder to write the two files in."),
+    force: bool = typer.Option(False, "--force", help="Overwrite files already there."),
+) -> None:
+    """Draft a spec and a metadata file for a new service from its model and training data.
+
+    Inputs, their order and the labels come from the model where it says them (scikit-learn in a
+    skops file), types and allowed values from the data. Unless you name the personal and
+    protected fields, every field is marked personal (never profiled, pseudonymised in the log)
+    until you review it; texts only you can write are TODO, refused until written.
+    """
+    draft = draft_service(name, model, data, label=label, personal=personal or [], protected=protected or [],
+                          trust_types=trust_type or [])
+    targets = {out / f"{name}.yaml": draft.spec, out / f"{name}.metadata.yaml": draft.metadata}
+    there = [str(p) for p in targets if p.exists()]
+    if there and not force:
+        raise Conflict(f"{', '.join(there)} already exist: give --force to overwrite, or --out another folder")
+    out.mkdir(parents=True, exist_ok=True)
+    for path, text in targets.items():
+        path.write_text(text, encoding="utf-8")
+    spec_file, metadata_file = targets
+    console.print(f"Wrote {spec_file} and {metadata_file}.")
+    console.print(f"  model inputs, in its order: {', '.join(draft.inputs)}")
+    if draft.other_fields:
+        console.print(f"  other fields of the data: {', '.join(draft.other_fields)}")
+    console.print(f"  decisions: {', '.join(draft.labels)}")
+    if draft.unreviewed:
+        console.print(f"  marked personal until you review them: {', '.join(draft.unreviewed)} "
+                      "(or draft again with --personal and --protected)")
+    console.print(f"Fill in every TODO, then: relevo service apply {spec_file} && "
+                  f"relevo register {name} {model} --metadata {metadata_file}")
 
 
 @service_app.command("list")

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from relevo.documents import format_validation_error, read_document
+from relevo.documents import format_validation_error, read_document, refuse_placeholders
 from relevo.errors import InvalidInput
 from relevo.loaders.signature import InputField, ModelSpec, Signature
 
@@ -85,6 +85,7 @@ class VersionMetadata(_Strict):
 
 def parse_metadata(data: dict[str, Any], source: str) -> VersionMetadata:
     """Validate a metadata mapping; the error names the source and each bad field."""
+    refuse_placeholders(data, "metadata", source)
     try:
         return VersionMetadata.model_validate(data)
     except ValidationError as exc:

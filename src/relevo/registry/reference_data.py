@@ -12,7 +12,8 @@ from relevo.blobs.manifest import hash_file
 from relevo.errors import InvalidInput, NotFound
 
 
-def _read_table(path: Path) -> pa.Table:
+def read_table(path: Path, what: str = "reference data") -> pa.Table:
+    """The CSV or Parquet file at path as an Arrow table; errors say which file and why."""
     suffix = path.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
@@ -24,8 +25,8 @@ def _read_table(path: Path) -> pa.Table:
 
             return pacsv.read_csv(path)
     except (pa.ArrowInvalid, OSError) as exc:
-        raise InvalidInput(f"cannot read reference data {path}: {exc}") from None
-    raise InvalidInput(f"reference data must be .csv or .parquet, got {path.name}")
+        raise InvalidInput(f"cannot read {what} {path}: {exc}") from None
+    raise InvalidInput(f"{what} must be .csv or .parquet, got {path.name}")
 
 
 def _column(array: pa.ChunkedArray) -> Any:
@@ -42,7 +43,7 @@ def read_rows(path: Path, names: list[str], limit: int) -> list[dict[str, Any]]:
     missing a value in one of those columns are skipped."""
     if not path.exists():
         raise NotFound(f"reference data file not found: {path}")
-    table = _read_table(path)
+    table = read_table(path)
     present = [name for name in names if name in table.column_names]
     rows = []
     for row in table.select(present).slice(0, 50 * limit).to_pylist():
@@ -57,7 +58,7 @@ def profile_reference_data(path: Path, personal: set[str]) -> dict[str, Any]:
     """The reference profile of the sample at path; personal-data columns are not profiled."""
     if not path.exists():
         raise NotFound(f"reference data file not found: {path}")
-    table = _read_table(path)
+    table = read_table(path)
     if table.num_rows == 0:
         raise InvalidInput(f"reference data {path} has no rows")
     columns = {name: _column(table.column(name)) for name in table.column_names}

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from relevo.documents import format_validation_error, read_document
+from relevo.documents import format_validation_error, read_document, refuse_placeholders
 from relevo.errors import InvalidInput
 from relevo.services.rollout_policy import RolloutPolicy
 
@@ -231,6 +231,7 @@ class ServiceSpec(_Strict):
 
 def parse_spec(data: dict, source: str) -> ServiceSpec:
     """Validate a spec mapping; errors name the source file and each bad field."""
+    refuse_placeholders(data, "service spec", source)
     try:
         spec = ServiceSpec.model_validate(data)
     except ValidationError as exc:
