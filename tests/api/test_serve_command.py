@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -12,6 +14,7 @@ import httpx
 
 from relevo.audit import read_events
 from relevo.casework.lookup import get_decision
+from relevo.cli.serve import _listen
 from relevo.context import Context
 from relevo.demo import SERVICE_NAME
 from relevo.settings import Settings
@@ -76,3 +79,26 @@ def test_relevo_serve_answers_and_stops_cleanly(tmp_path: Path):
     assert [(e.action, e.actor, e.details["role"]) for e in switched] == [
         ("fallback.forced", "olga", "operator"), ("fallback.released", "olga", "operator")]
     ctx.close()
+
+
+def test_answers_are_sent_at_once_not_held_for_an_acknowledgement():
+    """The socket `relevo serve` listens on says it is TCP, so asyncio turns Nagle's algorithm off on
+    every connection it accepts: otherwise each keep-alive answer waits for the client's delayed ACK."""
+    listening = _listen("127.0.0.1", 0)
+
+    async def accepted_nodelay() -> int:
+        seen: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            seen.set_result(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(accept, sock=listening)
+        _, writer = await asyncio.open_connection(*listening.getsockname())
+        value = await asyncio.wait_for(seen, 10)
+        writer.close()
+        server.close()
+        await server.wait_closed()
+        return value
+
+    assert asyncio.run(accepted_nodelay()) != 0
