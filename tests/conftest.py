@@ -109,3 +109,15 @@ def prepare_demo(settings: Settings) -> Settings:
 def demo_settings(settings: Settings) -> Settings:
     """The settings of a store holding the demo service, v1 stable in production."""
     return prepare_demo(settings)
+
+
+def script_module(path: Path):
+    """One of scripts/ (a Python file without a .py suffix) as a module, so a test runs it exactly as the script does."""
+    import importlib.machinery
+    import importlib.util
+
+    name = path.name.replace("-", "_")
+    loader = importlib.machinery.SourceFileLoader(name, str(path))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader))
+    loader.exec_module(module)
+    return module

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import json
 import subprocess
 import sys
@@ -11,6 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from tests.conftest import script_module
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "reference"
@@ -18,11 +17,7 @@ SCRIPT = REPO / "scripts" / "reference"
 
 def _reference_tool():
     """scripts/reference as a module."""
-    loader = importlib.machinery.SourceFileLoader("reference_tool", str(SCRIPT))
-    spec = importlib.util.spec_from_loader("reference_tool", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+    return script_module(SCRIPT)
 
 
 def test_the_references_are_complete_and_current():

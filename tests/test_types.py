@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 from pathlib import Path
+
+from tests.conftest import script_module
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "mypy-baseline"
@@ -12,11 +12,7 @@ SCRIPT = REPO / "scripts" / "mypy-baseline"
 
 def _baseline_tool():
     """scripts/mypy-baseline as a module: the test runs and normalises mypy exactly as the script does."""
-    loader = importlib.machinery.SourceFileLoader("mypy_baseline", str(SCRIPT))
-    spec = importlib.util.spec_from_loader("mypy_baseline", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+    return script_module(SCRIPT)
 
 
 def _listed(lines) -> str:
