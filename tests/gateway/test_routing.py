@@ -15,6 +15,8 @@ from relevo.errors import InvalidInput, NotFound
 from relevo.gateway.gateway import Gateway
 from relevo.routing.assign import case_bucket, goes_to_candidate
 from relevo.routing.table import get_route, set_fallback, set_route
+from relevo.services import ServiceSpec
+from relevo.services.catalogue import apply_spec
 from relevo.store import connect
 from relevo.store.tables import audit_events
 
@@ -123,3 +125,12 @@ def test_folded_versions_answer_in_the_request_thread_as_scikit_learn_would(demo
         expected = model.estimator.predict_proba(model_matrix([row for _, row in served]))
         got = [[a.probabilities[c] for c in model.estimator.classes_] for a, _ in served]
         np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+
+
+def test_a_declared_service_that_cannot_decide_is_named_as_such(demo_ctx):
+    apply_spec(demo_ctx, ServiceSpec(name="pickup-triage", description="declared before its inputs are known"))
+    with Gateway(demo_ctx, "production", pseudonym_key=b"k" * 32) as gateway:
+        with pytest.raises(NotFound, match="'pickup-triage' is declared but not served: its spec declares no inputs"):
+            gateway.runtime("pickup-triage")
+        with pytest.raises(NotFound, match="unknown service 'pickup-triag' "):
+            gateway.runtime("pickup-triag")

@@ -54,6 +54,7 @@ class Gateway:
         self.pseudonym = Pseudonymiser(pseudonym_key)
         self.log = DecisionLog(ctx.engine)
         self._runtimes: dict[str, ServiceRuntime] = {}
+        self._undecidable: set[str] = set()  # declared, but their specs declare no inputs or no decisions
         self._seen: dict[str, tuple[str, int | None]] = {}
         self._loaded: dict[int, LoadedVersion] = {}
         self._refresh_lock = threading.Lock()
@@ -114,7 +115,10 @@ class Gateway:
                     fresh[name] = (stored_spec(conn, name), route, release_spec(conn, route))
             for name, ((spec_body, digest), route, release) in fresh.items():
                 runtime = self._build(spec_body, digest, route, release)
-                if runtime is not None:
+                if runtime is None:
+                    self._undecidable.add(name)
+                else:
+                    self._undecidable.discard(name)
                     self._runtimes[name] = runtime
                     self.metrics.route_revision.labels(name).set(route.revision if route else 0)
                 self._seen[name] = (digest, route.revision if route else None)
@@ -186,6 +190,9 @@ class Gateway:
         """The current runtime of a service, or NotFound."""
         runtime = self._runtimes.get(service)
         if runtime is None:
+            if service in self._undecidable:
+                raise NotFound(f"service {service!r} is declared but not served: its spec declares no inputs or "
+                               f"no decisions")
             known = ", ".join(sorted(self._runtimes)) or "none"
             raise NotFound(f"unknown service {service!r} (services served here: {known})")
         return runtime
