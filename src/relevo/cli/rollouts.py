@@ -322,7 +322,7 @@ def check_plan_cmd(ctx: typer.Context, service: str = typer.Argument(...),
                 return f"x{value:{digits}}" if m.scale == "relative" else f"+{100 * value:{digits}} points"  # noqa: B023
 
             resolution = "nothing on the grid" if m.resolution is None else effect(m.resolution)
-            shown = (f"[green]after {m.pass_hours:.3g} h[/]" if m.shows else
+            shown = (f"[green]after {m.shown_after}[/]" if m.shows else
                      f"[red]in {m.pass_rate:.0%} of runs[/]")
             table.add_row(m.name, m.form, f"{m.candidate_decisions:,}", f"{m.stable_decisions:,}",
                           effect(m.tolerance, "g"), resolution,

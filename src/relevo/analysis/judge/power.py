@@ -239,6 +239,18 @@ def shadow_stream(runs: int, p_cand_only: float, p_stable_only: float, p_both: f
 # Plans
 
 
+
+def duration_text(hours: float) -> str:
+    """A duration as people write it: minutes under an hour, hours under two days, then days."""
+    def short(value: float) -> str:
+        return f"{value:.1f}".rstrip("0").rstrip(".")
+
+    if hours < 1:
+        return f"{max(1, round(hours * 60))} min"
+    if hours < 48:
+        return f"{short(hours)} h"
+    return f"{short(hours / 24)} days"
+
 @dataclass(frozen=True)
 class Step:
     """A rollout step as the planner sees it: a canary at `weight` or a shadow step, for `hours`."""
@@ -372,6 +384,11 @@ class MetricPlan:
         """A candidate as good as the stable version is shown within the tolerance in >= POWER of runs."""
         return self.pass_hours is not None
 
+    @property
+    def shown_after(self) -> str | None:
+        """When it is shown, as people write durations (None: not within the step)."""
+        return None if self.pass_hours is None else duration_text(self.pass_hours)
+
 
 @dataclass(frozen=True)
 class StepPlan:
@@ -500,7 +517,7 @@ def plan_metric(daily_cases: float, step: Step, metric: MetricTarget, alpha_metr
                f"cannot reliably detect a regression twice the tolerance ({must}: caught in {rates[t]:.0%} "
                f"of runs)")
     shown = (f"a candidate as good as stable is shown within the tolerance in {power:.0%} of runs after "
-             f"{pass_hours:.3g} h" if pass_hours is not None else
+             f"{duration_text(pass_hours)}" if pass_hours is not None else
              f"a candidate as good as stable is shown within the tolerance in only {pass_rate:.0%} of runs")
     summary = (f"{metric.name}: {step} at {daily_cases:,.0f} cases/day gives {who}; {form} test at alpha "
                f"{alpha_metric:.3g} against the tolerance {metric.describe(metric.tolerance)}: smallest "
