@@ -54,6 +54,7 @@ def test_inputs_order_and_labels_come_from_the_model_types_and_values_from_the_d
     assert spec["inputs"]["elderly"] == {"type": "boolean"}
     assert spec["inputs"]["request_id"] == {"type": "string", "required": False, "personal": True}
     assert spec["inputs"]["age_band"]["protected"] is True
+    assert "daily_cases" not in spec["rollout"]  # check-plan asks for the traffic rather than size for a guess
     metadata = yaml.safe_load(draft.metadata)
     assert [f["name"] for f in metadata["signature"]["inputs"]] == MODEL_INPUTS
     assert metadata["model"].get("trusted_types", []) == skops.io.get_untrusted_types(file=pickups / "pickup.skops")
