@@ -60,6 +60,6 @@ def test_the_guide_runs_as_written(tmp_path: Path):
     assert "Registered bulky-pickup v1" in out and "Registered bulky-pickup v2" in out
     assert '"outcome":"confirmed"' in out and '"status":"resolved"' in out
     assert "passed to manual review, reference BW-" in out
-    # The shadow step was judged and the canary reached before the rollback.
+    # The shadow step's verdicts were shown (or, on a quick machine, the canary already reached).
     assert "shadow comparison on the same cases: 400 copies" in out or "step 2/3 canary" in out, out[-3000:]
     assert "rolled_back" in out and "Incident 1 documented." in out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import skops.io
 
@@ -20,11 +21,24 @@ def load_skops(artifact_dir: Path, spec: ModelSpec, signature: Signature) -> Est
         return _load(path, spec, signature)
 
 
-def _load(path: Path, spec: ModelSpec, signature: Signature) -> EstimatorModel:
+def untrusted_types(path: Path) -> list[str]:
+    """The types in a .skops file that skops does not trust by default; InvalidInput if it cannot be read."""
     try:
-        untrusted = skops.io.get_untrusted_types(file=path)
+        return sorted(skops.io.get_untrusted_types(file=path))
     except Exception as exc:  # a corrupt or foreign file fails in many ways inside skops
-        raise InvalidInput(f"cannot read skops file {path}: {type(exc).__name__}: {exc}") from exc
+        raise InvalidInput(f"cannot read skops file {path}: {type(exc).__name__}: {exc}") from None
+
+
+def read_estimator(path: Path, trusted: list[str]) -> Any:
+    """The object a .skops file holds, loading the types listed as trusted; InvalidInput when it cannot."""
+    try:
+        return skops.io.load(path, trusted=trusted)
+    except Exception as exc:
+        raise InvalidInput(f"cannot load skops file {path}: {type(exc).__name__}: {exc}") from None
+
+
+def _load(path: Path, spec: ModelSpec, signature: Signature) -> EstimatorModel:
+    untrusted = untrusted_types(path)
     unreviewed = sorted(set(untrusted) - set(spec.trusted_types))
     if unreviewed:
         raise Refused(
@@ -32,8 +46,4 @@ def _load(path: Path, spec: ModelSpec, signature: Signature) -> EstimatorModel:
             f"{', '.join(unreviewed)}. Loading them can run their code. After reviewing them, "
             f"list them under model.trusted_types in the version metadata."
         )
-    try:
-        estimator = skops.io.load(path, trusted=sorted(untrusted))
-    except Exception as exc:
-        raise InvalidInput(f"cannot load skops file {path}: {type(exc).__name__}: {exc}") from exc
-    return EstimatorModel(estimator, signature, source=str(path))
+    return EstimatorModel(read_estimator(path, untrusted), signature, source=str(path))

@@ -63,20 +63,14 @@ def _read_model(path: Path, trust_types: Sequence[str]) -> _Model:
     if kind != "skops":
         # An ONNX graph names tensors, not fields, and a pickle runs code when read: the data decides.
         return _Model(kind, None, None, True, [])
-    import skops.io
+    from relevo.loaders.skops_model import read_estimator, untrusted_types  # skops only when drafting from one
 
-    try:
-        untrusted = sorted(skops.io.get_untrusted_types(file=path))
-    except Exception as exc:  # a corrupt or foreign file fails in many ways inside skops
-        raise InvalidInput(f"cannot read skops file {path}: {type(exc).__name__}: {exc}") from None
+    untrusted = untrusted_types(path)
     foreign = [t for t in untrusted if not t.startswith(DRAFT_LOADS) and t not in trust_types]
     if foreign:
         raise Refused(f"{path.name} holds types from outside scikit-learn, numpy and scipy: {', '.join(foreign)}. "
                       f"Loading them can run their code; after reviewing them, give each with --trust-type")
-    try:
-        estimator = skops.io.load(path, trusted=untrusted)
-    except Exception as exc:
-        raise InvalidInput(f"cannot load skops file {path}: {type(exc).__name__}: {exc}") from None
+    estimator = read_estimator(path, untrusted)
     names = getattr(estimator, "feature_names_in_", None)
     classes = getattr(estimator, "classes_", None)
     return _Model("skops", [str(n) for n in names] if names is not None else None,
