@@ -8,6 +8,8 @@ import anyio.to_thread
 
 from relevo.demo import SERVICE_NAME
 from relevo.routing.table import set_fallback
+from relevo.services.catalogue import apply_spec
+from relevo.services.review_policy import ReviewPolicy
 
 from tests.api.conftest import Served, demo_inputs
 
@@ -23,7 +25,8 @@ def test_decide_read_back_and_correct(served: Served):
     answer = served.decide(demo_inputs(), case_id="2024-LIC-0001")
     assert answer.status_code == 200, answer.text
     d = answer.json()
-    assert set(d) == {"decision_id", "decision", "served_by", "reference", "version", "message"}
+    assert set(d) == {"decision_id", "decision", "served_by", "reference", "version", "message", "review"}
+    assert d["review"] is None
     assert d["served_by"] == "version" and d["version"] == "v1"
     assert d["decision"] in ("admissible", "rejected")
     assert d["reference"].startswith("LIC-") and d["reference"] in d["message"]
@@ -153,3 +156,76 @@ def test_repeated_feedback_supersedes_keeping_its_history(served: Served):
     notes = served.client.get(f"/v1/decisions/{d['decision_id']}").json()["feedback"]
     assert len(notes) == 6 and [n["current"] for n in notes] == [False] * 5 + [True]
     assert [n["reason"] for n in notes] == [f"look {i}" for i in range(5)] + ["second look"]
+
+
+def test_the_review_policy_holds_answers_until_a_case_worker_decides(served: Served):
+    """Answers the spec's review policy names take effect only as a case worker's answer."""
+    spec = get_spec_of(served)
+    apply_spec(served.ctx, spec.model_copy(update={"review": ReviewPolicy(
+        labels=["rejected"], groups={"age_band": ["65+"]})}))
+    served.gateway.refresh()
+
+    # A rejection (it affects the citizen's rights) and an older applicant's case, whatever the answer.
+    thin = served.client.post(f"/v1/services/{SERVICE_NAME}/decisions", headers={"Idempotency-Key": "thin-1"},
+                              json={"case_id": "thin", "inputs": demo_inputs(documents_complete=0.2)}).json()
+    assert (thin["served_by"], thin["decision"], thin["review"]) == ("version", "manual_review", "label rejected")
+    assert thin["message"] == f"passed to a case worker for review, reference {thin['reference']}"
+    older = served.decide(demo_inputs(age_band="65+"), case_id="older").json()
+    assert (older["served_by"], older["decision"], older["review"]) == ("version", "manual_review", "group age_band")
+    plain = served.decide(demo_inputs(age_band="30-44"), case_id="plain").json()
+    assert plain["review"] is None and plain["decision"] in ("admissible", "rejected")
+    # A retry under the same key gets the same held answer, not the proposal.
+    again = served.client.post(f"/v1/services/{SERVICE_NAME}/decisions", headers={"Idempotency-Key": "thin-1"},
+                               json={"case_id": "thin", "inputs": demo_inputs(documents_complete=0.2)})
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert (again.json()["decision"], again.json()["review"]) == ("manual_review", "label rejected")
+
+    queue = served.client.get("/v1/reviews", params={"service": SERVICE_NAME}).json()["reviews"]
+    by_id = {i["decision_id"]: i for i in queue}
+    assert set(by_id) == {thin["decision_id"], older["decision_id"]}
+    assert (by_id[thin["decision_id"]]["review"], by_id[thin["decision_id"]]["proposed"],
+            by_id[thin["decision_id"]]["cause"]) == ("label rejected", "rejected", None)
+    proposed_older = by_id[older["decision_id"]]["proposed"]
+    assert proposed_older in ("admissible", "rejected")
+
+    # A client system must not act on a proposal: it sees neither it nor the probabilities.
+    portal = served.as_("portal", "client")
+    seen = portal.get(f"/v1/decisions/{older['decision_id']}").json()
+    assert seen["decision"] == "manual_review" and seen["review"]["reason"] == "group age_band"
+    assert seen["review"]["proposed"] is None and seen["probabilities"] is None
+    assert served.client.get(f"/v1/decisions/{older['decision_id']}").json()["review"]["proposed"] == proposed_older
+
+    # The case worker's answer is the decision of record; one differing from the proposal is a correction.
+    alice = served.as_("alice")
+    resolved = alice.post(f"/v1/reviews/{thin['decision_id']}/resolve",
+                          json={"decision": "admissible", "reason": "the missing documents were at the counter"})
+    assert resolved.status_code == 200, resolved.text
+    assert resolved.json()["outcome"] == "corrected"
+    record = portal.get(f"/v1/decisions/{thin['decision_id']}").json()
+    assert (record["decision"], record["review"]["status"]) == ("admissible", "resolved")
+    confirmed = alice.post(f"/v1/decisions/{older['decision_id']}/feedback",
+                           json={"decision": proposed_older, "reason": "checked"})
+    assert confirmed.json()["outcome"] == "confirmed"
+    assert served.client.get(f"/v1/decisions/{older['decision_id']}").json()["decision"] == proposed_older
+    assert served.client.get("/v1/reviews", params={"service": SERVICE_NAME}).json()["reviews"] == []
+
+    # The fallback rules' answers are held alike: a rule's rejection affects the citizen as much.
+    set_fallback(served.ctx, SERVICE_NAME, "production", True)
+    served.gateway.refresh()
+    ruled = served.decide(demo_inputs(documents_complete=0.2), case_id="ruled").json()
+    assert (ruled["served_by"], ruled["decision"], ruled["review"]) == ("rules", "manual_review", "label rejected")
+    [queued] = served.client.get("/v1/reviews", params={"service": SERVICE_NAME}).json()["reviews"]
+    assert (queued["decision_id"], queued["proposed"], queued["cause"]) == (ruled["decision_id"], "rejected",
+                                                                            "kill_switch")
+
+    metrics = served.client.get("/metrics").text
+    assert 'relevo_reviews_total{reason="label rejected",service="licence-prefilter"} 2.0' in metrics
+    assert 'relevo_reviews_total{reason="group age_band",service="licence-prefilter"} 1.0' in metrics
+
+
+def get_spec_of(served: Served):
+    from relevo.services import get_spec
+    from relevo.store import connect
+
+    with connect(served.ctx.engine) as conn:
+        return get_spec(conn, SERVICE_NAME)

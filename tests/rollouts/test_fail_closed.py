@@ -7,20 +7,17 @@ from __future__ import annotations
 import copy
 import os
 from itertools import islice
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 import yaml
 from sqlalchemy import select
 
-from relevo.clock import SimulatedClock
-from relevo.context import Context
 from relevo.demo import SERVICE_NAME as SERVICE
 from relevo.demo import spec_resource
 from relevo.demo.scenario import cases
 from relevo.errors import Conflict, InvalidInput, Refused
 from relevo.casework.feedback import record_feedback
-from relevo.gateway.gateway import Gateway
 from relevo.registry.queries import resolve_version
 from relevo.rollouts import lifecycle
 from relevo.rollouts.manual import apply_by_hand
@@ -41,17 +38,6 @@ QUICK_CRITERIA = [
     {"metric": "latency", "budget_ms": 800, "max_share": 0.05, "min_sample": 100},
     {"metric": "error_rate", "tolerance": {"absolute": 0.02}, "min_sample": 100},
 ]
-
-
-@pytest.fixture
-def world(demo_settings):
-    """(context on a simulated clock, the clock, a started gateway) over the demo store, v1 stable."""
-    clock = SimulatedClock(datetime(2026, 5, 4, 8, tzinfo=timezone.utc))
-    ctx = Context.open(demo_settings, clock=clock)
-    gateway = Gateway(ctx, "production", pseudonym_key=b"k" * 32).start()
-    yield ctx, clock, gateway
-    gateway.close()
-    ctx.close()
 
 
 def quick_spec(ctx, **rollout) -> None:

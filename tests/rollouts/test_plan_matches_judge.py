@@ -24,7 +24,7 @@ def observations(arm, decision, failed, shadow=None) -> StepObservations:
     n = arm.size
     return StepObservations(
         candidate=arm, decision=decision, latency_ms=np.full(n, 5.0), failed=failed,
-        corrected=np.zeros(n, dtype=bool), reviewed=np.zeros(n, dtype=bool),
+        corrected=np.zeros(n, dtype=bool), reviewed=np.zeros(n, dtype=bool), held=np.zeros(n, dtype=bool),
         created_at=np.arange(n).astype("datetime64[s]").astype("datetime64[us]"), inputs=[{}] * n,
         shadow_decision=np.full(n, None, dtype=object) if shadow is None else shadow,
         shadow_failed=np.zeros(n, dtype=bool), shadow_latency_ms=np.full(n, 7.0))

@@ -20,7 +20,7 @@ def shadow_step(n: int, seed: int, stable_fail: float, candidate_fail: float) ->
     copy = np.where(failed | shadow_failed, None, "admissible").astype(object)
     return StepObservations(
         candidate=np.zeros(n, dtype=bool), decision=stable, latency_ms=np.full(n, 5.0), failed=failed,
-        corrected=np.zeros(n, dtype=bool), reviewed=np.zeros(n, dtype=bool),
+        corrected=np.zeros(n, dtype=bool), reviewed=np.zeros(n, dtype=bool), held=np.zeros(n, dtype=bool),
         created_at=np.arange(n).astype("datetime64[s]").astype("datetime64[us]"), inputs=[{}] * n,
         shadow_decision=copy, shadow_failed=shadow_failed, shadow_latency_ms=np.where(failed, np.nan, 7.0))
 

@@ -33,7 +33,7 @@ def observations(n: int, seed: int, agree: float = 0.9, fail: float = 0.02, drop
         row.pop("nationality_group")  # not given
     return StepObservations(
         candidate=np.zeros(n, dtype=bool), decision=stable, latency_ms=rng.gamma(2.0, 5.0, n),
-        failed=np.zeros(n, dtype=bool), corrected=np.zeros(n, dtype=bool), reviewed=np.zeros(n, dtype=bool),
+        failed=np.zeros(n, dtype=bool), corrected=np.zeros(n, dtype=bool), reviewed=np.zeros(n, dtype=bool), held=np.zeros(n, dtype=bool),
         created_at=np.arange(n).astype("datetime64[s]").astype("datetime64[us]"), inputs=inputs,
         shadow_decision=candidate, shadow_failed=ran & failed, shadow_latency_ms=latency)
 

@@ -69,6 +69,8 @@ class DecisionResponse(BaseModel):
     reference: str = Field(description="the reference the citizen can quote")
     version: str | None = Field(description="the version that answered, when a model did")
     message: str = Field(description="what the citizen is told")
+    review: str | None = Field(default=None, description="why a case worker decides this case before any answer "
+                               "takes effect (the spec's review policy); the decision is then manual_review")
 
 
 class FeedbackRequest(_Body):
@@ -123,6 +125,10 @@ class ReviewState(BaseModel):
     status: str
     claimed_by: str | None
     resolved_at: Timestamp | None
+    reason: str | None = Field(default=None, description="why the review policy held the automated answer back "
+                               "(none: no model or rule answered)")
+    proposed: str | None = Field(default=None, description="the automated answer held back, for case workers, "
+                                 "operators, auditors and the DPO")
 
 
 class DecisionRecord(BaseModel):
@@ -154,7 +160,10 @@ class QueueItem(BaseModel):
     service: str
     status: str
     claimed_by: str | None
-    cause: str | None
+    cause: str | None = Field(description="why no model or rule answered (none for a case held by the review policy)")
+    review: str | None = Field(description="why the review policy held the automated answer back")
+    proposed: str | None = Field(description="the automated answer held back, for the case worker to confirm or "
+                                 "correct")
     inputs: dict[str, Any]
     queued_at: Timestamp
 

@@ -55,7 +55,8 @@ def check_verdict(decision: str, reason: str, reviewer: str) -> None:
 
 def record_feedback_in(conn: Connection, ctx: Context, decision_id: str, *, decision: str, reason: str,
                        reviewer: str) -> FeedbackRecorded:
-    """Record feedback inside the caller's transaction; 'confirmed' when it agrees with the answer."""
+    """Record feedback inside the caller's transaction ('confirmed' when it agrees with the answer,
+    or with the answer proposed for review); a verdict on a queued case resolves it."""
     check_verdict(decision, reason, reviewer)
     row = conn.execute(select(decisions.c.service, decisions.c.decision).where(decisions.c.id == decision_id)).first()
     if row is None:
@@ -85,6 +86,9 @@ def record_feedback_in(conn: Connection, ctx: Context, decision_id: str, *, deci
     except IntegrityError:
         raise Conflict(f"another verdict on decision {decision_id!r} was recorded at the same moment; read it "
                        f"and retry") from None
+    if review is not None and review.status != "resolved":  # a verdict on a queued case settles it
+        conn.execute(manual_reviews.update().where(manual_reviews.c.decision_id == decision_id)
+                     .values(status="resolved", claimed_by=reviewer, resolved_at=now))
     details = {"decision": decision, "original": row.decision, "reason": reason}
     if previous is not None:
         details["supersedes"] = {"feedback_id": previous.id, "decision": previous.decision,
@@ -101,9 +105,4 @@ def record_feedback(ctx: Context, decision_id: str, *, decision: str, reason: st
     later verdict supersedes an earlier one."""
     with connect(ctx.engine) as conn:
         reviewer = acting_reviewer(conn, ctx, decision_id, reviewer)
-        out = record_feedback_in(conn, ctx, decision_id, decision=decision, reason=reason, reviewer=reviewer)
-        # Feedback on a queued case also settles the queue item.
-        conn.execute(manual_reviews.update().where(manual_reviews.c.decision_id == decision_id,
-                                                   manual_reviews.c.status != "resolved")
-                     .values(status="resolved", claimed_by=reviewer, resolved_at=ctx.clock.now()))
-    return out
+        return record_feedback_in(conn, ctx, decision_id, decision=decision, reason=reason, reviewer=reviewer)

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from relevo.casework.access import require, visible_inputs
+from relevo.casework.access import may, require, visible_inputs
 from relevo.context import Context
 from relevo.errors import NotFound
 from relevo.registry import version_names
@@ -45,6 +45,8 @@ class ReviewState:
     status: str
     claimed_by: str | None
     resolved_at: datetime | None
+    reason: str | None = None  # why the review policy held the automated answer back
+    proposed: str | None = None  # that answer (withheld from clients)
 
 
 @dataclass(frozen=True)
@@ -81,9 +83,15 @@ def get_decision(conn: Connection, decision_id: str) -> RecordedDecision:
     review = conn.execute(select(manual_reviews).where(manual_reviews.c.decision_id == decision_id)).mappings().first()
     names = version_names(conn, {row["routed_version_id"], shadow["version_id"] if shadow else None})
     served_version = names.get(row["routed_version_id"]) if row["served_by"] == "version" else None
+    # The decision of record: the answer that took effect. A case in the queue has none until its
+    # case worker answers, and then it is theirs (the automated answer, if any, was only proposed).
+    of_record = row["decision"] if review is None and row["decision"] is not None else "manual_review"
+    current = [n for n in notes if n["superseded_at"] is None]
+    if review is not None and review["status"] == "resolved" and current:
+        of_record = current[0]["decision"]
     return RecordedDecision(
         decision_id=row["id"], reference=row["reference"], service=row["service"],
-        environment=row["environment"], decision=row["decision"] or "manual_review",
+        environment=row["environment"], decision=of_record,
         served_by=row["served_by"], version=served_version, arm=row["arm"],
         routed_version=names.get(row["routed_version_id"]),
         probabilities=row["probabilities"], fallback_cause=row["fallback_cause"],
@@ -92,17 +100,24 @@ def get_decision(conn: Connection, decision_id: str) -> RecordedDecision:
             names.get(shadow["version_id"]), shadow["decision"], shadow["latency_ms"], shadow["error"]),
         feedback=[FeedbackNote(n["outcome"], n["decision"], n["reason"], n["reviewer"], n["at"],
                                n["superseded_at"] is None) for n in notes],
-        review=None if review is None else ReviewState(review["status"], review["claimed_by"], review["resolved_at"]),
+        review=None if review is None else ReviewState(
+            review["status"], review["claimed_by"], review["resolved_at"], row["review"],
+            row["decision"] if row["review"] is not None else None),
     )
 
 
 READ_ROLES = ("client", "case_worker", "operator", "auditor", "dpo")
+SEE_PROPOSED = ("case_worker", "operator", "auditor", "dpo")
 
 
 def read_decision(ctx: Context, decision_id: str) -> RecordedDecision:
     """One decision as recorded, or NotFound; with identities, for the roles that read decisions of
-    its service, personal and protected inputs withheld but from case workers and the DPO."""
+    its service, personal and protected inputs withheld but from case workers and the DPO, and an
+    answer held for review (with its probabilities) withheld from clients, who must not act on it."""
     with connect(ctx.engine) as conn:
         found = get_decision(conn, decision_id)
         require(ctx, READ_ROLES, found.service)
-        return replace(found, inputs=visible_inputs(conn, ctx, found.service, found.inputs))
+        found = replace(found, inputs=visible_inputs(conn, ctx, found.service, found.inputs))
+    if found.review is not None and found.review.proposed is not None and not may(ctx, SEE_PROPOSED, found.service):
+        found = replace(found, probabilities=None, review=replace(found.review, proposed=None))
+    return found

@@ -1,4 +1,5 @@
-"""The manual-review queue: cases no model or rule answered, worked by case workers."""
+"""The manual-review queue, worked by case workers: cases no model or rule answered, and cases
+whose automated answer the spec's review policy holds back until a case worker decides."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ class QueuedCase:
     status: str
     claimed_by: str | None
     cause: str | None  # why no model or rule answered
+    review: str | None  # why the review policy held the automated answer back
+    proposed: str | None  # that answer, for the case worker to confirm or correct
     inputs: dict[str, Any]
     queued_at: datetime
 
@@ -56,7 +59,8 @@ def list_queue(ctx: Context, service: str | None = None, status: str = "open", l
     """Queued cases, oldest first: those of the services the caller works (case workers, the DPO)."""
     if status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
-    query = (select(manual_reviews, decisions.c.reference, decisions.c.inputs, decisions.c.fallback_cause)
+    query = (select(manual_reviews, decisions.c.reference, decisions.c.inputs, decisions.c.fallback_cause,
+                    decisions.c.review, decisions.c.decision)
              .join(decisions, decisions.c.id == manual_reviews.c.decision_id)
              .where(manual_reviews.c.status == status).order_by(manual_reviews.c.created_at).limit(limit))
     if service:
@@ -64,7 +68,8 @@ def list_queue(ctx: Context, service: str | None = None, status: str = "open", l
     with connect(ctx.engine) as conn:
         rows = [r for r in conn.execute(query).mappings().all() if may(ctx, SEE_QUEUE, r["service"])]
         return [QueuedCase(r["decision_id"], r["reference"], r["service"], r["status"], r["claimed_by"],
-                           r["fallback_cause"], visible_inputs(conn, ctx, r["service"], r["inputs"]), r["created_at"])
+                           r["fallback_cause"], r["review"], r["decision"],
+                           visible_inputs(conn, ctx, r["service"], r["inputs"]), r["created_at"])
                 for r in rows]
 
 
@@ -101,6 +106,4 @@ def resolve(ctx: Context, decision_id: str, *, decision: str, reason: str, revie
         reviewer = acting_reviewer(conn, ctx, decision_id, reviewer)
         _open_review(conn, decision_id, reviewer)
         out = record_feedback_in(conn, ctx, decision_id, decision=decision, reason=reason, reviewer=reviewer)
-        conn.execute(manual_reviews.update().where(manual_reviews.c.decision_id == decision_id)
-                     .values(status="resolved", claimed_by=reviewer, resolved_at=ctx.clock.now()))
     return Resolved(**vars(out))

@@ -18,6 +18,7 @@ from relevo.rollouts import (
     FINAL,
     Controller,
     PairedSummary,
+    ReviewReport,
     RolloutStatus,
     ShadowReport,
     document_incident,
@@ -119,6 +120,21 @@ def status(ctx: typer.Context, service: str = typer.Argument(...), env: str = EN
     _print_status(data)
     if data.shadow is not None:
         _print_shadow(data.shadow)
+    if data.review is not None:
+        _print_review(data.review)
+
+
+def _print_review(report: ReviewReport) -> None:
+    """Answers the review policy held for case workers in this step, by arm."""
+    table = Table("arm", "decisions", "held for review", "answered", "corrected", "waiting",
+                  title="held for a case worker (the review policy)",
+                  caption="A held answer takes effect only as the case worker's answer; a different answer counts "
+                          "as a correction for the judge.")
+    for arm, held in report.arms.items():
+        if held.decisions:
+            table.add_row(arm, f"{held.decisions:,}", _share(held.held, held.decisions),
+                          _share(held.answered, held.held), _share(held.corrected, held.answered), f"{held.waiting:,}")
+    console.print(table)
 
 
 def _share(count: int, total: int) -> str:

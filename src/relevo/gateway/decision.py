@@ -27,10 +27,15 @@ class Decision:
     latency_ms: float
     created_at: datetime
     replayed: bool = False  # the decision recorded earlier for the same Idempotency-Key
+    # Why a case worker decides this case before any answer takes effect (the spec's review
+    # policy); the decision is then MANUAL, and the answer proposed is in the log only.
+    review: str | None = None
 
     @property
     def message(self) -> str:
         """What the citizen is told."""
+        if self.review is not None:
+            return f"passed to a case worker for review, reference {self.reference}"
         if self.served_by == "manual":
             return f"passed to manual review, reference {self.reference}"
         return f"decision {self.decision}, reference {self.reference}"
@@ -38,9 +43,10 @@ class Decision:
     @classmethod
     def replayed_from(cls, row: Mapping[str, Any], version: str | None) -> "Decision":
         """The decision a decision-log row holds, replayed for a retried request."""
-        return cls(row["id"], row["reference"], row["service"], row["environment"], row["decision"] or MANUAL,
+        answer = MANUAL if row["review"] is not None else row["decision"] or MANUAL
+        return cls(row["id"], row["reference"], row["service"], row["environment"], answer,
                    row["served_by"], version, row["arm"], row["probabilities"], row["fallback_cause"],
-                   row["latency_ms"], row["created_at"], replayed=True)
+                   row["latency_ms"], row["created_at"], replayed=True, review=row["review"])
 
 
 @dataclass(frozen=True)

@@ -285,6 +285,9 @@ class Gateway:
             self.metrics.rejected.labels(service).inc()
             raise
         outcome = self._answer(runtime, policy, target, clean)
+        # An automated answer the review policy holds back is only proposed: a case worker decides.
+        review = (policy.spec.review.reason(outcome.decision, outcome.probabilities, clean)
+                  if outcome.served_by != "manual" and policy.spec.review.active else None)
         latency_ms = (time.perf_counter() - started) * 1000
         decision_id = uuid.uuid4().hex
         reference = f"{policy.spec.fallback.manual_reference_prefix}-{decision_id[:16].upper()}"
@@ -296,13 +299,14 @@ class Gateway:
             "case_pseudonym": self.pseudonym(case_id), "arm": arm,
             "routed_version_id": target.record.id if target is not None else None,
             "served_by": outcome.served_by, "decision": None if outcome.served_by == "manual" else outcome.decision,
-            "probabilities": outcome.probabilities, "fallback_cause": outcome.cause, "latency_ms": latency_ms,
+            "probabilities": outcome.probabilities, "fallback_cause": outcome.cause, "review": review,
+            "latency_ms": latency_ms,
             "model_latency_ms": outcome.model_ms, "inputs": self._minimised(policy, clean),
             "route_revision": route.revision if route else None, "step": route.step if route else None,
             "created_at": now,
         }
         rows = [(decisions, row)]
-        if outcome.served_by == "manual":
+        if outcome.served_by == "manual" or review is not None:
             rows.append((manual_reviews, {"decision_id": decision_id, "service": service, "status": "open",
                                           "claimed_by": None, "claimed_at": None, "resolved_at": None,
                                           "created_at": now}))
@@ -318,13 +322,16 @@ class Gateway:
         self.metrics.latency.labels(service, outcome.served_by).observe(latency_ms / 1000)
         if outcome.cause:
             self.metrics.fallbacks.labels(service, outcome.cause).inc()
+        if review is not None:
+            self.metrics.reviews.labels(service, review).inc()
         if runtime.shadow is not None and outcome.served_by == "version":  # compare model with model
             try:
                 self._shadow_queue.put_nowait((runtime.candidate_policy, runtime.shadow, decision_id, clean))
             except queue.Full:
                 self.metrics.shadow_dropped.labels(service).inc()
-        return Decision(decision_id, reference, service, self.environment, outcome.decision, outcome.served_by,
-                        answered_by, arm, outcome.probabilities, outcome.cause, latency_ms, now)
+        return Decision(decision_id, reference, service, self.environment,
+                        MANUAL if review is not None else outcome.decision, outcome.served_by,
+                        answered_by, arm, outcome.probabilities, outcome.cause, latency_ms, now, review=review)
 
     def _answer(self, runtime: ServiceRuntime, policy: Policy, target: LoadedVersion | None,
                 inputs: dict[str, Any]) -> Outcome:

@@ -18,6 +18,8 @@ class GatewayMetrics:
                                  ["service", "served_by"], buckets=LATENCY_BUCKETS, registry=self.registry)
         self.fallbacks = Counter("relevo_fallbacks", "Requests answered by the fallback, by cause",
                                  ["service", "cause"], registry=self.registry)
+        self.reviews = Counter("relevo_reviews", "Automated answers held for a case worker, by the review "
+                               "policy's reason", ["service", "reason"], registry=self.registry)
         self.shadow_dropped = Counter("relevo_shadow_dropped", "Shadow copies dropped under overload",
                                       ["service"], registry=self.registry)
         self.shadow_done = Counter("relevo_shadow_answers", "Shadow copies answered (or failed) by the candidate",

@@ -12,6 +12,7 @@ from relevo.rollouts.plan_check import PlanCheck, StepCheck, check_plan
 from relevo.rollouts.judgement import KeptVerdict, StepJudgement
 from relevo.rollouts.judging import MetricResult
 from relevo.rollouts.queries import rollout_history, rollout_status
+from relevo.rollouts.review_report import HeldAnswers, ReviewReport
 from relevo.rollouts.report import IncidentRef, ReleaseRef, RolloutStatus, RolloutSummary
 from relevo.rollouts.shadow_report import Flip, PairedSummary, ShadowReport
 from relevo.rollouts.rollout import Rollout
@@ -19,8 +20,8 @@ from relevo.rollouts.simulation import SimulationResult, simulate_rollout
 from relevo.rollouts.states import FINAL
 
 __all__ = [
-    "CONTROLLER", "FINAL", "Controller", "Flip", "Incident", "IncidentRef", "KeptVerdict", "MetricResult",
-    "PairedSummary", "PlanCheck", "ReleaseRef", "Rollout", "RolloutStatus", "RolloutSummary", "ShadowReport",
+    "CONTROLLER", "FINAL", "Controller", "Flip", "HeldAnswers", "Incident", "IncidentRef", "KeptVerdict", "MetricResult",
+    "PairedSummary", "PlanCheck", "ReleaseRef", "ReviewReport", "Rollout", "RolloutStatus", "RolloutSummary", "ShadowReport",
     "SimulationResult", "StepCheck", "StepJudgement", "apply_by_hand",
     "check_plan", "document_incident", "fallback_by_hand", "list_incidents", "promote", "revert", "rollback",
     "rollout_history", "rollout_status", "route_by_hand", "simulate_rollout", "start_rollout", "tag_by_hand", "tick",

@@ -310,8 +310,11 @@ def judge_canary(policy: RolloutPolicy, obs: StepObservations, weight: float, no
         elif c.metric == "error_rate":
             results.append(_two_arm(name, c, obs.failed, arm, times, weight, alpha))
         elif c.metric == "correction_rate":
-            # Among the decisions case workers reviewed, once old enough to have been: which
-            # decisions get reviewed does not depend on the version that made them.
+            # Among the decisions case workers reviewed, once old enough to have been, answers the
+            # review policy held back included (the case worker's answer corrects the proposal).
+            # The test assumes which decisions get reviewed does not depend on the version that
+            # made them: true of a random review sample and of holds by group, not quite of holds
+            # by label or probability band, which follow the version's answers.
             counted = older_than(obs, now, parse_duration(c.review_delay).total_seconds()) & obs.reviewed
             results.append(_two_arm(name, c, obs.corrected[counted], arm[counted], times[counted], weight, alpha))
         elif c.metric == "latency" and c.max_share is not None:

@@ -28,6 +28,7 @@ class StepObservations:
     failed: np.ndarray  # bool: the routed model failed and the fallback answered
     corrected: np.ndarray  # bool: a case worker's current verdict on it is a correction
     reviewed: np.ndarray  # bool: a case worker gave a verdict on it (confirmed or corrected)
+    held: np.ndarray  # bool: the review policy held its automated answer back for a case worker
     created_at: np.ndarray  # datetime64
     inputs: list[dict]  # minimised inputs (protected attributes for fairness)
     shadow_decision: np.ndarray  # object: the candidate's shadow answer (None when none)
@@ -61,7 +62,7 @@ def observe_step(conn: Connection, service: str, environment: str, step_label: s
         decisions.c.inputs[name].label(f"input_{i}") for i, name in enumerate(attributes)]
     query = (
         select(decisions.c.arm, decisions.c.decision, decisions.c.latency_ms, decisions.c.fallback_cause,
-               decisions.c.created_at, *wanted, current.c.outcome.label("feedback"),
+               decisions.c.review, decisions.c.created_at, *wanted, current.c.outcome.label("feedback"),
                shadow_decisions.c.decision.label("shadow_decision"), shadow_decisions.c.error.label("shadow_error"),
                shadow_decisions.c.latency_ms.label("shadow_latency"))
         .select_from(decisions.outerjoin(shadow_decisions, shadow_decisions.c.decision_id == decisions.c.id)
@@ -78,6 +79,7 @@ def observe_step(conn: Connection, service: str, environment: str, step_label: s
         failed=np.array([r.fallback_cause in MODEL_FAILURES for r in rows], dtype=bool),
         corrected=np.array([r.feedback == "corrected" for r in rows], dtype=bool),
         reviewed=np.array([r.feedback in ("confirmed", "corrected") for r in rows], dtype=bool),
+        held=np.array([r.review is not None for r in rows], dtype=bool),
         created_at=np.array([np.datetime64(r.created_at.replace(tzinfo=None), "us") for r in rows],
                             dtype="datetime64[us]"),
         inputs=([r.inputs or {} for r in rows] if attributes is None else

@@ -10,6 +10,7 @@ from relevo.registry.queries import version_names
 from relevo.rollouts.judgement import KeptVerdict, judge_step, judged_attributes, shown_earlier, step_history
 from relevo.rollouts.observations import observe_step
 from relevo.rollouts.report import IncidentRef, ReleaseRef, RolloutStatus, RolloutSummary
+from relevo.rollouts.review_report import ReviewReport, review_report
 from relevo.rollouts.rollout import Rollout, active_rollout, load_rollout
 from relevo.rollouts.shadow_report import shadow_report
 from relevo.services.catalogue import get_spec
@@ -63,6 +64,7 @@ def rollout_status(ctx: Context, service: str, environment: str, rollout_id: int
     paired = rollout.phase in ("shadow", "preview")
     judgement = history[-1] if history else None
     shadow = None
+    review: ReviewReport | None = None
     if judged_now or paired:
         protected = [name for name, field in spec.inputs.items() if field.protected]
         # One read of the step's decisions serves the verdicts and the paired comparison.
@@ -75,7 +77,10 @@ def rollout_status(ctx: Context, service: str, environment: str, rollout_id: int
         if paired:
             # The paired comparison of a shadow step or blue/green preview, per protected group too.
             shadow = shadow_report(obs, protected, spec.decisions, spec.rollout.alpha)
-    return RolloutStatus(**summary, phase=rollout.phase, history=history, judgement=judgement, shadow=shadow)
+        if spec.review.active or obs.held.any():
+            review = review_report(obs)
+    return RolloutStatus(**summary, phase=rollout.phase, history=history, judgement=judgement, shadow=shadow,
+                         review=review)
 
 
 def rollout_history(ctx: Context, service: str, environment: str | None = None) -> list[RolloutSummary]:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from relevo.rollouts.judgement import KeptVerdict
+from relevo.rollouts.review_report import ReviewReport
 from relevo.rollouts.shadow_report import ShadowReport
 
 
@@ -56,9 +57,11 @@ class RolloutSummary:
 @dataclass(frozen=True, kw_only=True)
 class RolloutStatus(RolloutSummary):
     """A rollout with its evidence: every step's last kept verdict, the current step's judgement
-    (live while the step is judged, else the last kept) and, in a paired step, the comparison."""
+    (live while the step is judged, else the last kept), in a paired step the comparison, and the
+    answers the review policy held for case workers."""
 
     phase: str
     history: list[KeptVerdict]
     judgement: KeptVerdict | None = None
     shadow: ShadowReport | None = None
+    review: ReviewReport | None = None

@@ -45,7 +45,8 @@ def simulate_rollout(ctx: Context, clock: SimulatedClock, gateway: Gateway, roll
     """Drive a rollout with generated cases until it leaves `running` (or the horizon passes).
 
     A review_share of the automated decisions is reviewed after a delay drawn uniformly from
-    review_delay (hours); a review that finds another outcome than the decision corrects it.
+    review_delay (hours), as is every answer the review policy held back; a review that finds
+    another outcome than the decision (or the one proposed) corrects it.
     """
     rng = np.random.default_rng(seed)
     seconds_per_case = 86400 / daily_cases
@@ -63,8 +64,9 @@ def simulate_rollout(ctx: Context, clock: SimulatedClock, gateway: Gateway, roll
             answers = list(pool.map(lambda c: gateway.decide(rollout.service, c[0], c[1]), chunk))  # noqa: B023 (run here)
             now = clock.now()
             for (_case_id, _inputs, truth), answer in zip(chunk, answers):
-                # Case workers review a share of the automated decisions, hours later.
-                if answer.served_by != "manual" and rng.random() < review_share:
+                # Case workers review a share of the automated decisions, hours later, and every
+                # answer the review policy held for them.
+                if answer.review is not None or (answer.served_by != "manual" and rng.random() < review_share):
                     review_at = now + timedelta(hours=float(rng.uniform(*review_delay)))
                     heapq.heappush(pending, (review_at, answer.id, truth, answer.decision))
             sent += len(chunk)

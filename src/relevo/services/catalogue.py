@@ -27,8 +27,8 @@ def spec_digest(spec: ServiceSpec) -> str:
 
 # The parts of a spec that decide what a citizen is answered: a change to any of them changes
 # decisions (a rule, a threshold, what is accepted), unlike its description, owner or roles.
-DECISION_RULES = ("inputs", "decisions", "fallback", "threshold", "timeout_ms", "circuit_breaker", "logging",
-                  "trust_pickle")
+DECISION_RULES = ("inputs", "decisions", "fallback", "threshold", "review", "timeout_ms", "circuit_breaker",
+                  "logging", "trust_pickle")
 
 
 def rules_digest(spec: ServiceSpec) -> str:

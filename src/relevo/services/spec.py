@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from relevo.documents import format_validation_error, read_document, refuse_placeholders
 from relevo.errors import InvalidInput
+from relevo.services.review_policy import ReviewPolicy
 from relevo.services.rollout_policy import RolloutPolicy
 
 NAME = re.compile(r"^[a-z][a-z0-9-]{1,62}[a-z0-9]$")
@@ -180,6 +181,8 @@ class ServiceSpec(_Strict):
                               "answers", examples=[300])
     threshold: Threshold | None = Field(
         default=None, description="the probability a model must give a label before it is decided")
+    review: ReviewPolicy = Field(default=ReviewPolicy(), description="which automated answers wait for a case "
+                                 "worker before they take effect (human oversight)")
     circuit_breaker: CircuitBreaker = Field(default=CircuitBreaker(), description="when to stop calling a failing "
                                             "version")
     logging: Logging = Field(default=Logging(), description="what the decision log keeps of each request")
@@ -215,6 +218,7 @@ class ServiceSpec(_Strict):
                 raise ValueError(f"fallback.rules[{i}] reads unknown fields: {', '.join(sorted(unknown))}")
         if self.threshold is not None and self.threshold.label not in self.decisions:
             raise ValueError(f"threshold.label {self.threshold.label!r} is not one of decisions")
+        self._review_fits()
         for i, criterion in enumerate(self.rollout.criteria):
             if criterion.label is not None and self.decisions and criterion.label not in self.decisions:
                 raise ValueError(f"rollout.criteria[{i}].label {criterion.label!r} is not one of decisions")
@@ -222,6 +226,25 @@ class ServiceSpec(_Strict):
                     criterion.attribute in self.inputs and self.inputs[criterion.attribute].protected):
                 raise ValueError(f"rollout.criteria[{i}].attribute {criterion.attribute!r} is not a protected input")
         return self
+
+    def _review_fits(self) -> None:
+        review = self.review
+        for label in review.labels:
+            if label not in self.decisions:
+                raise ValueError(f"review.labels: {label!r} is not one of decisions")
+        for i, band in enumerate(review.probability_bands):
+            if band.label not in self.decisions:
+                raise ValueError(f"review.probability_bands[{i}].label {band.label!r} is not one of decisions")
+        for name, values in review.groups.items():
+            field = self.inputs.get(name)
+            if field is None or not field.protected:
+                raise ValueError(f"review.groups: {name!r} is not a protected input")
+            kinds = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,)}[field.type]
+            for value in values:
+                if not isinstance(value, kinds) or (isinstance(value, bool) and field.type != "boolean"):
+                    raise ValueError(f"review.groups.{name}: {value!r} is not a {field.type} value")
+                if field.enum is not None and value not in field.enum:
+                    raise ValueError(f"review.groups.{name}: {value!r} is not one of the field's enum")
 
     @property
     def decides(self) -> bool:

@@ -179,6 +179,9 @@ decisions = Table(
     Column("decision", String(100), nullable=True),
     Column("probabilities", JSONDoc, nullable=True),
     Column("fallback_cause", String(20), nullable=True),
+    # Why the answer waits for a case worker (the spec's review policy); `decision` is then only
+    # proposed, and the case worker's answer (its feedback) is the decision of record.
+    Column("review", String(160), nullable=True),
     Column("latency_ms", Float, nullable=False),
     Column("model_latency_ms", Float, nullable=True),
     Column("inputs", JSONDoc, nullable=False),

@@ -38,7 +38,7 @@ def observations(seed: int, n: int, group: int, shadow: bool) -> StepObservation
     return StepObservations(
         candidate=candidate, decision=np.where(failed, None, decision).astype(object),
         latency_ms=rng.exponential(2.0, n), failed=failed,
-        corrected=rng.random(n) < 0.04, reviewed=rng.random(n) < 0.3, created_at=created,
+        corrected=rng.random(n) < 0.04, reviewed=rng.random(n) < 0.3, held=np.zeros(n, dtype=bool), created_at=created,
         inputs=[{"age_band": bands[i]} for i in rng.integers(0, 4, n)],
         shadow_decision=np.where(shadow & ~failed, copy, None).astype(object),
         shadow_failed=np.zeros(n, dtype=bool) if not shadow else rng.random(n) < 0.005,
@@ -52,7 +52,7 @@ def shuffled_within_moments(obs: StepObservations, seed: int) -> StepObservation
     pick = lambda a: a[order]  # noqa: E731
     return StepObservations(
         candidate=pick(obs.candidate), decision=pick(obs.decision), latency_ms=pick(obs.latency_ms),
-        failed=pick(obs.failed), corrected=pick(obs.corrected), reviewed=pick(obs.reviewed),
+        failed=pick(obs.failed), corrected=pick(obs.corrected), reviewed=pick(obs.reviewed), held=pick(obs.held),
         created_at=pick(obs.created_at), inputs=[obs.inputs[i] for i in order],
         shadow_decision=pick(obs.shadow_decision), shadow_failed=pick(obs.shadow_failed),
         shadow_latency_ms=pick(obs.shadow_latency_ms))

@@ -61,7 +61,7 @@ async def decide(service: ServiceName, body: DecisionRequest, response: Response
     if d.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return DecisionResponse(decision_id=d.id, decision=d.decision, served_by=d.served_by,
-                            reference=d.reference, version=d.version, message=d.message)
+                            reference=d.reference, version=d.version, message=d.message, review=d.review)
 
 
 @router.get("/v1/decisions/{decision_id}", response_model=DecisionRecord, operation_id="read_decision",
