@@ -88,3 +88,21 @@ def test_the_planners_resolution_is_what_the_controller_catches(case):
           f"{target.describe(plan.resolution)}, {at_tolerance:.0%} at the tolerance {target.describe(target.tolerance)}")
     assert at_resolution >= 0.70
     assert at_tolerance <= 0.125  # alpha = 5%: at most 10 of 80 runs
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_check_plan_names_the_criterion_that_blocks_a_step(demo):
+    from relevo.rollouts import check_plan
+
+    check = check_plan(demo, "licence-prefilter", "canary-only", daily_cases=3000)
+    [step] = check.steps
+    assert step.suggestion is not None and step.suggestion.plan is not None
+    names = [name for name, _ in step.alone]
+    assert sorted(names) == sorted(m.name for m in step.suggestion.original.metrics)
+    costs = [alone.cost for _, alone in step.alone]
+    assert costs == sorted(costs, reverse=True) and step.blocking == names[0]
+    # No criterion alone asks for more than the step proposed for all of them, and each alone is
+    # shown and caught by the step proposed for it.
+    assert costs[0] <= step.suggestion.cost
+    for _, alone in step.alone:
+        assert alone.plan is not None and alone.plan.sized

@@ -350,6 +350,10 @@ def check_plan_cmd(ctx: typer.Context, service: str = typer.Argument(...),
             console.print(f"  [yellow]proposed:[/] for {escape(names)}, " + (
                 f"{check.suggestion.plan.step} instead of step {check.index + 1} would catch and show it"
                 if check.suggestion.plan is not None else escape(check.suggestion.reason)))
+            for position, (name, alone) in enumerate(check.alone):
+                needs = f"alone it needs {alone.plan.step}" if alone.plan is not None else "no step on the grid shows it"
+                lead = f"  blocking: [bold]{escape(name)}[/]" if position == 0 else f"  then {escape(name)}"
+                console.print(f"{lead}: {needs}" + (" (the smallest change that satisfies it)" if position == 0 else ""))
     for name, index in result.shown_in.items():
         if index is not None:
             console.print(f"{escape(name)}: shown within its tolerance in step {index + 1}; later steps watch it "

@@ -59,6 +59,14 @@ class StepCheck:
     plan: StepPlan
     suggestion: Suggestion | None
     kind: str = ""  # the plan's step kind, when it differs from the planned step's ("bluegreen")
+    # Each criterion the suggestion is for, with the step it alone would need, dearest first: the
+    # first one blocks the step, and its own suggestion is the smallest change that satisfies it.
+    alone: tuple[tuple[str, Suggestion], ...] = ()
+
+    @property
+    def blocking(self) -> str | None:
+        """The criterion that asks most of this step (None when one criterion or none is short)."""
+        return self.alone[0][0] if self.alone else None
 
 
 @dataclass(frozen=True)
@@ -258,7 +266,15 @@ def check_plan(ctx: Context, service: str, plan: str | None = None, daily_cases:
             metrics = [targets[name] for name in names]
             in_shadow = all(not_applicable(by_name[name], "shadow") is None for name in names)
             better = suggest(daily_cases, check.step, metrics, check.plan.alpha, shadow=in_shadow)
-            checks[position] = StepCheck(check.index, check.step, check.plan, better, check.kind)
+            alone: list[tuple[str, Suggestion]] = []
+            if len(names) > 1:
+                # Each criterion on its own, at its share of the step's alpha and among the kinds of
+                # step the proposal could be: which one asks for the dearest step.
+                shares = {m.name: m.alpha for m in check.plan.metrics}
+                alone = sorted(((name, suggest(daily_cases, check.step, [targets[name]], shares[name],
+                                               shadow=in_shadow)) for name in names),
+                               key=lambda pair: pair[1].cost, reverse=True)
+            checks[position] = StepCheck(check.index, check.step, check.plan, better, check.kind, tuple(alone))
     unsized = [criterion_name(c) for c in policy.criteria if c not in sized]
     return PlanCheck(service, plan_name, daily_cases, source, {t.name: t.base_rate for t in targets.values()},
                      discordance, checks, shown_in, unsized, problems)

@@ -430,6 +430,14 @@ class Suggestion:
     reason: str
     original: StepPlan  # the step as asked for
 
+    @property
+    def cost(self) -> tuple[float, float]:
+        """How dear the proposed step is, as suggest orders them: its length, then the share of
+        citizens it exposes to the candidate (infinite when no step on the grid would do)."""
+        if self.plan is None:
+            return (float("inf"), float("inf"))
+        return (self.plan.step.hours, self.plan.step.exposure)
+
 
 def _form(step: Step, metric: MetricTarget) -> str:
     if step.kind == "shadow":
