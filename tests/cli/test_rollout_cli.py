@@ -21,6 +21,9 @@ def test_rollout_commands(cli, settings):
     plan = cli("rollout", "check-plan", "licence-prefilter", "--plan", "canary-only", "--daily-cases", "300", ok=False)
     assert plan.exit_code == 1 and "no step of the plan shows" in plan.stdout and "problem:" in plan.stdout
     assert "(as given)" in plan.stdout and "blocking: " in plan.stdout  # the criterion that asks most
+    words = " ".join(plan.stdout.split())  # as printed, whatever the terminal's width
+    assert "latency(800ms): no step of the plan shows the share over budget under its limit" in words
+    assert "it needs about" in words and "of the candidate's answers" in words
     standard = cli("rollout", "check-plan", "licence-prefilter").stdout  # at the traffic the spec declares
     assert "3,000 cases a day (declared in the spec)" in standard and "The plan passes its check" in standard
 

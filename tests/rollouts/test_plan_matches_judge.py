@@ -106,3 +106,28 @@ def test_check_plan_names_the_criterion_that_blocks_a_step(demo):
     assert costs[0] <= step.suggestion.cost
     for _, alone in step.alone:
         assert alone.plan is not None and alone.plan.sized
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_check_plan_sizes_latency_in_both_forms(demo):
+    import yaml
+
+    from relevo.demo import spec_resource
+    from relevo.rollouts import check_plan
+    from relevo.services.catalogue import apply_spec
+    from relevo.services.spec import parse_spec
+
+    body = yaml.safe_load(spec_resource().read_text())
+    body["rollout"]["criteria"] = [
+        {"metric": "latency", "budget_ms": 800, "max_share": 0.05, "min_sample": 100},
+        {"metric": "latency", "budget_ms": 300, "tolerance": {"absolute": 0.05}, "min_sample": 100}]
+    apply_spec(demo, parse_spec(body, "spec"))
+    check = check_plan(demo, "licence-prefilter", "standard", daily_cases=3000)
+    assert not [name for name in check.unsized if name.startswith("latency")]
+    shadow, canary = check.steps[0], check.steps[1]
+    # Against the stable version it needs both arms answering citizens: sized in canaries only, as a rate.
+    assert shadow.plan is None and [v.name for v in shadow.limits] == ["latency(800ms)"]
+    assert [m.name for m in canary.plan.metrics] == ["latency(300ms vs stable)"]
+    limit = shadow.limits[0]
+    assert limit.share_source.startswith("assumed") and limit.share == 0.025  # no decisions in this store yet
+    assert limit.shows and limit.meets and check.shown_in["latency(800ms)"] == 0

@@ -333,7 +333,7 @@ def check_plan_cmd(ctx: typer.Context, service: str = typer.Argument(...),
                       "catches 2x tolerance", "as good as stable shown within tolerance",
                       title=f"step {check.index + 1}: "
                             + (f"{check.kind} preview, judged as {check.step}" if check.kind else f"{check.step}"))
-        for m in check.plan.metrics:
+        for m in (check.plan.metrics if check.plan is not None else ()):
             def effect(value: float, digits: str = ".3g") -> str:  # called for this `m` only
                 return f"x{value:{digits}}" if m.scale == "relative" else f"+{100 * value:{digits}} points"  # noqa: B023
 
@@ -344,6 +344,13 @@ def check_plan_cmd(ctx: typer.Context, service: str = typer.Argument(...),
                           effect(m.tolerance, "g"), resolution,
                           f"[green]yes[/] ({effect(m.must_detect, 'g')})" if m.meets else
                           f"[red]no[/] ({effect(m.must_detect, 'g')})", shown)
+        for v in check.limits:  # a share over budget under a limit: the candidate's answers alone
+            shown = (f"[green]after {v.shown_after}[/]" if v.shows else
+                     f"[red]needs {v.needed:,} answers[/]" if v.needed is not None else "[red]not within reach[/]")
+            table.add_row(v.name, f"one-sample at {v.share:.1%} over ({v.share_source})", f"{v.decisions:,}", "—",
+                          f"at most {v.limit:.0%} over budget", "—",
+                          f"[green]yes[/] ({v.must_catch:.0%} over)" if v.meets else f"[red]no[/] ({v.must_catch:.0%} over)",
+                          shown)
         console.print(table)
         if check.suggestion is not None:
             names = ", ".join(m.name for m in check.suggestion.original.metrics)

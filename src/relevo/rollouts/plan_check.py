@@ -19,10 +19,13 @@ else the service's decisions over the last week; base rates from the service's d
 last 30 days (corrections among the reviewed ones, and the share reviewed among decisions old
 enough to have been), with stated defaults where there are none. Paired steps are sized with the share of
 cases on which two versions disagreed in the service's last shadow step where there was one,
-else with 2p(1-p), the disagreement of two unrelated versions; the report says which. Latency,
-fairness and agreement are one-arm or paired checks this planner does not size: they are listed
-as such. A blue/green step is planned by its preview, judged on pairs as a shadow step of the
-same length.
+else with 2p(1-p), the disagreement of two unrelated versions; the report says which. Latency
+against the stable version is a rate (the share of answers over budget) sized as the others;
+latency as a share over budget under a limit (`max_share`) is the judge's one-sample test on the
+candidate's answers, sized by relevo.analysis.judge.share_power at the stable version's observed
+share over budget (half the limit where none was seen). Fairness and agreement are not sized
+here: they are listed as such. A blue/green step is planned by its preview, judged on pairs as a
+shadow step of the same length.
 """
 
 from __future__ import annotations
@@ -31,9 +34,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
-from relevo.analysis.judge.power import POWER, MetricTarget, Step, StepPlan, Suggestion, plan_step, suggest
+from relevo.analysis.judge import split_alpha
+from relevo.analysis.judge.power import POWER, MetricTarget, Step, StepPlan, Suggestion, duration_text, plan_step, suggest
+from relevo.analysis.judge.share_power import SharePlan, plan_share
 from relevo.context import Context
 from relevo.errors import InvalidInput
 from relevo.rollouts.observations import MODEL_FAILURES, observe_step
@@ -47,7 +52,8 @@ DEFAULT_ERROR_RATE = 0.02
 DEFAULT_CORRECTION_RATE = 0.10
 DEFAULT_REVIEW_SHARE = 0.25  # share of decisions case workers review, where none were seen
 RATES_DAYS = 30  # base rates are read over this many days (traffic over the last week)
-SIZED = ("error_rate", "decision_rate", "correction_rate")
+DEFAULT_OVER_BUDGET = 0.05  # share of answers over a latency budget, where none were seen
+SIZED = ("error_rate", "decision_rate", "correction_rate", "latency")
 
 
 @dataclass(frozen=True)
@@ -56,12 +62,13 @@ class StepCheck:
 
     index: int
     step: Step
-    plan: StepPlan
+    plan: StepPlan | None  # None: no rate criterion applies to this step
     suggestion: Suggestion | None
     kind: str = ""  # the plan's step kind, when it differs from the planned step's ("bluegreen")
     # Each criterion the suggestion is for, with the step it alone would need, dearest first: the
     # first one blocks the step, and its own suggestion is the smallest change that satisfies it.
     alone: tuple[tuple[str, Suggestion], ...] = ()
+    limits: tuple[SharePlan, ...] = ()  # latency under a max_share: the one-sample test's view
 
     @property
     def blocking(self) -> str | None:
@@ -81,7 +88,7 @@ class PlanCheck:
     discordance: dict[str, tuple[float | None, str]]  # metric -> (value used, where it comes from)
     steps: list[StepCheck]
     shown_in: dict[str, int | None]  # metric -> the plan index of the first step that shows it
-    unsized: list[str]  # criteria this check does not size (latency, fairness, agreement)
+    unsized: list[str]  # criteria this check does not size (fairness, agreement)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -95,10 +102,11 @@ class PlanCheck:
         return not self.problems
 
 
-def _observed(ctx: Context, service: str, environment: str,
-              review_lag: timedelta) -> tuple[float | None, dict[str, float]]:
+def _observed(ctx: Context, service: str, environment: str, review_lag: timedelta,
+              budgets: set[float]) -> tuple[float | None, dict[str, float]]:
     """(cases a day over the last week, rates over the last RATES_DAYS days): errors, each label,
-    corrections among reviewed decisions, and the share reviewed among decisions old enough."""
+    corrections among reviewed decisions, the share reviewed among decisions old enough, and the
+    share of the versions' answers over each latency budget."""
     now = ctx.clock.now()
     scope = [decisions.c.service == service, decisions.c.environment == environment]
     with connect(ctx.engine) as conn:
@@ -116,6 +124,10 @@ def _observed(ctx: Context, service: str, environment: str,
                                 .where(*old, feedback.c.superseded_at.is_(None),
                                        feedback.c.outcome.in_(("confirmed", "corrected")))
                                 .group_by(feedback.c.outcome)).all()
+        answered = [*scope, decisions.c.created_at >= since, decisions.c.served_by == "version"]
+        over = {budget: conn.execute(select(func.count(), func.sum(case((decisions.c.latency_ms > budget, 1),
+                                                                       else_=0))).where(*answered)).one()
+                for budget in budgets}
     total = sum(r[2] for r in rows)
     rates: dict[str, float] = {}
     if total:
@@ -126,6 +138,9 @@ def _observed(ctx: Context, service: str, environment: str,
     if n_reviewed:
         rates["correction_rate"] = sum(c for o, c in reviewed if o == "corrected") / n_reviewed
         rates["review_share"] = n_reviewed / reviewable
+    for budget, (n, n_over) in over.items():
+        if n:
+            rates[f"latency:{budget:g}"] = (n_over or 0) / n
     return (week / 7 if week else None), rates
 
 
@@ -161,9 +176,17 @@ def _measured_discordance(ctx: Context, service: str, environment: str,
     return out
 
 
+def _rate_key(c: Criterion) -> str:
+    """The key of a criterion's base rate in the observed rates."""
+    if c.metric == "decision_rate":
+        return f"decision_rate:{c.label}"
+    return f"latency:{c.budget_ms:g}" if c.metric == "latency" else c.metric
+
+
 def _target(c: Criterion, rates: dict[str, float], measured: dict[str, tuple[float, str]]) -> MetricTarget:
-    key = f"decision_rate:{c.label}" if c.metric == "decision_rate" else c.metric
-    default = {"error_rate": DEFAULT_ERROR_RATE, "correction_rate": DEFAULT_CORRECTION_RATE}.get(c.metric, 0.3)
+    key = _rate_key(c)
+    default = {"error_rate": DEFAULT_ERROR_RATE, "correction_rate": DEFAULT_CORRECTION_RATE,
+               "latency": DEFAULT_OVER_BUDGET}.get(c.metric, 0.3)
     base = min(max(rates.get(key, default), 0.005), 0.95)
     if c.tolerance.relative is not None:
         tolerance, scale = min(c.tolerance.relative, 1 / base), "relative"
@@ -199,7 +222,8 @@ def check_plan(ctx: Context, service: str, plan: str | None = None, daily_cases:
     if plan_name not in policy.plans:
         raise InvalidInput(f"unknown plan {plan_name!r}; plans of {service}: {', '.join(policy.plans)}")
     delays = [parse_duration(c.review_delay) for c in policy.criteria if c.metric == "correction_rate"]
-    observed_daily, rates = _observed(ctx, service, environment, max(delays, default=timedelta(hours=72)))
+    budgets = {c.budget_ms for c in policy.criteria if c.metric == "latency" and c.budget_ms is not None}
+    observed_daily, rates = _observed(ctx, service, environment, max(delays, default=timedelta(hours=72)), budgets)
     if daily_cases is not None:
         source = "as given"
     elif policy.daily_cases is not None:
@@ -209,9 +233,11 @@ def check_plan(ctx: Context, service: str, plan: str | None = None, daily_cases:
     else:
         raise InvalidInput(f"{service} has no decisions in {environment} over the last week and its spec declares "
                            "no rollout.daily_cases; give the expected traffic with --daily-cases")
-    sized = [c for c in policy.criteria if c.metric in SIZED and c.tolerance is not None]
-    if not sized:
-        raise InvalidInput("the plan's criteria have no rate metric with a tolerance to plan for")
+    # Latency under a max_share is the one-sample test, not a comparison with stable.
+    sized = [c for c in policy.criteria if c.metric in SIZED and c.tolerance is not None and c.max_share is None]
+    limits = [c for c in policy.criteria if c.metric == "latency" and c.max_share is not None]
+    if not sized and not limits:
+        raise InvalidInput("the plan's criteria have no rate or latency criterion to plan for")
     measured = _measured_discordance(ctx, service, environment, sized)
     targets = {criterion_name(c): _target(c, rates, measured) for c in sized}
     discordance = {}
@@ -225,21 +251,44 @@ def check_plan(ctx: Context, service: str, plan: str | None = None, daily_cases:
     by_name = {criterion_name(c): c for c in sized}
     last_step: dict[str, int] = {}  # phase -> position in checks of the last step of that kind
     unsized_at: dict[int, list[str]] = {}  # position in checks -> criteria to propose a better step for
-    shown_in: dict[str, int | None] = {name: None for name in targets}
-    caught: dict[str, bool] = {name: False for name in targets}
+    shown_in: dict[str, int | None] = {name: None for name in [*targets, *map(criterion_name, limits)]}
+    caught: dict[str, bool] = {name: False for name in shown_in}
+    last_limit: dict[str, SharePlan] = {}  # the last step's view of each latency limit
     problems: list[str] = []
     for index, step in enumerate(policy.plans[plan_name]):
         if step.kind not in ("shadow", "canary", "bluegreen"):
             continue
         planned, phase, kind = _planned_step(step)
         here = [targets[criterion_name(c)] for c in sized if not_applicable(c, phase) is None]
-        if not here:
+        limits_here = [c for c in limits if not_applicable(c, phase) is None]
+        if not here and not limits_here:
             continue
         # A blue/green preview is judged at half the step's alpha (the other half is the watch's).
         alpha = policy.alpha / 2 if step.kind == "bluegreen" else policy.alpha
-        result = plan_step(daily_cases, planned, here, alpha)
+        result = plan_step(daily_cases, planned, here, alpha) if here else None
+        judged = sum(not_applicable(c, phase) is None for c in policy.criteria)  # as the judge splits alpha
+        answers = int(round(planned.decisions(daily_cases) * (planned.weight if planned.kind == "canary"
+                                                                  else planned.shadow_share)))
+        views = []
+        for c in limits_here:
+            name, key = criterion_name(c), _rate_key(c)
+            limit = float(c.max_share or 0)  # set for every criterion in limits
+            share, share_source = ((rates[key], "observed") if key in rates else
+                                   (limit / 2, "assumed: half the limit, none observed"))
+            view = plan_share(name, answers, planned.hours, share, limit, split_alpha(alpha, judged),
+                              c.min_sample, share_source)
+            views.append(view)
+            last_limit[name] = view
+            if shown_in[name] is None:
+                caught[name] |= view.meets
+                if view.shows:
+                    shown_in[name] = index
+                    if not caught[name]:
+                        problems.append(f"{name}: shown under its limit in step {index + 1}, but no step up to it "
+                                        f"rolls back a candidate at {view.must_catch:.0%} over budget in "
+                                        f"{POWER:.0%} of runs")
         unsized = []
-        for metric in result.metrics:
+        for metric in (result.metrics if result is not None else ()):
             if shown_in[metric.name] is None:
                 caught[metric.name] |= metric.meets
                 if metric.shows:
@@ -248,11 +297,20 @@ def check_plan(ctx: Context, service: str, plan: str | None = None, daily_cases:
                         unsized.append(metric.name)
                         problems.append(f"{metric.name}: shown within its tolerance in step {index + 1}, but no step "
                                         f"up to it catches a regression twice the tolerance in {POWER:.0%} of runs")
-        checks.append(StepCheck(index, planned, result, None, kind))
+        checks.append(StepCheck(index, planned, result, None, kind, limits=tuple(views)))
         last_step[phase] = len(checks) - 1
         unsized_at[len(checks) - 1] = unsized
+    for name, view in last_limit.items():
+        if shown_in[name] is None:
+            hours = view.needed_hours()
+            needs = (f"it needs about {view.needed:,} of the candidate's answers ({duration_text(hours)} of a step "
+                     f"like step {checks[-1].index + 1})" if view.needed is not None and hours is not None else
+                     f"a candidate at {view.share:.1%} over budget is not shown under {view.limit:.0%} within "
+                     f"50 times this step's answers: a wider max_share or a faster version")
+            problems.append(f"{name}: no step of the plan shows the share over budget under its limit in "
+                            f"{POWER:.0%} of runs, so a rollout under it would be held; {needs}")
     for name, index in shown_in.items():
-        if index is None:
+        if index is None and name in targets:
             problems.append(f"{name}: no step of the plan shows a candidate as good as stable within its tolerance "
                             f"in {POWER:.0%} of runs, so a rollout under it would be held")
             where = max((last_step[p] for p in ("shadow", "canary") if p in last_step and not_applicable(
@@ -263,6 +321,7 @@ def check_plan(ctx: Context, service: str, plan: str | None = None, daily_cases:
     for position, names in unsized_at.items():
         if names:
             check = checks[position]
+            assert check.plan is not None  # only steps with rate criteria are listed here
             metrics = [targets[name] for name in names]
             in_shadow = all(not_applicable(by_name[name], "shadow") is None for name in names)
             better = suggest(daily_cases, check.step, metrics, check.plan.alpha, shadow=in_shadow)
@@ -274,7 +333,10 @@ def check_plan(ctx: Context, service: str, plan: str | None = None, daily_cases:
                 alone = sorted(((name, suggest(daily_cases, check.step, [targets[name]], shares[name],
                                                shadow=in_shadow)) for name in names),
                                key=lambda pair: pair[1].cost, reverse=True)
-            checks[position] = StepCheck(check.index, check.step, check.plan, better, check.kind, tuple(alone))
-    unsized = [criterion_name(c) for c in policy.criteria if c not in sized]
-    return PlanCheck(service, plan_name, daily_cases, source, {t.name: t.base_rate for t in targets.values()},
+            checks[position] = StepCheck(check.index, check.step, check.plan, better, check.kind, tuple(alone),
+                                         check.limits)
+    unsized = [criterion_name(c) for c in policy.criteria if c not in sized and c not in limits]
+    base_rates = {t.name: t.base_rate for t in targets.values()} | {
+        name: view.share for name, view in last_limit.items() if view.share_source == "observed"}
+    return PlanCheck(service, plan_name, daily_cases, source, base_rates,
                      discordance, checks, shown_in, unsized, problems)
