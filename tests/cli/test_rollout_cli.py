@@ -32,6 +32,9 @@ def test_rollout_commands(cli, settings):
     result = cli("--actor", "approver", "rollout", "promote", "1", ok=False)  # nor anyone, without evidence
     assert result.exit_code == 1 and "does not allow a promotion" in result.stderr and "--override" in result.stderr
     assert "incident 1 opened" in cli("rollout", "rollback", "1", "--reason", "checking the CLI").stdout
+    ended = " ".join(cli("rollout", "status", "licence-prefilter").stdout.split())
+    assert "v3 (against v1, stable when it started;" in ended and "rolled_back" in ended
+    assert "The rollout has ended: the verdicts below are the last it kept" in ended
     result = cli("rollout", "start", "licence-prefilter", "v3", ok=False)
     assert "must record a cause" in result.stderr
     cli("incident", "document", "1", "--cause", "a test rollback from the CLI", "--remediation", "nothing to mend")

@@ -7,8 +7,8 @@ import yaml
 from sqlalchemy import select
 
 from relevo.demo import spec_resource
-from relevo.errors import Conflict, InvalidInput, Refused
-from relevo.registry.queries import resolve_version
+from relevo.errors import Conflict, InvalidInput, NotFound, Refused
+from relevo.registry.queries import resolve_version, version_details
 from relevo.rollouts import lifecycle
 from relevo.rollouts.incidents import document_incident
 from relevo.rollouts.states import TRANSITIONS, next_state
@@ -79,6 +79,14 @@ def test_promotion_needs_four_eyes_and_evidence_or_a_recorded_override(demo):
     with connect(demo.engine) as conn:
         assert route.stable_version_id == resolve_version(conn, SERVICE, "v2").id
         assert resolve_version(conn, SERVICE, "stable").name == "v2"
+        # v2 was the candidate (the demo tags it so): promoted, it is not one any more, and the move is kept.
+        with pytest.raises(NotFound, match="candidate"):
+            resolve_version(conn, SERVICE, "candidate")
+        removed = conn.execute(select(audit_events.c.details).where(audit_events.c.action == "tag.removed")).scalar_one()
+        history = version_details(conn, resolve_version(conn, SERVICE, "v2")).tag_history
+    assert removed == {"from": "v2"}
+    assert [(m.tag, m.from_version, m.to_version) for m in history][-2:] == [("stable", "v1", "v2"),
+                                                                           ("candidate", "v2", None)]
     assert route.mode == "stable" and route.candidate_version_id is None
 
 

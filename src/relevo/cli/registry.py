@@ -146,7 +146,7 @@ def show(ctx: typer.Context, service: str = typer.Argument(...), version: str = 
     if details.tag_history:
         moves = Table("at", "tag", "from", "to", "actor", title="tag moves")
         for m in details.tag_history:
-            moves.add_row(f"{m.at:%Y-%m-%d %H:%M}", m.tag, m.from_version or "—", m.to_version, m.actor)
+            moves.add_row(f"{m.at:%Y-%m-%d %H:%M}", m.tag, m.from_version or "—", m.to_version or "(removed)", m.actor)
         console.print(moves)
     if details.profile:
         console.print(_profile_table(details.profile))

@@ -54,13 +54,19 @@ PHASES = {"preview": "preview: the candidate answers mirrored copies, citizens g
 
 def _print_status(status: RolloutStatus) -> None:
     step = status.step
-    console.print(f"[bold]rollout {status.id}[/] {status.service} {status.candidate} (stable {status.stable}; "
+    ended = status.state in FINAL
+    against = f"against {status.stable}, stable when it started" if ended else f"stable {status.stable}"
+    console.print(f"[bold]rollout {status.id}[/] {status.service} {status.candidate} ({against}; "
                   f"release {status.release.id}, spec {status.release.spec_sha256[:12]}) "
                   f"in {status.environment}: [bold]{status.state}[/], plan {status.plan}, "
                   f"step {status.step_index + 1}/{len(status.steps)} {step['kind']}"
                   + (f" {step.get('weight'):g}%" if step.get('weight') else "")
                   + (f" ({PHASES[status.phase]})" if status.phase in PHASES else "")
-                  + f", until {status.step_ends_at:%Y-%m-%d %H:%M}")
+                  + (f", ended {status.ended_at:%Y-%m-%d %H:%M}" if ended and status.ended_at else
+                     f", until {status.step_ends_at:%Y-%m-%d %H:%M}"))
+    if ended:
+        console.print("The rollout has ended: the verdicts below are the last it kept, and decisions made since "
+                      "are not in them.", style="dim")
     if status.hold_reason:
         console.print(f"held: {escape(status.hold_reason)}")
     judgement = status.judgement

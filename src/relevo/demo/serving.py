@@ -49,7 +49,10 @@ def _shadow_route(ctx: Context) -> None:
     except NotFound:
         pass
     with connect(ctx.engine) as conn:
-        stable, candidate = (resolve_version(conn, SERVICE_NAME, tag).id for tag in ("stable", "candidate"))
+        try:
+            stable, candidate = (resolve_version(conn, SERVICE_NAME, tag).id for tag in ("stable", "candidate"))
+        except NotFound:  # a promotion takes the candidate tag off its version: nothing to shadow
+            return
     if stable != candidate:  # a shadow route sends citizens nothing: an operator sets it
         route_by_hand(ctx, SERVICE_NAME, ENVIRONMENT, candidate="candidate", mode="shadow", weight=0)
 

@@ -147,7 +147,7 @@ class TagMove:
 
     tag: str
     from_version: str | None
-    to_version: str
+    to_version: str | None  # None: the tag was removed
     at: datetime
     actor: str
 
@@ -199,7 +199,8 @@ def version_details(conn: Connection, record: VersionRecord) -> VersionDetails:
         record=record,
         annotations=[Annotation(n["field"], n["note"], n["author"], n["at"]) for n in notes],
         tag_history=[TagMove(m["tag"], name_of(number_of[m["from_version_id"]]) if m["from_version_id"] else None,
-                             name_of(number_of[m["to_version_id"]]), m["at"], m["actor"]) for m in moves],
+                             name_of(number_of[m["to_version_id"]]) if m["to_version_id"] else None, m["at"],
+                             m["actor"]) for m in moves],
         profile=None if profile is None else ProfileSummary(
             profile["source_name"], profile["source_sha256"], profile["row_count"], profile["profile"]["features"],
             profile["profile"].get("skipped", [])),

@@ -49,6 +49,22 @@ def move_tag_in(conn: Connection, ctx: Context, service: str, tag: str, version_
     return True
 
 
+def remove_tag_in(conn: Connection, ctx: Context, service: str, tag: str, version_id: int, *, at: datetime) -> bool:
+    """Take tag off version_id inside the caller's transaction (recorded as a move to no version);
+    False if it did not point there."""
+    current = conn.execute(
+        select(tags.c.version_id).where(tags.c.service == service, tags.c.tag == tag).with_for_update()
+    ).scalar()
+    if current != version_id:
+        return False
+    conn.execute(tags.delete().where(tags.c.service == service, tags.c.tag == tag))
+    conn.execute(tag_moves.insert().values(
+        service=service, tag=tag, from_version_id=current, to_version_id=None, at=at, actor=ctx.actor))
+    record_change(conn, ctx, at=at, action="tag.removed", subject=f"{service}/{tag}",
+                  details={"from": version_names(conn, {current})[current]})
+    return True
+
+
 def move_tag(ctx: Context, service: str, tag: str, ref: str) -> bool:
     """Point tag at the version named by ref (v3, 3 or another tag); audited."""
     check_tag_name(tag)

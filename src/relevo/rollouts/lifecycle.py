@@ -20,7 +20,7 @@ from relevo.context import Context
 from relevo.errors import Conflict, InvalidInput, Refused
 from relevo.registry.load import check_answers
 from relevo.registry.queries import resolve_version, version_by_id, version_name
-from relevo.registry.tags import move_tag_in
+from relevo.registry.tags import move_tag_in, remove_tag_in
 from relevo.rollouts.incidents import blocking_incidents, open_incident
 from relevo.rollouts.judgement import StepJudgement, promotion_gaps, shown_earlier
 from relevo.rollouts.overrides import check_reason, record_override
@@ -243,6 +243,8 @@ def promote(ctx: Context, rollout_id: int, *, automatic: bool = False, override:
         release_spec = conn.execute(select(releases.c.spec).where(releases.c.id == rollout.release_id)).scalar_one()
         write_spec(conn, ctx, ServiceSpec.model_validate(release_spec), rollout_id=rollout.id)
         move_tag_in(conn, ctx, rollout.service, "stable", rollout.candidate_version_id, at=ctx.clock.now())
+        # The promoted version is no longer a candidate: its candidate tag goes (the move is kept).
+        remove_tag_in(conn, ctx, rollout.service, "candidate", rollout.candidate_version_id, at=ctx.clock.now())
         _set(conn, rollout, state=state, ended_at=ctx.clock.now(), hold_reason=None)
         _audit(conn, ctx, rollout, "promoted", notice=f"{candidate} promoted to stable in {rollout.environment}"
                                                       + (" by the controller" if automatic else "")

@@ -96,7 +96,7 @@ tag_moves = Table(
     Column("service", String(100), nullable=False, index=True),
     Column("tag", String(100), nullable=False),
     Column("from_version_id", Integer, ForeignKey("versions.id"), nullable=True),
-    Column("to_version_id", Integer, ForeignKey("versions.id"), nullable=False),
+    Column("to_version_id", Integer, ForeignKey("versions.id"), nullable=True),  # None: the tag was removed
     Column("at", UTCDateTime, nullable=False),
     Column("actor", String(200), nullable=False),
 )
