@@ -57,3 +57,45 @@ def test_the_json_schemas_refuse_unknown_keys_at_every_level():
         objects = [s for s in sections if s.get("type") == "object"]
         assert objects and all(s.get("additionalProperties") is False for s in objects), name
     assert "timeout_ms" in json.loads((REPO / "docs/reference/spec.schema.json").read_text())["properties"]
+
+
+def _validator(name: str):
+    import jsonschema_rs
+
+    return jsonschema_rs.validator_for(json.loads((REPO / "docs" / "reference" / name).read_text(encoding="utf-8")))
+
+
+def test_the_documents_relevo_ships_match_the_json_schemas_editors_get():
+    """An editor checking a file against the published schema agrees with Relevo on the files Relevo
+    itself ships: the demo's spec and metadata, and the guide's spec."""
+    import re
+
+    import yaml
+
+    from relevo.demo import spec_resource
+    from tests.conftest import demo_training
+
+    spec, metadata = _validator("spec.schema.json"), _validator("metadata.schema.json")
+    guide = (REPO / "docs" / "your-own-model.md").read_text(encoding="utf-8")
+    [guide_spec] = re.findall(r"```yaml file=bulky-pickup.yaml\n(.*?)```", guide, re.S)
+    for name, body in (("demo spec", spec_resource().read_text()), ("guide's spec", guide_spec)):
+        errors = [e.message for e in spec.iter_errors(yaml.safe_load(body))]
+        assert errors == [], (name, errors)
+    for version in demo_training():
+        document = yaml.safe_load(version.metadata_path.read_text())
+        errors = [e.message for e in metadata.iter_errors(json.loads(json.dumps(document, default=str)))]
+        assert errors == [], (version.name, errors)
+
+
+def test_the_json_schema_refuses_what_relevo_refuses():
+    import yaml
+
+    from relevo.demo import spec_resource
+
+    spec = _validator("spec.schema.json")
+    body = yaml.safe_load(spec_resource().read_text())
+    body["reveiw"] = {"labels": ["rejected"]}  # a typo in a section's name
+    body["timeout_ms"] = -5
+    body["review"] = {"probability_bands": [{"label": "rejected", "low": 0.2, "high": 1.5}]}
+    messages = " | ".join(e.message for e in spec.iter_errors(body))
+    assert "reveiw" in messages and "-5" in messages and "1.5" in messages, messages
