@@ -9,6 +9,7 @@ from pydantic import AfterValidator
 
 from relevo.api.schemas import ErrorBody
 from relevo.gateway import MAX_KEY_LENGTH, text_problem
+from relevo.services import SERVICE_NAME
 
 
 def storable(value: Any) -> Any:
@@ -20,14 +21,18 @@ def storable(value: Any) -> Any:
 
 DecisionId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$",
                                  description="a decision id, as returned with the decision")]
-ServiceName = Annotated[str, Path(max_length=100, description="a service this gateway serves (see /v1/services)")]
-ReadyFor = Annotated[str | None, Query(max_length=100, description="ready to answer this service (default: every "
+ServiceName = Annotated[str, Path(max_length=100, pattern=SERVICE_NAME.pattern, description="a service this gateway serves (see /v1/services)")]
+ReadyFor = Annotated[str | None, Query(max_length=100, pattern=SERVICE_NAME.pattern, description="ready to answer this service (default: every "
                                                                    "service served here)"), AfterValidator(storable)]
+# What parse_key takes: 1 to 255 printable ASCII characters, in double quotes (a structured-field
+# string, whose escapes it reads) or bare.
+KEY_PATTERN = r'^(?:"[ -~]*[!-~][ -~]*"|[!-~](?:[ -~]{0,253}[!-~])?)$'
 IdempotencyKey = Annotated[str | None, Header(
-    alias="Idempotency-Key", max_length=MAX_KEY_LENGTH + 2,
+    alias="Idempotency-Key", max_length=MAX_KEY_LENGTH + 2, pattern=KEY_PATTERN,
     description='a key of the client\'s choosing, e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324": a retry with the '
                 'same key and body gets the decision first recorded (kept 48 hours)')]
-ServiceFilter = Annotated[str | None, Query(max_length=100, description="only this service's cases"),
+ServiceFilter = Annotated[str | None, Query(max_length=100, pattern=SERVICE_NAME.pattern,
+                                            description="only this service's cases"),
                           AfterValidator(storable)]
 
 _DESCRIBED = {400: "malformed request (a key given twice in the JSON body, a bad header)",

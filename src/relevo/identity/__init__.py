@@ -1,6 +1,8 @@
 """Identities: people and service accounts, their roles (global or per service) and their tokens."""
 
 from relevo.identity.attempts import Attempts
+from relevo.identity.identities import KINDS as IDENTITY_KINDS
+from relevo.identity.identities import NAME as IDENTITY_NAME
 from relevo.identity.identities import (
     Identity,
     add_identity,
@@ -23,7 +25,7 @@ from relevo.identity.tokens import (
 from relevo.identity.verified import Principal, forget_tokens
 
 __all__ = [
-    "ROLES", "SPEC_ROLES", "Attempts", "Grant", "Identity", "Principal", "TokenInfo", "add_identity", "authenticate",
+    "IDENTITY_KINDS", "IDENTITY_NAME", "ROLES", "SPEC_ROLES", "Attempts", "Grant", "Identity", "Principal", "TokenInfo", "add_identity", "authenticate",
     "change_grants", "create_token", "disable_identity", "forget_tokens", "has_identities", "holds", "list_identities",
     "list_tokens", "remembered", "require_grant", "required", "revoke_token", "sign_in",
 ]

@@ -8,7 +8,7 @@ rest, exactly as it does for the CLI on a local store.
 from __future__ import annotations
 
 import inspect
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any, Callable, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import Response
@@ -20,7 +20,11 @@ from relevo.api.dependencies import GatewayDep
 from relevo.api.params import errors, storable
 from relevo.context import Context
 from relevo.identity import Principal
-from relevo.gateway import unstorable_inputs
+from relevo.gateway import NO_NUL, unstorable_inputs
+from relevo.identity import IDENTITY_KINDS, IDENTITY_NAME
+from relevo.registry import TAG_NAME
+from relevo.routing import ENVIRONMENTS
+from relevo.services import SERVICE_NAME
 
 router = APIRouter()
 # A result as JSON by what it is; unbounded values (an e-value, an interval's end) as Infinity, as
@@ -46,11 +50,31 @@ async def _anyone(principal: Annotated[Principal, Depends(principal_of)], gatewa
     return gateway.ctx.acting_as(principal.name, principal.grants)
 
 
-def _bounded(hint: Any, where: Any) -> Any:
-    """An integer (an id, a limit) as both databases store it (32 bits); other types as they are."""
+# What the use cases require of a parameter, by its name, stated in the published schema too: a
+# request the schema allows is then one the server does not refuse for its form.
+NAMED: dict[str, dict[str, Any]] = {
+    "service": {"pattern": SERVICE_NAME.pattern},
+    "tag": {"pattern": TAG_NAME.pattern},
+    "name": {"pattern": IDENTITY_NAME.pattern},
+    "limit": {"ge": 1},
+    "rows": {"min_length": 1},
+}
+TEXTS = (str, str | None)
+# Texts that take one of a few values: published as the enum they are.
+CHOICES: dict[str, Any] = {"environment": Literal[ENVIRONMENTS], "kind": Literal[IDENTITY_KINDS]}  # type: ignore[valid-type]
+
+
+def _bounded(name: str, hint: Any, where: Callable[..., Any]) -> Any:
+    """A parameter's type as the published schema states it: an integer (an id, a limit) as both
+    databases store it (32 bits), a name by its pattern, any other text without NUL characters."""
+    if name in CHOICES and hint in TEXTS:
+        return Annotated[CHOICES[name] | None if hint == (str | None) else CHOICES[name], where()]
+    constraints = dict(NAMED.get(name, {}))
     if hint is int or hint == (int | None):
-        return Annotated[hint, where, Field(ge=-(2**31), le=2**31 - 1)]
-    return Annotated[hint, where]
+        constraints = {"ge": -(2**31), "le": 2**31 - 1} | constraints
+    elif hint in TEXTS:
+        constraints.setdefault("pattern", NO_NUL)
+    return Annotated[hint, where(**constraints)]
 
 
 def _endpoint(command: Command) -> Callable[..., Response]:
@@ -65,13 +89,13 @@ def _endpoint(command: Command) -> Callable[..., Response]:
         default = inspect.Parameter.empty if p.default is inspect.Parameter.empty else p.default
         if p.name in command.in_path:
             parameters.append(inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY,
-                                                annotation=_bounded(hint, Path())))
+                                                annotation=_bounded(p.name, hint, Path)))
         elif command.reads:
-            parameters.append(inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[_bounded(hint, Query()), AfterValidator(storable)],
+            parameters.append(inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[_bounded(p.name, hint, Query), AfterValidator(storable)],
                                                 default=default))
         else:
             in_body.append(p.name)
-            fields[p.name] = (_bounded(hint, Body()), ... if default is inspect.Parameter.empty else default)
+            fields[p.name] = (_bounded(p.name, hint, Field), ... if default is inspect.Parameter.empty else default)
     if in_body:
         model = create_model("".join(part.title() for part in command.name.split("_")) + "Request",
                              __base__=_Body, **fields)
