@@ -1,4 +1,5 @@
-"""Schemathesis against the live server: generated requests for every operation, none may answer 5xx.
+"""Schemathesis against the live server: generated requests for every operation, none may answer
+5xx, and every answer keeps to the published document (its status codes, schemas, content types).
 
 Positive cases (bodies that match the schema, including real decisions for the demo service
 through its own precisely typed operation) and negative ones (wrong types, missing fields, NUL
@@ -11,6 +12,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
+                                               status_code_conformance)
 
 from relevo.demo import SERVICE_NAME
 from relevo.routing.table import set_fallback
@@ -47,7 +50,9 @@ def test_no_server_errors(case, served: Served):
         # signatures), the same on both engines: fuzzed once, on SQLite. A case's operations, whose
         # writes can differ, are fuzzed on both.
         return
-    case.call_and_validate(checks=[not_a_server_error])
+    # No 5xx, and every answer as the document says: a documented status, its schema, its type.
+    case.call_and_validate(checks=[not_a_server_error, status_code_conformance, response_schema_conformance,
+                                   content_type_conformance])
     assert served.app.state.internal_errors == 0
 
 

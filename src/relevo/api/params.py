@@ -36,16 +36,20 @@ ServiceFilter = Annotated[str | None, Query(max_length=100, pattern=SERVICE_NAME
                           AfterValidator(storable)]
 
 _DESCRIBED = {400: "malformed request (a key given twice in the JSON body, a bad header)",
-              403: "refused by policy", 404: "not found",
+              401: "no valid token (missing, malformed, unknown, expired or revoked)",
+              403: "refused by policy (a role the caller does not hold, four eyes)", 404: "not found",
               409: "conflicts with the record (or the same Idempotency-Key is still being answered)",
               413: "body too large", 415: "the body is not JSON",
               422: "invalid input; error.fields names each field (or the Idempotency-Key was used for another body)",
+              429: "too many failed tokens from this address: retry after the Retry-After seconds",
               503: "the store is unavailable"}
+# Every operation behind a token can answer these, whatever else it does.
+AUTHENTICATED = (401, 403, 429)
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """The documented error responses of an operation, each with the ErrorBody schema."""
-    return {code: {"model": ErrorBody, "description": _DESCRIBED[code]} for code in codes}
+    """The documented error responses of an operation behind a token, each with the ErrorBody schema."""
+    return {code: {"model": ErrorBody, "description": _DESCRIBED[code]} for code in sorted({*codes, *AUTHENTICATED})}
 
 
 # What a request with a body can be refused for, before and after its own checks.

@@ -10,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from relevo.api.auth import metrics_access
 from relevo.api.dependencies import GatewayDep
-from relevo.api.params import ReadyFor
+from relevo.api.params import ReadyFor, errors
 from relevo.api.schemas import ErrorBody, Health, Readiness
 
 router = APIRouter(tags=["operations"])
@@ -37,7 +37,7 @@ def readyz(gateway: GatewayDep, service: ReadyFor = None) -> Any:
 
 @router.get("/metrics", operation_id="metrics", summary="Prometheus metrics", response_class=Response,
             dependencies=[Depends(metrics_access)],
-            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
+            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}} | errors())
 def metrics(gateway: GatewayDep) -> Response:
     """The gateway's metrics and the changes of state recorded in this process, in Prometheus' text format."""
     body = generate_latest(gateway.metrics.registry) + generate_latest(gateway.ctx.listeners.registry)

@@ -13,7 +13,8 @@ from relevo.gateway import example_inputs, served_services
 router = APIRouter(tags=["services"], dependencies=[Depends(principal_of)])  # any identity Relevo knows
 
 
-@router.get("/v1/services", response_model=Services, operation_id="list_services", summary="The services served here")
+@router.get("/v1/services", response_model=Services, operation_id="list_services", summary="The services served here",
+            responses=errors())
 def list_served(gateway: GatewayDep) -> Services:
     """Every service served here, with its route and the versions answering."""
     return Services.model_validate({"services": served_services(gateway)}, from_attributes=True)
