@@ -37,7 +37,7 @@ def readyz(gateway: GatewayDep, service: ReadyFor = None) -> Any:
 
 @router.get("/metrics", operation_id="metrics", summary="Prometheus metrics", response_class=Response,
             dependencies=[Depends(metrics_access)],
-            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}} | errors())
+            responses=errors() | {200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
 def metrics(gateway: GatewayDep) -> Response:
     """The gateway's metrics and the changes of state recorded in this process, in Prometheus' text format."""
     body = generate_latest(gateway.metrics.registry) + generate_latest(gateway.ctx.listeners.registry)
