@@ -76,8 +76,18 @@ def test_openapi_describes_each_service(served: Served):
     error = concrete["responses"]["422"]["content"]["application/json"]["schema"]["$ref"]
     assert error.endswith("/ErrorBody")
 
-    docs = served.client.get("/docs")
-    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    # Swagger UI and ReDoc come from this server, not a CDN: they work on a network without internet.
+    import re
+
+    for page, needle in (("/docs", "swagger"), ("/redoc", "redoc")):
+        html = served.client.get(page)
+        assert html.status_code == 200 and needle in html.text.lower(), page
+        assert re.findall(r"https?://", html.text) == [], f"{page} loads something from elsewhere"
+        assets = re.findall(r"""(?:src|href)=["'](/[^"']+)["']""", html.text) + re.findall(r"url: ?'(/[^']+)'", html.text)
+        assert any(a.endswith(".js") for a in assets), assets
+        for asset in assets:
+            answer = served.client.get(asset)
+            assert answer.status_code == 200 and len(answer.content) > 100, asset
 
 
 def _decisions_total(text: str) -> dict[tuple[str, str, str], float]:

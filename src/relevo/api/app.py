@@ -14,6 +14,7 @@ from typing import AsyncIterator
 
 import anyio.to_thread
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from relevo import __version__
@@ -35,7 +36,10 @@ def create_app(settings: Settings, gateway: Gateway) -> FastAPI:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
         yield
 
-    app = FastAPI(
+    # Swagger UI (/docs) and ReDoc (/redoc) from the installed fastapi-offline's files, not a CDN:
+    # a town hall's network may have no internet, and a page that loads code from elsewhere is one
+    # more party to trust.
+    app = FastAPIOffline(
         title="Relevo decision API",
         version=__version__,
         description="Decisions of the citizen services this gateway serves, case workers' feedback and the "
