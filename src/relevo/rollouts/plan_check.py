@@ -37,7 +37,8 @@ import numpy as np
 from sqlalchemy import case, func, select
 
 from relevo.analysis.judge import split_alpha
-from relevo.analysis.judge.power import POWER, MetricTarget, Step, StepPlan, Suggestion, duration_text, plan_step, suggest
+from relevo.analysis.judge.durations import duration_text
+from relevo.analysis.judge.power import POWER, MetricTarget, Step, StepPlan, Suggestion, plan_step, suggest
 from relevo.analysis.judge.share_power import SharePlan, plan_share
 from relevo.context import Context
 from relevo.errors import InvalidInput

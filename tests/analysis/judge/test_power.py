@@ -239,7 +239,7 @@ def test_same_seed_same_plan_and_inputs_are_checked():
 
 
 def test_durations_read_as_people_write_them():
-    from relevo.analysis.judge.power import duration_text
+    from relevo.analysis.judge.durations import duration_text
 
     assert [duration_text(h) for h in (1 / 6, 0.001, 1, 5.25, 47.9, 48, 120)] == [
         "10 min", "1 min", "1 h", "5.2 h", "47.9 h", "2 days", "5 days"]

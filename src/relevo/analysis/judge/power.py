@@ -62,6 +62,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .betting import batch_moments, bets, log_growth
+from .durations import duration_text
 from .ratio import ALTERNATIVES, event_log_likelihood, mixture_log_e, tolerance_log_rho
 from .verdict import split_alpha
 
@@ -238,18 +239,6 @@ def shadow_stream(runs: int, p_cand_only: float, p_stable_only: float, p_both: f
 # ---------------------------------------------------------------------------------------------
 # Plans
 
-
-
-def duration_text(hours: float) -> str:
-    """A duration as people write it: minutes under an hour, hours under two days, then days."""
-    def short(value: float) -> str:
-        return f"{value:.1f}".rstrip("0").rstrip(".")
-
-    if hours < 1:
-        return f"{max(1, round(hours * 60))} min"
-    if hours < 48:
-        return f"{short(hours)} h"
-    return f"{short(hours / 24)} days"
 
 @dataclass(frozen=True)
 class Step:

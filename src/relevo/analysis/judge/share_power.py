@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .beta_mixture import log_e_value
-from .power import BATCH, POWER, RUNS, duration_text
+from .durations import duration_text
+from .power import BATCH, POWER, RUNS
 
 MAX_DECISIONS = 500_000  # how far past the step `needed` is searched
 _BATCHES_PER_CHUNK = 2_000
