@@ -4,16 +4,20 @@ catches, and a candidate at the tolerance is rolled back in at most about alpha 
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timezone
 
 import numpy as np
 import pytest
+from sqlalchemy import select
 
 from relevo.analysis.judge import Verdict
 from relevo.analysis.judge.power import MetricTarget, Step, plan_metric
 from relevo.rollouts.observations import StepObservations
 from relevo.rollouts.judging import judge_canary, judge_shadow
 from relevo.services.rollout_policy import Criterion, RolloutPolicy, Tolerance
+from relevo.store import connect
+from relevo.store.tables import decisions
 
 ALPHA = 0.05
 RUNS = 80
@@ -131,3 +135,42 @@ def test_check_plan_sizes_latency_in_both_forms(demo):
     limit = shadow.limits[0]
     assert limit.share_source.startswith("assumed") and limit.share == 0.025  # no decisions in this store yet
     assert limit.shows and limit.meets and check.shown_in["latency(800ms)"] == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_check_plan_sizes_fairness_from_the_spec_before_any_decision(demo):
+    from relevo.rollouts import check_plan
+
+    check = check_plan(demo, "licence-prefilter", "standard", daily_cases=3000)
+    assert not [name for name in check.unsized if name.startswith("fairness")]
+    [view] = [v for v in check.steps[0].limits if v.name == "fairness(age_band:admissible)"]
+    # No decisions yet: the spec's four age bands as equal groups, at an even share of two labels.
+    assert view.source.startswith("assumed: the spec's 4 values") and set(view.groups) == {"18-29", "30-44",
+                                                                                           "45-64", "65+"}
+    assert all(share == 0.25 and rate == 0.5 for share, rate in view.groups.values())
+    assert view.shows and view.meets and check.shown_in["fairness(age_band:admissible)"] == 0
+    # Two days of a 5% canary hold 300 of the candidate's decisions: not enough, and check-plan says so.
+    short = check_plan(demo, "licence-prefilter", "canary-only", daily_cases=3000)
+    assert short.shown_in["fairness(age_band:admissible)"] is None
+    assert any(p.startswith("fairness(age_band:admissible): no step of the plan shows the selection-rate ratio "
+                            "at least 0.8") and "of the candidate's decisions" in p for p in short.problems)
+
+
+def test_check_plan_sizes_fairness_from_the_groups_it_has_seen(world):
+    from relevo.demo.scenario import cases
+    from relevo.rollouts import check_plan
+
+    ctx, clock, gateway = world
+    for case_id, inputs, _ in itertools.islice(cases(5), 600):
+        gateway.decide("licence-prefilter", case_id, inputs)
+    check = check_plan(ctx, "licence-prefilter", "standard", daily_cases=3000)
+    [view] = [v for v in check.steps[0].limits if v.name == "fairness(age_band:admissible)"]
+    with connect(ctx.engine) as conn:
+        rows = conn.execute(select(decisions.c.inputs["age_band"].as_string(), decisions.c.decision)).all()
+    seen = {g: [d for a, d in rows if a == g] for g in {a for a, _ in rows if a is not None}}
+    assert view.source == f"observed, {len(seen)} groups over 30 days"
+    total = sum(map(len, seen.values()))
+    for group, answers in seen.items():  # each group's share and rate, as the store holds them
+        share, rate = view.groups[group]
+        assert share == pytest.approx(len(answers) / total)
+        assert rate == pytest.approx(answers.count("admissible") / len(answers))

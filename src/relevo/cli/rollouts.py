@@ -350,13 +350,11 @@ def check_plan_cmd(ctx: typer.Context, service: str = typer.Argument(...),
                           effect(m.tolerance, "g"), resolution,
                           f"[green]yes[/] ({effect(m.must_detect, 'g')})" if m.meets else
                           f"[red]no[/] ({effect(m.must_detect, 'g')})", shown)
-        for v in check.limits:  # a share over budget under a limit: the candidate's answers alone
+        for v in check.limits:  # a share under a limit, or fairness: the candidate's answers alone
             shown = (f"[green]after {v.shown_after}[/]" if v.shows else
-                     f"[red]needs {v.needed:,} answers[/]" if v.needed is not None else "[red]not within reach[/]")
-            table.add_row(v.name, f"one-sample at {v.share:.1%} over ({v.share_source})", f"{v.decisions:,}", "—",
-                          f"at most {v.limit:.0%} over budget", "—",
-                          f"[green]yes[/] ({v.must_catch:.0%} over)" if v.meets else f"[red]no[/] ({v.must_catch:.0%} over)",
-                          shown)
+                     f"[red]needs {v.needed:,} {v.unit}[/]" if v.needed is not None else "[red]not within reach[/]")
+            table.add_row(v.name, escape(v.test), f"{v.decisions:,}", "—", v.bound, "—",
+                          f"[green]yes[/] ({v.harm})" if v.meets else f"[red]no[/] ({v.harm})", shown)
         console.print(table)
         if check.suggestion is not None:
             names = ", ".join(m.name for m in check.suggestion.original.metrics)

@@ -23,8 +23,11 @@ else with 2p(1-p), the disagreement of two unrelated versions; the report says w
 against the stable version is a rate (the share of answers over budget) sized as the others;
 latency as a share over budget under a limit (`max_share`) is the judge's one-sample test on the
 candidate's answers, sized by relevo.analysis.judge.share_power at the stable version's observed
-share over budget (half the limit where none was seen). Fairness and agreement are not sized
-here: they are listed as such. A blue/green step is planned by its preview, judged on pairs as a
+share over budget (half the limit where none was seen). Fairness is the judge's reading of the
+candidate's decisions per group, sized by relevo.analysis.judge.fairness_power at the stable
+version's selection rate and share of traffic per group over the last 30 days (equal groups at the
+label's rate where fewer than MIN_GROUP decisions of a group were seen). Agreement is not sized
+here: it is listed as such. A blue/green step is planned by its preview, judged on pairs as a
 shadow step of the same length.
 """
 
@@ -38,6 +41,7 @@ from sqlalchemy import case, func, select
 
 from relevo.analysis.judge import split_alpha
 from relevo.analysis.judge.durations import duration_text
+from relevo.analysis.judge.fairness_power import FairnessPlan, plan_fairness
 from relevo.analysis.judge.power import POWER, MetricTarget, Step, StepPlan, Suggestion, plan_step, suggest
 from relevo.analysis.judge.share_power import SharePlan, plan_share
 from relevo.context import Context
@@ -55,6 +59,9 @@ DEFAULT_REVIEW_SHARE = 0.25  # share of decisions case workers review, where non
 RATES_DAYS = 30  # base rates are read over this many days (traffic over the last week)
 DEFAULT_OVER_BUDGET = 0.05  # share of answers over a latency budget, where none were seen
 SIZED = ("error_rate", "decision_rate", "correction_rate", "latency")
+DEFAULT_LABEL_RATE = 0.3  # a decision label's share, where none was seen
+MIN_GROUP = 20  # decisions of every group before its observed rate is used to size fairness
+Limit = SharePlan | FairnessPlan  # a criterion read on the candidate's answers alone
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,7 @@ class StepCheck:
     # Each criterion the suggestion is for, with the step it alone would need, dearest first: the
     # first one blocks the step, and its own suggestion is the smallest change that satisfies it.
     alone: tuple[tuple[str, Suggestion], ...] = ()
-    limits: tuple[SharePlan, ...] = ()  # latency under a max_share: the one-sample test's view
+    limits: tuple[Limit, ...] = ()  # latency under a max_share and fairness: the candidate's answers alone
 
     @property
     def blocking(self) -> str | None:
@@ -89,7 +96,7 @@ class PlanCheck:
     discordance: dict[str, tuple[float | None, str]]  # metric -> (value used, where it comes from)
     steps: list[StepCheck]
     shown_in: dict[str, int | None]  # metric -> the plan index of the first step that shows it
-    unsized: list[str]  # criteria this check does not size (fairness, agreement)
+    unsized: list[str]  # criteria this check does not size (agreement)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -145,6 +152,40 @@ def _observed(ctx: Context, service: str, environment: str, review_lag: timedelt
     return (week / 7 if week else None), rates
 
 
+def _observed_groups(ctx: Context, service: str, environment: str, attribute: str,
+                     label: str) -> dict[str, tuple[int, int]]:
+    """group of the protected input -> (decisions, decisions with the label), answered by a version
+    over the last RATES_DAYS days."""
+    since = ctx.clock.now() - timedelta(days=RATES_DAYS)
+    group = decisions.c.inputs[attribute].label("group")
+    with connect(ctx.engine) as conn:
+        rows = conn.execute(select(group, func.count(), func.sum(case((decisions.c.decision == label, 1), else_=0)))
+                            .where(decisions.c.service == service, decisions.c.environment == environment,
+                                   decisions.c.created_at >= since, decisions.c.served_by == "version")
+                            .group_by(group)).all()
+    return {str(value): (n, int(hits or 0)) for value, n, hits in rows if value is not None}
+
+
+def _fairness_groups(ctx: Context, service: str, environment: str, c: Criterion, spec_values: list[str] | None,
+                     labels: int, rates: dict[str, float]) -> tuple[dict[str, tuple[float, float]], str]:
+    """(group -> (share of traffic, selection rate) a candidate as fair as stable would have, where from).
+
+    With too few decisions per group: the spec's values of the input (else two) as equal groups,
+    each at the label's observed rate, else at an even share among the service's labels.
+    """
+    label, attribute = str(c.label), str(c.attribute)
+    seen = _observed_groups(ctx, service, environment, attribute, label)
+    if len(seen) >= 2 and all(n >= MIN_GROUP for n, _ in seen.values()):
+        total = sum(n for n, _ in seen.values())
+        return ({g: (n / total, hits / n) for g, (n, hits) in seen.items()},
+                f"observed, {len(seen)} groups over {RATES_DAYS} days")
+    names = spec_values if spec_values and len(spec_values) >= 2 else ["group 1", "group 2"]
+    rate = min(max(rates.get(f"decision_rate:{label}", 1 / labels), 0.005), 0.995)
+    where = f"the spec's {len(names)} values" if names is spec_values else "two"
+    return ({g: (1 / len(names), rate) for g in names},
+            f"assumed: {where} equal groups at the label's rate, too few decisions per group seen")
+
+
 def _last_shadow_label(ctx: Context, service: str, environment: str) -> str | None:
     """The step label of the service's most recent shadow step (or blue/green preview) that saw decisions."""
     with connect(ctx.engine) as conn:
@@ -187,7 +228,7 @@ def _rate_key(c: Criterion) -> str:
 def _target(c: Criterion, rates: dict[str, float], measured: dict[str, tuple[float, str]]) -> MetricTarget:
     key = _rate_key(c)
     default = {"error_rate": DEFAULT_ERROR_RATE, "correction_rate": DEFAULT_CORRECTION_RATE,
-               "latency": DEFAULT_OVER_BUDGET}.get(c.metric, 0.3)
+               "latency": DEFAULT_OVER_BUDGET}.get(c.metric, DEFAULT_LABEL_RATE)
     base = min(max(rates.get(key, default), 0.005), 0.95)
     if c.tolerance.relative is not None:
         tolerance, scale = min(c.tolerance.relative, 1 / base), "relative"
@@ -218,7 +259,8 @@ def check_plan(ctx: Context, service: str, plan: str | None = None, daily_cases:
     soon a candidate as good as stable is shown within tolerance; and whether the plan as a whole
     shows every criterion."""
     with connect(ctx.engine) as conn:
-        policy: RolloutPolicy = get_spec(conn, service).rollout
+        spec = get_spec(conn, service)
+    policy: RolloutPolicy = spec.rollout
     plan_name = plan or policy.default_plan
     if plan_name not in policy.plans:
         raise InvalidInput(f"unknown plan {plan_name!r}; plans of {service}: {', '.join(policy.plans)}")
@@ -236,9 +278,13 @@ def check_plan(ctx: Context, service: str, plan: str | None = None, daily_cases:
                            "no rollout.daily_cases; give the expected traffic with --daily-cases")
     # Latency under a max_share is the one-sample test, not a comparison with stable.
     sized = [c for c in policy.criteria if c.metric in SIZED and c.tolerance is not None and c.max_share is None]
-    limits = [c for c in policy.criteria if c.metric == "latency" and c.max_share is not None]
+    limits = [c for c in policy.criteria if (c.metric == "latency" and c.max_share is not None)
+              or c.metric == "fairness"]
     if not sized and not limits:
-        raise InvalidInput("the plan's criteria have no rate or latency criterion to plan for")
+        raise InvalidInput("the plan's criteria have no rate, latency or fairness criterion to plan for")
+    fair_groups = {criterion_name(c): _fairness_groups(ctx, service, environment, c,
+                                                       spec.inputs[str(c.attribute)].enum, len(spec.decisions), rates)
+                   for c in limits if c.metric == "fairness"}
     measured = _measured_discordance(ctx, service, environment, sized)
     targets = {criterion_name(c): _target(c, rates, measured) for c in sized}
     discordance = {}
@@ -254,7 +300,7 @@ def check_plan(ctx: Context, service: str, plan: str | None = None, daily_cases:
     unsized_at: dict[int, list[str]] = {}  # position in checks -> criteria to propose a better step for
     shown_in: dict[str, int | None] = {name: None for name in [*targets, *map(criterion_name, limits)]}
     caught: dict[str, bool] = {name: False for name in shown_in}
-    last_limit: dict[str, SharePlan] = {}  # the last step's view of each latency limit
+    last_limit: dict[str, Limit] = {}  # the last step's view of each criterion read on the candidate alone
     problems: list[str] = []
     for index, step in enumerate(policy.plans[plan_name]):
         if step.kind not in ("shadow", "canary", "bluegreen"):
@@ -270,14 +316,20 @@ def check_plan(ctx: Context, service: str, plan: str | None = None, daily_cases:
         judged = sum(not_applicable(c, phase) is None for c in policy.criteria)  # as the judge splits alpha
         answers = int(round(planned.decisions(daily_cases) * (planned.weight if planned.kind == "canary"
                                                                   else planned.shadow_share)))
-        views = []
+        views: list[Limit] = []
         for c in limits_here:
             name, key = criterion_name(c), _rate_key(c)
-            limit = float(c.max_share or 0)  # set for every criterion in limits
-            share, share_source = ((rates[key], "observed") if key in rates else
-                                   (limit / 2, "assumed: half the limit, none observed"))
-            view = plan_share(name, answers, planned.hours, share, limit, split_alpha(alpha, judged),
-                              c.min_sample, share_source)
+            view: Limit
+            if c.metric == "fairness":
+                groups, groups_source = fair_groups[name]
+                view = plan_fairness(name, answers, planned.hours, groups, float(c.min_ratio or 1),
+                                     split_alpha(alpha, judged), c.min_sample, groups_source)
+            else:
+                limit = float(c.max_share or 0)  # set for every latency criterion in limits
+                share, share_source = ((rates[key], "observed") if key in rates else
+                                       (limit / 2, "assumed: half the limit, none observed"))
+                view = plan_share(name, answers, planned.hours, share, limit, split_alpha(alpha, judged),
+                                  c.min_sample, share_source)
             views.append(view)
             last_limit[name] = view
             if shown_in[name] is None:
@@ -285,9 +337,8 @@ def check_plan(ctx: Context, service: str, plan: str | None = None, daily_cases:
                 if view.shows:
                     shown_in[name] = index
                     if not caught[name]:
-                        problems.append(f"{name}: shown under its limit in step {index + 1}, but no step up to it "
-                                        f"rolls back a candidate at {view.must_catch:.0%} over budget in "
-                                        f"{POWER:.0%} of runs")
+                        problems.append(f"{name}: {view.claim} shown in step {index + 1}, but no step up to it "
+                                        f"rolls back a candidate at {view.harm} in {POWER:.0%} of runs")
         unsized = []
         for metric in (result.metrics if result is not None else ()):
             if shown_in[metric.name] is None:
@@ -304,12 +355,11 @@ def check_plan(ctx: Context, service: str, plan: str | None = None, daily_cases:
     for name, view in last_limit.items():
         if shown_in[name] is None:
             hours = view.needed_hours()
-            needs = (f"it needs about {view.needed:,} of the candidate's answers ({duration_text(hours)} of a step "
-                     f"like step {checks[-1].index + 1})" if view.needed is not None and hours is not None else
-                     f"a candidate at {view.share:.1%} over budget is not shown under {view.limit:.0%} within "
-                     f"50 times this step's answers: a wider max_share or a faster version")
-            problems.append(f"{name}: no step of the plan shows the share over budget under its limit in "
-                            f"{POWER:.0%} of runs, so a rollout under it would be held; {needs}")
+            needs = (f"it needs about {view.needed:,} of the candidate's {view.unit} ({duration_text(hours)} of a "
+                     f"step like step {checks[-1].index + 1})" if view.needed is not None and hours is not None
+                     else view.unreachable)
+            problems.append(f"{name}: no step of the plan shows {view.claim} in {POWER:.0%} of runs, so a rollout "
+                            f"under it would be held; {needs}")
     for name, index in shown_in.items():
         if index is None and name in targets:
             problems.append(f"{name}: no step of the plan shows a candidate as good as stable within its tolerance "
@@ -338,6 +388,7 @@ def check_plan(ctx: Context, service: str, plan: str | None = None, daily_cases:
                                          check.limits)
     unsized = [criterion_name(c) for c in policy.criteria if c not in sized and c not in limits]
     base_rates = {t.name: t.base_rate for t in targets.values()} | {
-        name: view.share for name, view in last_limit.items() if view.share_source == "observed"}
+        name: view.share for name, view in last_limit.items()
+        if isinstance(view, SharePlan) and view.share_source == "observed"}
     return PlanCheck(service, plan_name, daily_cases, source, base_rates,
                      discordance, checks, shown_in, unsized, problems)

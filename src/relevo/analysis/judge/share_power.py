@@ -66,6 +66,34 @@ class SharePlan:
             return None
         return self.hours * self.needed / self.decisions
 
+    unit = "answers"
+
+    @property
+    def test(self) -> str:
+        """The test and what it assumes, for a report's table."""
+        return f"one-sample at {self.share:.1%} over ({self.share_source})"
+
+    @property
+    def bound(self) -> str:
+        """The criterion's limit, as a report says it."""
+        return f"at most {self.limit:.0%} over budget"
+
+    @property
+    def harm(self) -> str:
+        """The candidate the step must roll back."""
+        return f"{self.must_catch:.0%} over budget"
+
+    @property
+    def claim(self) -> str:
+        """What a pass shows."""
+        return "the share over budget under its limit"
+
+    @property
+    def unreachable(self) -> str:
+        """Why no step within reach shows it."""
+        return (f"a candidate at {self.share:.1%} over budget is not shown under {self.limit:.0%} within "
+                f"50 times this step's answers: a wider max_share or a faster version")
+
 
 def _first_crossing(share: float, limit: float, side: str, level: float, decisions: int, runs: int,
                     rng: np.random.Generator) -> np.ndarray:
