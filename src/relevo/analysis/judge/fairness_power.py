@@ -29,7 +29,7 @@ import numpy as np
 from scipy.special import expit, logit
 
 from .beta_mixture import log_e_value
-from .durations import duration_text
+from .alone import CandidateAlone
 from .power import POWER, RUNS
 
 MAX_DECISIONS = 500_000  # how far past the step `needed` is searched
@@ -39,7 +39,7 @@ _ITERATIONS = 40
 
 
 @dataclass(frozen=True)
-class FairnessPlan:
+class FairnessPlan(CandidateAlone):
     """What the judge's reading of a fairness criterion can see in one step."""
 
     name: str
@@ -59,28 +59,6 @@ class FairnessPlan:
         """The assumed candidate's disparate-impact ratio."""
         rates = [rate for _, rate in self.groups.values()]
         return min(rates) / max(rates) if max(rates) > 0 else 1.0
-
-    @property
-    def shows(self) -> bool:
-        """A candidate with the assumed rates passes within the step in >= POWER of runs."""
-        return self.needed is not None and self.needed <= self.decisions
-
-    @property
-    def meets(self) -> bool:
-        """A candidate at must_catch is rolled back within the step in >= POWER of runs."""
-        return self.caught >= POWER
-
-    @property
-    def shown_after(self) -> str | None:
-        """When it passes, as people write durations (None: not within the step)."""
-        hours = self.needed_hours()
-        return duration_text(hours) if self.shows and hours is not None else None
-
-    def needed_hours(self) -> float | None:
-        """How long a step at this rate of decisions would need to pass it (None: too long to say)."""
-        if self.needed is None or self.decisions == 0:
-            return None
-        return self.hours * self.needed / self.decisions
 
     unit = "decisions"
 
@@ -110,8 +88,8 @@ class FairnessPlan:
         if self.ratio < self.limit:
             return (f"the assumed rates ({self.source}) have a ratio of {self.ratio:.2f}, under {self.limit:g}: "
                     f"a candidate like that is never shown fair")
-        return (f"a candidate at ratio {self.ratio:.2f} is not shown at least {self.limit:g} within "
-                f"{MAX_DECISIONS:,} decisions: a lower min_ratio, or coarser groups")
+        return (f"a candidate at ratio {self.ratio:.2f} is not shown at least {self.limit:g} within 50 times this "
+                f"step's decisions (at most {MAX_DECISIONS:,}): a longer step, a lower min_ratio, or coarser groups")
 
 
 def interval_ends(successes: np.ndarray, n: np.ndarray, level: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:

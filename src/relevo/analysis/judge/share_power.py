@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .beta_mixture import log_e_value
-from .durations import duration_text
+from .alone import CandidateAlone
 from .power import BATCH, POWER, RUNS
 
 MAX_DECISIONS = 500_000  # how far past the step `needed` is searched
@@ -29,7 +29,7 @@ _BATCHES_PER_CHUNK = 2_000
 
 
 @dataclass(frozen=True)
-class SharePlan:
+class SharePlan(CandidateAlone):
     """What the one-sample test of a share under its limit can see in one step."""
 
     name: str
@@ -43,28 +43,6 @@ class SharePlan:
     needed: int | None  # answers by which 80% of runs pass (None: not within MAX_DECISIONS)
     must_catch: float  # the share the step must catch: twice the limit, capped half-way to 1
     caught: float  # share of runs at must_catch that roll back within the step
-
-    @property
-    def shows(self) -> bool:
-        """A candidate at the assumed share passes within the step in >= POWER of runs."""
-        return self.needed is not None and self.needed <= self.decisions
-
-    @property
-    def meets(self) -> bool:
-        """A candidate at twice the limit is rolled back within the step in >= POWER of runs."""
-        return self.caught >= POWER
-
-    @property
-    def shown_after(self) -> str | None:
-        """When it passes, as people write durations (None: not within the step)."""
-        hours = self.needed_hours()
-        return duration_text(hours) if self.shows and hours is not None else None
-
-    def needed_hours(self) -> float | None:
-        """How long a step at this rate of answers would need to pass it (None: too long to say)."""
-        if self.needed is None or self.decisions == 0:
-            return None
-        return self.hours * self.needed / self.decisions
 
     unit = "answers"
 
