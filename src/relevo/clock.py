@@ -7,7 +7,9 @@ import threading
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
-DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+# At most five digits (99999d is 273 years): any duration then fits a timedelta and a date.
+DURATION_PATTERN = r"^\s*([0-9]{1,5}(?:\.[0-9]+)?)\s*(s|m|h|d)\s*$"
+DURATION = re.compile(DURATION_PATTERN)
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -15,7 +17,8 @@ def parse_duration(text: str) -> timedelta:
     """'48h', '30m', '2d', '90s' as a timedelta."""
     match = DURATION.match(str(text))
     if not match:
-        raise ValueError(f"durations look like 30m, 48h or 2d, got {text!r}")
+        raise ValueError(f"durations look like 30m, 48h or 2d (a number of at most five digits, then s, m, h "
+                         f"or d), got {text!r}")
     return timedelta(seconds=float(match.group(1)) * UNIT_SECONDS[match.group(2)])
 
 

@@ -18,6 +18,10 @@ class Conflict(RelevoError):
     """The request contradicts what is already recorded (e.g. identical content registered)."""
 
 
+class Busy(Conflict):
+    """The same thing is being done right now (a retry racing its first request): retry in a moment."""
+
+
 class AlreadyRegistered(Conflict):
     """Identical content is already a version of the service; .version names it."""
 

@@ -19,7 +19,7 @@ from relevo.context import Context
 from relevo.demo import SERVICE_NAME
 from relevo.gateway.gateway import Gateway
 from relevo.gateway.idempotency import RETENTION, forget_old_keys
-from relevo.errors import InvalidInput
+from relevo.errors import Conflict
 from relevo.gateway.validation import InputRejected
 from relevo.registry.queries import resolve_version
 from relevo.store import connect
@@ -56,7 +56,9 @@ def test_a_retry_with_the_same_key_gets_the_recorded_decision(served: Served):
     assert _count(served.ctx, decisions) == 1
 
     other = _post(served, {"case_id": "2026-LIC-0043", "inputs": demo_inputs()}, '"8e03978e-40d5-43e8-bc93-6894a57f9324"')
-    assert other.status_code == 422 and "already used for another request" in other.json()["error"]["message"]
+    # A well-formed request that contradicts what the key stands for: a conflict, not to be retried.
+    assert other.status_code == 409 and "already used for another request" in other.json()["error"]["message"]
+    assert "Retry-After" not in other.headers
     assert _count(served.ctx, decisions) == 1
     # Without a key every request is a new decision; a bad key is refused before anything is decided.
     assert _post(served, body).json()["decision_id"] != first.json()["decision_id"]
@@ -72,7 +74,7 @@ def test_the_key_survives_a_restart_and_is_forgotten_after_its_retention(served:
         replayed = other.decide(SERVICE_NAME, "restart-1", demo_inputs(), idempotency_key="order-77")
     assert replayed.replayed and replayed.id == first.json()["decision_id"]
     with Gateway(served.ctx, "staging", pseudonym_key=KEY) as staging:  # a key is its environment's
-        with pytest.raises(InvalidInput, match="already used for another request"):
+        with pytest.raises(Conflict, match="already used for another request"):
             staging.decide(SERVICE_NAME, "restart-1", demo_inputs(), idempotency_key="order-77")
     with connect(served.ctx.engine) as conn:
         assert forget_old_keys(conn, served.ctx.clock.now() + RETENTION - timedelta(minutes=1)) == 0  # kept 48 h
@@ -103,6 +105,7 @@ def test_a_retry_while_the_first_is_being_answered_gets_409(served: Served):
     finally:
         served.gateway._decide = real
     assert retry.status_code == 409 and "still being answered" in retry.json()["error"]["message"]
+    assert retry.headers["Retry-After"] == "1"
     assert results["first"].status_code == 200
     assert _post(served, body, "k-slow").headers["Idempotent-Replayed"] == "true"
     assert _count(served.ctx, idempotency_keys) == 1

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from relevo.context import Context
 from relevo.demo.setup import set_up_demo
-from relevo.errors import InvalidInput, NotFound
+from relevo.errors import Conflict, InvalidInput, NotFound
 from relevo.gateway.gateway import Gateway
 from relevo.routing.assign import case_bucket, goes_to_candidate
 from relevo.routing.table import get_route, set_fallback, set_route
@@ -45,7 +45,7 @@ def demo_ctx(settings):
 def test_route_changes_are_validated_and_audited(demo_ctx):
     with pytest.raises(NotFound, match="has no route in staging"):
         get_route(demo_ctx, "licence-prefilter", "staging")
-    with pytest.raises(InvalidInput, match="needs a candidate"):
+    with pytest.raises(Conflict, match="needs a candidate"):
         set_route(demo_ctx, "licence-prefilter", "staging", stable="v1", mode="canary", weight=5)
     with pytest.raises(InvalidInput, match="unknown environment"):
         set_route(demo_ctx, "licence-prefilter", "prod", stable="v1")

@@ -4,6 +4,7 @@ import pytest
 import yaml
 
 from relevo.demo import spec_resource
+from relevo.errors import InvalidInput
 from relevo.gateway.validation import InputRejected, InputValidator, example_inputs
 from relevo.services.spec import parse_spec
 
@@ -34,6 +35,43 @@ def test_each_bad_value_is_named(change, field, words):
     with pytest.raises(InputRejected) as err:
         VALIDATOR.validate(GOOD | change)
     assert err.value.errors[0][0] == field and words in err.value.errors[0][1]
+
+
+def test_a_whole_number_is_an_integer_as_json_schema_says():
+    assert VALIDATOR.validate(GOOD | {"prior_infractions": 6.0})["prior_infractions"] == 6
+    assert type(VALIDATOR.validate(GOOD | {"prior_infractions": 6.0})["prior_infractions"]) is int
+    for wrong in ("6", True, 6.5, float("inf")):
+        with pytest.raises(InputRejected, match="prior_infractions"):
+            VALIDATOR.validate(GOOD | {"prior_infractions": wrong})
+
+
+def test_any_identifier_is_a_field_name():
+    from relevo.gateway.validation import InputValidator
+    from relevo.services.spec import parse_spec
+
+    spec = parse_spec({"name": "odd-names", "decisions": ["yes"], "inputs": {
+        "_": {"type": "integer"}, "model_config": {"type": "string"}, "validate": {"type": "boolean"}}}, "spec")
+    validator = InputValidator(spec)
+    assert validator.validate({"_": 1, "model_config": "x", "validate": True}) == {
+        "_": 1, "model_config": "x", "validate": True}
+    with pytest.raises(InputRejected) as err:
+        validator.validate({"_": "1", "validate": True, "other": 1})
+    assert sorted(field for field, _ in err.value.errors) == ["_", "model_config", "other"]
+
+
+def test_an_integer_field_with_fractional_bounds_takes_the_whole_numbers_between():
+    from relevo.gateway.validation import InputValidator
+    from relevo.services.spec import parse_spec
+
+    spec = parse_spec({"name": "bounds", "decisions": ["yes"], "inputs": {
+        "n": {"type": "integer", "minimum": -0.5, "maximum": 2.5}}}, "spec")
+    validator = InputValidator(spec)
+    assert [validator.validate({"n": n})["n"] for n in (0, 2)] == [0, 2]
+    for outside in (-1, 3):
+        with pytest.raises(InputRejected, match="n: Input should be"):
+            validator.validate({"n": outside})
+    with pytest.raises(InvalidInput, match="finite"):
+        parse_spec({"name": "bounds", "inputs": {"n": {"type": "number", "maximum": float("inf")}}}, "spec")
 
 
 def test_missing_required_and_non_object_inputs():

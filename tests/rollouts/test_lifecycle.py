@@ -40,7 +40,7 @@ def test_start_routes_the_first_step_and_refuses_a_second_rollout(demo):
     assert route.mode == "shadow" and route.step == rollout.step_label
     with pytest.raises(Conflict, match="already has a rollout in progress"):
         lifecycle.start_rollout(demo, SERVICE, "v3")
-    with pytest.raises(InvalidInput, match="unknown plan 'fast'"):
+    with pytest.raises(NotFound, match="unknown plan 'fast'"):
         lifecycle.start_rollout(demo, SERVICE, "v3", plan="fast")
     with pytest.raises(Conflict, match="cannot resume a rollout that is running"):
         lifecycle.transition(demo, rollout.id, "resume")

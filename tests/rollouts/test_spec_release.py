@@ -14,7 +14,7 @@ from relevo.api.server import serving
 from relevo.demo import SERVICE_NAME as SERVICE
 from relevo.demo import spec_resource
 from relevo.demo.traffic import requests
-from relevo.errors import Conflict, InvalidInput, Refused
+from relevo.errors import Conflict, InvalidInput, NotFound, Refused
 from relevo.gateway.gateway import Gateway
 from relevo.rollouts import lifecycle
 from relevo.routing.table import get_route
@@ -118,7 +118,7 @@ def test_spec_releases_are_checked_and_gated(demo):
 
     # A plan the new spec brings does not judge its own rollout: the service's rules do.
     loose = stricter_spec(rollout={"default_plan": "quick", "plans": {"quick": [{"kind": "promote"}]}})
-    with pytest.raises(InvalidInput, match="unknown plan 'quick'"):
+    with pytest.raises(NotFound, match="unknown plan 'quick'"):
         lifecycle.start_rollout(demo, SERVICE, None, spec=loose, plan="quick")
 
     rollout = lifecycle.start_rollout(demo, SERVICE, None, spec=stricter_spec(), plan="canary-only")

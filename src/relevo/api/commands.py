@@ -39,6 +39,7 @@ class Command:
     tag: str = "administration"
     only: tuple[str, ...] | None = None  # the parameters a caller may give, when not all (the rest keep defaults)
     operation: str | None = None  # the operation's id, when the use case's name is taken
+    body_rules: dict[str, Any] | None = None  # JSON Schema the body keeps as a whole (rules between its fields)
 
     @property
     def name(self) -> str:
@@ -52,8 +53,9 @@ class Command:
 
     @cached_property
     def hints(self) -> dict[str, Any]:
-        """The use case's parameter and return types, resolved."""
-        return typing.get_type_hints(self.fn)
+        """The use case's parameter and return types, resolved (with what a type publishes of itself:
+        a pattern, a bound, its JSON form)."""
+        return typing.get_type_hints(self.fn, include_extras=True)
 
     @cached_property
     def parameters(self) -> list[inspect.Parameter]:
@@ -90,7 +92,9 @@ COMMANDS: list[Command] = [
     Command(rollouts.route_by_hand, "PATCH", "/v1/services/{service}/routes/{environment}", tag="routing"),
     Command(rollouts.fallback_by_hand, "PUT", "/v1/services/{service}/routes/{environment}/fallback", tag="routing"),
     # Rollouts and incidents.
-    Command(rollouts.start_rollout, "POST", "/v1/services/{service}/rollouts", tag="rollouts"),
+    Command(rollouts.start_rollout, "POST", "/v1/services/{service}/rollouts", tag="rollouts",
+            body_rules={"anyOf": [{"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+                                  for name in ("version", "spec")]}),
     Command(rollouts.rollout_history, "GET", "/v1/services/{service}/rollouts", tag="rollouts"),
     Command(rollouts.rollout_status, "GET", "/v1/services/{service}/rollout-status", tag="rollouts"),
     Command(rollouts.check_plan, "GET", "/v1/services/{service}/plan-check", tag="rollouts"),

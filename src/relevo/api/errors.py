@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from relevo.errors import (
+    Busy,
     Conflict,
     IntegrityFailure,
     InvalidInput,
@@ -105,7 +106,8 @@ async def _relevo_error(request: Request, exc: RelevoError) -> JSONResponse:
     if status >= 500:
         log.error("answering %s %s with %d: %s", request.method, request.url.path, status, message)
         message = PUBLIC_5XX.get(kind, "the service is unavailable; retry shortly")
-    headers = {"Retry-After": "1"} if status == 503 else None
+    # A 503, or a retry racing its own first request: worth retrying, after a second.
+    headers = {"Retry-After": "1"} if status == 503 or isinstance(exc, Busy) else None
     return JSONResponse(error_body(kind, message, fields), status_code=status, headers=headers)
 
 

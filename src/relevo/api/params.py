@@ -38,9 +38,10 @@ ServiceFilter = Annotated[str | None, Query(max_length=100, pattern=SERVICE_NAME
 _DESCRIBED = {400: "malformed request (a key given twice in the JSON body, a bad header)",
               401: "no valid token (missing, malformed, unknown, expired or revoked)",
               403: "refused by policy (a role the caller does not hold, four eyes)", 404: "not found",
-              409: "conflicts with the record (or the same Idempotency-Key is still being answered)",
+              409: "conflicts with the record (the Idempotency-Key was used for another body; or, with "
+                   "Retry-After, the same key is still being answered)",
               413: "body too large", 415: "the body is not JSON",
-              422: "invalid input; error.fields names each field (or the Idempotency-Key was used for another body)",
+              422: "invalid input; error.fields names each field",
               429: "too many failed tokens from this address: retry after the Retry-After seconds",
               503: "the store is unavailable"}
 # Every operation behind a token can answer these, whatever else it does.

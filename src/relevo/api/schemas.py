@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from relevo.gateway import NO_NUL, text_problem
+from relevo.gateway import NO_NUL, StorableRow, text_problem
 
 
 def _iso(value: Any) -> Any:
@@ -56,7 +56,7 @@ class DecisionRequest(_Body):
     """One case to decide."""
 
     case_id: CaseId
-    inputs: dict[str, Any] = Field(description="the field values the service's spec declares")
+    inputs: StorableRow = Field(description="the field values the service's spec declares")
 
 
 class DecisionResponse(BaseModel):

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import WithJsonSchema
 from sqlalchemy import Connection, select
 
 from relevo.audit.documents import read_document
@@ -16,7 +17,7 @@ from relevo.audit.leaf import leaf_data
 from relevo.audit.merkle import consistency_proof, inclusion_proof, leaf_hash, verify_consistency, verify_inclusion
 from relevo.audit.note import Checkpoint, NoteError, Verifier, open_note
 from relevo.context import Context
-from relevo.errors import InvalidInput, NotFound
+from relevo.errors import Conflict, InvalidInput, NotFound
 from relevo.store import connect
 from relevo.store.tables import audit_events
 
@@ -45,7 +46,14 @@ def prove_event(ctx: Context, event_id: int) -> dict[str, Any]:
             "checkpoint": point.note}
 
 
-def prove_growth(ctx: Context, kept_note: str) -> dict[str, Any]:
+# A checkpoint note as Checkpoint.parse reads it (origin, size, a 32-byte root hash in base64),
+# then its signature lines: stated in the published schema.
+KeptNote = Annotated[str, WithJsonSchema({
+    "type": "string", "pattern": r"^[^\n\u0000]+\n(?:0|[1-9][0-9]{0,17})\n[A-Za-z0-9+/]{43}=\n[^\u0000]*$",
+    "description": "a checkpoint note the auditor kept, as `relevo audit checkpoint` printed it"})]
+
+
+def prove_growth(ctx: Context, kept_note: KeptNote) -> dict[str, Any]:
     """A consistency proof from a checkpoint an auditor kept to the newest one."""
     try:
         kept = Checkpoint.parse(kept_note.split("\n\n", 1)[0] + "\n")
@@ -54,8 +62,8 @@ def prove_growth(ctx: Context, kept_note: str) -> dict[str, Any]:
     with connect(ctx.engine) as conn:
         point = write_checkpoint(conn, ctx)
         if kept.size > point.tree_size:
-            raise InvalidInput(f"the kept checkpoint is of size {kept.size}, the log holds {point.tree_size} events: "
-                               "it is not this log's, or events were removed")
+            raise Conflict(f"the kept checkpoint is of size {kept.size}, the log holds {point.tree_size} events: "
+                           "it is not this log's, or events were removed")
         leaves = _leaves(conn, point.tree_size)
     return {"format": FORMAT, "kind": "consistency", "old": kept_note, "new": point.note,
             "proof": [h.hex() for h in consistency_proof(leaves, kept.size)]}

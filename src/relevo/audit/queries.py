@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import WithJsonSchema
 from sqlalchemy import Connection, not_, or_, select
 
 from relevo.context import Context
 from relevo.errors import InvalidInput, NotFound
-from relevo.clock import parse_duration
+from relevo.clock import DURATION_PATTERN, parse_duration
 from relevo.store import connect
 from relevo.store.tables import audit_events, services
 
@@ -69,8 +70,15 @@ def list_events(conn: Connection, *, service: str | None = None, action: str | N
             for r in reversed(rows)]
 
 
+# What parse_since reads, as the published schema states it.
+Since = Annotated[str, WithJsonSchema({"anyOf": [
+    {"type": "string", "format": "date"}, {"type": "string", "format": "date-time"},
+    {"type": "string", "pattern": DURATION_PATTERN}],
+    "description": "an ISO date or time (UTC when no zone is given), or an age such as 48h or 7d"})]
+
+
 def read_events(ctx: Context, *, service: str | None = None, action: str | None = None,
-                actor: str | None = None, since: str | None = None, case_work: bool = False,
+                actor: str | None = None, since: Since | None = None, case_work: bool = False,
                 limit: int = 50) -> list[AuditEvent]:
     """list_events in a transaction of its own; since is an ISO date or time, or an age (48h)."""
     if limit < 1:
@@ -88,8 +96,13 @@ def parse_since(text: str, now: datetime) -> datetime:
     except ValueError:
         pass
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise InvalidInput(f"--since takes an ISO date or time (2026-12-01, 2026-12-01T08:00Z) or an age "
                            f"(48h, 7d), got {text!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:  # within a day of year 1 or 9999: before or after every event
+        edge = datetime.min if moment.year == 1 else datetime.max
+        return edge.replace(tzinfo=timezone.utc)

@@ -16,6 +16,8 @@ from relevo.cli.context import call, local_only, opened
 from relevo.cli.output import console, print_json, reports_errors
 from relevo.rollouts import (
     FINAL,
+    MAX_DAILY,
+    MIN_DAILY,
     Controller,
     PairedSummary,
     ReviewReport,
@@ -316,7 +318,7 @@ def add_to(app: typer.Typer) -> None:
 def check_plan_cmd(ctx: typer.Context, service: str = typer.Argument(...),
                    plan: Optional[str] = typer.Option(None, "--plan"),
                    daily_cases: Optional[float] = typer.Option(
-                       None, "--daily-cases", min=1,
+                       None, "--daily-cases", min=MIN_DAILY, max=MAX_DAILY,
                        help="Expected cases a day [default: the spec's rollout.daily_cases, else observed]."),
                    env: str = ENV) -> None:
     """What each step of a plan can catch and show at the service's traffic; warns and proposes a step that can.

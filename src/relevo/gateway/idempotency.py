@@ -4,9 +4,12 @@ A client that sends `Idempotency-Key: "..."` with a decision request may send th
 again (after a timeout, a 503, a dropped connection) and gets the decision first recorded for it,
 never a second decision for the same case. The key is stored with a fingerprint of the request
 (the service and environment, the case id and the inputs, as parsed JSON) in the decision's own commit, so a key
-is on record exactly when its decision is. The same key with another request is refused (422),
-and a request whose key is still being answered gets 409 until the first one is done. Keys are
-kept RETENTION (48 hours; the draft asks for at least 24), then forgotten.
+is on record exactly when its decision is. The same key with another request is refused as a
+conflict with what is recorded under it (409; the draft suggests 422, but the request is well
+formed: what it contradicts is the server's record, and a schema-valid request is never refused
+for its form here), and a request whose key is still being answered gets 409 with Retry-After
+until the first one is done. Keys are kept RETENTION (48 hours; the draft asks for at least 24),
+then forgotten.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any, Mapping
 
 from sqlalchemy import Connection, delete, select
 
-from relevo.errors import Conflict, InvalidInput
+from relevo.errors import Busy, Conflict, InvalidInput
 from relevo.store.tables import decisions, idempotency_keys
 
 RETENTION = timedelta(hours=48)
@@ -45,14 +48,14 @@ def fingerprint(service: str, environment: str, case_id: str, inputs: Mapping[st
 
 
 def stored_decision_id(conn: Connection, service: str, key: str, request_sha256: str) -> str | None:
-    """The decision already recorded for this key and request, None for a new key; InvalidInput
+    """The decision already recorded for this key and request, None for a new key; Conflict
     when the key was used for another request."""
     row = conn.execute(select(idempotency_keys.c.decision_id, idempotency_keys.c.request_sha256)
                        .where(idempotency_keys.c.service == service, idempotency_keys.c.key == key)).first()
     if row is None:
         return None
     if row.request_sha256 != request_sha256:
-        raise InvalidInput("this Idempotency-Key was already used for another request (another case id or other "
+        raise Conflict("this Idempotency-Key was already used for another request (another case id or other "
                            "inputs); use a new key for a new request")
     return row.decision_id
 
@@ -84,7 +87,7 @@ class InFlight:
         """Mark the key as being answered; Conflict when it already is."""
         with self._lock:
             if (service, key) in self._keys:
-                raise Conflict("a request with this Idempotency-Key is still being answered; retry in a moment")
+                raise Busy("a request with this Idempotency-Key is still being answered; retry in a moment")
             self._keys.add((service, key))
 
     def leave(self, service: str, key: str) -> None:

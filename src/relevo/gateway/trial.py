@@ -8,7 +8,7 @@ from typing import Any
 
 from relevo.context import Context
 from relevo.errors import InvalidInput
-from relevo.gateway.validation import InputRejected, InputValidator
+from relevo.gateway.validation import InputRejected, InputValidator, StorableRow
 from relevo.loaders.base import Prediction
 from relevo.registry import load_version
 from relevo.services import get_spec
@@ -23,7 +23,7 @@ class PredictedRows:
     answers: list[Prediction]
 
 
-def predict_rows(ctx: Context, service: str, ref: str, rows: list[dict[str, Any]]) -> PredictedRows:
+def predict_rows(ctx: Context, service: str, ref: str, rows: list[StorableRow]) -> PredictedRows:
     """Validate rows against the service's inputs, then answer them with the version ref names."""
     if not rows:
         raise InvalidInput("give at least one row to answer")

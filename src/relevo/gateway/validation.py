@@ -3,9 +3,10 @@ rules as the JSON Schema the API publishes, kept side by side so the two cannot 
 
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+import math
+from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, create_model
 
 from relevo.errors import InvalidInput
 from relevo.services.spec import FieldSpec, ServiceSpec
@@ -13,6 +14,19 @@ from relevo.store.text import text_problem
 
 _TYPES = {"number": float, "integer": int, "string": str, "boolean": bool}
 NO_NUL = "^[^\\u0000]*$"  # JSON Schema pattern: no NUL character (see text_problem)
+# Free-form JSON as the store keeps it (unstorable_inputs): any value, but no NUL in any text or
+# field name at any depth. Published as the API document's component STORABLE_VALUE, which refers
+# to itself; STORABLE_OBJECT is an object of such values.
+STORABLE_VALUE = "StorableValue"
+_VALUE_REF = {"$ref": f"#/components/schemas/{STORABLE_VALUE}"}
+STORABLE_OBJECT: dict[str, Any] = {"type": "object", "propertyNames": {"pattern": NO_NUL},
+                                   "additionalProperties": _VALUE_REF}
+STORABLE_VALUE_SCHEMA: dict[str, Any] = {
+    "title": STORABLE_VALUE, "description": "any JSON value without NUL characters in its texts or field names",
+    "anyOf": [{"type": "string", "pattern": NO_NUL}, {"type": "number"}, {"type": "boolean"}, {"type": "null"},
+              {"type": "array", "items": _VALUE_REF}, STORABLE_OBJECT]}
+# A request's inputs (or a row to try a version on) before the spec is applied.
+StorableRow = Annotated[dict[str, Any], WithJsonSchema(STORABLE_OBJECT)]
 
 
 class InputRejected(InvalidInput):
@@ -25,27 +39,37 @@ class InputRejected(InvalidInput):
         super().__init__("; ".join(f"{field}: {message}" for field, message in errors))
 
 
-def _annotation(spec: FieldSpec) -> tuple[Any, Any]:
+def _whole(value: Any) -> Any:
+    """6.0 as 6: JSON Schema counts a number with no fractional part as an integer."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _annotation(spec: FieldSpec, alias: str) -> tuple[Any, Any]:
     kind: Any = Literal[tuple(spec.enum)] if spec.enum else _TYPES[spec.type]
+    if spec.type == "integer" and not spec.enum:
+        kind = Annotated[int, BeforeValidator(_whole)]  # then strict: no text, no true/false, no 1.5
     constraints: dict[str, Any] = {} if spec.enum else {"strict": spec.type != "number"}
     if spec.type == "number":
         constraints["allow_inf_nan"] = False
+    whole = spec.type == "integer"  # an integer's bounds as integers: 1.5 as a maximum allows up to 1
     if spec.minimum is not None:
-        constraints["ge"] = spec.minimum
+        constraints["ge"] = math.ceil(spec.minimum) if whole else spec.minimum
     if spec.maximum is not None:
-        constraints["le"] = spec.maximum
+        constraints["le"] = math.floor(spec.maximum) if whole else spec.maximum
     if spec.type == "string" and not spec.enum:
         constraints["max_length"] = spec.max_length
     if spec.required:
-        return kind, Field(..., **constraints)
-    return Optional[kind], Field(None, **constraints)
+        return kind, Field(..., alias=alias, **constraints)
+    return Optional[kind], Field(None, alias=alias, **constraints)
 
 
 class InputValidator:
     """A compiled validator for one spec's inputs."""
 
     def __init__(self, spec: ServiceSpec) -> None:
-        fields = {name: _annotation(f) for name, f in spec.inputs.items()}
+        # Each field under a name of the model's own, the spec's name as its alias: a spec's field
+        # may be called anything an identifier can (`_`, `model_config`), which pydantic reserves.
+        fields = {f"field_{i}": _annotation(f, name) for i, (name, f) in enumerate(spec.inputs.items())}
         self._model: type[BaseModel] = create_model(
             f"{spec.name}-inputs", __config__=ConfigDict(extra="forbid"), **fields)
         self._numbers = [n for n, f in spec.inputs.items() if f.type == "number"]
@@ -59,7 +83,7 @@ class InputValidator:
         errors += [(name, problem) for name, value in inputs.items()
                    if isinstance(value, str) and (problem := text_problem(value))]
         try:
-            clean = self._model.model_validate(inputs).model_dump()
+            clean = self._model.model_validate(inputs).model_dump(by_alias=True)
         except ValidationError as exc:
             named = {field for field, _ in errors}
             errors += [(field, e["msg"]) for e in exc.errors()
@@ -98,9 +122,9 @@ def example_inputs(spec: ServiceSpec) -> dict[str, Any]:
         elif f.type == "boolean":
             out[name] = True
         elif f.type in ("number", "integer"):
-            lo = f.minimum if f.minimum is not None else 0
+            lo = f.minimum if f.minimum is not None else min(0, f.maximum - 10) if f.maximum is not None else 0
             hi = f.maximum if f.maximum is not None else lo + 10
-            out[name] = int(lo) if f.type == "integer" else round(lo + (hi - lo) * 0.8, 4)
+            out[name] = math.ceil(lo) if f.type == "integer" else min(max(round(lo + (hi - lo) * 0.8, 4), lo), hi)
         else:
             out[name] = f"example-{name}"[: f.max_length]
     return out

@@ -16,9 +16,11 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Annotated
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import PlainSerializer, WithJsonSchema
 from sqlalchemy import Engine, select
 
 from relevo.audit import record_change
@@ -53,11 +55,20 @@ def _info(row, identity: str) -> TokenInfo:
     return TokenInfo(row.id, identity, row.label, row.services, row.created_at, row.expires_at, row.revoked_at)
 
 
-def create_token(ctx: Context, name: str, *, label: str = "", expires_in: timedelta = timedelta(days=90),
+MAX_LIFETIME = timedelta(days=400)
+# A token's lifetime travels as seconds, which the published schema can bound (an ISO 8601
+# duration such as P1Y2M cannot be, and months have no fixed length).
+Lifetime = Annotated[timedelta, PlainSerializer(timedelta.total_seconds, return_type=float, when_used="json"),
+                     WithJsonSchema({"type": "number", "minimum": 1,
+                                     "maximum": MAX_LIFETIME.total_seconds(),
+                                     "description": "seconds until the token expires (at most 400 days)"})]
+
+
+def create_token(ctx: Context, name: str, *, label: str = "", expires_in: Lifetime = timedelta(days=90),
                  services: list[str] | None = None) -> tuple[TokenInfo, str]:
     """A new token for the identity (an admin's act): (its record, the token
     itself, which is shown this once and never stored)."""
-    if expires_in <= timedelta(0) or expires_in > timedelta(days=400):
+    if expires_in <= timedelta(0) or expires_in > MAX_LIFETIME:
         raise InvalidInput("a token expires after a positive time of at most 400 days")
     token_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     now = ctx.clock.now()

@@ -8,7 +8,7 @@ from relevo.rollouts.controller import CONTROLLER, Controller, tick
 from relevo.rollouts.incidents import Incident, document_incident, list_incidents
 from relevo.rollouts.lifecycle import promote, revert, rollback, start_rollout, transition
 from relevo.rollouts.manual import apply_by_hand, fallback_by_hand, route_by_hand, tag_by_hand
-from relevo.rollouts.plan_check import PlanCheck, StepCheck, check_plan
+from relevo.rollouts.plan_check import MAX_DAILY, MIN_DAILY, PlanCheck, StepCheck, check_plan
 from relevo.rollouts.judgement import KeptVerdict, StepJudgement
 from relevo.rollouts.judging import MetricResult
 from relevo.rollouts.queries import rollout_history, rollout_status
@@ -20,7 +20,7 @@ from relevo.rollouts.simulation import SimulationResult, simulate_rollout
 from relevo.rollouts.states import FINAL
 
 __all__ = [
-    "CONTROLLER", "FINAL", "Controller", "Flip", "HeldAnswers", "Incident", "IncidentRef", "KeptVerdict", "MetricResult",
+    "CONTROLLER", "FINAL", "MAX_DAILY", "MIN_DAILY", "Controller", "Flip", "HeldAnswers", "Incident", "IncidentRef", "KeptVerdict", "MetricResult",
     "PairedSummary", "PlanCheck", "ReleaseRef", "ReviewReport", "Rollout", "RolloutStatus", "RolloutSummary", "ShadowReport",
     "SimulationResult", "StepCheck", "StepJudgement", "apply_by_hand",
     "check_plan", "document_incident", "fallback_by_hand", "list_incidents", "promote", "revert", "rollback",

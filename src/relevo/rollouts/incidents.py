@@ -21,6 +21,7 @@ from relevo.errors import Conflict, InvalidInput, NotFound
 from relevo.services.catalogue import get_spec, rules_digest
 from relevo.services.spec import ServiceSpec
 from relevo.registry.queries import name_of
+from relevo.rollouts.overrides import MIN_REASON, Reason
 from relevo.services.roles import require_role
 from relevo.store import connect, storable_text
 from relevo.store.tables import incidents, releases, rollouts, versions
@@ -85,7 +86,7 @@ def blocking_incidents(conn: Connection, service: str, version_id: int, spec: Se
     return out
 
 
-def document_incident(ctx: Context, incident_id: int, *, cause: str, remediation: str) -> Incident:
+def document_incident(ctx: Context, incident_id: int, *, cause: Reason, remediation: Reason) -> Incident:
     """Record an incident's cause and remediation (incident owners only); this lifts the retry gate."""
     with connect(ctx.engine) as conn:
         row = conn.execute(select(incidents).where(incidents.c.id == incident_id).with_for_update()).mappings().first()
@@ -95,8 +96,8 @@ def document_incident(ctx: Context, incident_id: int, *, cause: str, remediation
             raise Conflict(f"incident {incident_id} is already documented")
         # The grant (operator for the service) and the spec's names for its incident owners.
         require_role(conn, ctx, row["service"], "incident_owners")
-        if len(cause.strip()) < 10 or len(remediation.strip()) < 10:
-            raise InvalidInput("cause and remediation must each say what happened (at least 10 characters)")
+        if len(cause.strip()) < MIN_REASON or len(remediation.strip()) < MIN_REASON:
+            raise InvalidInput(f"cause and remediation must each say what happened (at least {MIN_REASON} characters)")
         storable_text("cause", cause)
         storable_text("remediation", remediation)
         now = ctx.clock.now()

@@ -17,13 +17,13 @@ from sqlalchemy import Connection, select
 
 from relevo.audit import record_change
 from relevo.context import Context
-from relevo.errors import Conflict, InvalidInput, Refused
+from relevo.errors import Conflict, InvalidInput, NotFound, Refused
 from relevo.registry.load import check_answers
 from relevo.registry.queries import resolve_version, version_by_id, version_name
 from relevo.registry.tags import move_tag_in, remove_tag_in
 from relevo.rollouts.incidents import blocking_incidents, open_incident
 from relevo.rollouts.judgement import StepJudgement, promotion_gaps, shown_earlier
-from relevo.rollouts.overrides import check_reason, record_override
+from relevo.rollouts.overrides import Reason, check_reason, record_override
 from relevo.clock import parse_duration
 from relevo.rollouts.release import ensure_release
 from relevo.rollouts.rollout import Rollout, active_rollout, load_rollout
@@ -98,15 +98,15 @@ def start_rollout(ctx: Context, service: str, version: str | None, environment: 
     check_environment(environment)
     if version is None and spec is None:
         raise InvalidInput("name the version to roll out, or give the new spec to roll out (--spec FILE)")
-    if spec is not None and spec.name != service:
-        raise InvalidInput(f"the spec describes service {spec.name!r}, not {service!r}")
     with connect(ctx.engine) as conn:
         rules = get_spec(conn, service)  # the current spec judges the rollout, whatever the release
+        if spec is not None and spec.name != service:
+            raise InvalidInput(f"the spec describes service {spec.name!r}, not {service!r}")
         candidate_spec = spec or rules
         require_role(conn, ctx, service, "operators")
         plan_name = plan or rules.rollout.default_plan
         if plan_name not in rules.rollout.plans:
-            raise InvalidInput(f"unknown plan {plan_name!r}; plans of {service}: {', '.join(rules.rollout.plans)}")
+            raise NotFound(f"unknown plan {plan_name!r}; plans of {service}: {', '.join(rules.rollout.plans)}")
         if active_rollout(conn, service, environment) is not None:
             raise Conflict(f"{service} already has a rollout in progress in {environment}")
         route = read_route(conn, service, environment)
@@ -194,7 +194,7 @@ def rollback(ctx: Context, rollout_id: int, reason: str, evidence: dict[str, Any
         return load_rollout(conn, rollout_id)
 
 
-def promote(ctx: Context, rollout_id: int, *, automatic: bool = False, override: str | None = None) -> Rollout:
+def promote(ctx: Context, rollout_id: int, *, automatic: bool = False, override: Reason | None = None) -> Rollout:
     """Make the candidate stable everywhere.
 
     The plan's own promote step (automatic) comes only after every criterion was shown within
@@ -256,7 +256,7 @@ def promote(ctx: Context, rollout_id: int, *, automatic: bool = False, override:
         return load_rollout(conn, rollout_id)
 
 
-def revert(ctx: Context, rollout_id: int, reason: str) -> Rollout:
+def revert(ctx: Context, rollout_id: int, reason: Reason) -> Rollout:
     """After a promotion, go back to the release that was stable before it (its version and its
     spec) in one step: audited, with an incident, so the reverted change waits for its cause."""
     check_reason(reason, "a promotion (a revert)")

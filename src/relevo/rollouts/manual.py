@@ -23,7 +23,7 @@ from relevo.registry.load import check_answers
 from relevo.registry.queries import VersionRecord, resolve_version, version_name
 from relevo.registry.tags import check_tag_name, move_tag_in
 from relevo.rollouts.incidents import blocking_incidents
-from relevo.rollouts.overrides import established, record_override
+from relevo.rollouts.overrides import Reason, established, record_override
 from relevo.rollouts.rollout import active_rollout
 from relevo.routing.table import Route, check_environment, read_route, set_fallback, set_route
 from relevo.services.catalogue import get_spec, write_spec
@@ -80,7 +80,7 @@ def _no_rollout(conn: Connection, service: str, environment: str) -> None:
 
 def route_by_hand(ctx: Context, service: str, environment: str, *, stable: str | None = None,
                   candidate: str | None = None, clear_candidate: bool = False, mode: str | None = None,
-                  weight: float | None = None, override: str | None = None) -> Route:
+                  weight: float | None = None, override: Reason | None = None) -> Route:
     """`relevo route`: change how a service is answered, gated as above."""
     check_environment(environment)
     probed = _answering(ctx, service, stable) if stable is not None and environment == PRODUCTION else None
@@ -117,7 +117,7 @@ def fallback_by_hand(ctx: Context, service: str, environment: str, forced: bool)
                         gate=lambda conn: require_role(conn, ctx, service, "operators"))
 
 
-def tag_by_hand(ctx: Context, service: str, tag: str, ref: str, override: str | None = None) -> bool:
+def tag_by_hand(ctx: Context, service: str, tag: str, ref: str, override: Reason | None = None) -> bool:
     """`relevo tag`: point a tag at a version; `stable` is gated like production's stable route."""
     check_tag_name(tag)
     probed = _answering(ctx, service, ref) if tag == "stable" else None

@@ -7,6 +7,9 @@ by one (the first version of a service, which no rollout can precede).
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import WithJsonSchema
 from sqlalchemy import Connection, select
 
 from relevo.audit import record_change
@@ -16,6 +19,11 @@ from relevo.services.roles import require_role
 from relevo.store.tables import overrides, rollouts
 
 MIN_REASON = 10  # characters: a reason says why, not "ok"
+# At least MIN_REASON characters once the surrounding whitespace is stripped, none of them NUL.
+REASON_PATTERN = r"^\s*[^\s\u0000][^\u0000]{%d,}[^\s\u0000]\s*$" % (MIN_REASON - 2)
+# A written reason (an override's, an incident's cause): the published API schema states its rule.
+Reason = Annotated[str, WithJsonSchema({"type": "string", "pattern": REASON_PATTERN, "minLength": MIN_REASON,
+                                        "description": f"why, in words (at least {MIN_REASON} characters)"})]
 
 
 def check_reason(reason: str | None, what: str) -> str:

@@ -45,7 +45,7 @@ from relevo.analysis.judge.fairness_power import FairnessPlan, plan_fairness
 from relevo.analysis.judge.power import POWER, MetricTarget, Step, StepPlan, Suggestion, plan_step, suggest
 from relevo.analysis.judge.share_power import SharePlan, plan_share
 from relevo.context import Context
-from relevo.errors import InvalidInput
+from relevo.errors import Conflict, InvalidInput, NotFound
 from relevo.rollouts.observations import MODEL_FAILURES, observe_step
 from relevo.rollouts.judging import criterion_name, not_applicable
 from relevo.services.rollout_policy import Criterion, RolloutPolicy, parse_duration
@@ -60,6 +60,7 @@ RATES_DAYS = 30  # base rates are read over this many days (traffic over the las
 DEFAULT_OVER_BUDGET = 0.05  # share of answers over a latency budget, where none were seen
 SIZED = ("error_rate", "decision_rate", "correction_rate", "latency")
 DEFAULT_LABEL_RATE = 0.3  # a decision label's share, where none was seen
+MIN_DAILY, MAX_DAILY = 1, 50_000  # cases a day a plan is checked at: above a large city's 30,000
 MIN_GROUP = 20  # decisions of every group before its observed rate is used to size fairness
 Limit = SharePlan | FairnessPlan  # a criterion read on the candidate's answers alone
 
@@ -258,12 +259,14 @@ def check_plan(ctx: Context, service: str, plan: str | None = None, daily_cases:
     """Per step of the plan: decisions per arm, the smallest regression caught in 80% of runs, how
     soon a candidate as good as stable is shown within tolerance; and whether the plan as a whole
     shows every criterion."""
+    if daily_cases is not None and not MIN_DAILY <= daily_cases <= MAX_DAILY:
+        raise InvalidInput(f"daily cases must lie between {MIN_DAILY:,} and {MAX_DAILY:,}, got {daily_cases:g}")
     with connect(ctx.engine) as conn:
         spec = get_spec(conn, service)
     policy: RolloutPolicy = spec.rollout
     plan_name = plan or policy.default_plan
     if plan_name not in policy.plans:
-        raise InvalidInput(f"unknown plan {plan_name!r}; plans of {service}: {', '.join(policy.plans)}")
+        raise NotFound(f"unknown plan {plan_name!r}; plans of {service}: {', '.join(policy.plans)}")
     delays = [parse_duration(c.review_delay) for c in policy.criteria if c.metric == "correction_rate"]
     budgets = {c.budget_ms for c in policy.criteria if c.metric == "latency" and c.budget_ms is not None}
     observed_daily, rates = _observed(ctx, service, environment, max(delays, default=timedelta(hours=72)), budgets)
@@ -274,14 +277,14 @@ def check_plan(ctx: Context, service: str, plan: str | None = None, daily_cases:
     elif observed_daily is not None:
         daily_cases, source = observed_daily, "observed over the last week"
     else:
-        raise InvalidInput(f"{service} has no decisions in {environment} over the last week and its spec declares "
-                           "no rollout.daily_cases; give the expected traffic with --daily-cases")
+        raise Conflict(f"{service} has no decisions in {environment} over the last week and its spec declares "
+                       "no rollout.daily_cases; give the expected traffic with --daily-cases")
     # Latency under a max_share is the one-sample test, not a comparison with stable.
     sized = [c for c in policy.criteria if c.metric in SIZED and c.tolerance is not None and c.max_share is None]
     limits = [c for c in policy.criteria if (c.metric == "latency" and c.max_share is not None)
               or c.metric == "fairness"]
     if not sized and not limits:
-        raise InvalidInput("the plan's criteria have no rate, latency or fairness criterion to plan for")
+        raise Conflict("the plan's criteria have no rate, latency or fairness criterion to plan for")
     fair_groups = {criterion_name(c): _fairness_groups(ctx, service, environment, c,
                                                        spec.inputs[str(c.attribute)].enum, len(spec.decisions), rates)
                    for c in limits if c.metric == "fairness"}

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, select
 
 from relevo.audit import record_change
 from relevo.context import Context
-from relevo.errors import InvalidInput, NotFound
+from relevo.errors import Conflict, InvalidInput, NotFound
 from relevo.registry.queries import resolve_version, version_name, version_names
 from relevo.store.announcements import announce
 from relevo.services.catalogue import get_spec
@@ -51,10 +51,11 @@ class Route:
             raise InvalidInput(f"unknown routing mode {self.mode!r}; modes are {', '.join(MODES)}")
         if not 0 <= self.weight <= 100:
             raise InvalidInput(f"weight must be between 0 and 100, got {self.weight}")
+        # The versions come from the request and the route already recorded: a conflict between them.
         if self.mode != "stable" and self.candidate_version_id is None:
-            raise InvalidInput(f"mode {self.mode} needs a candidate version")
+            raise Conflict(f"mode {self.mode} needs a candidate version")
         if self.mode in ("stable", "shadow", "canary") and self.stable_version_id is None:
-            raise InvalidInput(f"mode {self.mode} needs a stable version")
+            raise Conflict(f"mode {self.mode} needs a stable version")
         if (self.candidate_version_id is not None and self.candidate_version_id == self.stable_version_id
                 and self.candidate_release_id is None):
             raise InvalidInput("the candidate is the stable version (a spec-only change needs its release)")

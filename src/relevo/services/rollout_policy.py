@@ -12,11 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import timedelta
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from relevo.clock import parse_duration
+from relevo.clock import DURATION_PATTERN, parse_duration
 
 WATCH_AFTER_SWITCH = "1h"  # a blue/green step's watch after the switch, unless the plan says otherwise
 
@@ -25,9 +25,25 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+DURATION_SCHEMA: dict[str, Any] = {"pattern": DURATION_PATTERN}  # published, so a schema-valid duration is one the spec takes
+
+
+def _given(*fields: str) -> dict:
+    """JSON Schema: each of fields present and not null."""
+    return {"required": list(fields), "properties": {f: {"not": {"type": "null"}} for f in fields}}
+
+
+def _when(metric: str, then: dict, default: str | None = None) -> dict:
+    """JSON Schema: when the metric is `metric`, `then` holds (the rules a validator also checks)."""
+    condition: dict = {"properties": {"metric": {"const": metric}}}
+    if metric != default:
+        condition["required"] = ["metric"]
+    return {"if": condition, "then": then}
+
+
 class _Timed(_Strict):
     duration: str = Field(default="1h", description="the step's minimum length (s, m, h or d); it never passes "
-                          "sooner", examples=["48h"])
+                          "sooner", examples=["48h"], json_schema_extra=DURATION_SCHEMA)
 
     @field_validator("duration")
     @classmethod
@@ -44,13 +60,13 @@ class _Timed(_Strict):
 class ShadowStep(_Timed):
     """The candidate answers a copy of every case; citizens get the stable answer."""
 
-    kind: Literal["shadow"] = Field(default="shadow", description="which step this is", examples=["shadow"])
+    kind: Literal["shadow"] = Field(description="which step this is", examples=["shadow"])
 
 
 class CanaryStep(_Timed):
     """The candidate answers weight% of cases, sticky by case id."""
 
-    kind: Literal["canary"] = Field(default="canary", description="which step this is", examples=["canary"])
+    kind: Literal["canary"] = Field(description="which step this is", examples=["canary"])
     weight: float = Field(gt=0, le=100, description="the percentage of cases the candidate answers", examples=[5])
 
 
@@ -66,10 +82,10 @@ class BlueGreenStep(_Timed):
     verdict or a guard in either phase rolls back.
     """
 
-    kind: Literal["bluegreen"] = Field(default="bluegreen", description="which step this is",
+    kind: Literal["bluegreen"] = Field(description="which step this is",
                                        examples=["bluegreen"])
     watch_after_switch: str = Field(default=WATCH_AFTER_SWITCH, description="how long the candidate is watched "
-                                    "after the switch", examples=["2h"])
+                                    "after the switch", examples=["2h"], json_schema_extra=DURATION_SCHEMA)
 
     @field_validator("watch_after_switch")
     @classmethod
@@ -81,7 +97,7 @@ class BlueGreenStep(_Timed):
 class PromoteStep(_Strict):
     """The candidate becomes the stable version."""
 
-    kind: Literal["promote"] = Field(default="promote", description="which step this is: always the last",
+    kind: Literal["promote"] = Field(description="which step this is: always the last",
                                      examples=["promote"])
 
 
@@ -96,6 +112,10 @@ class Tolerance(_Strict):
     reports the smallest regression beyond it that a step catches in 80% of runs.
     """
 
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"oneOf": [
+        {**_given("relative"), "properties": {"relative": {"type": "number"}, "absolute": {"type": "null"}}},
+        {**_given("absolute"), "properties": {"absolute": {"type": "number"}, "relative": {"type": "null"}}}]})
+
     relative: float | None = Field(default=None, ge=1.0, description="candidate rate <= stable rate x this",
                                    examples=[1.2])
     absolute: float | None = Field(default=None, ge=0.0, le=1.0, description="candidate rate <= stable rate + this",
@@ -108,8 +128,20 @@ class Tolerance(_Strict):
         return self
 
 
+CRITERION_NEEDS = {
+    "error_rate": ["tolerance"], "correction_rate": ["tolerance"], "decision_rate": ["tolerance", "label"],
+    "latency": ["budget_ms"], "fairness": ["attribute", "label", "min_ratio"], "agreement": ["min_agreement"],
+}
+
+
 class Criterion(_Strict):
     """One acceptance criterion of a rollout step."""
+
+    # The fields each metric needs, stated in the published schema as the validator checks them.
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"allOf": [
+        _when(metric, _given(*needs) if metric != "latency" else
+              {**_given(*needs), "anyOf": [_given("max_share"), _given("tolerance")]})
+        for metric, needs in CRITERION_NEEDS.items()]})
 
     metric: Literal["error_rate", "latency", "decision_rate", "correction_rate", "fairness", "agreement"] = Field(
         description="what is compared: share of failed model calls; response time; share of a decision label; "
@@ -130,7 +162,7 @@ class Criterion(_Strict):
     min_agreement: float | None = Field(default=None, gt=0, le=1, description="agreement: shadow agreement needed",
                                         examples=[0.9])
     review_delay: str = Field(default="72h", description="correction_rate: how old a decision must be to count",
-                              examples=["12h"])
+                              examples=["12h"], json_schema_extra=DURATION_SCHEMA)
     # Every criterion passes only on positive evidence that the candidate is within its tolerance.
     # `no_harm` (pass when no harm was shown) is kept only so that specs stored before that rule
     # still read back; a spec file that asks for it is refused (relevo.services.spec.parse_spec).
@@ -161,11 +193,7 @@ class Criterion(_Strict):
 
     @model_validator(mode="after")
     def _fits_metric(self) -> "Criterion":
-        needs = {
-            "error_rate": ["tolerance"], "correction_rate": ["tolerance"],
-            "decision_rate": ["tolerance", "label"], "latency": ["budget_ms"],
-            "fairness": ["attribute", "label", "min_ratio"], "agreement": ["min_agreement"],
-        }[self.metric]
+        needs = CRITERION_NEEDS[self.metric]
         missing = [name for name in needs if getattr(self, name) is None]
         if missing:
             raise ValueError(f"criterion {self.metric} needs {', '.join(missing)}")
@@ -177,6 +205,9 @@ class Criterion(_Strict):
 
 class Guard(_Strict):
     """A hard guard: roll back at once, no statistics (a safety net)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={
+        "allOf": [_when("latency", _given("budget_ms"), default="error_rate")]})
 
     metric: Literal["error_rate", "latency"] = Field(
         default="error_rate", description="failed model calls, or answers slower than budget_ms",

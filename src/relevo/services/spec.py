@@ -8,6 +8,7 @@ refused so that a typo cannot silently weaken a policy.
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -30,14 +31,23 @@ class _Strict(BaseModel):
 class FieldSpec(_Strict):
     """One input field of a decision request."""
 
+    # What _coherent checks of one field, stated in the published schema (minimum <= maximum
+    # compares two values, which JSON Schema cannot state).
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"allOf": [
+        {"if": {"required": ["enum"], "properties": {"enum": {"not": {"type": "null"}}}},
+         "then": {"properties": {"type": {"const": "string"}}}},
+        {"if": {"anyOf": [{"required": [bound], "properties": {bound: {"not": {"type": "null"}}}}
+                          for bound in ("minimum", "maximum")]},
+         "then": {"properties": {"type": {"enum": ["number", "integer"]}}}}]})
+
     type: Literal["number", "integer", "string", "boolean"] = Field(
         description="what a request must send: a number, a whole number, a text or true/false", examples=["string"])
     required: bool = Field(default=True, description="a request without this field is refused (422)",
                            examples=[False])
-    minimum: float | None = Field(default=None, description="number and integer fields: the smallest value accepted",
-                                  examples=[0])
-    maximum: float | None = Field(default=None, description="number and integer fields: the largest value accepted",
-                                  examples=[100])
+    minimum: float | None = Field(default=None, allow_inf_nan=False,
+                                  description="number and integer fields: the smallest value accepted", examples=[0])
+    maximum: float | None = Field(default=None, allow_inf_nan=False,
+                                  description="number and integer fields: the largest value accepted", examples=[100])
     enum: list[str] | None = Field(default=None, min_length=1, description="string fields: the only values accepted",
                                    examples=[["centre", "north", "south"]])
     max_length: int = Field(default=200, ge=1, le=10_000, description="string fields: the longest text accepted",
@@ -57,6 +67,9 @@ class FieldSpec(_Strict):
             raise ValueError("minimum/maximum apply to number and integer fields only")
         if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
             raise ValueError("minimum is greater than maximum")
+        if (self.type == "integer" and self.minimum is not None and self.maximum is not None
+                and math.ceil(self.minimum) > math.floor(self.maximum)):
+            raise ValueError("no whole number lies between minimum and maximum")
         return self
 
 
@@ -78,9 +91,14 @@ class Rule(_Strict):
 class Fallback(_Strict):
     """What answers when the model cannot: rules (an entry point or declarative), then manual review."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"not": {
+        "required": ["entrypoint", "rules"],
+        "properties": {"entrypoint": {"type": "string", "minLength": 1}, "rules": {"type": "array", "minItems": 1}}}})
+
     entrypoint: str | None = Field(
         default=None, description="module:callable taking the inputs mapping and returning a decision, or nothing "
-        "(None) to pass the case to manual review; instead of rules", examples=["licensing.rules:decide"])
+        "(None) to pass the case to manual review; instead of rules", examples=["licensing.rules:decide"],
+        json_schema_extra={"pattern": "^$|:"})
     rules: list[Rule] = Field(default_factory=list, description="tried in order; the first that holds answers")
     manual_reference_prefix: str = Field(
         default="REF", pattern=r"^[A-Z]{2,8}$", description="starts the reference a citizen is given when a case "
@@ -163,7 +181,8 @@ class ServiceSpec(_Strict):
     """A decision service and its policies."""
 
     name: str = Field(description="the service's name in every command and URL: 3-64 lowercase letters, digits "
-                      "and '-', starting with a letter", examples=["licence-prefilter"])
+                      "and '-', starting with a letter", examples=["licence-prefilter"],
+                      json_schema_extra={"pattern": NAME.pattern})
     description: str = Field(default="", description="what the service decides, for people",
                              examples=["Pre-filters licence applications"])
     owner: str = Field(default="", description="accountable service owner", examples=["Licensing Department"])
@@ -173,7 +192,8 @@ class ServiceSpec(_Strict):
     )
     inputs: dict[str, FieldSpec] = Field(
         default_factory=dict, description="the fields of a decision request, by name (identifiers: letters, digits, "
-        "'_'); every field a version's model reads must be here")
+        "'_'); every field a version's model reads must be here",
+        json_schema_extra={"propertyNames": {"pattern": FIELD_NAME.pattern}})
     decisions: list[str] = Field(default_factory=list, description="the labels a decision can take",
                                  examples=[["admissible", "rejected"]])
     fallback: Fallback = Field(default=Fallback(), description="what answers when no model can")

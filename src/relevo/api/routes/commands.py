@@ -23,7 +23,8 @@ from relevo.identity import Principal
 from relevo.gateway import NO_NUL, unstorable_inputs
 from relevo.identity import IDENTITY_KINDS, IDENTITY_NAME
 from relevo.registry import TAG_NAME
-from relevo.routing import ENVIRONMENTS
+from relevo.routing import ENVIRONMENTS, MODES
+from relevo.rollouts import MAX_DAILY, MIN_DAILY
 from relevo.services import SERVICE_NAME
 
 router = APIRouter()
@@ -58,10 +59,13 @@ NAMED: dict[str, dict[str, Any]] = {
     "name": {"pattern": IDENTITY_NAME.pattern},
     "limit": {"ge": 1},
     "rows": {"min_length": 1},
+    "weight": {"ge": 0, "le": 100},
+    "daily_cases": {"ge": MIN_DAILY, "le": MAX_DAILY},
 }
 TEXTS = (str, str | None)
 # Texts that take one of a few values: published as the enum they are.
-CHOICES: dict[str, Any] = {"environment": Literal[ENVIRONMENTS], "kind": Literal[IDENTITY_KINDS]}  # type: ignore[valid-type]
+CHOICES: dict[str, Any] = {"environment": Literal[ENVIRONMENTS], "kind": Literal[IDENTITY_KINDS],  # type: ignore[valid-type]
+                           "mode": Literal[MODES]}  # type: ignore[valid-type]
 
 
 def _bounded(name: str, hint: Any, where: Callable[..., Any]) -> Any:
@@ -97,8 +101,10 @@ def _endpoint(command: Command) -> Callable[..., Response]:
             in_body.append(p.name)
             fields[p.name] = (_bounded(p.name, hint, Field), ... if default is inspect.Parameter.empty else default)
     if in_body:
-        model = create_model("".join(part.title() for part in command.name.split("_")) + "Request",
-                             __base__=_Body, **fields)
+        base = _Body if command.body_rules is None else type("_RuledBody", (_Body,), {
+            "model_config": ConfigDict(extra="forbid", json_schema_extra=command.body_rules)})
+        model: type[BaseModel] = create_model("".join(part.title() for part in command.name.split("_")) + "Request",
+                             __base__=base, **fields)
         parameters.append(inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY,
                                             annotation=Annotated[model, Body()]))
 

@@ -50,7 +50,8 @@ async def decide(service: ServiceName, body: DecisionRequest, response: Response
     """Answer one case: the routed version, else the fallback rules, else manual review.
 
     Send an Idempotency-Key to retry safely: the same key and body get the decision first
-    recorded, the same key with another body is refused (422), a key still being answered 409.
+    recorded, the same key with another body is refused (409), a key still being answered 409 with
+    Retry-After (retry in a moment).
     """
     key = parse_key(idempotency_key) if idempotency_key is not None else None
     # The gateway blocks (the model call, the commit), so it runs in the thread pool, as a
