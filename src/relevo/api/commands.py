@@ -93,8 +93,7 @@ COMMANDS: list[Command] = [
     Command(rollouts.fallback_by_hand, "PUT", "/v1/services/{service}/routes/{environment}/fallback", tag="routing"),
     # Rollouts and incidents.
     Command(rollouts.start_rollout, "POST", "/v1/services/{service}/rollouts", tag="rollouts",
-            body_rules={"anyOf": [{"required": [name], "properties": {name: {"not": {"type": "null"}}}}
-                                  for name in ("version", "spec")]}),
+            body_rules={"anyOf": [services.given_fields("version"), services.given_fields("spec")]}),
     Command(rollouts.rollout_history, "GET", "/v1/services/{service}/rollouts", tag="rollouts"),
     Command(rollouts.rollout_status, "GET", "/v1/services/{service}/rollout-status", tag="rollouts"),
     Command(rollouts.check_plan, "GET", "/v1/services/{service}/plan-check", tag="rollouts"),

@@ -20,6 +20,7 @@ from relevo.gateway.validation import (
 
 __all__ = [
     "MANUAL", "MAX_KEY_LENGTH", "NO_NUL", "STORABLE_VALUE", "STORABLE_VALUE_SCHEMA", "Decision", "Gateway",
-    "InputRejected", "PredictedRows", "ServedRoute", "ServedService", "StorableRow", "example_inputs", "inputs_schema", "load_key", "parse_key", "predict_rows", "served_services",
+    "InputRejected", "PredictedRows", "ServedRoute", "ServedService", "StorableRow", "example_inputs",
+    "inputs_schema", "load_key", "parse_key", "predict_rows", "served_services",
     "text_problem", "unstorable_inputs",
 ]

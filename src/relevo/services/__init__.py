@@ -2,11 +2,11 @@
 
 from relevo.services.catalogue import DeclaredService, get_spec, list_services, rules_digest, spec_digest
 from relevo.services.changes import SpecChanges, spec_changes
-from relevo.services.rollout_policy import Criterion, Guard, RolloutPolicy, Tolerance
+from relevo.services.rollout_policy import Criterion, Guard, RolloutPolicy, Tolerance, given_fields
 from relevo.services.spec import NAME as SERVICE_NAME
 from relevo.services.spec import ServiceSpec, load_spec, parse_spec
 
 __all__ = [
-    "SERVICE_NAME", "Criterion", "DeclaredService", "Guard", "RolloutPolicy", "ServiceSpec", "SpecChanges", "Tolerance", "get_spec", "list_services",
+    "SERVICE_NAME", "Criterion", "DeclaredService", "Guard", "RolloutPolicy", "ServiceSpec", "SpecChanges", "Tolerance", "get_spec", "given_fields", "list_services",
     "load_spec", "parse_spec", "rules_digest", "spec_changes", "spec_digest",
 ]

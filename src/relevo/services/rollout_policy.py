@@ -28,7 +28,7 @@ class _Strict(BaseModel):
 DURATION_SCHEMA: dict[str, Any] = {"pattern": DURATION_PATTERN}  # published, so a schema-valid duration is one the spec takes
 
 
-def _given(*fields: str) -> dict:
+def given_fields(*fields: str) -> dict:
     """JSON Schema: each of fields present and not null."""
     return {"required": list(fields), "properties": {f: {"not": {"type": "null"}} for f in fields}}
 
@@ -113,8 +113,8 @@ class Tolerance(_Strict):
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"oneOf": [
-        {**_given("relative"), "properties": {"relative": {"type": "number"}, "absolute": {"type": "null"}}},
-        {**_given("absolute"), "properties": {"absolute": {"type": "number"}, "relative": {"type": "null"}}}]})
+        {**given_fields("relative"), "properties": {"relative": {"type": "number"}, "absolute": {"type": "null"}}},
+        {**given_fields("absolute"), "properties": {"absolute": {"type": "number"}, "relative": {"type": "null"}}}]})
 
     relative: float | None = Field(default=None, ge=1.0, description="candidate rate <= stable rate x this",
                                    examples=[1.2])
@@ -139,8 +139,8 @@ class Criterion(_Strict):
 
     # The fields each metric needs, stated in the published schema as the validator checks them.
     model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"allOf": [
-        _when(metric, _given(*needs) if metric != "latency" else
-              {**_given(*needs), "anyOf": [_given("max_share"), _given("tolerance")]})
+        _when(metric, given_fields(*needs) if metric != "latency" else
+              {**given_fields(*needs), "anyOf": [given_fields("max_share"), given_fields("tolerance")]})
         for metric, needs in CRITERION_NEEDS.items()]})
 
     metric: Literal["error_rate", "latency", "decision_rate", "correction_rate", "fairness", "agreement"] = Field(
@@ -207,7 +207,7 @@ class Guard(_Strict):
     """A hard guard: roll back at once, no statistics (a safety net)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={
-        "allOf": [_when("latency", _given("budget_ms"), default="error_rate")]})
+        "allOf": [_when("latency", given_fields("budget_ms"), default="error_rate")]})
 
     metric: Literal["error_rate", "latency"] = Field(
         default="error_rate", description="failed model calls, or answers slower than budget_ms",

@@ -103,8 +103,8 @@ def _endpoint(command: Command) -> Callable[..., Response]:
     if in_body:
         base = _Body if command.body_rules is None else type("_RuledBody", (_Body,), {
             "model_config": ConfigDict(extra="forbid", json_schema_extra=command.body_rules)})
-        model: type[BaseModel] = create_model("".join(part.title() for part in command.name.split("_")) + "Request",
-                             __base__=base, **fields)
+        model_name = "".join(part.title() for part in command.name.split("_")) + "Request"
+        model: type[BaseModel] = create_model(model_name, __base__=base, **fields)
         parameters.append(inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY,
                                             annotation=Annotated[model, Body()]))
 
