@@ -72,8 +72,12 @@ BETWEEN_FIELDS = re.compile("|".join([
     r" its last step|: a bluegreen step gives)", r"two criteria are both", r"is not one of decisions",
     r"is not a protected input", r"reads unknown fields", r"minimum is greater than maximum", r"no whole number lies between",
     r"min_calls must not exceed window", r"low is greater than high", r"review\.groups\..*: .* is not (a|one of)",
-    r"the spec describes service '.*', not '.*'"]))
-CARRY_A_SPEC = {("POST", "/v1/specs"), ("POST", "/v1/services/{service}/rollouts")}
+    r"the spec describes service '.*', not '.*'",
+    # A suite's rules between its fields and against the service's spec.
+    r"the suite is empty", r"smoke names cases that are not golden cases", r"read the reference set",
+    r"golden case names must be unique", r"recall needs a label", r"is not one of the decisions",
+    r"golden\[\d+\] \(.*\)\.inputs", r"reference_(rows|labels)", r"is not a protected input of"]))
+CARRY_A_SPEC = {("POST", "/v1/specs"), ("POST", "/v1/services/{service}/rollouts"), ("PUT", "/v1/services/{service}/suite")}
 
 
 def _between_fields(case, response) -> bool:

@@ -14,6 +14,8 @@ import pytest
 from relevo import identity
 from relevo.context import Context
 from relevo.demo import SERVICE_NAME as S, spec_resource
+from relevo.demo.setup import demo_suite
+from relevo.services import load_spec
 from tests.conftest import demo_training
 
 ADMIN = frozenset({("admin", None)})
@@ -49,6 +51,7 @@ def test_every_mutating_command_against_every_role(where, cli, demo_settings, tm
     (artifact / "NOTES.txt").write_text("a new version\n")
     spec = tmp_path / "spec.yaml"
     spec.write_text(spec_resource().read_text(encoding="utf-8"))
+    demo_suite(tmp_path, load_spec(spec))  # the suite the spec names, beside it
     latest: dict[str, str] = {}
 
     def rollout() -> str:

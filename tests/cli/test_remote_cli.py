@@ -16,6 +16,8 @@ from typer.testing import CliRunner
 from relevo import audit
 from relevo.cli.main import app
 from relevo.demo import SERVICE_NAME, spec_resource
+from relevo.demo.setup import demo_suite
+from relevo.services import load_spec
 from relevo.rollouts import rollout_history
 from tests.api.conftest import Served, demo_inputs, token_for
 from tests.conftest import demo_training
@@ -151,6 +153,7 @@ def _rows(tmp_path: Path) -> Path:
 def _spec(tmp_path: Path) -> Path:
     path = tmp_path / "spec.yaml"
     path.write_text(spec_resource().read_text(encoding="utf-8"))
+    demo_suite(tmp_path, load_spec(path))  # the suite the spec names, beside it
     return path
 
 

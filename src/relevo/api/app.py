@@ -9,12 +9,14 @@ requests can wait on the decision log's group commit at once.
 
 from __future__ import annotations
 
+import re
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from starlette.types import Scope
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from relevo import __version__
@@ -25,6 +27,16 @@ from relevo.api.routes import ROUTERS, uploads
 from relevo import identity
 from relevo.gateway import Gateway
 from relevo.settings import Settings
+
+
+# A test suite carries its reference cases (up to 100,000): its own, larger limit.
+SUITE_PATH = re.compile(r"^/v1/services/[^/]+/suite$")
+SUITE_MAX_BYTES = 64 * 2**20
+
+
+def is_suite(scope: Scope) -> bool:
+    """Whether a request applies a test suite."""
+    return scope.get("method") == "PUT" and bool(SUITE_PATH.match(scope.get("path", "")))
 
 
 def create_app(settings: Settings, gateway: Gateway) -> FastAPI:
@@ -57,7 +69,9 @@ def create_app(settings: Settings, gateway: Gateway) -> FastAPI:
     # Starlette runs the middleware added last first: the client's address from a trusted proxy's
     # X-Forwarded-For (what the failed-token limit counts by), the size limit, the JSON checks.
     app.add_middleware(JsonBodies, exempt=uploads.is_upload)
-    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_kb * 1024, exempt=uploads.is_upload)
+    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_kb * 1024,
+                       exempt=lambda scope: uploads.is_upload(scope) or is_suite(scope))
+    app.add_middleware(BodyLimit, max_bytes=SUITE_MAX_BYTES, only=is_suite)
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=[
         part.strip() for part in settings.api_trusted_proxies.split(",") if part.strip()])
     return app

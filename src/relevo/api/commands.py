@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Callable
 
-from relevo import audit, gateway, identity, registry, rollouts, routing, services
+from relevo import audit, gateway, identity, registry, rollouts, routing, services, suites
 
 AUDIT_READERS = ("auditor", "operator", "dpo", "admin")
 ACCESS_READERS = ("auditor", "admin")  # who holds which roles, and which tokens exist
@@ -87,6 +87,8 @@ COMMANDS: list[Command] = [
     Command(gateway.predict_rows, "POST", "/v1/services/{service}/versions/{ref}/predictions",
             roles=("publisher", "operator", "admin"), tag="registry"),
     Command(rollouts.tag_by_hand, "PUT", "/v1/services/{service}/tags/{tag}", tag="registry"),
+    Command(suites.apply_suite, "PUT", "/v1/services/{service}/suite", tag="registry"),
+    Command(suites.suite_runs, "GET", "/v1/services/{service}/test-runs", tag="registry"),
     # Routes and the kill switch.
     Command(routing.describe_route, "GET", "/v1/services/{service}/routes/{environment}", tag="routing"),
     Command(rollouts.route_by_hand, "PATCH", "/v1/services/{service}/routes/{environment}", tag="routing"),

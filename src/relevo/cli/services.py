@@ -14,6 +14,7 @@ from relevo.errors import Conflict
 from relevo.registry import draft_service
 from relevo.rollouts import apply_by_hand
 from relevo.services import list_services, load_spec
+from relevo.suites import apply_suite, load_suite
 
 service_app = typer.Typer(help="Declare and list decision services.", no_args_is_help=True)
 
@@ -25,11 +26,18 @@ def apply(ctx: typer.Context, spec_file: Path = typer.Argument(..., help="Servic
 
     Updating needs the operator role. On a service answering citizens, a spec that changes the
     decision rules or loosens a role, criterion, guard or plan is refused: roll it out instead
-    (relevo rollout start SERVICE --spec FILE).
+    (relevo rollout start SERVICE --spec FILE). A test suite the spec names (tests: FILE, beside
+    the spec) is read, checked against the spec and stored with it.
     """
     spec = load_spec(spec_file)
+    # The suite is read first: a broken suite leaves the service as it was.
+    suite = load_suite(spec_file.parent / spec.tests, spec) if spec.tests else None
     outcome = call(ctx, apply_by_hand, spec)
     console.print(f"Service {spec.name}: {outcome}.")
+    if suite is not None:
+        applied = call(ctx, apply_suite, spec.name, suite)
+        console.print(f"Test suite {spec.tests}: {applied} ({len(suite.golden)} golden cases, "
+                      f"{len(suite.reference_rows)} reference cases).")
 
 
 @service_app.command("init")

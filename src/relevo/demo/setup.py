@@ -7,14 +7,16 @@ registered and reused.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Sequence
 
 import yaml
 
 from relevo.clock import Clock
 from relevo.context import Context
-from relevo.demo import SERVICE_NAME, spec_resource
-from relevo.demo.training import TrainedVersion, train_versions
+from relevo.demo import SERVICE_NAME, spec_resource, suite_resource
+from relevo.demo import applications as apps
+from relevo.demo.training import TEST_ROWS, TrainedVersion, train_versions
 from relevo.errors import AlreadyRegistered
 from relevo.registry import (
     Verification,
@@ -25,11 +27,12 @@ from relevo.registry import (
 )
 from relevo.rollouts import route_by_hand
 from relevo.routing import read_route
-from relevo.services import parse_spec
+from relevo.services import ServiceSpec, parse_spec
 from relevo.services.catalogue import apply_spec
 from relevo.demo.people import APPROVER, PUBLISHER, as_person, meet_the_people
 from relevo.settings import Settings
 from relevo.store import connect, upgrade
+from relevo.suites import Suite, apply_suite, load_suite
 
 # The demo's story: v1 serves, v2 is the next candidate, v3 rejects noticeably more. The stable
 # tag comes with v1's route (a first version is put in front of citizens by an approver's
@@ -76,6 +79,8 @@ def set_up_demo(settings: Settings, step: Callable[[str], None] = lambda _: None
         step(f"declaring the {SERVICE_NAME} service")
         spec = parse_spec(yaml.safe_load(spec_resource().read_text(encoding="utf-8")), "packaged demo spec")
         spec_outcome = apply_spec(ctx, spec)
+        step("its test suite: golden cases, held-out applications for regression and fairness")
+        apply_suite(ctx, SERVICE_NAME, demo_suite(settings.home / "demo", spec))
         if trained is None:
             step("generating licence applications and training three versions")
             trained = train_versions(settings.home / "demo", trained_at=ctx.clock.now().replace(microsecond=0))
@@ -104,6 +109,17 @@ def set_up_demo(settings: Settings, step: Callable[[str], None] = lambda _: None
         return DemoSetup(out, verifications, spec_outcome)
     finally:
         ctx.close()
+
+
+def demo_suite(folder: Path, spec: ServiceSpec, seed: int = 7) -> Suite:
+    """The demo's test suite, written to folder beside its reference set (the held-out synthetic
+    applications the versions are measured on, without the applicant id), and read from there."""
+    folder.mkdir(parents=True, exist_ok=True)
+    suite_file = folder / f"{SERVICE_NAME}.tests.yaml"
+    suite_file.write_text(suite_resource().read_text(encoding="utf-8"), encoding="utf-8")
+    reference = [field for field in apps.FIELDS if field not in apps.PERSONAL] + [apps.LABEL]
+    apps.write_csv(apps.generate(TEST_ROWS, seed + 1), folder / f"{SERVICE_NAME}.reference.csv", reference)
+    return load_suite(suite_file, spec)
 
 
 def set_up_answering_demo(settings: Settings, trained: Sequence[TrainedVersion] | None = None) -> DemoSetup:

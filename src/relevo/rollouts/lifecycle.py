@@ -34,6 +34,7 @@ from relevo.services.roles import require_role
 from relevo.services.spec import ServiceSpec
 from relevo.store import connect
 from relevo.store.tables import releases, rollouts
+from relevo.suites import SuiteRun, smoke_test
 
 def step_route(rollout: Rollout, current: Route) -> Route:
     """The route the rollout's current step (and phase) needs: a blue/green preview mirrors
@@ -98,6 +99,7 @@ def start_rollout(ctx: Context, service: str, version: str | None, environment: 
     check_environment(environment)
     if version is None and spec is None:
         raise InvalidInput("name the version to roll out, or give the new spec to roll out (--spec FILE)")
+    smoke = _smoke(ctx, service, version, environment, spec)
     with connect(ctx.engine) as conn:
         rules = get_spec(conn, service)  # the current spec judges the rollout, whatever the release
         if spec is not None and spec.name != service:
@@ -141,9 +143,29 @@ def start_rollout(ctx: Context, service: str, version: str | None, environment: 
         _audit(conn, ctx, None, "started", rollout_id=rollout_id,
                notice=f"{candidate.name} rollout started against {stable_name} in {environment} ({plan_name} plan)",
                version=candidate.name, stable=stable_name, plan=plan_name, release_id=release_id,
-               spec_sha256=candidate_sha, spec_changed=spec_changed, consulted=rules.roles.consulted)
+               spec_sha256=candidate_sha, spec_changed=spec_changed, consulted=rules.roles.consulted,
+               smoke_test_run=None if smoke is None else smoke.id)
         apply_step_route(conn, ctx, rollout)
     return rollout
+
+
+def _smoke(ctx: Context, service: str, version: str | None, environment: str, spec: ServiceSpec | None) -> SuiteRun | None:
+    """Run the suite's smoke cases on the candidate, under the spec it would serve with, before
+    any traffic reaches it; Refused naming the failing cases. None when there is nothing to run."""
+    with connect(ctx.engine) as conn:
+        rules = get_spec(conn, service)
+        require_role(conn, ctx, service, "operators")
+        route = read_route(conn, service, environment)
+        ref = version or (None if route is None or route.stable_version_id is None
+                          else version_name(conn, route.stable_version_id))
+    if ref is None:
+        return None  # start_rollout refuses it, saying why
+    run = smoke_test(ctx, service, ref, environment, spec or rules)
+    if run is not None and run.outcome != "passed":
+        failing = "; ".join(f"{r.name}: {r.detail}" for r in run.failures[:5]) or "no smoke case passed"
+        raise Refused(f"{service} {run.version} failed its smoke tests (test run {run.id}), so no traffic will reach "
+                      f"it: {failing}")
+    return run
 
 
 def transition(ctx: Context, rollout_id: int, action: str, *, reason: str = "", extend_by: str | None = None) -> Rollout:

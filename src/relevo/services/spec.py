@@ -209,6 +209,10 @@ class ServiceSpec(_Strict):
     rollout: RolloutPolicy = Field(default=RolloutPolicy(), description="how a new release reaches citizens: "
                                    "plans, acceptance criteria, guards")
     roles: Roles = Field(default=Roles(), description="who, by identity name, acts on this service (its RACI)")
+    tests: str | None = Field(default=None, description="the service's test suite file (YAML), relative to this "
+                              "spec: read and stored with it (relevo service apply), run by relevo test, its smoke "
+                              "cases before every rollout", examples=["licence-prefilter.tests.yaml"],
+                              json_schema_extra={"pattern": "^[^\\u0000]+$"})
 
     @field_validator("name")
     @classmethod

@@ -389,3 +389,39 @@ tokens = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
 )
+
+# A service's test suites as applied, content-addressed: the golden cases, the checks and the
+# reference set's cases, so a run reads exactly what was reviewed. The newest is the service's.
+suites = Table(
+    "suites",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("service", String(100), ForeignKey("services.name"), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("body", JSONDoc, nullable=False),
+    Column("applied_at", UTCDateTime, nullable=False),
+    Column("applied_by", String(200), nullable=False),
+    UniqueConstraint("service", "sha256", name="uq_suites_service_sha256"),
+)
+
+# Every run of a suite on a version: what was tested (the version's and the suite's hashes),
+# where (the environment and its fingerprint), by whom, and each check's result.
+test_runs = Table(
+    "test_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("service", String(100), ForeignKey("services.name"), nullable=False),
+    Column("version_id", Integer, ForeignKey("versions.id"), nullable=False),
+    Column("version_sha256", String(64), nullable=False),
+    Column("suite_id", Integer, ForeignKey("suites.id"), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("environment", String(20), nullable=False),
+    Column("fingerprint", JSONDoc, nullable=False),
+    Column("stable_version_id", Integer, ForeignKey("versions.id"), nullable=True),
+    Column("outcome", String(10), nullable=False),
+    Column("results", JSONDoc, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=False),
+    Column("ran_by", String(200), nullable=False),
+    Index("ix_test_runs_service_version", "service", "version_id"),
+)
