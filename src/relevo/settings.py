@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import getpass
+import hashlib
 import ipaddress
+import json
 import socket
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -82,3 +85,13 @@ class Settings(BaseSettings):
     def blob_root(self) -> Path:
         """Folder of the local blob store."""
         return (self.home / "blobs").resolve()
+
+    # Left out of the settings' hash: secrets (a key, a password in a URL, a webhook's token) and
+    # what differs between machines by design (where files live, who runs the command).
+    UNHASHED: ClassVar[frozenset[str]] = frozenset({"pseudonym_key", "database_url", "webhook_url", "audit_key", "home", "actor", "audit_origin"})
+
+    def digest(self) -> str:
+        """sha256 of the settings that shape behaviour, secrets and machine-specific values left out."""
+        body = self.model_dump(mode="json", exclude=set(self.UNHASHED))
+        return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+

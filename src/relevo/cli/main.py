@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from rich.markup import escape
 
 from relevo import __version__
-from relevo.cli import audit, demo, identity, registry, rollouts, routing, serve, services, store, testing
+from relevo.cli import audit, demo, environments, identity, registry, rollouts, routing, serve, services, store, testing
 from relevo.cli.output import errors
 from relevo.settings import Settings
 
@@ -57,5 +57,6 @@ audit.add_to(app)
 routing.add_to(app)
 rollouts.add_to(app)
 testing.add_to(app)
+environments.add_to(app)
 demo.add_to(app)
 serve.add_to(app)

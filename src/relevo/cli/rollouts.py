@@ -311,6 +311,30 @@ def add_to(app: typer.Typer) -> None:
     app.add_typer(rollout_app, name="rollout")
     app.add_typer(incident_app, name="incident")
     app.command("controller")(controller)
+    app.command("replay")(replay_cmd)
+
+
+@reports_errors
+def replay_cmd(ctx: typer.Context, service: str = typer.Argument(..., help="The service."),
+               source: str = typer.Option("production", "--from", help="Whose recorded cases."),
+               target: str = typer.Option("staging", "--to", help="Where the version answers them."),
+               version: Optional[str] = typer.Option(None, "--version", help="The version to replay to [default: the "
+                                                     "candidate routed in --to, else its stable one, else the candidate tag]."),
+               since: Optional[str] = typer.Option(None, "--since", help="Only cases since then (2026-11-01, 7d)."),
+               limit: int = typer.Option(1000, "--limit", min=1, help="At most this many of the newest cases."),
+               as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Send recorded cases, minimised, to a version in another environment and compare its answers
+    with the ones given, as a shadow step would; check-plan then sizes paired steps on it."""
+    done = call(ctx, rollouts.replay, service, source, target, version, since, limit)
+    if as_json:
+        print_json(done)
+        return
+    console.print(f"Replay {done.id}: {done.cases_read:,} recorded {source} cases of {service}, {done.replayed:,} "
+                  f"replayed to {done.version} in {target}.")
+    for reason, count in sorted(done.not_replayed.items(), key=lambda item: -item[1]):
+        console.print(f"  not replayed: {count:,}, {escape(reason)}")
+    if done.replayed:
+        _print_shadow(done.report)
 
 
 @rollout_app.command("check-plan")

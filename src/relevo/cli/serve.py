@@ -63,6 +63,7 @@ def serve(
     from relevo import identity
     from relevo.api import create_app
     from relevo.context import Context
+    from relevo.environments import record_fingerprint
     from relevo.gateway import Gateway, load_key
     from relevo.rollouts import Controller
 
@@ -101,6 +102,8 @@ def serve(
         judge = Controller(context, controller_interval) if controller else None
         try:
             gateway.start()
+            # What this environment runs now, for `relevo env diff` and staging validation.
+            record_fingerprint(context, env, settings.digest())
             if judge is not None:
                 judge.start()
                 gateway.after_batch = judge.nudge  # judge after each batch, not only on ticks

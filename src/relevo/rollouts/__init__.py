@@ -12,6 +12,7 @@ from relevo.rollouts.plan_check import MAX_DAILY, MIN_DAILY, PlanCheck, StepChec
 from relevo.rollouts.judgement import KeptVerdict, StepJudgement
 from relevo.rollouts.judging import MetricResult
 from relevo.rollouts.queries import rollout_history, rollout_status
+from relevo.rollouts.replay import Replay, replay
 from relevo.rollouts.review_report import HeldAnswers, ReviewReport
 from relevo.rollouts.report import IncidentRef, ReleaseRef, RolloutStatus, RolloutSummary
 from relevo.rollouts.shadow_report import Flip, PairedSummary, ShadowReport
@@ -21,7 +22,7 @@ from relevo.rollouts.states import FINAL
 
 __all__ = [
     "CONTROLLER", "FINAL", "MAX_DAILY", "MIN_DAILY", "Controller", "Flip", "HeldAnswers", "Incident", "IncidentRef", "KeptVerdict", "MetricResult",
-    "PairedSummary", "PlanCheck", "ReleaseRef", "ReviewReport", "Rollout", "RolloutStatus", "RolloutSummary", "ShadowReport",
+    "PairedSummary", "PlanCheck", "Replay", "replay", "ReleaseRef", "ReviewReport", "Rollout", "RolloutStatus", "RolloutSummary", "ShadowReport",
     "SimulationResult", "StepCheck", "StepJudgement", "apply_by_hand",
     "check_plan", "document_incident", "fallback_by_hand", "list_incidents", "promote", "revert", "rollback",
     "rollout_history", "rollout_status", "route_by_hand", "simulate_rollout", "start_rollout", "tag_by_hand", "tick",

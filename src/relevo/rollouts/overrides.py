@@ -7,30 +7,13 @@ by one (the first version of a service, which no rollout can precede).
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import WithJsonSchema
 from sqlalchemy import Connection, select
 
 from relevo.audit import record_change
+from relevo.audit.reasons import MIN_REASON, REASON_PATTERN, Reason, check_reason  # noqa: F401 (the rollouts' names)
 from relevo.context import Context
-from relevo.errors import InvalidInput
 from relevo.services.roles import require_role
 from relevo.store.tables import overrides, rollouts
-
-MIN_REASON = 10  # characters: a reason says why, not "ok"
-# At least MIN_REASON characters once the surrounding whitespace is stripped, none of them NUL.
-REASON_PATTERN = r"^\s*[^\s\u0000][^\u0000]{%d,}[^\s\u0000]\s*$" % (MIN_REASON - 2)
-# A written reason (an override's, an incident's cause): the published API schema states its rule.
-Reason = Annotated[str, WithJsonSchema({"type": "string", "pattern": REASON_PATTERN, "minLength": MIN_REASON,
-                                        "description": f"why, in words (at least {MIN_REASON} characters)"})]
-
-
-def check_reason(reason: str | None, what: str) -> str:
-    """The override's reason, or InvalidInput when there is none worth the name."""
-    if reason is None or len(reason.strip()) < MIN_REASON:
-        raise InvalidInput(f"an override of {what} needs a written reason (at least {MIN_REASON} characters)")
-    return reason.strip()
 
 
 def record_override(conn: Connection, ctx: Context, *, service: str, environment: str, gate: str, subject: str,

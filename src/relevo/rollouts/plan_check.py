@@ -18,8 +18,9 @@ Traffic: the --daily-cases given, else the cases a day the spec declares (`rollo
 else the service's decisions over the last week; base rates from the service's decisions of the
 last 30 days (corrections among the reviewed ones, and the share reviewed among decisions old
 enough to have been), with stated defaults where there are none. Paired steps are sized with the share of
-cases on which two versions disagreed in the service's last shadow step where there was one,
-else with 2p(1-p), the disagreement of two unrelated versions; the report says which. Latency
+cases on which two versions disagreed in the service's last shadow step or, when newer, its last
+replay of recorded cases (relevo replay: before any citizen's case reaches the candidate), else
+with 2p(1-p), the disagreement of two unrelated versions; the report says which. Latency
 against the stable version is a rate (the share of answers over budget) sized as the others;
 latency as a share over budget under a limit (`max_share`) is the judge's one-sample test on the
 candidate's answers, sized by relevo.analysis.judge.share_power at the stable version's observed
@@ -34,7 +35,8 @@ shadow step of the same length.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 from sqlalchemy import case, func, select
@@ -47,6 +49,7 @@ from relevo.analysis.judge.share_power import SharePlan, plan_share
 from relevo.context import Context
 from relevo.errors import Conflict, InvalidInput, NotFound
 from relevo.rollouts.observations import MODEL_FAILURES, observe_step
+from relevo.rollouts.replay import newest_replay
 from relevo.rollouts.judging import criterion_name, not_applicable
 from relevo.services.rollout_policy import Criterion, RolloutPolicy, parse_duration
 from relevo.services.catalogue import get_spec
@@ -187,21 +190,44 @@ def _fairness_groups(ctx: Context, service: str, environment: str, c: Criterion,
             f"assumed: {where} equal groups at the label's rate, too few decisions per group seen")
 
 
-def _last_shadow_label(ctx: Context, service: str, environment: str) -> str | None:
-    """The step label of the service's most recent shadow step (or blue/green preview) that saw decisions."""
+def _last_shadow_label(ctx: Context, service: str, environment: str) -> tuple[str, datetime] | None:
+    """The step label of the service's most recent shadow step (or blue/green preview) that saw
+    decisions, and when its last decision was made."""
     with connect(ctx.engine) as conn:
-        return conn.execute(select(decisions.c.step).where(
+        row = conn.execute(select(decisions.c.step, func.max(decisions.c.created_at)).where(
             decisions.c.service == service, decisions.c.environment == environment,
             decisions.c.step.like("%-shadow") | decisions.c.step.like("%-bluegreen-preview"))
-            .group_by(decisions.c.step).order_by(func.max(decisions.c.created_at).desc()).limit(1)).scalar()
+            .group_by(decisions.c.step).order_by(func.max(decisions.c.created_at).desc()).limit(1)).first()
+    return None if row is None else (row[0], row[1])
+
+
+def _replayed_discordance(report: dict[str, Any], version: str, criteria: list[Criterion]
+                          ) -> dict[str, tuple[float, str]]:
+    """metric -> (share of replayed pairs on which the versions disagreed, where), from a replay's flip table."""
+    overall, out = report["overall"], {}
+    pairs, table = overall["pairs"], overall["table"]
+    where = f"measured by replaying recorded cases to {version} ({pairs:,} pairs)"
+    for c in criteria:
+        if c.metric == "decision_rate" and pairs:
+            flipped = sum(n for s, row in table.items() for k, n in row.items() if (s == c.label) != (k == c.label))
+            out[criterion_name(c)] = (flipped / pairs, where)
+        elif c.metric == "error_rate" and report["copies"]:
+            out[criterion_name(c)] = (report["candidate_errors"] / report["copies"], where)
+    return out
 
 
 def _measured_discordance(ctx: Context, service: str, environment: str,
                           criteria: list[Criterion]) -> dict[str, tuple[float, str]]:
-    """metric -> (share of pairs on which the versions disagreed, where) from the last shadow step."""
-    label = _last_shadow_label(ctx, service, environment)
-    if label is None:
+    """metric -> (share of pairs on which the versions disagreed, where) from the newer of the
+    last shadow step and the last replay of this environment's cases."""
+    last = _last_shadow_label(ctx, service, environment)
+    with connect(ctx.engine) as conn:
+        replayed = newest_replay(conn, service, environment)
+    if replayed is not None and (last is None or replayed[0] > last[1]):
+        return _replayed_discordance(replayed[2], replayed[1], criteria)
+    if last is None:
         return {}
+    label = last[0]
     with connect(ctx.engine) as conn:
         obs = observe_step(conn, service, environment, label, attributes=[])
     out: dict[str, tuple[float, str]] = {}

@@ -425,3 +425,53 @@ test_runs = Table(
     Column("ran_by", String(200), nullable=False),
     Index("ix_test_runs_service_version", "service", "version_id"),
 )
+
+# What each environment was made of, each time it changed: recorded when a gateway starts (and
+# by hand), so `relevo env diff` compares staging with production and a test run in staging can
+# be held against production's runtime.
+environment_fingerprints = Table(
+    "environment_fingerprints",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("environment", String(20), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("fingerprint", JSONDoc, nullable=False),
+    Column("taken_at", UTCDateTime, nullable=False),
+    Column("taken_by", String(200), nullable=False),
+    Index("ix_environment_fingerprints_environment", "environment", "id"),
+)
+
+# An approver's acceptance that a version validated in staging holds for production despite the
+# differences between the two runtimes: named, with a reason, for the one test run and the one
+# production fingerprint it compared.
+staging_waivers = Table(
+    "staging_waivers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("service", String(100), ForeignKey("services.name"), nullable=False),
+    Column("test_run_id", Integer, ForeignKey("test_runs.id"), nullable=False),
+    Column("fingerprint_id", Integer, ForeignKey("environment_fingerprints.id"), nullable=False),
+    Column("differences", JSONDoc, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("waived_by", String(200), nullable=False),
+    Column("waived_at", UTCDateTime, nullable=False),
+)
+
+# Recorded cases of one environment sent to a version in another (production to staging), and
+# the paired comparison that came of it: what check-plan sizes paired steps on before a shadow step.
+replays = Table(
+    "replays",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("service", String(100), ForeignKey("services.name"), nullable=False),
+    Column("source_environment", String(20), nullable=False),
+    Column("target_environment", String(20), nullable=False),
+    Column("version_id", Integer, ForeignKey("versions.id"), nullable=False),
+    Column("cases_read", Integer, nullable=False),
+    Column("replayed", Integer, nullable=False),
+    Column("not_replayed", JSONDoc, nullable=False),
+    Column("report", JSONDoc, nullable=False),
+    Column("ran_at", UTCDateTime, nullable=False),
+    Column("ran_by", String(200), nullable=False),
+    Index("ix_replays_service", "service", "id"),
+)

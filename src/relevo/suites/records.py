@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -62,7 +61,7 @@ def save_run(conn: Connection, ctx: Context, *, service: str, version_id: int, v
     run_id = conn.execute(test_runs.insert().values(
         service=service, version_id=version_id, version_sha256=version_sha256, suite_id=suite_id, kind=kind,
         environment=environment, fingerprint=fingerprint, stable_version_id=stable_version_id, outcome=outcome,
-        results=[asdict(r) for r in results], started_at=started_at, finished_at=now, ran_by=ctx.actor,
+        results=[dict(vars(r)) for r in results], started_at=started_at, finished_at=now, ran_by=ctx.actor,
     ).returning(test_runs.c.id)).scalar_one()
     failed = [f"{r.check} {r.name}" for r in results if r.outcome == "failed"]
     record_change(conn, ctx, at=now, action=f"suite.{kind}_{outcome}", subject=f"{service}/{version_name(conn, version_id)}",

@@ -22,7 +22,7 @@ from relevo.services.spec import ServiceSpec
 from relevo.store import connect
 from relevo.suites.answering import Answering
 from relevo.suites.fairness import run_fairness
-from relevo.suites.fingerprint import fingerprint
+from relevo.environments.fingerprint import fingerprint
 from relevo.suites.golden import run_golden
 from relevo.suites.latency import run_latency
 from relevo.suites.records import current_suite, save_run, stored_run

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
 
@@ -126,7 +127,7 @@ class Suite(_Strict):
     @model_validator(mode="after")
     def _coherent(self) -> "Suite":
         names = [case.name for case in self.golden]
-        twice = sorted({n for n in names if names.count(n) > 1})
+        twice = sorted(n for n, count in Counter(names).items() if count > 1)
         if twice:
             raise ValueError(f"golden case names must be unique: {', '.join(twice)}")
         unknown = [n for n in (self.smoke or []) if n not in names]
@@ -175,8 +176,9 @@ def check_suite(suite: Suite, spec: ServiceSpec, source: str) -> None:
             problems.append(f"fairness[{i}].label: {check.label!r} is not one of the decisions")
     problems += _reference_problems(suite, spec, validator)
     if problems:
+        shown = problems[:20] + ([f"... and {len(problems) - 20} more"] if len(problems) > 20 else [])
         raise InvalidInput(f"test suite {source} does not fit the {spec.name} spec:\n"
-                           + "\n".join(f"  - {p}" for p in problems))
+                           + "\n".join(f"  - {p}" for p in shown))
 
 
 def _reference_problems(suite: Suite, spec: ServiceSpec, validator: InputValidator) -> list[str]:
