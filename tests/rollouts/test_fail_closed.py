@@ -65,7 +65,12 @@ def test_a_candidate_that_cannot_load_is_failing_and_rolled_back(world):
     ctx, clock, gateway = world
     quick_spec(ctx)
     tamper(ctx, "v2")
+    # Its smoke tests load it first: a tampered candidate never starts.
+    with pytest.raises(Refused, match="v2 cannot be loaded for its smoke tests, so no traffic will reach it: .*modified"):
+        lifecycle.start_rollout(ctx, SERVICE, "v2")
+    tamper(ctx, "v2")  # the same byte flipped back: the file as registered
     rollout = lifecycle.start_rollout(ctx, SERVICE, "v2")
+    tamper(ctx, "v2")  # and once it runs, a candidate that stops loading is failing
     result = simulate_rollout(ctx, clock, gateway, rollout, cases(21), daily_cases=DAILY, batch=50, judge_every=1)
     assert result.rollout.state == "rolled_back"
     status = rollout_status(ctx, SERVICE, "production", rollout.id)

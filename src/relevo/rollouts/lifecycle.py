@@ -17,7 +17,8 @@ from sqlalchemy import Connection, select
 
 from relevo.audit import record_change
 from relevo.context import Context
-from relevo.errors import Conflict, InvalidInput, NotFound, Refused
+from relevo.errors import Conflict, IntegrityFailure, InvalidInput, NotFound, Refused
+from relevo.loaders.errors import ModelFailure
 from relevo.registry.load import check_answers
 from relevo.registry.queries import resolve_version, version_by_id, version_name
 from relevo.registry.tags import move_tag_in, remove_tag_in
@@ -160,7 +161,10 @@ def _smoke(ctx: Context, service: str, version: str | None, environment: str, sp
                           else version_name(conn, route.stable_version_id))
     if ref is None:
         return None  # start_rollout refuses it, saying why
-    run = smoke_test(ctx, service, ref, environment, spec or rules)
+    try:
+        run = smoke_test(ctx, service, ref, environment, spec or rules)
+    except (IntegrityFailure, InvalidInput, ModelFailure) as exc:
+        raise Refused(f"{service} {ref} cannot be loaded for its smoke tests, so no traffic will reach it: {exc}") from None
     if run is not None and run.outcome != "passed":
         failing = "; ".join(f"{r.name}: {r.detail}" for r in run.failures[:5]) or "no smoke case passed"
         raise Refused(f"{service} {run.version} failed its smoke tests (test run {run.id}), so no traffic will reach "

@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import strategies as st
 
 from relevo.gateway.validation import InputRejected, InputValidator
@@ -98,6 +97,8 @@ def run_robustness(version: Answering, check: Robustness, spec: ServiceSpec,
     """One result: every generated case refused by validation or answered in time; else the simplest failing case."""
     if not spec.inputs:
         return [CheckResult("robustness", "generated inputs", "not applicable", "the spec declares no inputs")]
+    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+
     validator = InputValidator(spec)
     tally = {"answered": 0, "refused": 0}
     found: dict[str, tuple[dict[str, Any], str]] = {}

@@ -28,7 +28,6 @@ from relevo.suites.latency import run_latency
 from relevo.suites.records import current_suite, save_run, stored_run
 from relevo.suites.regression import run_regression
 from relevo.suites.results import CheckResult, SuiteRun, overall
-from relevo.suites.robustness import run_robustness
 from relevo.suites.suite import Suite
 
 # progress(phase, total) -> a step() to call once per unit of that phase
@@ -98,6 +97,8 @@ def _full(ctx: Context, suite: Suite, spec: ServiceSpec, version: Answering, sta
         rows = [dict(c.inputs) for c in suite.golden] or reference[:1000]
         results += run_latency(version, suite.latency, rows, progress("latency calls", suite.latency.calls))
     if suite.robustness is not None:
+        from relevo.suites.robustness import run_robustness  # hypothesis: only when a suite asks for it
+
         results += run_robustness(version, suite.robustness, spec, progress("generated cases", suite.robustness.examples))
     return results
 
