@@ -51,7 +51,7 @@ def test_the_page_gives_type_limits_default_and_example():
 
 def test_the_json_schemas_refuse_unknown_keys_at_every_level():
     """Editors flag a typo where Relevo would refuse it: every section of the schema forbids unknown keys."""
-    for name in ("spec.schema.json", "metadata.schema.json"):
+    for name in ("spec.schema.json", "metadata.schema.json", "suite.schema.json"):
         schema = json.loads((REPO / "docs" / "reference" / name).read_text())
         sections = [schema, *schema["$defs"].values()]
         objects = [s for s in sections if s.get("type") == "object"]
@@ -81,6 +81,10 @@ def test_the_documents_relevo_ships_match_the_json_schemas_editors_get():
     for name, body in (("demo spec", spec_resource().read_text()), ("guide's spec", guide_spec)):
         errors = [e.message for e in spec.iter_errors(yaml.safe_load(body))]
         assert errors == [], (name, errors)
+    from relevo.demo import suite_resource
+
+    errors = [e.message for e in _validator("suite.schema.json").iter_errors(yaml.safe_load(suite_resource().read_text()))]
+    assert errors == [], ("demo suite", errors)
     for version in demo_training():
         document = yaml.safe_load(version.metadata_path.read_text())
         errors = [e.message for e in metadata.iter_errors(json.loads(json.dumps(document, default=str)))]

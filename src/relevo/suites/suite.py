@@ -41,7 +41,8 @@ class GoldenCase(_Strict):
 
     name: str = Field(pattern=CASE_NAME, description="names the case in reports and refusals",
                       examples=["complete-file"])
-    inputs: dict[str, Any] = Field(description="the request's inputs, as a client sends them")
+    inputs: dict[str, Any] = Field(description="the request's inputs, as a client sends them",
+                                   examples=[{"documents_complete": 1.0, "zoning_compatible": True}])
     expect: str = Field(description="the decision expected; one of the spec's decisions", examples=["admissible"])
     probability: float | None = Field(default=None, ge=0, le=1, description="the probability the model should give "
                                       "the expected decision", examples=[0.9])
@@ -61,7 +62,8 @@ class RegressionMetric(_Strict):
 
     metric: Literal["accuracy", "recall"] = Field(description="accuracy (share decided rightly) or recall (share "
                                                   "of the cases truly `label` decided so)", examples=["accuracy"])
-    label: str | None = Field(default=None, description="recall: the decision whose cases are counted")
+    label: str | None = Field(default=None, description="recall: the decision whose cases are counted",
+                              examples=["admissible"])
     margin: float = Field(gt=0, lt=1, description="the largest drop allowed (0.02: two points)", examples=[0.02])
     group_margin: float | None = Field(default=None, gt=0, lt=1, description="the largest drop allowed within one "
                                        "group of a protected input (default: margin); a group has fewer cases, so "
@@ -82,8 +84,8 @@ class RegressionMetric(_Strict):
 class Regression(_Strict):
     """Candidate against stable on the reference set: no metric may drop past its margin."""
 
-    metrics: list[RegressionMetric] = Field(min_length=1)
-    by_group: bool = Field(default=True, description="also per group of each protected input")
+    metrics: list[RegressionMetric] = Field(min_length=1, description="what may not drop, and by how much")
+    by_group: bool = Field(default=True, description="also per group of each protected input", examples=[True])
 
 
 class Latency(_Strict):
@@ -111,18 +113,22 @@ class Fairness(_Strict):
 class Suite(_Strict):
     """A service's test suite."""
 
-    alpha: float = Field(default=0.05, gt=0, lt=0.5, description="every interval's error rate")
+    alpha: float = Field(default=0.05, gt=0, lt=0.5, description="every interval's error rate", examples=[0.05])
     golden: list[GoldenCase] = Field(default_factory=list, description="cases whose answer is known")
     smoke: list[str] | None = Field(default=None, description="the golden cases run on a candidate before any "
-                                    "traffic reaches it (default: all of them)")
+                                    "traffic reaches it (default: all of them)", examples=[["complete-file"]])
     reference: Reference | None = Field(default=None, description="the labelled cases regression and fairness read")
-    regression: Regression | None = None
-    latency: Latency | None = None
-    robustness: Robustness | None = None
-    fairness: list[Fairness] = Field(default_factory=list)
+    regression: Regression | None = Field(default=None, description="the candidate against the stable version "
+                                          "on the reference set")
+    latency: Latency | None = Field(default=None, description="the p95 of one-case calls under a budget")
+    robustness: Robustness | None = Field(default=None, description="cases generated from the spec's schema")
+    fairness: list[Fairness] = Field(default_factory=list, description="selection-rate ratios across a protected "
+                                     "input's groups in the reference set")
     # Filled from reference.file when the suite is read: the cases and their true decisions.
-    reference_rows: list[dict[str, Any]] = Field(default_factory=list, description="(read from reference.file)")
-    reference_labels: list[str] = Field(default_factory=list, description="(read from reference.file)")
+    reference_rows: list[dict[str, Any]] = Field(default_factory=list, description="read from reference.file, "
+                                                 "never written in the file: the reference cases", examples=[[]])
+    reference_labels: list[str] = Field(default_factory=list, description="read from reference.file, never "
+                                        "written in the file: their true decisions", examples=[[]])
 
     @model_validator(mode="after")
     def _coherent(self) -> "Suite":
