@@ -19,10 +19,18 @@ from relevo.suites.results import CheckResult, SuiteRun
 from relevo.suites.suite import Suite, check_suite, suite_digest
 
 
+RUNNERS = ("publisher", "operator")  # who applies suites and runs them: model owners and operators
+
+
+def require_runner(ctx: Context, service: str, what: str) -> None:
+    """Refused unless the acting identity is a publisher or an operator of service."""
+    if ctx.grants is not None and not any(holds(ctx.grants, role, service) for role in RUNNERS):
+        raise Refused(f"{ctx.actor} holds neither the publisher nor the operator role for {service}: {what}")
+
+
 def apply_suite(ctx: Context, service: str, suite: Suite) -> str:
     """Make suite the service's test suite (publishers, or operators as with a spec); returns 'applied' or 'unchanged'."""
-    if ctx.grants is not None and not any(holds(ctx.grants, role, service) for role in ("publisher", "operator")):
-        raise Refused(f"{ctx.actor} holds neither the publisher nor the operator role for {service}")
+    require_runner(ctx, service, "applying a test suite")
     digest = suite_digest(suite)
     with connect(ctx.engine) as conn:
         spec = get_spec(conn, service)
