@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import platform
 import subprocess
 import sys
 import time
@@ -75,6 +76,10 @@ def test_relevo_serve_answers_and_stops_cleanly(tmp_path: Path):
     assert "Traceback" not in err, err
     with connect(ctx.engine) as conn:  # recorded before it was answered, and still there
         assert get_decision(conn, decision["decision_id"]).reference == decision["reference"]
+    # Starting, it recorded what production runs: this process's runtime, the service it routes.
+    [taken] = read_events(ctx, action="environment.fingerprinted")
+    assert taken.subject == "production" and taken.details["changed"] == ["first fingerprint"]
+    assert taken.details["packages_sha256"] and taken.details["python"] == platform.python_version()
     switched = read_events(ctx, action="fallback.")
     assert [(e.action, e.actor, e.details["role"]) for e in switched] == [
         ("fallback.forced", "olga", "operator"), ("fallback.released", "olga", "operator")]

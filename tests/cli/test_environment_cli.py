@@ -62,6 +62,9 @@ def test_staging_validation_holds_a_passed_run_against_productions_runtime(cli, 
     waived = " ".join(cli("--actor", "approver", "env", "waive", S, "v2", "--reason",
                           "an add-on the model never imports").stdout.split())
     assert "validated in staging" in waived and "waived by approver" in waived
+    # A replay from the command line (nothing recorded in production yet: an honest, empty report).
+    replayed = " ".join(cli("replay", S, "--version", "v3").stdout.split())
+    assert "Replay 1: 0 recorded production cases of licence-prefilter, 0 replayed to v3 in staging" in replayed
     events = {e["action"] for e in cli.json("audit", "--service", S, "--limit", "200")}
     assert {"suite.full_passed", "environment.differences_waived"} <= events
     fingerprints = [e for e in cli.json("audit", "--action", "environment.*", "--limit", "50")

@@ -8,7 +8,8 @@ import pytest
 
 from relevo.errors import InvalidInput
 from relevo.registry import load_version
-from relevo.rollouts import check_plan, replay
+from relevo.rollouts import check_plan, replay, route_by_hand
+from relevo.rollouts.replay import BY_CANDIDATE
 from relevo.demo.traffic import requests
 
 SERVICE = "licence-prefilter"
@@ -35,10 +36,20 @@ def test_a_replay_compares_recorded_answers_with_the_versions_and_sizes_the_plan
     assert set(done.report.groups) == {"age_band", "nationality_group"}
     assert sum(g.pairs for g in done.report.groups["age_band"].values()) == 400
 
+    # Cases a canary's candidate answered are not the stable version's answers: not compared.
+    route_by_hand(ctx, SERVICE, "production", candidate="v2", mode="canary", weight=50,
+                  override="a hand-set canary, to record cases the candidate answered")
+    gateway.refresh()
+    arms = [gateway.decide(SERVICE, case_id, inputs).arm for case_id, inputs in requests(60, seed=22)]
+    mixed = replay(ctx, SERVICE, version="v3", limit=1000)
+    assert mixed.not_replayed == {BY_CANDIDATE: arms.count("candidate")} and 0 < arms.count("candidate") < 60
+    assert mixed.replayed == 400 + arms.count("stable")
+
     planned = check_plan(ctx, SERVICE)
-    flipped = sum(a != b for a, b in pairs) / 400  # two labels: every flip changes the rejected share
-    used, where = planned.discordance["decision_rate(rejected)"]
-    assert used == pytest.approx(flipped) and "replaying recorded cases to v3 (400 pairs)" in where
+    used, where = planned.discordance["decision_rate(rejected)"]  # from the newest replay
+    flipped = sum(f.count for f in mixed.report.overall.flips) / mixed.report.overall.pairs
+    assert used == pytest.approx(flipped) and f"replaying recorded cases to v3 ({mixed.replayed:,} pairs)" in where
+    assert sum(a != b for a, b in pairs) == sum(f.count for f in overall.flips)  # two labels: a flip moves the share
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

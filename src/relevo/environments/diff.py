@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from relevo.environments.fingerprint import RUNTIME
+
 # The fingerprint's plain parts, in the order they are shown.
 PARTS = {"python": "Python", "implementation": "Python implementation", "platform": "platform",
          "relevo": "Relevo", "packages_sha256": "installed packages (hash)", "settings_sha256": "settings (hash)"}
@@ -25,9 +27,10 @@ def _packages(body: dict[str, Any]) -> dict[str, str]:
 
 def differences(left: dict[str, Any], right: dict[str, Any], *, runtime_only: bool = False) -> list[Difference]:
     """What differs between two fingerprints: the runtime, each package, the settings and, unless
-    runtime_only, each service's spec and served artifacts."""
+    runtime_only (then only RUNTIME's parts and the packages), the platform, each service's spec and
+    served artifacts."""
     out = [Difference(label, _text(left.get(key)), _text(right.get(key))) for key, label in PARTS.items()
-           if left.get(key) != right.get(key) and not (runtime_only and key == "settings_sha256")]
+           if left.get(key) != right.get(key) and (not runtime_only or key in RUNTIME)]
     a, b = _packages(left), _packages(right)
     out += [Difference(f"package {name}", a.get(name), b.get(name)) for name in sorted(set(a) | set(b))
             if a.get(name) != b.get(name)]

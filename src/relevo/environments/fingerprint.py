@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import platform
 import sys
 from importlib import metadata
@@ -14,11 +13,12 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from relevo.audit.leaf import canonical_json
 from relevo.registry.queries import version_by_id
 from relevo.store.tables import routes, services
 
-# The runtime's parts a test run and a gateway compare: a passed suite shows the version works on
-# exactly this runtime.
+# The runtime's parts a staging run is held against production by: a passed suite shows the version
+# works on exactly this Python, these packages and this Relevo (the kernel in `platform` may differ).
 RUNTIME = ("python", "implementation", "relevo", "packages_sha256")
 
 
@@ -58,4 +58,4 @@ def served(conn: Connection, environment: str) -> dict[str, Any]:
 
 def digest(body: dict[str, Any]) -> str:
     """sha256 of a fingerprint's canonical JSON form."""
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(canonical_json(body)).hexdigest()

@@ -96,7 +96,7 @@ def probe(model: Model, signature: Signature, spec: ServiceSpec | None, rows: li
     if "error" in outcome:
         exc = outcome["error"]
         reason = str(exc) if isinstance(exc, RelevoError) else f"{type(exc).__name__}: {exc}"
-        raise InvalidInput(f"{source} cannot answer a probe row ({_show(rows[0])}): {reason}")
+        raise InvalidInput(f"{source} cannot answer a probe row ({show_row(rows[0])}): {reason}")
     answers = outcome["answers"]
     if len(answers) != len(rows):
         raise InvalidInput(f"{source} gave {len(answers)} answers to {len(rows)} probe rows")
@@ -108,7 +108,8 @@ def probe(model: Model, signature: Signature, spec: ServiceSpec | None, rows: li
                                f"go to the fallback")
 
 
-def _show(row: dict[str, Any]) -> str:
+def show_row(row: dict[str, Any]) -> str:
+    """A case's inputs in one line, shortened past 200 characters."""
     text = ", ".join(f"{k}={v!r}" for k, v in row.items())
     return text if len(text) <= 200 else text[:197] + "..."
 

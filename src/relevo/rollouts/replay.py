@@ -7,7 +7,7 @@ The cases leave production minimised: as the decision log keeps them (personal f
 pseudonymised or dropped, as the spec's logging says), and then without any personal field at
 all, so no pseudonym reaches staging, where it could be joined with anything. A case is not
 replayed, and the report counts why, when production's answer came from the fallback or a case
-worker (nothing to compare), when its inputs were not kept, when the current spec refuses them,
+worker (nothing to compare) or a rollout's candidate (not the stable version), when its inputs were not kept, when the current spec refuses them,
 or when the version reads a personal field (which never leaves production).
 """
 
@@ -40,6 +40,7 @@ from relevo.suites.answering import Answering
 
 MAX_CASES = 100_000
 NOT_A_MODEL = "answered in production by the fallback or a case worker: no model answer to compare"
+BY_CANDIDATE = "answered in production by a rollout's candidate, not by the stable version"
 NOT_KEPT = "its inputs were not kept (the spec's logging keeps none)"
 PERSONAL = "the version reads a personal field, which never leaves production"
 
@@ -99,7 +100,8 @@ def replay(ctx: Context, service: str, source: str = "production", target: str =
         spec = get_spec(conn, service)
         require_role(conn, ctx, service, "operators")
         record = _target_version(conn, service, target, version)
-        query = select(decisions.c.served_by, decisions.c.decision, decisions.c.inputs, decisions.c.created_at).where(
+        query = select(decisions.c.served_by, decisions.c.arm, decisions.c.decision, decisions.c.inputs,
+                       decisions.c.created_at).where(
             decisions.c.service == service, decisions.c.environment == source)
         if since is not None:
             query = query.where(decisions.c.created_at >= parse_since(since, ctx.clock.now()))
@@ -113,6 +115,8 @@ def replay(ctx: Context, service: str, source: str = "production", target: str =
     for row in reversed(rows):  # oldest first, as a step's observations
         if row.served_by != "version" or row.decision is None:
             why[NOT_A_MODEL] += 1
+        elif row.arm == "candidate":
+            why[BY_CANDIDATE] += 1
         elif not row.inputs:
             why[NOT_KEPT] += 1
         elif reads_personal:

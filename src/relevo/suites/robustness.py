@@ -16,6 +16,7 @@ from typing import Any, Callable
 from hypothesis import strategies as st
 
 from relevo.gateway.validation import InputRejected, InputValidator
+from relevo.registry.probe import show_row
 from relevo.services.spec import FieldSpec, ServiceSpec
 from relevo.suites.answering import Answering
 from relevo.suites.results import CheckResult
@@ -83,10 +84,6 @@ def cases(spec: ServiceSpec) -> st.SearchStrategy[dict[str, Any]]:
         lambda case: {k: v for k, v in case.items() if v is not MISSING})
 
 
-def _show(case: dict[str, Any]) -> str:
-    text = ", ".join(f"{k}={v!r}" for k, v in case.items())
-    return text if len(text) <= 300 else text[:297] + "..."
-
 
 class _Failed(Exception):
     pass
@@ -116,7 +113,7 @@ def run_robustness(version: Answering, check: Robustness, spec: ServiceSpec,
         except InputRejected:
             tally["refused"] += 1
             return
-        answer = version.answer(clean, f"the generated case ({_show(case)})")
+        answer = version.answer(clean, f"the generated case ({show_row(case)})")
         if answer.problem is not None:
             found["hung" if version.hung is not None else "last"] = (case, answer.problem)
             raise _Failed(answer.problem)
@@ -126,7 +123,7 @@ def run_robustness(version: Answering, check: Robustness, spec: ServiceSpec,
         probe()
     except Exception:  # the finding is recorded in found; hypothesis' own report is not needed
         case, problem = found.get("hung") or found.get("last") or ({}, "the generator failed")
-        return [CheckResult("robustness", "generated inputs", "failed", f"{problem}; on {_show(case)}")]
+        return [CheckResult("robustness", "generated inputs", "failed", f"{problem}; on {show_row(case)}")]
     if not tally["answered"]:
         return [CheckResult("robustness", "generated inputs", "failed",
                             f"none of {tally['refused']} generated cases was accepted by validation: nothing shows "

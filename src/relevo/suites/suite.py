@@ -15,13 +15,13 @@ reads the same cases. It may hold no personal field: it is stored, and personal 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from relevo.audit.leaf import canonical_json
 from relevo.documents import format_validation_error, read_document, refuse_placeholders
 from relevo.errors import InvalidInput, NotFound
 from relevo.gateway.validation import InputRejected, InputValidator
@@ -154,8 +154,7 @@ class Suite(_Strict):
 
 def suite_digest(suite: Suite) -> str:
     """sha256 of the suite's canonical JSON form (its reference cases included)."""
-    canonical = json.dumps(suite.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(canonical_json(suite.model_dump(mode="json"))).hexdigest()
 
 
 def check_suite(suite: Suite, spec: ServiceSpec, source: str) -> None:
