@@ -125,6 +125,31 @@ def test_a_remote_session_runs_the_same_commands_as_the_token(served: Served, re
     assert "ok" in cli("audit", "verify", "--proof", proof, "--key", key).stdout
 
 
+def test_environments_test_runs_and_replays_run_through_the_server(served: Served, remote, cli, tmp_path: Path):
+    operator, publisher = remote("olga", "operator"), remote("pia", "publisher")
+    assert operator("env", "list").stdout == cli("env", "list").stdout
+    operator("env", "add", "preproduction", "--description", "the council's rehearsal copy")
+    assert "the council's rehearsal copy" in " ".join(cli("env", "list").stdout.split())
+    assert "already exists" in operator("env", "add", "preproduction", ok=False).output
+    assert "does not hold the operator role for every service" in publisher("env", "add", "qa", ok=False).output
+    assert "unknown environment 'qa'" in operator("test", S, "v2", "--env", "qa", ok=False).output
+
+    # The suite runs on the server, in the environment named; the run is the server's record.
+    run = json.loads(operator("test", S, "v2", "--env", "preproduction", "--json").stdout)
+    assert (run["environment"], run["outcome"], run["ran_by"]) == ("preproduction", "passed", "olga")
+    assert str(run["id"]) in operator("test-runs", S).stdout
+    assert "no full test run of v2 in staging" in " ".join(operator("env", "validation", S, "v2", ok=False).stdout.split())
+    assert "has no fingerprint yet" in " ".join(operator("env", "diff", "staging", "production", ok=False).output.split())
+    assert "works only on a local store" in operator("env", "fingerprint", ok=False).output
+
+    # A replay of production's recorded cases to v3 in the new environment.
+    for i in range(5):
+        assert served.decide(demo_inputs(), case_id=f"replayed-{i}").status_code == 200
+    replayed = " ".join(operator("replay", S, "--to", "preproduction", "--version", "v3", "--limit", "3").stdout.split())
+    assert "3 recorded production cases of licence-prefilter, 3 replayed to v3 in preproduction" in replayed
+    assert "limit" in operator("replay", S, "--version", "v3", "--limit", "100001", ok=False).output
+
+
 def test_remote_refusals_are_the_servers_and_say_what_is_wrong(served: Served, remote, tmp_path: Path):
     operator, client = remote("olga", "operator"), remote("portal", "client")
     assert "unknown service 'no-such-service'" in operator("versions", "no-such-service", ok=False).output

@@ -47,7 +47,7 @@ def test_route_changes_are_validated_and_audited(demo_ctx):
         get_route(demo_ctx, "licence-prefilter", "staging")
     with pytest.raises(Conflict, match="needs a candidate"):
         set_route(demo_ctx, "licence-prefilter", "staging", stable="v1", mode="canary", weight=5)
-    with pytest.raises(InvalidInput, match="unknown environment"):
+    with pytest.raises(NotFound, match="unknown environment"):
         set_route(demo_ctx, "licence-prefilter", "prod", stable="v1")
     established = get_route(demo_ctx, "licence-prefilter", "production")  # the demo's approver routed v1
     assert established.revision == 1 and established.mode == "stable"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from relevo.errors import InvalidInput
+from relevo.errors import InvalidInput, NotFound
 from relevo.registry import load_version
 from relevo.rollouts import check_plan, replay, route_by_hand
 from relevo.rollouts.replay import BY_CANDIDATE
@@ -57,7 +57,7 @@ def test_replay_refuses_what_cannot_be_replayed(world):
     ctx, _, _ = world
     with pytest.raises(InvalidInput, match="both are production"):
         replay(ctx, SERVICE, source="production", target="production", version="v3")
-    with pytest.raises(InvalidInput, match="unknown environment 'qa'"):
+    with pytest.raises(NotFound, match="unknown environment 'qa'"):
         replay(ctx, SERVICE, target="qa", version="v3")
     with pytest.raises(InvalidInput, match="limit must lie between"):
         replay(ctx, SERVICE, version="v3", limit=0)

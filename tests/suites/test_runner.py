@@ -96,6 +96,6 @@ def test_a_service_without_a_suite_says_how_to_give_one(ctx, eligibility):
     apply_spec(ctx, parse_spec(SPEC | {"name": "other"}, "other.yaml"))
     with pytest.raises(NotFound, match="other has no test suite: name one in its spec"):
         run_suite(ctx, "other", "v1")
-    with pytest.raises(InvalidInput, match="unknown environment 'qa'"):
+    with pytest.raises(NotFound, match="unknown environment 'qa'"):
         run_suite(ctx, SERVICE, eligibility["good"], environment="qa")
     assert yaml  # the module's YAML import serves the broken-file case above

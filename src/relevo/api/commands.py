@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Callable
 
-from relevo import audit, gateway, identity, registry, rollouts, routing, services, suites
+from relevo import audit, environments, gateway, identity, registry, rollouts, routing, services, suites
 
 AUDIT_READERS = ("auditor", "operator", "dpo", "admin")
 ACCESS_READERS = ("auditor", "admin")  # who holds which roles, and which tokens exist
@@ -89,10 +89,23 @@ COMMANDS: list[Command] = [
     Command(rollouts.tag_by_hand, "PUT", "/v1/services/{service}/tags/{tag}", tag="registry"),
     Command(suites.apply_suite, "PUT", "/v1/services/{service}/suite", tag="registry"),
     Command(suites.suite_runs, "GET", "/v1/services/{service}/test-runs", tag="registry"),
+    # A suite runs on the server, recorded with the server's environment's fingerprint.
+    Command(suites.run_suite, "POST", "/v1/services/{service}/test-runs", tag="registry",
+            only=("service", "ref", "environment")),
     # Routes and the kill switch.
     Command(routing.describe_route, "GET", "/v1/services/{service}/routes/{environment}", tag="routing"),
     Command(rollouts.route_by_hand, "PATCH", "/v1/services/{service}/routes/{environment}", tag="routing"),
     Command(rollouts.fallback_by_hand, "PUT", "/v1/services/{service}/routes/{environment}/fallback", tag="routing"),
+    # Environments: what they are made of, how they differ, what was validated in staging.
+    Command(routing.list_environments, "GET", "/v1/environments", tag="environments"),
+    Command(routing.add_environment, "POST", "/v1/environments", tag="environments"),
+    Command(environments.diff_environments, "GET", "/v1/environments/{left}/differences/{right}", tag="environments"),
+    Command(environments.staging_validation, "GET", "/v1/services/{service}/versions/{version}/staging-validation",
+            tag="environments"),
+    Command(environments.waive_differences, "POST", "/v1/services/{service}/versions/{version}/staging-waivers",
+            tag="environments"),
+    Command(rollouts.replay, "POST", "/v1/services/{service}/replays", tag="environments",
+            only=("service", "source", "target", "version", "since", "limit")),
     # Rollouts and incidents.
     Command(rollouts.start_rollout, "POST", "/v1/services/{service}/rollouts", tag="rollouts",
             body_rules={"anyOf": [services.given_fields("version"), services.given_fields("spec")]}),

@@ -9,8 +9,34 @@ from rich.table import Table
 from relevo.cli.context import call, settings_of
 from relevo.cli.output import console, print_json, reports_errors
 from relevo.environments import diff_environments, record_fingerprint, staging_validation, waive_differences
+from relevo.routing import add_environment, list_environments
 
-env_app = typer.Typer(help="Environments: fingerprints, differences, staging validation.", no_args_is_help=True)
+env_app = typer.Typer(help="Environments: which there are, their fingerprints, differences, staging validation.",
+                      no_args_is_help=True)
+
+
+@env_app.command("list")
+@reports_errors
+def list_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """The environments services can be routed in: staging, production and any added."""
+    found = call(ctx, list_environments, reads=True)
+    if as_json:
+        print_json(found)
+        return
+    table = Table("environment", "description", "added", "by")
+    for env in found:
+        table.add_row(env.name, escape(env.description), f"{env.created_at:%Y-%m-%d %H:%M}", escape(env.created_by))
+    console.print(table)
+
+
+@env_app.command("add")
+@reports_errors
+def add(ctx: typer.Context, name: str = typer.Argument(..., help="The new environment's name (preproduction)."),
+        description: str = typer.Option("", "--description", help="What it is for.")) -> None:
+    """Add an environment (operators of every service): routes, gateways (relevo serve --env NAME),
+    test runs and replays may then name it."""
+    added = call(ctx, add_environment, name, description)
+    console.print(f"Environment {added.name} added; serve it with `relevo serve --env {added.name}`.")
 
 
 @env_app.command("fingerprint")

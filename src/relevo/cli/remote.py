@@ -30,6 +30,7 @@ from relevo.registry import VersionRecord
 # The server's error types back to the errors a local store raises (the most general of each type).
 ERRORS: dict[str, type[RelevoError]] = {kind: cls for cls, _, kind in STATUS} | {
     kind: InvalidInput for kind in ("invalid_request", "payload_too_large", "unsupported_media_type")}
+LOCAL_CALLBACKS = ("progress", "step")  # parameters that call back into the CLI, never sent
 TIMEOUT = httpx.Timeout(10.0, read=600.0, write=600.0)  # a plan check or a large upload takes a while
 
 
@@ -93,7 +94,8 @@ class Remote:
         if command is None:
             raise Refused(f"{fn.__name__} works only on a local store; unset RELEVO_URL to run it there")
         bound = inspect.signature(fn).bind(None, *args, **kwargs)
-        given = {name: value for name, value in bound.arguments.items() if name != "ctx"}
+        # A progress callback shows work done on this machine; the server's work shows none.
+        given = {name: value for name, value in bound.arguments.items() if name not in ("ctx", *LOCAL_CALLBACKS)}
         if not set(given) <= {p.name for p in command.parameters}:
             raise Refused(f"{command.name} with {', '.join(sorted(given))} works only on a local store")
         plain = {name: TypeAdapter(command.hints[name]).dump_python(value, mode="json") for name, value in given.items()}

@@ -11,9 +11,9 @@ from rich.table import Table
 from relevo.cli.context import call
 from relevo.cli.output import console, print_json, reports_errors
 from relevo.rollouts import fallback_by_hand, route_by_hand
-from relevo.routing import ENVIRONMENTS, MODES, RouteShown, describe_route
+from relevo.routing import MODES, RouteShown, describe_route
 
-ENV_OPTION = typer.Option("production", "--env", help=f"Environment: {', '.join(ENVIRONMENTS)}.")
+ENV_OPTION = typer.Option("production", "--env", help="Environment: production, staging, or one added (relevo env list).")
 
 
 def _show(shown: RouteShown, as_json: bool) -> None:

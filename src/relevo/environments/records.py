@@ -23,7 +23,7 @@ from relevo.environments.fingerprint import digest, runtime, served
 from relevo.errors import Conflict, NotFound, Refused
 from relevo.identity import holds
 from relevo.registry.queries import resolve_version
-from relevo.routing.table import check_environment
+from relevo.routing.environments import check_environment, known_environment
 from relevo.services.catalogue import get_spec
 from relevo.store import connect
 from relevo.store.tables import environment_fingerprints, staging_waivers, test_runs
@@ -55,7 +55,7 @@ def latest_fingerprint(conn: Connection, environment: str) -> Fingerprint | None
 def record_fingerprint(ctx: Context, environment: str, settings_sha256: str | None = None) -> Fingerprint:
     """Record what environment is made of now (the running process's runtime, its settings' hash,
     what each service serves there); kept and audited only when it changed."""
-    check_environment(environment)
+    known_environment(ctx, environment)
     if ctx.grants is not None and not holds(ctx.grants, "operator", None):
         raise Refused(f"{ctx.actor} does not hold the operator role: recording an environment's fingerprint")
     with connect(ctx.engine) as conn:
@@ -90,7 +90,7 @@ def diff_environments(ctx: Context, left: str, right: str) -> EnvironmentDiff:
     with connect(ctx.engine) as conn:
         found = {}
         for name in (left, right):
-            check_environment(name)
+            check_environment(conn, name)
             found[name] = latest_fingerprint(conn, name)
             if found[name] is None:
                 raise NotFound(f"{name} has no fingerprint yet: one is recorded when a gateway starts there "

@@ -29,7 +29,8 @@ from relevo.loaders.errors import InvalidOutput
 from relevo.registry.load import load_version
 from relevo.registry.queries import resolve_version, version_name
 from relevo.store.announcements import ChangeWaiter
-from relevo.routing.table import check_environment, read_route, release_spec, route_revisions
+from relevo.routing.environments import known_environment
+from relevo.routing.table import read_route, release_spec, route_revisions
 from relevo.store import connect
 from relevo.services.catalogue import spec_digests, stored_spec
 from relevo.services.spec import ServiceSpec
@@ -47,7 +48,7 @@ class Gateway:
     def __init__(self, ctx: Context, environment: str = "production", *, pseudonym_key: bytes,
                  poll_interval: float = 0.25, shadow_queue_size: int = 1000, predict_workers: int = 8) -> None:
         self.ctx = ctx
-        self.environment = check_environment(environment)
+        self.environment = known_environment(ctx, environment)
         self.poll_interval = poll_interval
         self.predict_workers = predict_workers
         self.metrics = GatewayMetrics()

@@ -29,7 +29,8 @@ from relevo.clock import parse_duration
 from relevo.rollouts.release import ensure_release
 from relevo.rollouts.rollout import Rollout, active_rollout, load_rollout
 from relevo.rollouts.states import next_state
-from relevo.routing.table import Route, check_environment, read_route, write_route
+from relevo.routing.environments import known_environment
+from relevo.routing.table import Route, read_route, write_route
 from relevo.services.catalogue import get_spec, spec_digest, write_spec
 from relevo.services.roles import require_role
 from relevo.services.spec import ServiceSpec
@@ -97,7 +98,7 @@ def start_rollout(ctx: Context, service: str, version: str | None, environment: 
     The plan, criteria and roles come from the service's current spec: a release cannot loosen
     the rules it is judged by.
     """
-    check_environment(environment)
+    known_environment(ctx, environment)
     if version is None and spec is None:
         raise InvalidInput("name the version to roll out, or give the new spec to roll out (--spec FILE)")
     smoke = _smoke(ctx, service, version, environment, spec)

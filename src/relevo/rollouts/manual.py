@@ -25,7 +25,8 @@ from relevo.registry.tags import check_tag_name, move_tag_in
 from relevo.rollouts.incidents import blocking_incidents
 from relevo.rollouts.overrides import Reason, established, record_override
 from relevo.rollouts.rollout import active_rollout
-from relevo.routing.table import Route, check_environment, read_route, set_fallback, set_route
+from relevo.routing.environments import known_environment
+from relevo.routing.table import Route, read_route, set_fallback, set_route
 from relevo.services.catalogue import get_spec, write_spec
 from relevo.services.changes import spec_changes
 from relevo.services.roles import require_role
@@ -82,7 +83,7 @@ def route_by_hand(ctx: Context, service: str, environment: str, *, stable: str |
                   candidate: str | None = None, clear_candidate: bool = False, mode: str | None = None,
                   weight: float | None = None, override: Reason | None = None) -> Route:
     """`relevo route`: change how a service is answered, gated as above."""
-    check_environment(environment)
+    known_environment(ctx, environment)
     probed = _answering(ctx, service, stable) if stable is not None and environment == PRODUCTION else None
 
     def gate(conn: Connection, old: Route | None, new: Route) -> None:

@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Annotated, Any, Callable
 
 import numpy as np
+from pydantic import Field
 from sqlalchemy import Connection, select
 
 from relevo.audit import record_change
@@ -30,7 +31,8 @@ from relevo.registry.load import load_version
 from relevo.registry.queries import VersionRecord, resolve_version, version_name
 from relevo.rollouts.observations import StepObservations
 from relevo.rollouts.shadow_report import ShadowReport, shadow_report
-from relevo.routing.table import check_environment, read_route
+from relevo.routing.environments import known_environment
+from relevo.routing.table import read_route
 from relevo.services.catalogue import get_spec
 from relevo.services.roles import require_role
 from relevo.services.spec import ServiceSpec
@@ -86,12 +88,13 @@ def _minimised(spec: ServiceSpec) -> ServiceSpec:
 
 
 def replay(ctx: Context, service: str, source: str = "production", target: str = "staging",
-           version: str | None = None, since: Since | None = None, limit: int = 1000,
+           version: str | None = None, since: Since | None = None,
+           limit: Annotated[int, Field(ge=1, le=MAX_CASES)] = 1000,
            step: Callable[[], None] = lambda: None) -> Replay:
     """Send source's newest recorded cases (since a time, at most limit) to a version in target,
     compare its answers with the ones given, store the report and audit it."""
-    check_environment(source)
-    check_environment(target)
+    known_environment(ctx, source)
+    known_environment(ctx, target)
     if source == target:
         raise InvalidInput(f"replay from one environment to another: both are {source}")
     if not 1 <= limit <= MAX_CASES:

@@ -1,12 +1,18 @@
 """Routing: which versions answer a service in an environment, and which case goes where."""
 
 from relevo.routing.assign import goes_to_candidate
+from relevo.routing.environments import (
+    ENVIRONMENT_NAME,
+    Environment,
+    add_environment,
+    check_environment,
+    known_environment,
+    list_environments,
+)
 from relevo.routing.table import (
-    ENVIRONMENTS,
     MODES,
     Route,
     RouteShown,
-    check_environment,
     describe_route,
     get_route,
     read_route,
@@ -15,6 +21,8 @@ from relevo.routing.table import (
 )
 
 __all__ = [
-    "ENVIRONMENTS", "MODES", "Route", "RouteShown", "check_environment", "describe_route", "get_route", "goes_to_candidate",
+    "ENVIRONMENT_NAME", "Environment", "MODES", "Route", "RouteShown", "add_environment", "check_environment",
+    "describe_route", "get_route", "goes_to_candidate", "known_environment",
+    "list_environments",
     "read_route", "route_revisions", "show_route",
 ]

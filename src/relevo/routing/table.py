@@ -18,6 +18,7 @@ from relevo.audit import record_change
 from relevo.context import Context
 from relevo.errors import Conflict, InvalidInput, NotFound
 from relevo.registry.queries import resolve_version, version_name, version_names
+from relevo.routing.environments import check_environment
 from relevo.store.announcements import announce
 from relevo.services.catalogue import get_spec
 from relevo.store import connect
@@ -25,7 +26,6 @@ from relevo.store.tables import releases, routes
 
 Mode = Literal["stable", "shadow", "canary", "bluegreen"]
 MODES = ("stable", "shadow", "canary", "bluegreen")
-ENVIRONMENTS = ("staging", "production")
 
 
 @dataclass(frozen=True)
@@ -60,13 +60,6 @@ class Route:
                 and self.candidate_release_id is None):
             raise InvalidInput("the candidate is the stable version (a spec-only change needs its release)")
         return self
-
-
-def check_environment(environment: str) -> str:
-    """A known environment name, or InvalidInput."""
-    if environment not in ENVIRONMENTS:
-        raise InvalidInput(f"unknown environment {environment!r}; environments are {', '.join(ENVIRONMENTS)}")
-    return environment
 
 
 def read_route(conn: Connection, service: str, environment: str) -> Route | None:
@@ -149,8 +142,8 @@ def set_route(
     gate(conn, old, new), when given, sees the change inside its transaction before it is
     written, and refuses it by raising (the checks a person's change must pass).
     """
-    check_environment(environment)
     with connect(ctx.engine) as conn:
+        check_environment(conn, environment)
         old, base = _locked_route(conn, service, environment)
         new = replace(
             base,
@@ -174,8 +167,8 @@ def set_route(
 def set_fallback(ctx: Context, service: str, environment: str, forced: bool,
                  gate: Callable[[Connection], None] | None = None) -> Route:
     """The kill switch: send every request of a service to its fallback at once (or stop). Audited."""
-    check_environment(environment)
     with connect(ctx.engine) as conn:
+        check_environment(conn, environment)
         if gate is not None:
             gate(conn)
         old, base = _locked_route(conn, service, environment)
@@ -185,8 +178,8 @@ def set_fallback(ctx: Context, service: str, environment: str, forced: bool,
 
 def get_route(ctx: Context, service: str, environment: str) -> Route:
     """The route of a service, or NotFound saying how to create one."""
-    check_environment(environment)  # before suggesting a command that would refuse it
     with connect(ctx.engine) as conn:
+        check_environment(conn, environment)  # before suggesting a command that would refuse it
         get_spec(conn, service)
         route = read_route(conn, service, environment)
     if route is None:

@@ -143,6 +143,18 @@ audit_checkpoints = Table(
 )
 
 
+# Where services are routed and answered: staging and production in every store, and any other
+# a team adds (relevo env add).
+environments = Table(
+    "environments",
+    metadata,
+    Column("name", String(20), primary_key=True),
+    Column("description", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+)
+
+
 # The routing table: which versions answer a service in an environment, and how. Gateways poll
 # the revisions and apply a change within a second.
 routes = Table(

@@ -15,7 +15,8 @@ from relevo.context import Context
 from relevo.errors import NotFound
 from relevo.registry.load import load_version
 from relevo.registry.queries import VersionRecord, resolve_version, version_name
-from relevo.routing.table import check_environment, read_route
+from relevo.routing.environments import known_environment
+from relevo.routing.table import read_route
 from relevo.services.catalogue import get_spec
 from relevo.services.spec import ServiceSpec
 from relevo.store import connect
@@ -108,7 +109,7 @@ def _record(ctx: Context, record: VersionRecord, suite_id: int, suite_sha: str, 
 def run_suite(ctx: Context, service: str, ref: str, environment: str = "staging",
               progress: Progress = _quiet) -> SuiteRun:
     """Run the service's suite on version ref in environment, store the result and audit it."""
-    check_environment(environment)
+    known_environment(ctx, environment)
     require_runner(ctx, service, "running a suite records its result")
     started = ctx.clock.now()
     with connect(ctx.engine) as conn:

@@ -23,7 +23,7 @@ from relevo.identity import Principal
 from relevo.gateway import NO_NUL, unstorable_inputs
 from relevo.identity import IDENTITY_KINDS, IDENTITY_NAME
 from relevo.registry import TAG_NAME
-from relevo.routing import ENVIRONMENTS, MODES
+from relevo.routing import ENVIRONMENT_NAME, MODES
 from relevo.rollouts import MAX_DAILY, MIN_DAILY
 from relevo.services import SERVICE_NAME
 
@@ -62,10 +62,11 @@ NAMED: dict[str, dict[str, Any]] = {
     "weight": {"ge": 0, "le": 100},
     "daily_cases": {"ge": MIN_DAILY, "le": MAX_DAILY},
 }
+# Environments, wherever a use case names one.
+NAMED.update({name: {"pattern": ENVIRONMENT_NAME.pattern} for name in ("environment", "source", "target", "left", "right")})
 TEXTS = (str, str | None)
 # Texts that take one of a few values: published as the enum they are.
-CHOICES: dict[str, Any] = {"environment": Literal[ENVIRONMENTS], "kind": Literal[IDENTITY_KINDS],  # type: ignore[valid-type]
-                           "mode": Literal[MODES]}  # type: ignore[valid-type]
+CHOICES: dict[str, Any] = {"kind": Literal[IDENTITY_KINDS], "mode": Literal[MODES]}  # type: ignore[valid-type]
 
 
 def _bounded(name: str, hint: Any, where: Callable[..., Any]) -> Any:
