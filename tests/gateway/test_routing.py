@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from relevo.context import Context
 from relevo.demo.setup import set_up_demo
-from relevo.errors import Conflict, InvalidInput, NotFound
+from relevo.errors import Conflict, NotFound
 from relevo.gateway.gateway import Gateway
 from relevo.routing.assign import case_bucket, goes_to_candidate
 from relevo.routing.table import get_route, set_fallback, set_route

@@ -9,6 +9,8 @@ the others.
 
 from __future__ import annotations
 
+import functools
+
 import hashlib
 import hmac
 import secrets
@@ -35,7 +37,13 @@ _CHECKING: dict[str, threading.Lock] = {}  # token id -> the lock of its check i
 PREFIX = "rlv_"
 REMEMBER = 30.0  # seconds a verified token is trusted without argon2 again
 HASHER = PasswordHasher()  # argon2id, the library's recommended parameters
-_DUMMY = HASHER.hash("relevo: no such token")
+
+
+@functools.cache
+def _dummy() -> str:
+    """A hash to verify against when no token matches (the same time spent either way); made on
+    first need, not at import: argon2 takes ~0.1 s, which every command would pay."""
+    return HASHER.hash("relevo: no such token")
 
 
 @dataclass(frozen=True)
@@ -183,7 +191,7 @@ def _verify(engine: Engine, token_id: str, secret: str, now: datetime) -> Princi
 def _burn(secret: str) -> None:
     """Spend an argon2 check on an unknown token, so its absence does not answer faster."""
     try:
-        HASHER.verify(_DUMMY, secret)
+        HASHER.verify(_dummy(), secret)
     except (VerificationError, InvalidHashError):
         pass
 

@@ -15,10 +15,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
 import yaml
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from relevo.blobs.manifest import hash_file
 from relevo.errors import InvalidInput, NotFound, Refused
@@ -79,6 +81,7 @@ def _read_model(path: Path, trust_types: Sequence[str]) -> _Model:
 
 
 def _field_type(array: pa.ChunkedArray) -> str:
+    import pyarrow as pa  # on first use: importing it adds ~0.1 s to every command's start
     kind = array.type
     if pa.types.is_boolean(kind):
         return "boolean"
