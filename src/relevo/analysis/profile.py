@@ -17,8 +17,9 @@ SKETCH_POINTS = 101  # quantiles at 0%, 1%, ..., 100%
 MAX_CATEGORIES = 50
 
 
-def numeric_profile(values: np.ndarray, bins: int = BINS) -> dict[str, Any]:
-    """Profile of a numeric column; NaN counts as missing."""
+def numeric_profile(values: np.ndarray, bins: int = BINS, edges: Sequence[float] | None = None) -> dict[str, Any]:
+    """Profile of a numeric column; NaN counts as missing. With edges (another profile's), its values
+    are counted in those bins instead of its own deciles, so the two compare bin by bin."""
     values = np.asarray(values, dtype=float)
     present = values[~np.isnan(values)]
     total = int(values.size)
@@ -28,15 +29,16 @@ def numeric_profile(values: np.ndarray, bins: int = BINS) -> dict[str, Any]:
         "missing_rate": (total - present.size) / total if total else 0.0,
     }
     if present.size == 0:
-        return out | {"edges": [], "counts": [], "quantiles": [], "min": None, "max": None,
-                      "mean": None, "std": None}
+        return out | {"edges": [] if edges is None else list(edges), "counts": [], "quantiles": [], "min": None,
+                      "max": None, "mean": None, "std": None}
     # Inner cut points at the sample's deciles, taken as observed values (no interpolation) so
     # a discrete column gets edges on its own values; repeated edges collapse.
-    edges = np.unique(np.quantile(present, np.linspace(0, 1, bins + 1)[1:-1], method="inverted_cdf"))
+    cuts = np.asarray(edges, dtype=float) if edges is not None else np.unique(
+        np.quantile(present, np.linspace(0, 1, bins + 1)[1:-1], method="inverted_cdf"))
     # Bin i holds (edges[i-1], edges[i]]; the first and last bins are open-ended.
-    counts = np.bincount(np.searchsorted(edges, present, side="left"), minlength=edges.size + 1)
+    counts = np.bincount(np.searchsorted(cuts, present, side="left"), minlength=cuts.size + 1)
     return out | {
-        "edges": edges.tolist(),
+        "edges": cuts.tolist(),
         "counts": counts.tolist(),
         "quantiles": np.quantile(present, np.linspace(0, 1, SKETCH_POINTS)).tolist(),
         "min": float(present.min()),

@@ -1,0 +1,130 @@
+"""Drift of a numeric field, from stored profiles: PSI on the reference's bins, Kolmogorov-Smirnov and
+a normalised Wasserstein distance from quantile sketches.
+
+A reference profile keeps no rows: its bins' counts and a sketch of its quantile function at
+0%, 1%, ..., 100% (`relevo.analysis.profile`). The statistics against it are computed from those,
+with stated error bounds:
+
+- KS: the profile's CDF is known at each sketch point up to 1/n of the reference's size, and lies
+  between two neighbouring points' levels in between; interpolating it is off by at most one step
+  of the sketch (1/100) plus 1/n_ref anywhere. The KS distance against it is within that bound of
+  the exact two-sample KS distance; two sketches, within the sum of their bounds.
+- Wasserstein-1 is the area between the two quantile functions; the sketch's quantile function is
+  within one step's range of the true one, so the error is at most (max - min) / 100 of the
+  reference, divided by its standard deviation once normalised.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+PSI_FLOOR = 1e-4  # an empty bin's share, so that log(share) stays finite (as Evidently's PSI does)
+
+
+def bin_counts(edges: Sequence[float], values: np.ndarray) -> np.ndarray:
+    """Counts of values in the bins the edges cut (bin i holds (edges[i-1], edges[i]]), as profiles count."""
+    return np.bincount(np.searchsorted(np.asarray(edges, dtype=float), values, side="left"),
+                       minlength=len(edges) + 1)
+
+
+def psi(expected: Sequence[float], actual: Sequence[float], floor: float = PSI_FLOOR) -> float:
+    """Population stability index of actual against expected counts (or shares) over the same bins."""
+    e = np.asarray(expected, dtype=float)
+    a = np.asarray(actual, dtype=float)
+    if e.sum() <= 0 or a.sum() <= 0:
+        raise ValueError("PSI needs counts in both distributions")
+    e = np.maximum(e / e.sum(), floor)
+    a = np.maximum(a / a.sum(), floor)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def _levels(quantiles: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sketch as a CDF: its distinct points, and the lowest and highest level at each (ties)."""
+    p = np.linspace(0.0, 1.0, quantiles.size)
+    points, first = np.unique(quantiles, return_index=True)
+    last = np.r_[first[1:] - 1, quantiles.size - 1]
+    return points, p[first], p[last]
+
+
+def sketch_cdf(quantiles: Sequence[float], x: np.ndarray, *, left: bool = False) -> np.ndarray:
+    """The CDF a quantile sketch implies at x: linear between its points, stepping at tied points;
+    left=True gives the limit from the left (P(X < x) rather than P(X <= x))."""
+    q = np.asarray(quantiles, dtype=float)
+    x = np.asarray(x, dtype=float)
+    points, low, high = _levels(q)
+    j = np.searchsorted(points, x, side="left" if left else "right") - 1  # the last point below (or at) x
+    out = np.empty_like(x)
+    below, above = j < 0, j >= points.size - 1
+    out[below] = 0.0
+    out[above] = 1.0
+    inside = ~(below | above)
+    if inside.any():
+        k = j[inside]
+        span = points[k + 1] - points[k]
+        share = (x[inside] - points[k]) / span
+        out[inside] = high[k] + share * (low[k + 1] - high[k])
+    if not left:
+        at_last = x == points[-1]
+        out[at_last] = 1.0
+    return out
+
+
+def sketch_bound(points: int, n: int) -> float:
+    """How far a sketch's CDF can be from its sample's: one step of the sketch plus 1/n."""
+    return 1.0 / (points - 1) + (1.0 / n if n else 1.0)
+
+
+def ks_against_sketch(quantiles: Sequence[float], n_reference: int, values: np.ndarray) -> tuple[float, float]:
+    """(KS distance, its error bound) between a reference sketch and a sample's exact CDF."""
+    current = np.sort(np.asarray(values, dtype=float))
+    q = np.asarray(quantiles, dtype=float)
+    if current.size == 0 or q.size < 2:
+        raise ValueError("KS needs a sketch and at least one value")
+    # The supremum lies at a sample value or a sketch point, from one side or the other.
+    at = np.unique(np.r_[current, q])
+    right = np.searchsorted(current, at, side="right") / current.size
+    left = np.searchsorted(current, at, side="left") / current.size
+    d = max(np.max(np.abs(right - sketch_cdf(q, at))), np.max(np.abs(left - sketch_cdf(q, at, left=True))))
+    return float(d), sketch_bound(q.size, n_reference)
+
+
+def ks_between_sketches(a: Sequence[float], n_a: int, b: Sequence[float], n_b: int) -> tuple[float, float]:
+    """(KS distance, its error bound) between two samples known by their sketches."""
+    qa, qb = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    at = np.unique(np.r_[qa, qb])  # both CDFs are linear between these points
+    d = max(np.max(np.abs(sketch_cdf(qa, at) - sketch_cdf(qb, at))),
+            np.max(np.abs(sketch_cdf(qa, at, left=True) - sketch_cdf(qb, at, left=True))))
+    return float(d), sketch_bound(qa.size, n_a) + sketch_bound(qb.size, n_b)
+
+
+GRID = 2000  # levels at which two quantile functions are compared
+
+
+def _quantile_function(quantiles: np.ndarray, u: np.ndarray) -> np.ndarray:
+    return np.interp(u, np.linspace(0.0, 1.0, quantiles.size), quantiles)
+
+
+def wasserstein_normed(reference: Sequence[float], reference_std: float, current: Sequence[float], *,
+                       current_is_sketch: bool = False) -> tuple[float, float]:
+    """(Wasserstein-1 distance divided by the reference's standard deviation, its error bound), from
+    the reference's sketch and the current sample (or its sketch)."""
+    q = np.asarray(reference, dtype=float)
+    if reference_std <= 0 or not np.isfinite(reference_std):
+        raise ValueError("a normalised Wasserstein distance needs a reference that varies")
+    u = (np.arange(GRID) + 0.5) / GRID
+    if current_is_sketch:
+        c = np.asarray(current, dtype=float)
+        now = _quantile_function(c, u)
+        extra = (c[-1] - c[0]) / (c.size - 1)
+    else:
+        values = np.asarray(current, dtype=float)
+        # The exact quantile function of the sample at the grid's levels (its order statistics).
+        now = np.quantile(values, u, method="inverted_cdf")
+        extra = 0.0
+    distance = float(np.mean(np.abs(_quantile_function(q, u) - now)))
+    # The sketch's error, plus the grid's: both quantile functions are monotone, so their
+    # difference varies by at most the sum of their ranges, and a grid cell errs by its share.
+    bound = (q[-1] - q[0]) / (q.size - 1) + extra + ((q[-1] - q[0]) + (np.max(now) - np.min(now))) / GRID
+    return distance / reference_std, float(bound / reference_std)
