@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import atexit
+import json
+import threading
 import functools
 import os
 import shutil
 import tempfile
 import uuid
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from relevo.clock import SimulatedClock
 from relevo.context import Context
+from relevo.gateway.gateway import Gateway
 from relevo.demo.setup import set_up_answering_demo
 from relevo.demo.training import TrainedVersion, train_versions
 from relevo.settings import Settings
@@ -109,6 +115,72 @@ def prepare_demo(settings: Settings) -> Settings:
 def demo_settings(settings: Settings) -> Settings:
     """The settings of a store holding the demo service, v1 stable in production."""
     return prepare_demo(settings)
+
+
+@pytest.fixture
+def world(demo_settings):
+    """(context on a simulated clock, the clock, a started gateway) over the demo store, v1 stable."""
+    clock = SimulatedClock(datetime(2026, 5, 4, 8, tzinfo=timezone.utc))
+    ctx = Context.open(demo_settings, clock=clock)
+    gateway = Gateway(ctx, "production", pseudonym_key=b"k" * 32).start()
+    yield ctx, clock, gateway
+    gateway.close()
+    ctx.close()
+
+
+class Received(list):
+    """The JSON bodies a receiver was sent, with the path each was posted to."""
+
+    paths: list[str]
+
+
+@pytest.fixture
+def receiver():
+    """A real HTTP receiver on 127.0.0.1: (its URL, the JSON bodies posted to it)."""
+    received = Received()
+    received.paths = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's naming)
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            received.paths.append(self.path)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", received
+    server.shutdown()
+    thread.join()
+    server.server_close()
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1: (its port, the messages it took, as email.message objects)."""
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+
+    from tests.api.conftest import free_port
+
+    messages: list = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's naming)
+            message = message_from_bytes(envelope.content, policy=policy.default)
+            message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+            messages.append(message)
+            return "250 OK"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller.port, messages
+    controller.stop()
 
 
 def script_module(path: Path):

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
                                          "X-Forwarded-For names the client: the failed-token limit counts per client, "
                                          "so name your proxy, or every client behind it shares one limit")
     webhook_url: str | None = Field(default=None, description="a URL that receives every notice as a JSON POST")
+    notify_urls: str | None = Field(default=None, description="apprise URLs (space- or comma-separated) that get every "
+                                    "notice: slack://, msteams://, matrix://, tgram://, mailto://, ...")
+    notify_escalation_urls: str | None = Field(default=None, description="apprise URLs that get escalated alerts "
+                                               "(the on-call channel)")
+    alertmanager_url: str | None = Field(default=None, description="a Prometheus Alertmanager's address; alerts are "
+                                         "posted to its /api/v2/alerts")
     audit_key: Path | None = Field(default=None, description="the audit log's Ed25519 signing key file; "
                                                              "home/audit.key if unset (replicas share one)")
     audit_origin: str = Field(default_factory=lambda: f"{socket.gethostname() or 'localhost'}/relevo-audit",
@@ -88,7 +94,9 @@ class Settings(BaseSettings):
 
     # Left out of the settings' hash: secrets (a key, a password in a URL, a webhook's token) and
     # what differs between machines by design (where files live, who runs the command).
-    UNHASHED: ClassVar[frozenset[str]] = frozenset({"pseudonym_key", "database_url", "webhook_url", "audit_key", "home", "actor", "audit_origin"})
+    UNHASHED: ClassVar[frozenset[str]] = frozenset({"pseudonym_key", "database_url", "webhook_url", "notify_urls",
+                                                  "notify_escalation_urls", "alertmanager_url", "audit_key", "home",
+                                                  "actor", "audit_origin"})
 
     def digest(self) -> str:
         """sha256 of the settings that shape behaviour, secrets and machine-specific values left out."""

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from relevo.analysis.fixed_sample import exact_interval
 
@@ -47,7 +48,7 @@ class Estimated:
     upper: float
 
 
-def expected_accuracy(confidence: Sequence[float], alpha: float = 0.05) -> Estimated:
+def expected_accuracy(confidence: ArrayLike, alpha: float = 0.05) -> Estimated:
     """Confidence-based performance estimation: each decision is right with the probability the model
     gave its answer, so the expected accuracy is their mean; the realised accuracy of n independent
     such decisions lies within Bernstein's bound of it with probability at least 1 - alpha."""

@@ -8,7 +8,8 @@ becomes a copy of personal data.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections import Counter
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -50,19 +51,22 @@ def numeric_profile(values: np.ndarray, bins: int = BINS, edges: Sequence[float]
 
 def categorical_profile(values: Sequence[Any], max_categories: int = MAX_CATEGORIES) -> dict[str, Any]:
     """Profile of a categorical column; None counts as missing."""
-    total = len(values)
-    present = [str(v) for v in values if v is not None]
-    uniques, counts = np.unique(np.array(present, dtype=object), return_counts=True) if present else ([], [])
+    return categories_profile(Counter(str(v) for v in values if v is not None), len(values), max_categories)
+
+
+def categories_profile(counts: Mapping[str, int], total: int, max_categories: int = MAX_CATEGORIES) -> dict[str, Any]:
+    """Profile of a categorical column from its values' counts and its size (the rest is missing)."""
+    present = sum(counts.values())
     out: dict[str, Any] = {
         "kind": "categorical",
         "count": total,
-        "missing_rate": (total - len(present)) / total if total else 0.0,
-        "distinct": int(len(uniques)),
+        "missing_rate": (total - present) / total if total else 0.0,
+        "distinct": len(counts),
     }
-    if len(uniques) > max_categories:
+    if len(counts) > max_categories:
         # Too many values to be a category: likely an identifier; keep no values at all.
         return out | {"categories": {}, "high_cardinality": True}
-    return out | {"categories": {str(u): int(c) for u, c in zip(uniques, counts)}}
+    return out | {"categories": {str(k): int(counts[k]) for k in sorted(counts)}}
 
 
 def profile_columns(columns: dict[str, Any], skip: set[str] = frozenset()) -> dict[str, Any]:

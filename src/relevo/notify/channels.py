@@ -1,4 +1,5 @@
-"""Channels a notice goes out on: the log always, a webhook when one is configured.
+"""Channels a notice goes out on: the log always; a plain JSON webhook, apprise's services (chat,
+e-mail) and Prometheus Alertmanager when configured.
 
 A channel is anything with a name and `send(notice)` that raises when the notice was not
 accepted; the Listeners log that failure and go on (a rollback must not wait for a chat server).
@@ -7,10 +8,12 @@ accepted; the Listeners log that failure and go on (a rollback must not wait for
 from __future__ import annotations
 
 import logging
-from typing import Protocol
+from datetime import datetime, timedelta, timezone
+from typing import Any, Protocol
 
 import httpx
 
+from relevo.errors import InvalidInput
 from relevo.notify.notice import Notice
 
 log = logging.getLogger("relevo.notify")
@@ -49,3 +52,89 @@ class WebhookChannel:
         """POST the notice; raises httpx.HTTPError when the receiver refuses it or cannot be reached."""
         response = httpx.post(self.url, json=notice.as_json(), timeout=self.timeout_s)
         response.raise_for_status()
+
+
+class AppriseChannel:
+    """Every notice through apprise: Slack, Microsoft Teams, Matrix, Telegram, e-mail and the rest it
+    supports, each a URL (`slack://...`, `msteams://...`, `mailto://...`); only some kinds, if given."""
+
+    def __init__(self, urls: str, name: str = "apprise", kinds: tuple[str, ...] | None = None,
+                 setting: str = "RELEVO_NOTIFY_URLS") -> None:
+        import apprise  # imported with the first channel: it loads every service's plugin
+
+        self.name = name
+        self.kinds = kinds
+        self._apprise = apprise.Apprise()
+        self._types = {"critical": apprise.NotifyType.FAILURE, "warning": apprise.NotifyType.WARNING,
+                       "info": apprise.NotifyType.INFO}
+        self._resolved = apprise.NotifyType.SUCCESS
+        for url in filter(None, (part.strip() for part in urls.replace(",", " ").split())):
+            if not self._apprise.add(url):
+                raise InvalidInput(f"{setting}: apprise does not understand the URL {_redacted(url)} (its "
+                                   "services' URLs: https://github.com/caronc/apprise/wiki)")
+
+    def send(self, notice: Notice) -> None:
+        """Send the notice to every URL; raises when one of them did not take it."""
+        if self.kinds is not None and notice.kind not in self.kinds:
+            return
+        when = f" at {notice.at:%Y-%m-%d %H:%M} UTC" if notice.at else ""
+        body = f"{notice.message}\n\n{notice.kind} on {notice.subject}{when}, by {notice.actor or 'relevo'}."
+        if notice.informed:
+            body += f"\nFor: {', '.join(notice.informed)}."
+        kind = self._resolved if notice.kind == "alert.resolved" else self._types[notice.severity]
+        if not self._apprise.notify(title=f"[Relevo] {notice.severity}: {notice.subject}", body=body, notify_type=kind):
+            raise RuntimeError(f"apprise could not deliver to every URL of {self.name}")
+
+
+def _redacted(url: str) -> str:
+    """A URL without what could be a secret (tokens live in the path and the credentials)."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0].rsplit('@', 1)[-1]}/..." if rest else url
+
+
+FIRING_FOR = timedelta(days=7)  # an open alert stays firing in Alertmanager until resolved, or this long
+
+
+class AlertmanagerChannel:
+    """Notices as Prometheus Alertmanager alerts (POST /api/v2/alerts): a monitoring alert fires until
+    Relevo resolves it; a rollout's notice fires for an hour, for the record."""
+
+    name = "alertmanager"
+
+    def __init__(self, url: str, timeout_s: float = 5.0) -> None:
+        self.url = url.rstrip("/") + "/api/v2/alerts"
+        self.timeout_s = timeout_s
+
+    def alerts(self, notice: Notice) -> list[dict[str, Any]]:
+        """The notice as Alertmanager's alerts: its labels identify it, its annotations describe it."""
+        at = notice.at or datetime.now(timezone.utc)
+        details = notice.details
+        service, _, rest = notice.subject.partition("/")
+        labels = {"alertname": "relevo_" + notice.kind.split(".")[0], "service": service,
+                  "environment": str(details.get("environment") or rest.split("/")[0] or ""),
+                  "severity": notice.severity}
+        annotations = {"summary": notice.message, "kind": notice.kind, "subject": notice.subject}
+        if notice.kind.startswith("alert."):
+            labels |= {"rule": str(details.get("rule", "")), "alert_id": str(details.get("alert_id", ""))}
+            opened = details.get("opened_at")
+            starts = datetime.fromisoformat(opened) if opened else at
+            if notice.kind == "alert.resolved":
+                return [_alert(labels, annotations, starts, at)]
+            if notice.kind == "alert.escalated":  # the same alert under its former severity ends here
+                was = labels | {"severity": str(details.get("was", "warning"))}
+                return [_alert(was, annotations, starts, at), _alert(labels, annotations, starts, at + FIRING_FOR)]
+            if notice.kind == "alert.opened":
+                return [_alert(labels, annotations, at, at + FIRING_FOR)]
+            return []  # an acknowledgement changes nothing Alertmanager holds
+        return [_alert(labels, annotations, at, at + timedelta(hours=1))]
+
+    def send(self, notice: Notice) -> None:
+        """POST the notice's alerts; raises httpx.HTTPError when Alertmanager refuses or is away."""
+        found = self.alerts(notice)
+        if found:
+            httpx.post(self.url, json=found, timeout=self.timeout_s).raise_for_status()
+
+
+def _alert(labels: dict[str, str], annotations: dict[str, str], starts: datetime, ends: datetime) -> dict[str, Any]:
+    return {"labels": labels, "annotations": annotations, "startsAt": starts.isoformat(), "endsAt": ends.isoformat(),
+            "generatorURL": "relevo://" + labels["service"]}

@@ -7,6 +7,10 @@ from datetime import datetime
 from typing import Any
 
 
+SEVERITIES = {"rollout.rolled_back": "critical", "rollout.reverted": "critical", "rollout.held": "warning",
+              "alert.resolved": "info"}
+
+
 @dataclass(frozen=True)
 class Notice:
     """One message about one change: its audit action, what it concerns, the words people read."""
@@ -19,7 +23,16 @@ class Notice:
     at: datetime | None = None
     informed: tuple[str, ...] = ()  # the people the service's RACI says are told (a channel may address them)
 
+    @property
+    def severity(self) -> str:
+        """How urgent the notice is: an alert's own severity; a rollback, critical; a hold, a warning."""
+        given = self.details.get("severity")
+        if given in ("info", "warning", "critical"):
+            return given
+        return SEVERITIES.get(self.kind, "info")
+
     def as_json(self) -> dict[str, Any]:
         """The JSON body a webhook receives."""
-        return {"kind": self.kind, "subject": self.subject, "message": self.message, "details": self.details,
-                "actor": self.actor, "at": self.at.isoformat() if self.at else None, "informed": list(self.informed)}
+        return {"kind": self.kind, "subject": self.subject, "message": self.message, "severity": self.severity,
+                "details": self.details, "actor": self.actor, "at": self.at.isoformat() if self.at else None,
+                "informed": list(self.informed)}

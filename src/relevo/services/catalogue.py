@@ -14,6 +14,7 @@ from relevo.context import Context
 from relevo.identity import require_grant
 from relevo.errors import NotFound
 from relevo.store.announcements import announce
+from relevo.services.monitoring_policy import MonitoringPolicy
 from relevo.services.spec import ServiceSpec
 from relevo.store import connect
 from relevo.store.tables import services
@@ -21,9 +22,13 @@ from relevo.store.tables import services
 
 def spec_digest(spec: ServiceSpec) -> str:
     """sha256 of the spec's canonical JSON form."""
-    # A spec naming no suite hashes as it did before specs could name one: stored hashes (of
-    # releases an incident blocks, say) keep matching the specs they were taken of.
-    body = spec.model_dump(mode="json", exclude={"tests"} if spec.tests is None else None)
+    # A spec naming no suite, or keeping the default monitoring, hashes as it did before specs
+    # could say either: stored hashes (of releases an incident blocks, say) keep matching the
+    # specs they were taken of.
+    later = {"tests"} if spec.tests is None else set()
+    if spec.monitoring == MonitoringPolicy():
+        later.add("monitoring")
+    body = spec.model_dump(mode="json", exclude=later or None)
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from relevo.documents import format_validation_error, read_document, refuse_placeholders
 from relevo.errors import InvalidInput
+from relevo.services.monitoring_policy import MonitoringPolicy
 from relevo.services.review_policy import ReviewPolicy
 from relevo.services.rollout_policy import RolloutPolicy
 
@@ -208,6 +209,8 @@ class ServiceSpec(_Strict):
     logging: Logging = Field(default=Logging(), description="what the decision log keeps of each request")
     rollout: RolloutPolicy = Field(default=RolloutPolicy(), description="how a new release reaches citizens: "
                                    "plans, acceptance criteria, guards")
+    monitoring: MonitoringPolicy = Field(default=MonitoringPolicy(), description="how production decisions are "
+                                         "watched: windows, drift, performance and fairness, alert rules")
     roles: Roles = Field(default=Roles(), description="who, by identity name, acts on this service (its RACI)")
     tests: str | None = Field(default=None, description="the service's test suite file (YAML), relative to this "
                               "spec: read and stored with it (relevo service apply), run by relevo test, its smoke "
@@ -243,6 +246,7 @@ class ServiceSpec(_Strict):
         if self.threshold is not None and self.threshold.label not in self.decisions:
             raise ValueError(f"threshold.label {self.threshold.label!r} is not one of decisions")
         self._review_fits()
+        self._monitoring_fits()
         for i, criterion in enumerate(self.rollout.criteria):
             if criterion.label is not None and self.decisions and criterion.label not in self.decisions:
                 raise ValueError(f"rollout.criteria[{i}].label {criterion.label!r} is not one of decisions")
@@ -269,6 +273,24 @@ class ServiceSpec(_Strict):
                     raise ValueError(f"review.groups.{name}: {value!r} is not a {field.type} value")
                 if field.enum is not None and value not in field.enum:
                     raise ValueError(f"review.groups.{name}: {value!r} is not one of the field's enum")
+
+    def _monitoring_fits(self) -> None:
+        monitoring = self.monitoring
+        if monitoring.fairness_label is not None and monitoring.fairness_label not in self.decisions:
+            raise ValueError(f"monitoring.fairness_label {monitoring.fairness_label!r} is not one of decisions")
+        for i, rule in enumerate(monitoring.alerts):
+            if rule.field is not None and rule.field not in self.inputs:
+                raise ValueError(f"monitoring.alerts[{i}] reads unknown fields: {rule.field}")
+            if rule.attribute is not None and not (rule.attribute in self.inputs and self.inputs[rule.attribute].protected):
+                raise ValueError(f"monitoring.alerts[{i}].attribute {rule.attribute!r} is not a protected input")
+
+    @property
+    def fairness_label(self) -> str | None:
+        """The decision whose rate monitors compare across protected groups."""
+        if self.monitoring.fairness_label is not None:
+            return self.monitoring.fairness_label
+        chosen = [c.label for c in self.rollout.criteria if c.metric == "fairness"]
+        return chosen[0] if chosen else (self.decisions[0] if self.decisions else None)
 
     @property
     def decides(self) -> bool:

@@ -487,3 +487,49 @@ replays = Table(
     Column("ran_by", String(200), nullable=False),
     Index("ix_replays_service", "service", "id"),
 )
+
+# Each pass of a service's monitors over one window of decisions: the window, the version it was
+# held against, the report (drift, performance, fairness) and the window's own profile (what the
+# next window is compared with), so a report reads the same later and nothing recomputes the past.
+monitor_runs = Table(
+    "monitor_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("service", String(100), ForeignKey("services.name"), nullable=False),
+    Column("environment", String(20), nullable=False),
+    Column("window", String(40), nullable=False),  # "1d", or "last 5000"
+    Column("window_start", UTCDateTime, nullable=True),
+    Column("window_end", UTCDateTime, nullable=False),
+    Column("version_id", Integer, ForeignKey("versions.id"), nullable=True),
+    Column("decisions", Integer, nullable=False),
+    Column("report", JSONDoc, nullable=False),
+    Column("profile", JSONDoc, nullable=False),
+    Column("ran_at", UTCDateTime, nullable=False),
+    Column("ran_by", String(200), nullable=False),
+    Index("ix_monitor_runs_service_window", "service", "environment", "window", "window_end"),
+)
+
+# Alerts the monitors raised: one open per rule until what it watches is back to normal.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("service", String(100), ForeignKey("services.name"), nullable=False),
+    Column("environment", String(20), nullable=False),
+    Column("rule", String(300), nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("status", String(10), nullable=False),  # open | resolved
+    Column("summary", Text, nullable=False),
+    Column("details", JSONDoc, nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("opened_run_id", Integer, ForeignKey("monitor_runs.id"), nullable=False),
+    Column("last_run_id", Integer, ForeignKey("monitor_runs.id"), nullable=False),
+    Column("escalated_at", UTCDateTime, nullable=True),
+    Column("acknowledged_at", UTCDateTime, nullable=True),
+    Column("acknowledged_by", String(200), nullable=True),
+    Column("acknowledgement", Text, nullable=True),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    Column("resolved_run_id", Integer, ForeignKey("monitor_runs.id"), nullable=True),
+    Index("ux_alerts_open_rule", "service", "environment", "rule", unique=True,
+          sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+)

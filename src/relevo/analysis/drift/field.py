@@ -9,7 +9,8 @@ false alarm on it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as default
 from typing import Any, Sequence
 
 import numpy as np
@@ -52,7 +53,7 @@ class FieldDrift:
     js: float | None = None
     chi_square: float | None = None
     chi_square_p: float | None = None
-    new_categories: dict[str, int] = field(default_factory=dict)
+    new_categories: dict[str, int] = default(default_factory=dict)
     new_share: float | None = None
     shares: Shares | None = None
 

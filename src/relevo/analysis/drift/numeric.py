@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 PSI_FLOOR = 1e-4  # an empty bin's share, so that log(share) stays finite (as Evidently's PSI does)
 
@@ -29,7 +30,7 @@ def bin_counts(edges: Sequence[float], values: np.ndarray) -> np.ndarray:
                        minlength=len(edges) + 1)
 
 
-def psi(expected: Sequence[float], actual: Sequence[float], floor: float = PSI_FLOOR) -> float:
+def psi(expected: ArrayLike, actual: ArrayLike, floor: float = PSI_FLOOR) -> float:
     """Population stability index of actual against expected counts (or shares) over the same bins."""
     e = np.asarray(expected, dtype=float)
     a = np.asarray(actual, dtype=float)
@@ -48,7 +49,7 @@ def _levels(quantiles: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return points, p[first], p[last]
 
 
-def sketch_cdf(quantiles: Sequence[float], x: np.ndarray, *, left: bool = False) -> np.ndarray:
+def sketch_cdf(quantiles: ArrayLike, x: np.ndarray, *, left: bool = False) -> np.ndarray:
     """The CDF a quantile sketch implies at x: linear between its points, stepping at tied points;
     left=True gives the limit from the left (P(X < x) rather than P(X <= x))."""
     q = np.asarray(quantiles, dtype=float)
@@ -76,7 +77,7 @@ def sketch_bound(points: int, n: int) -> float:
     return 1.0 / (points - 1) + (1.0 / n if n else 1.0)
 
 
-def ks_against_sketch(quantiles: Sequence[float], n_reference: int, values: np.ndarray) -> tuple[float, float]:
+def ks_against_sketch(quantiles: ArrayLike, n_reference: int, values: np.ndarray) -> tuple[float, float]:
     """(KS distance, its error bound) between a reference sketch and a sample's exact CDF."""
     current = np.sort(np.asarray(values, dtype=float))
     q = np.asarray(quantiles, dtype=float)
@@ -90,7 +91,7 @@ def ks_against_sketch(quantiles: Sequence[float], n_reference: int, values: np.n
     return float(d), sketch_bound(q.size, n_reference)
 
 
-def ks_between_sketches(a: Sequence[float], n_a: int, b: Sequence[float], n_b: int) -> tuple[float, float]:
+def ks_between_sketches(a: ArrayLike, n_a: int, b: ArrayLike, n_b: int) -> tuple[float, float]:
     """(KS distance, its error bound) between two samples known by their sketches."""
     qa, qb = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     at = np.unique(np.r_[qa, qb])  # both CDFs are linear between these points
@@ -106,7 +107,7 @@ def _quantile_function(quantiles: np.ndarray, u: np.ndarray) -> np.ndarray:
     return np.interp(u, np.linspace(0.0, 1.0, quantiles.size), quantiles)
 
 
-def wasserstein_normed(reference: Sequence[float], reference_std: float, current: Sequence[float], *,
+def wasserstein_normed(reference: ArrayLike, reference_std: float, current: ArrayLike, *,
                        current_is_sketch: bool = False) -> tuple[float, float]:
     """(Wasserstein-1 distance divided by the reference's standard deviation, its error bound), from
     the reference's sketch and the current sample (or its sketch)."""
