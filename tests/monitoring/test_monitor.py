@@ -19,7 +19,7 @@ from relevo.audit import read_events
 from relevo.casework import record_feedback
 from relevo.demo.traffic import requests
 from relevo.errors import Conflict, InvalidInput, NotFound, Refused
-from relevo.monitoring import acknowledge_alert, list_alerts, monitor_pass, monitor_run, monitoring_report, run_monitors
+from relevo.monitoring import MonitorSchedule, acknowledge_alert, list_alerts, monitor_pass, monitor_run, monitoring_report, run_monitors
 from relevo.notify import Listeners, WebhookChannel
 from relevo.registry import describe_version
 from relevo.store import connect
@@ -235,3 +235,24 @@ def test_what_cannot_be_monitored_says_why_and_never_alarms(world):
         monitoring_report(ctx, SERVICE, environment="qa")
     with pytest.raises(NotFound, match="unknown service"):
         monitoring_report(ctx, "no-such-service")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_one_schedule_at_a_time_monitors_each_period_once(world):
+    ctx, clock, gateway = world
+    _day(gateway, clock, 0, 200, seed=101)
+    _at(clock, MONDAY + timedelta(days=1, minutes=5))
+    first, second = MonitorSchedule(ctx, "production"), MonitorSchedule(ctx, "production")
+    try:
+        [done] = first.step()
+        assert done.report.window == "2026-05-11 00:00 to 2026-05-12 00:00 UTC" and done.ran_by == "relevo-monitor"
+        assert second.step() is None  # the other replica stands by
+        clock.advance(timedelta(hours=2))
+        assert first.step() == []  # the day is done; its `every` came round, nothing else is due
+        [run] = read_events(ctx, action="monitor.ran")
+        assert run.actor == "relevo-monitor"
+        first.lease.release()  # the leader stops: the other takes over
+        assert second.step() == []
+    finally:
+        first.close()
+        second.close()

@@ -24,7 +24,7 @@ from relevo.api import errors, openapi
 from relevo.api.json_bodies import JsonBodies
 from relevo.api.limits import BodyLimit
 from relevo.api.routes import ROUTERS, uploads
-from relevo import identity
+from relevo import identity, monitoring
 from relevo.gateway import Gateway
 from relevo.settings import Settings
 
@@ -60,6 +60,7 @@ def create_app(settings: Settings, gateway: Gateway) -> FastAPI:
     )
     app.state.gateway = gateway
     app.state.metrics_public = settings.api_metrics_public
+    app.state.monitoring_metrics = monitoring.monitoring_registry(gateway.ctx)  # the store's, whichever replica
     app.state.max_upload_bytes = settings.api_max_upload_mb * 2**20
     app.state.attempts = identity.Attempts()  # failed tokens per source, for the rate limit
     errors.install(app)

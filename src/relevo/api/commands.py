@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Callable
 
-from relevo import audit, environments, gateway, identity, registry, rollouts, routing, services, suites
+from relevo import audit, environments, gateway, identity, monitoring, registry, rollouts, routing, services, suites
 
 AUDIT_READERS = ("auditor", "operator", "dpo", "admin")
 ACCESS_READERS = ("auditor", "admin")  # who holds which roles, and which tokens exist
@@ -121,6 +121,15 @@ COMMANDS: list[Command] = [
     Command(rollouts.revert, "POST", "/v1/rollouts/{rollout_id}/revert", tag="rollouts"),
     Command(rollouts.list_incidents, "GET", "/v1/incidents", tag="rollouts"),
     Command(rollouts.document_incident, "POST", "/v1/incidents/{incident_id}/documentation", tag="rollouts"),
+    # Monitoring: passes, reports, runs, alerts.
+    Command(monitoring.run_monitors, "POST", "/v1/services/{service}/monitor-runs", tag="monitoring",
+            only=("service", "environment")),
+    Command(monitoring.monitor_runs_of, "GET", "/v1/services/{service}/monitor-runs", tag="monitoring"),
+    Command(monitoring.monitor_run, "GET", "/v1/monitor-runs/{run_id}", tag="monitoring"),
+    Command(monitoring.monitoring_report, "GET", "/v1/services/{service}/monitoring", tag="monitoring",
+            only=("service", "environment", "window", "last")),
+    Command(monitoring.list_alerts, "GET", "/v1/alerts", tag="monitoring"),
+    Command(monitoring.acknowledge_alert, "POST", "/v1/alerts/{alert_id}/acknowledgement", tag="monitoring"),
     # Identities and tokens.
     Command(identity.list_identities, "GET", "/v1/identities", roles=ACCESS_READERS, tag="identities"),
     Command(identity.add_identity, "POST", "/v1/identities", tag="identities"),

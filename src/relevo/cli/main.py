@@ -10,7 +10,8 @@ from pydantic import ValidationError
 from rich.markup import escape
 
 from relevo import __version__
-from relevo.cli import audit, demo, environments, identity, registry, rollouts, routing, serve, services, store, testing
+from relevo.cli import (audit, demo, environments, identity, monitoring, registry, rollouts, routing, serve, services,
+                        store, testing)
 from relevo.cli.output import errors
 from relevo.settings import Settings
 
@@ -58,5 +59,6 @@ routing.add_to(app)
 rollouts.add_to(app)
 testing.add_to(app)
 environments.add_to(app)
+monitoring.add_to(app)
 demo.add_to(app)
 serve.add_to(app)

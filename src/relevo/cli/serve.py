@@ -55,6 +55,8 @@ def serve(
                                     help="Run the rollout controller in this process too."),
     controller_interval: float = typer.Option(5.0, "--controller-interval", min=0.1,
                                               help="Seconds between the controller's ticks."),
+    monitors: bool = typer.Option(True, "--monitors/--no-monitors",
+                                  help="Run the monitors' schedule in this process too (one replica at a time runs it)."),
 ) -> None:
     """Serve decisions, feedback and the review queue over HTTP until interrupted."""
     local_only(ctx, "relevo serve")
@@ -65,6 +67,7 @@ def serve(
     from relevo.context import Context
     from relevo.environments import record_fingerprint
     from relevo.gateway import Gateway, load_key
+    from relevo.monitoring import MonitorSchedule
     from relevo.rollouts import Controller
 
     class Server(uvicorn.Server):
@@ -100,6 +103,7 @@ def serve(
                        "refused (401); `relevo init` makes the first admin, `relevo token create` tokens", err=True)
         gateway = Gateway(context, env, pseudonym_key=load_key(settings.pseudonym_key, settings.home))
         judge = Controller(context, controller_interval) if controller else None
+        schedule = MonitorSchedule(context, env) if monitors else None
         try:
             gateway.start()
             # What this environment runs now, for `relevo env diff` and staging validation.
@@ -107,6 +111,8 @@ def serve(
             if judge is not None:
                 judge.start()
                 gateway.after_batch = judge.nudge  # judge after each batch, not only on ticks
+            if schedule is not None:
+                schedule.start()
             app = create_app(settings, gateway)
             # What is loaded by now (libraries, the models, the app: some 200,000 objects) stays
             # for the life of the process. Frozen, the garbage collector no longer scans it: a
@@ -118,6 +124,8 @@ def serve(
                                     proxy_headers=False)  # the app reads them, as RELEVO_API_TRUSTED_PROXIES says
             Server(config).run(sockets=[listening])
         finally:
+            if schedule is not None:
+                schedule.close()
             if judge is not None:
                 judge.close()
             gateway.close()

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Annotated, Any, Callable
 
-from pydantic import TypeAdapter
+from pydantic import Field, TypeAdapter
 from sqlalchemy import Connection, func, select
 
 from relevo.audit import record_change
+from relevo.clock import DURATION_PATTERN
 from relevo.context import Context
-from relevo.errors import InvalidInput, NotFound
+from relevo.errors import Conflict, InvalidInput, NotFound
 from relevo.monitoring.alerts import AlertChange, apply_findings, escalate_due
 from relevo.monitoring.collect import count_decisions, read_window
 from relevo.monitoring.report import MonitorReport, build_report, window_profile
@@ -160,7 +161,7 @@ def monitor_pass(ctx: Context, service: str, environment: str = "production",
         check_environment(conn, environment)
         spec = get_spec(conn, service)
     if not spec.decides:
-        raise InvalidInput(f"{service} declares no inputs or no decisions: there is nothing to monitor")
+        raise Conflict(f"{service} declares no inputs or no decisions: there is nothing to monitor")
     due = []
     for (period, last), rules in _groups(spec).items():
         with connect(ctx.engine) as conn:
@@ -201,8 +202,12 @@ def run_monitors(ctx: Context, service: str, environment: str = "production",
     return monitor_pass(ctx, service, environment, progress)
 
 
-def monitoring_report(ctx: Context, service: str, environment: str = "production", window: str | None = "7d",
-                      last: int | None = None, progress: Progress = _quiet) -> Monitored:
+Period = Annotated[str, Field(pattern=DURATION_PATTERN, description="a duration: 1d, 7d, 30d")]
+LastDecisions = Annotated[int, Field(ge=10, le=1_000_000)]
+
+
+def monitoring_report(ctx: Context, service: str, environment: str = "production", window: Period | None = "7d",
+                      last: LastDecisions | None = None, progress: Progress = _quiet) -> Monitored:
     """A report on request over the period ending now (or the last N decisions), against the
     reference and the period before; the rules are shown as they would find, nothing is recorded."""
     now = ctx.clock.now()
@@ -216,7 +221,7 @@ def monitoring_report(ctx: Context, service: str, environment: str = "production
         check_environment(conn, environment)
         spec = get_spec(conn, service)
         if not spec.decides:
-            raise InvalidInput(f"{service} declares no inputs or no decisions: there is nothing to monitor")
+            raise Conflict(f"{service} declares no inputs or no decisions: there is nothing to monitor")
         report, _, findings, _ = _monitor(conn, spec, environment, chosen, list(spec.monitoring.alerts), progress)
     return Monitored(None, report, findings)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -38,7 +38,9 @@ def readyz(gateway: GatewayDep, service: ReadyFor = None) -> Any:
 @router.get("/metrics", operation_id="metrics", summary="Prometheus metrics", response_class=Response,
             dependencies=[Depends(metrics_access)],
             responses=errors() | {200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
-def metrics(gateway: GatewayDep) -> Response:
-    """The gateway's metrics and the changes of state recorded in this process, in Prometheus' text format."""
-    body = generate_latest(gateway.metrics.registry) + generate_latest(gateway.ctx.listeners.registry)
+def metrics(gateway: GatewayDep, request: Request) -> Response:
+    """The gateway's metrics, the changes of state recorded in this process and the monitors' newest
+    numbers, in Prometheus' text format."""
+    body = (generate_latest(gateway.metrics.registry) + generate_latest(gateway.ctx.listeners.registry)
+            + generate_latest(request.app.state.monitoring_metrics))
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,203 @@
+"""`relevo monitor ...`: monitoring passes, reports (a table, and an HTML page with charts), runs, alerts."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator, Optional
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TimeElapsedColumn
+from rich.table import Table
+
+from relevo.cli.context import call
+from relevo.cli.output import console, print_json, reports_errors
+from relevo.monitoring import (
+    Monitored,
+    acknowledge_alert,
+    list_alerts,
+    monitor_run,
+    monitor_runs_of,
+    monitoring_report,
+    run_monitors,
+)
+
+monitor_app = typer.Typer(help="Monitoring: drift, performance and fairness over windows of decisions; alerts.",
+                          no_args_is_help=True)
+ENV = typer.Option("production", "--env", help="The environment whose decisions are monitored.")
+STATE = {"breached": "bold red", "normal": "green", "holding": "yellow", "not evaluated": "dim"}
+
+
+def _num(value: float | None, digits: int = 3) -> str:
+    return "" if value is None else f"{value:.{digits}g}"
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value:.1%}"
+
+
+@contextmanager
+def _bar(quiet: bool) -> Iterator[Callable[[str, int], Callable[[int], None]]]:
+    if quiet:
+        yield lambda phase, total: (lambda n: None)
+        return
+    with Progress("[progress.description]{task.description}", BarColumn(), "{task.completed:,}/{task.total:,}",
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        def phase(name: str, total: int) -> Callable[[int], None]:
+            task = bar.add_task(name, total=max(total, 1))
+            return lambda n: bar.advance(task, n)
+
+        yield phase
+
+
+def show(found: Monitored) -> None:
+    """A monitored window as tables: the rules, the fields, performance and fairness."""
+    report = found.report
+    who = ", ".join(f"{k} {v:,}" for k, v in report.answered_by.items())
+    console.print(f"[bold]{report.service}[/] in {report.environment}, {report.window}: {report.decisions:,} decisions"
+                  f"{f' ({who})' if who else ''}; answered by {report.version or 'no version'}, against "
+                  f"{escape(report.reference or 'no reference profile')} and "
+                  f"{escape(report.previous or 'no window before')}.")
+    rules = Table("rule", "state", "found", title="alert rules")
+    for finding in found.findings:
+        rules.add_row(escape(finding.rule), f"[{STATE[finding.state]}]{finding.state}[/]", escape(finding.summary))
+    console.print(rules)
+    fields = Table("field", "status", "values", "missing", "PSI", "KS ± bound", "Wasserstein", "JS",
+                   title=f"inputs against the reference profile{f' of {report.version}' if report.version else ''}")
+    for f in report.fields:
+        fields.add_row(f.field, f.status if f.compared else f"[dim]{f.status}[/]", f"{f.n:,}",
+                       f"{_pct(f.reference_missing_rate)} → {_pct(f.missing_rate)}", _num(f.psi),
+                       f"{_num(f.ks)} ± {_num(f.ks_bound, 2)}" if f.ks is not None else "", _num(f.wasserstein),
+                       _num(f.js))
+    console.print(fields)
+    for f in report.fields:
+        if not f.compared:
+            console.print(f"  [dim]{f.field}: {f.status} ({escape(f.detail)})[/]")
+    out, perf = report.output, report.performance
+    decided = ", ".join(f"{k} {v:,}" for k, v in out.decisions.items()) or "none"
+    console.print(f"Decisions: {decided}; against the window before: "
+                  + (f"PSI {_num(out.psi)}, confidence KS {_num(out.confidence_ks)}." if out.psi is not None
+                     else f"{escape(out.detail)}."))
+    console.print(f"Corrected by case workers: {_pct(perf.corrections.estimate) or 'none reviewed'} "
+                  f"({_pct(perf.corrections.lower)} to {_pct(perf.corrections.upper)}) of {perf.reviewed:,} reviewed; "
+                  f"accuracy the probabilities predict {_pct(perf.estimated.estimate)} "
+                  f"({_pct(perf.estimated.lower)} to {_pct(perf.estimated.upper)}). Calibration: "
+                  f"{escape(perf.calibration)}.")
+    for fair in report.fairness:
+        if fair.ratio is None:
+            console.print(f"Fairness by {fair.attribute}: [dim]{fair.status}: {escape(fair.detail)}[/]")
+            continue
+        rates = ", ".join(f"{g.group} {g.rate:.1%}" for g in fair.groups)
+        console.print(f"Fairness by {fair.attribute} (rate of {fair.label}): {rates}; lowest over highest "
+                      f"{_num(fair.ratio.estimate)} ({_num(fair.ratio.lower)} to {_num(fair.ratio.upper)}).")
+    for change in found.alerts:
+        console.print(f"[bold]Alert {change.alert_id} {change.change}[/] ({change.severity}): {escape(change.rule)}")
+
+
+@monitor_app.command("run")
+@reports_errors
+def run(ctx: typer.Context, service: str = typer.Argument(..., help="The service."), env: str = ENV,
+        as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """One monitoring pass now, as `relevo serve` runs them: every window that is due (the periods
+    completed since the last pass, or the last N decisions), alerts opened, escalated, resolved."""
+    with _bar(as_json) as progress:
+        done = call(ctx, run_monitors, service, env, progress=progress)
+    if as_json:
+        print_json(done)
+        return
+    if not done:
+        console.print(f"Nothing due: every completed window of {service} in {env} was monitored already "
+                      f"(`relevo monitor report {service}` shows any period now).")
+    for found in done:
+        show(found)
+
+
+@monitor_app.command("report")
+@reports_errors
+def report(ctx: typer.Context, service: str = typer.Argument(..., help="The service."),
+           window: str = typer.Option("7d", "--window", help="The period ending now (1d, 7d, 30d)."),
+           last: Optional[int] = typer.Option(None, "--last", min=10, help="Instead, the last N decisions."),
+           html: Optional[Path] = typer.Option(None, "--html", help="Write the HTML report here "
+                                               "[default: SERVICE-monitoring.html]."),
+           env: str = ENV, as_json: bool = typer.Option(False, "--json", help="Print JSON (no HTML).")) -> None:
+    """The period ending now against the reference profile and the period before: a table here and an
+    HTML report with charts (nothing is recorded; no alert changes)."""
+    with _bar(as_json) as progress:
+        found = call(ctx, monitoring_report, service, env, window, last, progress=progress, reads=True)
+    if as_json:
+        print_json(found)
+        return
+    show(found)
+    from relevo.web import monitoring_html
+
+    path = html or Path(f"{service}-monitoring.html")
+    path.write_text(monitoring_html(found), encoding="utf-8")
+    console.print(f"HTML report written to {path}.")
+
+
+@monitor_app.command("show")
+@reports_errors
+def show_run(ctx: typer.Context, run_id: int = typer.Argument(..., help="A monitor run's id."),
+             html: Optional[Path] = typer.Option(None, "--html", help="Also write it as an HTML report here."),
+             as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """One stored monitor run, as it was."""
+    found = call(ctx, monitor_run, run_id, reads=True)
+    if as_json:
+        print_json(found)
+        return
+    show(found)
+    if html is not None:
+        from relevo.web import monitoring_html
+
+        html.write_text(monitoring_html(found), encoding="utf-8")
+        console.print(f"HTML report written to {html}.")
+
+
+@monitor_app.command("runs")
+@reports_errors
+def runs(ctx: typer.Context, service: str = typer.Argument(..., help="The service."),
+         env: Optional[str] = typer.Option(None, "--env", help="Only this environment's."),
+         limit: int = typer.Option(20, "--limit", min=1, help="At most this many."),
+         as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """The newest monitor runs of a service."""
+    found = call(ctx, monitor_runs_of, service, env, limit, reads=True)
+    if as_json:
+        print_json(found)
+        return
+    table = Table("run", "environment", "window", "decisions", "version", "rules breached", "at", "by")
+    for r in found:
+        table.add_row(str(r.id), r.environment, r.window, f"{r.decisions:,}", r.version or "",
+                      escape(", ".join(r.breached)) or "[green]none[/]", f"{r.ran_at:%Y-%m-%d %H:%M}", r.ran_by)
+    console.print(table)
+
+
+@monitor_app.command("alerts")
+@reports_errors
+def alerts(ctx: typer.Context, service: Optional[str] = typer.Argument(None, help="One service [default: all]."),
+           every: bool = typer.Option(False, "--all", help="Resolved ones too."),
+           as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Open alerts (with --all, resolved ones too), newest first."""
+    found = call(ctx, list_alerts, service, "all" if every else "open", reads=True)
+    if as_json:
+        print_json(found)
+        return
+    table = Table("alert", "service", "rule", "severity", "status", "opened", "taken in hand by", "what")
+    for a in found:
+        table.add_row(str(a.id), f"{a.service} ({a.environment})", escape(a.rule), a.severity, a.status,
+                      f"{a.opened_at:%Y-%m-%d %H:%M}", a.acknowledged_by or "", escape(a.summary))
+    console.print(table if found else "No alert." if every else "No open alert.")
+
+
+@monitor_app.command("ack")
+@reports_errors
+def ack(ctx: typer.Context, alert_id: int = typer.Argument(..., help="The alert."),
+        note: str = typer.Option(..., "--note", help="What is being done about it (on record).")) -> None:
+    """Take an open alert in hand (operators): it is no longer escalated."""
+    done = call(ctx, acknowledge_alert, alert_id, note)
+    console.print(f"Alert {done.id} taken in hand by {done.acknowledged_by}: {escape(done.acknowledgement or '')}")
+
+
+def add_to(app: typer.Typer) -> None:
+    """Register this module's commands."""
+    app.add_typer(monitor_app, name="monitor")

@@ -1,0 +1,80 @@
+"""The monitors' schedule inside `relevo serve`: every service routed in the gateway's environment gets
+a pass each `monitoring.every`, by one replica at a time (the holder of the monitors' lease in the
+store, as the rollout controller's); the others stand by and take over when it falls silent.
+
+A pass is cheap when nothing is due: a completed period is monitored once (its run is stored), so a
+new leader, a restart or a person's `relevo monitor run` never repeats one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
+
+from relevo.clock import parse_duration
+from relevo.context import Context
+from relevo.monitoring.run import MONITOR, Monitored, monitor_pass
+from relevo.rollouts.leadership import Lease
+from relevo.routing.table import route_revisions
+from relevo.services.catalogue import get_spec
+from relevo.store import connect
+
+log = logging.getLogger(__name__)
+LEASE = "monitoring"
+SHORTEST = timedelta(seconds=10)  # passes never come closer than this, whatever a spec says
+
+
+class MonitorSchedule:
+    """Runs each routed service's monitoring pass when its `every` has passed, while holding the lease."""
+
+    def __init__(self, ctx: Context, environment: str, tick: float = 10.0, lease: Lease | None = None) -> None:
+        self.ctx = ctx.acting_as(MONITOR)
+        self.environment = environment
+        self.tick = tick
+        self.lease = lease or Lease(ctx, ttl=timedelta(seconds=max(3 * tick, 30)), name=LEASE)
+        self._last: dict[str, datetime] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="relevo-monitors", daemon=True)
+
+    def start(self) -> "MonitorSchedule":
+        """Start ticking."""
+        self._thread.start()
+        return self
+
+    def step(self) -> list[Monitored] | None:
+        """One tick: the passes that were due (None when another replica leads)."""
+        if not self.lease.acquire():
+            return None
+        now = self.ctx.clock.now()
+        with connect(self.ctx.engine) as conn:
+            services = sorted(route_revisions(conn, self.environment))
+            specs = {name: get_spec(conn, name) for name in services}
+        done: list[Monitored] = []
+        for name, spec in specs.items():
+            every = max(parse_duration(spec.monitoring.every), SHORTEST)
+            if not spec.decides or (name in self._last and now - self._last[name] < every):
+                continue
+            self._last[name] = now
+            try:
+                done += monitor_pass(self.ctx, name, self.environment)
+            except Exception:  # one service's failure must not stop the others being monitored
+                log.exception("monitoring %s in %s failed", name, self.environment)
+        return done
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.tick):
+            try:
+                self.step()
+            except Exception as exc:  # the store may be away for a while; try again next tick
+                log.warning("monitoring tick failed: %s", exc)
+
+    def close(self) -> None:
+        """Stop ticking and hand the lease over."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=self.tick + 30)
+        try:
+            self.lease.release()
+        except Exception as exc:  # the lease then simply expires
+            log.warning("could not release the monitors' lease: %s", exc)
