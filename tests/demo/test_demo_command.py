@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 
 from relevo.store.engine import create
-from relevo.store.tables import audit_events, decisions, shadow_decisions
+from relevo.store.tables import audit_events, decisions, rollouts as rollouts_table, shadow_decisions
 
 from tests.rollouts.scenario_checks import assert_scenario_recorded
 
@@ -46,7 +46,11 @@ def test_demo_registers_three_verified_versions_and_reruns_cleanly(cli_env, sett
     assert "560 decisions, all recorded" in first.stdout
     engine = create(settings.resolved_database_url())
     with engine.connect() as conn:
-        traffic = decisions.c.step.is_(None)  # the served traffic, before any rollout step
+        # The served traffic: before any rollout step (the monitoring chapter's days come after the rollouts).
+        first_rollout = conn.execute(select(func.min(rollouts_table.c.started_at))).scalar()
+        traffic = decisions.c.step.is_(None)
+        if first_rollout is not None:
+            traffic = traffic & (decisions.c.created_at < first_rollout)
         by = dict(conn.execute(select(decisions.c.served_by, func.count()).where(traffic)
                                .group_by(decisions.c.served_by)).all())
         shadowed = conn.execute(select(func.count()).select_from(
@@ -73,6 +77,15 @@ def test_demo_registers_three_verified_versions_and_reruns_cleanly(cli_env, sett
         assert_scenario_recorded(settings)
         rollouts = _json(cli_env, "audit", "--action", "rollout.*", "--by", "relevo-controller", "--limit", "1000")
         assert {e["action"] for e in rollouts} >= {"rollout.rolled_back", "rollout.advanced", "rollout.promoted"}
+        # Monitoring: a usual day raises nothing; the day of the new application form raises one
+        # input-drift alert, which reaches the team's channel; the HTML report is written.
+        words = " ".join(first.stdout.split())
+        assert "usual applications; the monitors found nothing to alert on" in words
+        assert "Alert 1 opened (warning): input_drift(psi > 0.2)" in words
+        assert "received 1 notice(s): alert.opened (warning)" in words and "documents_complete" in words
+        assert (settings.home / "licence-prefilter-monitoring.html").stat().st_size > 1_000_000  # plotly inline
+        [alert] = _json(cli_env, "monitor", "alerts", "licence-prefilter")
+        assert alert["rule"] == "input_drift(psi > 0.2)" and alert["status"] == "open"
         # The shipped plan passes its own check, sized with the disagreement its shadow step measured.
         plan = _relevo(cli_env, "rollout", "check-plan", "licence-prefilter")
         assert plan.returncode == 0, plan.stdout

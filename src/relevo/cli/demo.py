@@ -119,6 +119,28 @@ def _scenario(settings, daily_cases: int, start) -> None:
     console.print(f"v2 was [bold]promoted[/] {who}: {good.decisions:,} decisions over "
                   f"{good.simulated.total_seconds() / 3600:.0f} simulated hours, {good.reviews:,} case-worker reviews.")
     console.print("See [bold]relevo rollout history licence-prefilter[/] and [bold]relevo incident list[/].")
+    if report.monitoring is not None:
+        _monitoring(settings, report.monitoring)
+
+
+def _monitoring(settings, story) -> None:
+    from relevo.cli.monitoring import show
+    from relevo.web import monitoring_html
+
+    console.rule("monitoring")
+    quiet, moved = story.days[0], story.days[-1]
+    fired = [f for f in quiet.findings if f.breached]
+    console.print(f"{quiet.report.window}: {quiet.report.decisions:,} usual applications; the monitors found "
+                  + ("nothing to alert on." if not fired else f"{', '.join(f.rule for f in fired)}."))
+    show(moved)
+    page = settings.home / "licence-prefilter-monitoring.html"
+    page.write_text(monitoring_html(moved), encoding="utf-8")
+    console.print(f"The team's channel ({story.channel}, a webhook receiver started for the story) received "
+                  f"{len(story.received)} notice(s):")
+    for notice in story.received:
+        console.print(f"  [bold]{notice['kind']}[/] ({notice['severity']}): {escape(notice['message'])}")
+    console.print(f"The report with its charts: {page}. See [bold]relevo monitor alerts[/], "
+                  "[bold]relevo monitor runs licence-prefilter[/].")
 
 
 def _traffic(settings, applications: int, burst: int, seed: int, clock) -> None:

@@ -30,7 +30,9 @@ STATE = {"breached": "bold red", "normal": "green", "holding": "yellow", "not ev
 
 
 def _num(value: float | None, digits: int = 3) -> str:
-    return "" if value is None else f"{value:.{digits}g}"
+    if value is None:
+        return ""
+    return "<0.001" if 0 < abs(value) < 0.001 else f"{value:.{digits}g}"
 
 
 def _pct(value: float | None) -> str:
@@ -54,20 +56,25 @@ def _bar(quiet: bool) -> Iterator[Callable[[str, int], Callable[[int], None]]]:
 def show(found: Monitored) -> None:
     """A monitored window as tables: the rules, the fields, performance and fairness."""
     report = found.report
-    who = ", ".join(f"{k} {v:,}" for k, v in report.answered_by.items())
+    answerers = {"version": "the model", "rules": "the fallback rules", "manual": "case workers"}
+    who = ", ".join(f"{answerers.get(k, k)} {v:,}" for k, v in report.answered_by.items())
+    reference = f"its reference profile ({report.reference})" if report.reference else "no reference profile"
+    previous = f"the window before ({report.previous})" if report.previous else "no window before"
     console.print(f"[bold]{report.service}[/] in {report.environment}, {report.window}: {report.decisions:,} decisions"
-                  f"{f' ({who})' if who else ''}; answered by {report.version or 'no version'}, against "
-                  f"{escape(report.reference or 'no reference profile')} and "
-                  f"{escape(report.previous or 'no window before')}.")
+                  f"{f' ({who})' if who else ''}; {report.version or 'no version'} held against {escape(reference)} "
+                  f"and {escape(previous)}.")
     rules = Table("rule", "state", "found", title="alert rules")
     for finding in found.findings:
         rules.add_row(escape(finding.rule), f"[{STATE[finding.state]}]{finding.state}[/]", escape(finding.summary))
     console.print(rules)
-    fields = Table("field", "status", "values", "missing", "PSI", "KS ± bound", "Wasserstein", "JS",
+    fields = Table("field", "values", "missing", "PSI", "KS ± bound", "Wasserstein", "JS",
                    title=f"inputs against the reference profile{f' of {report.version}' if report.version else ''}")
+    fields.columns[0].no_wrap = True
+    moved = {name for finding in found.findings if finding.breached for name in finding.values}
     for f in report.fields:
-        fields.add_row(f.field, f.status if f.compared else f"[dim]{f.status}[/]", f"{f.n:,}",
-                       f"{_pct(f.reference_missing_rate)} → {_pct(f.missing_rate)}", _num(f.psi),
+        name = f"[bold red]{f.field}[/]" if f.field in moved else f.field if f.compared else f"[dim]{f.field}[/]"
+        missing = ("" if f.missing_rate is None else f"{f.reference_missing_rate or 0:.0%}→{f.missing_rate:.0%}")
+        fields.add_row(name, f"{f.n:,}", missing, _num(f.psi),
                        f"{_num(f.ks)} ± {_num(f.ks_bound, 2)}" if f.ks is not None else "", _num(f.wasserstein),
                        _num(f.js))
     console.print(fields)

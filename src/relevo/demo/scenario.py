@@ -4,7 +4,8 @@ v3 (which rejects noticeably more) is rolled out first and rolled back automatic
 judge's evidence, with an incident; starting it again is refused until the incident records a
 cause. Then v2 goes through the standard plan (shadow, 5% canary, 50% canary) and is promoted,
 by the controller or, if a step ends without conclusive evidence, by an approver who did not
-start the rollout. Everything runs through the real gateway, store and controller on a
+start the rollout. Then two days are monitored, the second under a new application form
+(relevo.demo.monitoring_story). Everything runs through the real gateway, store and controller on a
 simulated clock.
 """
 
@@ -18,6 +19,7 @@ from relevo.clock import SimulatedClock
 from relevo.context import Context
 from relevo.demo import SERVICE_NAME
 from relevo.demo.applications import generate
+from relevo.demo.monitoring_story import MonitoringStory, tell_monitoring
 from relevo.demo.people import APPROVER, PUBLISHER, as_person
 from relevo.demo.traffic import REQUEST_FIELDS
 from relevo.errors import Refused
@@ -38,7 +40,8 @@ from relevo.settings import Settings
 ENVIRONMENT = "production"
 BAD_HORIZON = timedelta(days=3)  # v3's 48-hour canary, and a margin
 GOOD_HORIZON = timedelta(days=11)  # v2's standard plan (9 days), and a margin
-SCENARIO_SPAN = BAD_HORIZON + GOOD_HORIZON + timedelta(days=1)  # simulated time ends before now
+MONITORING_DAYS = timedelta(days=3)  # two monitored days after the promotion, from the next midnight
+SCENARIO_SPAN = BAD_HORIZON + GOOD_HORIZON + MONITORING_DAYS + timedelta(days=1)  # simulated time ends before now
 JUDGE_EVERY = 10  # the controller's tick: every 1,000 simulated decisions (8 simulated hours)
 HELD_REASON = ("the demo's reference scenario: the step ended without the evidence; promoted to finish the story, "
                "as an approver would after reading the verdicts")
@@ -57,6 +60,7 @@ class ScenarioReport:
     approved_by: str | None = None
     held_because: str | None = None
     history: list[RolloutSummary] = field(default_factory=list)
+    monitoring: MonitoringStory | None = None
 
 
 def cases(seed: int) -> Iterator[tuple[str, dict, str]]:
@@ -69,7 +73,8 @@ def cases(seed: int) -> Iterator[tuple[str, dict, str]]:
 
 
 def run_scenario(settings: Settings, *, daily_cases: int = 3000, seed: int = 48,
-                 step: Callable[[str], None] = lambda _: None, start: datetime | None = None) -> ScenarioReport:
+                 step: Callable[[str], None] = lambda _: None, start: datetime | None = None,
+                 monitoring: bool = True) -> ScenarioReport:
     """Run the reference scenario once per store; later runs only report its history.
 
     Simulated time starts at start (default: SCENARIO_SPAN before now), so that everything it
@@ -113,6 +118,9 @@ def run_scenario(settings: Settings, *, daily_cases: int = 3000, seed: int = 48,
                 promote(as_person(ctx, APPROVER), good.id, override=HELD_REASON)
                 report.approved_by = APPROVER
             report.good_status = rollout_status(ctx, SERVICE_NAME, ENVIRONMENT, good.id)
+            if monitoring:
+                step("monitoring: two days after the promotion, the second on a new application form")
+                report.monitoring = tell_monitoring(ctx, clock, gateway, daily_cases, seed + 7, step)
         finally:
             gateway.close()
         report.history = rollout_history(ctx, SERVICE_NAME, ENVIRONMENT)
