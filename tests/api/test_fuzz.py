@@ -109,7 +109,10 @@ positive = schemathesis.pytest.from_fixture("positive_schema")
 def test_every_request_the_document_allows_is_taken(case, served: Served):
     """Positive data only: what the document allows is never refused for its form (no 400 or 422)."""
     response = case.call()
-    if not _between_fields(case, response):
+    # /readyz answers 503 by design while a service declared by an earlier request has no version
+    # routed yet (what readiness is for): documented, and not a server error.
+    not_ready = case.path == "/readyz" and response.status_code == 503 and response.json()["status"] == "unavailable"
+    if not _between_fields(case, response) and not not_ready:
         case.validate_response(response, checks=[positive_data_acceptance, not_a_server_error])
     assert served.app.state.internal_errors == 0
 
