@@ -20,6 +20,7 @@ from relevo.analysis.drift import (
     TOO_MANY,
     category_shift,
     compare_field,
+    homogeneity,
     ks_against_sketch,
     ks_between_sketches,
     psi,
@@ -65,9 +66,9 @@ def test_sketch_statistics_lie_within_their_bounds_of_the_exact_ones(name, refer
 
     std = reference.std(ddof=1)
     exact_w = stats.wasserstein_distance(reference, current) / std
-    w, w_bound = wasserstein_normed(ref["quantiles"], std, current)
+    w, w_bound = wasserstein_normed(ref["quantiles"], reference.size, std, current)
     assert abs(w - exact_w) <= w_bound, (w, exact_w, w_bound)
-    w2, w2_bound = wasserstein_normed(ref["quantiles"], std, cur["quantiles"], current_is_sketch=True)
+    w2, w2_bound = wasserstein_normed(ref["quantiles"], reference.size, std, cur["quantiles"], current_n=current.size)
     assert abs(w2 - exact_w) <= w2_bound
 
 
@@ -79,8 +80,33 @@ def test_the_bounds_are_tight_enough_to_tell_drift_from_noise():
     ks_same, bound = ks_against_sketch(ref["quantiles"], reference.size, same)
     ks_moved, _ = ks_against_sketch(ref["quantiles"], reference.size, moved)
     assert ks_same < 0.03 and ks_moved - bound > 0.15  # half a standard deviation: KS about 0.2
-    w, w_bound = wasserstein_normed(ref["quantiles"], reference.std(ddof=1), moved)
+    w, w_bound = wasserstein_normed(ref["quantiles"], reference.size, reference.std(ddof=1), moved)
     assert w == pytest.approx(0.5, abs=0.03) and w_bound < 0.15
+
+
+def test_one_outlier_counts_in_full_in_the_wasserstein_distance():
+    rng = np.random.default_rng(8)
+    reference = rng.normal(0, 1, 100_000)
+    current = np.r_[rng.normal(0, 1, 199_999), 1e6]  # one value a million deviations out
+    ref = numeric_profile(reference)
+    exact = stats.wasserstein_distance(reference, current) / reference.std(ddof=1)
+    w, bound = wasserstein_normed(ref["quantiles"], reference.size, reference.std(ddof=1), current)
+    assert exact > 4.9 and abs(w - exact) <= bound
+
+
+def test_the_homogeneity_test_is_scipys_and_holds_its_level_at_small_counts():
+    ref, cur = np.array([600.0, 300, 100]), np.array([80.0, 15, 5])
+    table = np.vstack([ref, cur])
+    assert homogeneity(ref, cur) == pytest.approx(stats.chi2_contingency(table, correction=False).pvalue, rel=1e-9)
+    # No drift at all, 100 cases over 30 equally likely categories against a reference of 1,000:
+    # every cell is sparse, pooled; the test rejects at its level, not at every window.
+    rng = np.random.default_rng(4)
+    runs, rejected = 1000, 0
+    for _ in range(runs):
+        a, b = rng.multinomial(1000, [1 / 30] * 30), rng.multinomial(100, [1 / 30] * 30)
+        p = homogeneity(a, b)
+        rejected += p is not None and p < 0.01
+    assert rejected / runs <= 0.02
 
 
 def test_the_sketch_cdf_steps_at_tied_points_and_is_exact_outside_the_range():

@@ -36,8 +36,10 @@ def test_a_report_prints_a_table_and_writes_a_self_contained_page(served: Served
     for i in range(150):
         assert served.decide(demo_inputs(documents_complete=0.5 + (i % 50) / 100), case_id=f"mon-{i}").status_code == 200
     page = tmp_path / "report.html"
-    shown = " ".join(cli("monitor", "report", S, "--window", "1d", "--html", page).stdout.split())
-    assert "150 decisions" in shown and "answered by v1" in shown and f"HTML report written to {page}" in shown
+    printed = cli("monitor", "report", S, "--window", "1d", "--html", page).stdout
+    shown = " ".join(printed.split())
+    assert "150 decisions (the model 150); v1 held against its reference profile" in shown
+    assert f"HTMLreportwrittento{page}" in "".join(printed.split())  # however the terminal wraps the path
     assert "applicant_id: not monitored: personal data" in shown
     html = page.read_text(encoding="utf-8")
     external = _External()
@@ -46,7 +48,9 @@ def test_a_report_prints_a_table_and_writes_a_self_contained_page(served: Served
     assert "Plotly.newPlot" in html and "documents_complete" in html and "age_band: rate of admissible" in html
     assert json.loads(cli("monitor", "report", S, "--window", "1d", "--json").stdout)["report"]["decisions"] == 150
 
-    # The same report over the API, for any identity with a token; and by the remote CLI.
+    # The same report over the API, for those who watch the service (not for the citizen portal, a
+    # client: a long window is seconds of work); and by the remote CLI.
+    assert served.as_("portal", "client").get(f"/v1/services/{S}/monitoring").status_code == 403
     reader = served.as_("reader", "auditor")
     answered = reader.get(f"/v1/services/{S}/monitoring", params={"window": "1d"})
     assert answered.status_code == 200 and answered.json()["report"]["decisions"] == 150
@@ -66,6 +70,6 @@ def test_a_report_prints_a_table_and_writes_a_self_contained_page(served: Served
     assert "HTML report written" in cli("monitor", "show", window["run_id"], "--html", kept).stdout and kept.exists()
     assert "No open alert." in cli("monitor", "alerts").stdout
     metrics = httpx.get(f"{served.url}/metrics", headers={"Authorization": f"Bearer {served.token}"}).text
-    assert f'relevo_monitor_decisions{{environment="production",service="{S}"}} 0.0' in metrics
+    assert f'relevo_monitor_decisions{{environment="production",service="{S}",window="1d"}} 0.0' in metrics
     assert "relevo_monitor_window_end_timestamp_seconds" in metrics
     assert "unknown service 'nope'" in cli("monitor", "report", "nope", ok=False).output

@@ -59,7 +59,7 @@ def test_a_new_application_form_raises_one_alert_until_the_inputs_are_back(monit
     assert monday.report.decisions == 600 and monday.report.version == "v1"
     assert monday.report.previous is None  # nothing before Monday
     drift = {f.field: f for f in monday.report.fields}
-    assert all(not f.breached for f in monday.findings) and monday.alerts == []
+    assert all(not f.is_breached for f in monday.findings) and monday.alerts == []
     assert drift["applicant_id"].status == "not monitored: personal data"
     assert max(f.psi for f in drift.values() if f.psi is not None) < 0.2
 
@@ -228,7 +228,8 @@ def test_what_cannot_be_monitored_says_why_and_never_alarms(world):
     assert "v1 was registered without reference data" in bare.report.field("district").detail
     assert [f.state for f in bare.findings if f.metric == "input_drift"] == ["not evaluated"]
 
-    for bad, message in (({"window": "a week"}, "durations look like"), ({"last": 5}, "between 10 and")):
+    for bad, message in (({"window": "a week"}, "such as 1d, 7d or 30d"), ({"window": "5000d"}, "at most 999d"),
+                         ({"last": 5}, "between 10 and")):
         with pytest.raises(InvalidInput, match=message):
             monitoring_report(ctx, SERVICE, **bad)
     with pytest.raises(NotFound, match="unknown environment 'qa'"):

@@ -39,14 +39,16 @@ def test_an_alert_is_mailed_through_a_real_smtp_server(smtp_server):
     assert "documents_complete 0.41" in body and "For: case-worker." in body and "alert.opened" in body
 
 
-def test_only_escalations_reach_the_escalation_channel(smtp_server):
+def test_only_escalations_and_their_end_reach_the_escalation_channel(smtp_server):
     port, messages = smtp_server
     listeners = Listeners.from_settings(Settings(notify_escalation_urls=_mailto(port)))
     listeners.tell(_alert("alert.opened"))
+    listeners.tell(_alert("alert.resolved", escalated=False))
     assert messages == []
     listeners.tell(_alert("alert.escalated", severity="critical", was="warning"))
-    [mail] = messages
-    assert mail["Subject"].startswith("[Relevo] critical:")
+    listeners.tell(_alert("alert.resolved", severity="critical", escalated=True))
+    escalated, resolved = messages
+    assert escalated["Subject"].startswith("[Relevo] critical:") and resolved["Subject"].startswith("[Relevo] critical:")
 
 
 def test_alertmanager_gets_alerts_that_fire_until_resolved(receiver):
@@ -87,7 +89,17 @@ def test_a_failing_channel_is_logged_and_the_others_still_hear(smtp_server, rece
     assert "the apprise channel refused the alert.opened notice" in caplog.text
 
 
-def test_a_url_apprise_cannot_read_is_named_without_its_secret():
-    with pytest.raises(InvalidInput, match="RELEVO_NOTIFY_URLS") as refused:
-        AppriseChannel("nosuchservice://hooks.example.org/T000/SECRET-TOKEN")
-    assert "SECRET-TOKEN" not in str(refused.value) and "hooks.example.org" in str(refused.value)
+def test_no_channel_address_reaches_a_message_or_the_log(receiver, caplog):
+    """A channel's URL often carries its secret (a Slack path, a Telegram bot token in the host, a
+    password): refusals and failures name the channel, never the address."""
+    for url in ("nosuchservice://hooks.example.org/T000/SECRET-TOKEN", "nosuch://123456789:AAHsecretBotToken/42"):
+        with pytest.raises(InvalidInput, match="RELEVO_NOTIFY_URLS") as refused:
+            AppriseChannel(url)
+        assert "SECRET" not in str(refused.value).upper() and "hooks.example.org" not in str(refused.value)
+    url, _ = receiver
+    secret = url.replace("http://", "http://admin:hunter2@").replace("/hook", "/services/T00/SECRETTOKEN")
+    refusing = Listeners.from_settings(Settings(webhook_url=secret.replace(url.split("/")[2], "127.0.0.1:9"),
+                                                alertmanager_url=secret.rsplit("/", 3)[0] + "/nowhere"))
+    assert refusing.tell(_alert("alert.opened")) is False
+    assert "could not be reached" in caplog.text or "answered" in caplog.text
+    assert "hunter2" not in caplog.text and "SECRETTOKEN" not in caplog.text

@@ -58,8 +58,10 @@ def expected_accuracy(confidence: ArrayLike, alpha: float = 0.05) -> Estimated:
         return Estimated(0, None, 0.0, 1.0)
     mean = float(p.mean())
     variance = float(np.sum(p * (1 - p)))
+    # Bernstein's inequality for the sum of n independent centred terms in [-1, 1] with variance V,
+    # P(|S| >= t) <= 2 exp(-t^2 / (2 (V + t / 3))), solved for t at alpha.
     log_term = math.log(2 / alpha)
-    half = (math.sqrt(2 * variance * log_term) + log_term / 3) / n
+    half = (log_term / 3 + math.sqrt(log_term ** 2 / 9 + 2 * variance * log_term)) / n
     return Estimated(n, mean, max(0.0, mean - half), min(1.0, mean + half))
 
 

@@ -8,6 +8,7 @@ becomes a copy of personal data.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from typing import Any, Mapping, Sequence
 
@@ -38,14 +39,18 @@ def numeric_profile(values: np.ndarray, bins: int = BINS, edges: Sequence[float]
         np.quantile(present, np.linspace(0, 1, bins + 1)[1:-1], method="inverted_cdf"))
     # Bin i holds (edges[i-1], edges[i]]; the first and last bins are open-ended.
     counts = np.bincount(np.searchsorted(cuts, present, side="left"), minlength=cuts.size + 1)
+    with np.errstate(over="ignore", invalid="ignore"):  # values near a float's limit: no moments, not an error
+        quantiles = np.quantile(present, np.linspace(0, 1, SKETCH_POINTS))
+        mean = float(present.mean())
+        std = float(present.std(ddof=1)) if present.size > 1 else 0.0
     return out | {
         "edges": cuts.tolist(),
         "counts": counts.tolist(),
-        "quantiles": np.quantile(present, np.linspace(0, 1, SKETCH_POINTS)).tolist(),
+        "quantiles": quantiles.tolist(),
         "min": float(present.min()),
         "max": float(present.max()),
-        "mean": float(present.mean()),
-        "std": float(present.std(ddof=1)) if present.size > 1 else 0.0,
+        "mean": mean if math.isfinite(mean) else None,
+        "std": std if math.isfinite(std) else None,
     }
 
 

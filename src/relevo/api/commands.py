@@ -26,6 +26,8 @@ from relevo import audit, environments, gateway, identity, monitoring, registry,
 
 AUDIT_READERS = ("auditor", "operator", "dpo", "admin")
 ACCESS_READERS = ("auditor", "admin")  # who holds which roles, and which tokens exist
+# Monitoring reads a window of the decision log (seconds of work for a long one): not for clients.
+MONITORING_READERS = ("operator", "approver", "auditor", "dpo", "admin")
 
 
 @dataclass(frozen=True)
@@ -124,11 +126,12 @@ COMMANDS: list[Command] = [
     # Monitoring: passes, reports, runs, alerts.
     Command(monitoring.run_monitors, "POST", "/v1/services/{service}/monitor-runs", tag="monitoring",
             only=("service", "environment")),
-    Command(monitoring.monitor_runs_of, "GET", "/v1/services/{service}/monitor-runs", tag="monitoring"),
-    Command(monitoring.monitor_run, "GET", "/v1/monitor-runs/{run_id}", tag="monitoring"),
-    Command(monitoring.monitoring_report, "GET", "/v1/services/{service}/monitoring", tag="monitoring",
-            only=("service", "environment", "window", "last")),
-    Command(monitoring.list_alerts, "GET", "/v1/alerts", tag="monitoring"),
+    Command(monitoring.monitor_runs_of, "GET", "/v1/services/{service}/monitor-runs", roles=MONITORING_READERS,
+            tag="monitoring"),
+    Command(monitoring.monitor_run, "GET", "/v1/monitor-runs/{run_id}", roles=MONITORING_READERS, tag="monitoring"),
+    Command(monitoring.monitoring_report, "GET", "/v1/services/{service}/monitoring", roles=MONITORING_READERS,
+            tag="monitoring", only=("service", "environment", "window", "last")),
+    Command(monitoring.list_alerts, "GET", "/v1/alerts", roles=MONITORING_READERS, tag="monitoring"),
     Command(monitoring.acknowledge_alert, "POST", "/v1/alerts/{alert_id}/acknowledgement", tag="monitoring"),
     # Identities and tokens.
     Command(identity.list_identities, "GET", "/v1/identities", roles=ACCESS_READERS, tag="identities"),

@@ -129,7 +129,7 @@ def _monitoring(settings, story) -> None:
 
     console.rule("monitoring")
     quiet, moved = story.days[0], story.days[-1]
-    fired = [f for f in quiet.findings if f.breached]
+    fired = [f for f in quiet.findings if f.is_breached]
     console.print(f"{quiet.report.window}: {quiet.report.decisions:,} usual applications; the monitors found "
                   + ("nothing to alert on." if not fired else f"{', '.join(f.rule for f in fired)}."))
     show(moved)

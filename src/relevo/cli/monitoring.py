@@ -70,7 +70,7 @@ def show(found: Monitored) -> None:
     fields = Table("field", "values", "missing", "PSI", "KS ± bound", "Wasserstein", "JS",
                    title=f"inputs against the reference profile{f' of {report.version}' if report.version else ''}")
     fields.columns[0].no_wrap = True
-    moved = {name for finding in found.findings if finding.breached for name in finding.values}
+    moved = {name for finding in found.findings for name in finding.breached}
     for f in report.fields:
         name = f"[bold red]{f.field}[/]" if f.field in moved else f.field if f.compared else f"[dim]{f.field}[/]"
         missing = ("" if f.missing_rate is None else f"{f.reference_missing_rate or 0:.0%}→{f.missing_rate:.0%}")
@@ -95,7 +95,7 @@ def show(found: Monitored) -> None:
         if fair.ratio is None:
             console.print(f"Fairness by {fair.attribute}: [dim]{fair.status}: {escape(fair.detail)}[/]")
             continue
-        rates = ", ".join(f"{g.group} {g.rate:.1%}" for g in fair.groups)
+        rates = ", ".join(f"{escape(g.group)} {g.rate:.1%}" for g in fair.groups)
         console.print(f"Fairness by {fair.attribute} (rate of {fair.label}): {rates}; lowest over highest "
                       f"{_num(fair.ratio.estimate)} ({_num(fair.ratio.lower)} to {_num(fair.ratio.upper)}).")
     for change in found.alerts:

@@ -84,8 +84,8 @@ def apply_findings(conn: Connection, ctx: Context, spec: ServiceSpec, environmen
     changes = []
     for found in findings:
         row = current.pop(found.rule, None)
-        details = {"rule": found.rule, "window": window, "values": found.values}
-        if found.breached and row is None:
+        details = {"rule": found.rule, "window": window, "values": found.values, "items": found.breached}
+        if found.is_breached and row is None:
             alert_id = conn.execute(alerts.insert().values(
                 service=spec.name, environment=environment, rule=found.rule, severity=found.severity, status="open",
                 summary=found.summary, details=details, opened_at=now, opened_run_id=run_id, last_run_id=run_id,
@@ -93,10 +93,11 @@ def apply_findings(conn: Connection, ctx: Context, spec: ServiceSpec, environmen
             _tell(conn, ctx, spec, environment, alert_id, "opened", found.severity,
                   f"{spec.name} ({environment}): {found.summary} [{window}]", details)
             changes.append(AlertChange(alert_id, found.rule, "opened", found.severity, found.summary))
-        elif found.breached:
+        elif found.is_breached:
             conn.execute(alerts.update().where(alerts.c.id == row.id).values(
                 summary=found.summary, details=details, last_run_id=run_id))
-        elif found.state == "normal" and row is not None:
+        elif row is not None and found.state == "normal" and set(row.details.get("items") or []) <= set(found.normal):
+            # Back to normal only when every item that breached was measured again, within the threshold.
             changes.append(_resolve(conn, ctx, spec, environment, row, run_id, f"back to normal: {found.summary}",
                                     details))
         elif row is not None:  # not evaluated, or not yet shown either way: the alert stays open
@@ -114,7 +115,8 @@ def _resolve(conn: Connection, ctx: Context, spec: ServiceSpec, environment: str
     conn.execute(alerts.update().where(alerts.c.id == row.id).values(
         status="resolved", resolved_at=ctx.clock.now(), resolved_run_id=run_id, last_run_id=run_id))
     _tell(conn, ctx, spec, environment, row.id, "resolved", row.severity,
-          f"{spec.name} ({environment}): resolved, {row.rule} {why}", details | {"opened_at": row.opened_at.isoformat()})
+          f"{spec.name} ({environment}): resolved, {row.rule} {why}",
+          details | {"opened_at": row.opened_at.isoformat(), "escalated": row.escalated_at is not None})
     return AlertChange(row.id, row.rule, "resolved", row.severity, why)
 
 

@@ -38,7 +38,7 @@ def _number(value: Any) -> float:
         return math.nan
     try:
         return float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # an integer beyond a float's range: not a number here
         return math.nan
 
 
@@ -108,7 +108,8 @@ def read_window(conn: Connection, spec: ServiceSpec, environment: str, window: W
     monitored = {n: f for n, f in spec.inputs.items() if not f.personal}
     numeric = [n for n, f in monitored.items() if f.type in NUMERIC]
     categorical = [n for n in monitored if n not in numeric]
-    protected = [n for n, f in spec.inputs.items() if f.protected]
+    # A protected field that is also personal is logged as pseudonyms: no group to compare.
+    protected = [n for n, f in spec.inputs.items() if f.protected and not f.personal]
     data.numeric = {n: [] for n in numeric}
     data.categories = {n: Counter() for n in categorical}
     data.groups = {n: [] for n in protected}

@@ -15,11 +15,11 @@ from relevo.store import connect
 from relevo.store.tables import alerts, monitor_runs
 
 log = logging.getLogger(__name__)
-WHERE = ["service", "environment"]
+WHERE = ["service", "environment", "window"]
 
 
 class MonitoringCollector:
-    """Gauges of the newest monitor run per service and environment, and of open alerts."""
+    """Gauges of the newest monitor run per service, environment and kind of window, and of open alerts."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -48,8 +48,8 @@ class MonitoringCollector:
         ratio = GaugeMetricFamily("relevo_monitor_selection_rate_ratio", "Lowest over highest selection rate "
                                   "across a protected input's groups, newest monitored window",
                                   labels=WHERE + ["attribute"])
-        for service, environment, end, report in runs:
-            where = [service, environment]
+        for service, environment, window, end, report in runs:
+            where = [service, environment, window]
             decisions.add_metric(where, report["decisions"])
             window_end.add_metric(where, end.timestamp())
             for f in report["fields"]:
@@ -63,20 +63,23 @@ class MonitoringCollector:
             for fair in report["fairness"]:
                 if fair.get("ratio") and fair["ratio"]["estimate"] is not None:
                     ratio.add_metric(where + [fair["attribute"]], fair["ratio"]["estimate"])
-        opened = GaugeMetricFamily("relevo_alerts_open", "Open monitoring alerts", labels=WHERE + ["severity"])
+        opened = GaugeMetricFamily("relevo_alerts_open", "Open monitoring alerts",
+                                   labels=["service", "environment", "severity"])
         for (service, environment, severity), count in open_alerts.items():
             opened.add_metric([service, environment, severity], count)
         yield from (psi, decisions, window_end, corrected, estimated, ratio, opened)
 
-    def _read(self) -> tuple[list[tuple[str, str, Any, dict[str, Any]]], dict[tuple[str, str, str], int]]:
+    def _read(self) -> tuple[list[tuple[str, str, str, Any, dict[str, Any]]], dict[tuple[str, str, str], int]]:
         with connect(self.ctx.engine) as conn:
-            newest = select(func.max(monitor_runs.c.id)).group_by(monitor_runs.c.service, monitor_runs.c.environment)
-            rows = conn.execute(select(monitor_runs.c.service, monitor_runs.c.environment, monitor_runs.c.window_end,
-                                       monitor_runs.c.report).where(monitor_runs.c.id.in_(newest))).all()
+            newest = select(func.max(monitor_runs.c.id)).group_by(monitor_runs.c.service, monitor_runs.c.environment,
+                                                                  monitor_runs.c.window)
+            rows = conn.execute(select(monitor_runs.c.service, monitor_runs.c.environment, monitor_runs.c.window,
+                                       monitor_runs.c.window_end, monitor_runs.c.report)
+                                .where(monitor_runs.c.id.in_(newest))).all()
             counted = conn.execute(select(alerts.c.service, alerts.c.environment, alerts.c.severity, func.count())
                                    .where(alerts.c.status == "open")
                                    .group_by(alerts.c.service, alerts.c.environment, alerts.c.severity)).all()
-        return ([(r.service, r.environment, r.window_end, r.report["report"]) for r in rows],
+        return ([(r.service, r.environment, r.window, r.window_end, r.report["report"]) for r in rows],
                 {(s, e, sev): n for s, e, sev, n in counted})
 
 

@@ -19,6 +19,7 @@ from relevo.analysis.drift import (
     PERSONAL,
     FieldDrift,
     compare_field,
+    homogeneity,
     jensen_shannon,
     ks_against_sketch,
     psi,
@@ -26,7 +27,7 @@ from relevo.analysis.drift import (
 from relevo.analysis.drift.categorical import aligned
 from relevo.analysis.fixed_sample import exact_interval, selection_ratio
 from relevo.analysis.performance import Estimated, Rate, expected_accuracy, rate, rate_gap
-from relevo.analysis.profile import categories_profile, numeric_profile
+from relevo.analysis.profile import MAX_CATEGORIES, categories_profile, numeric_profile
 from relevo.monitoring.collect import WindowData
 from relevo.services.spec import ServiceSpec
 
@@ -52,8 +53,11 @@ class OutputDrift:
     previous: dict[str, int] | None = None
     psi: float | None = None
     js: float | None = None
+    shift_p: float | None = None  # could the two windows' decisions come from one distribution?
     confidence_ks: float | None = None
     confidence_ks_bound: float | None = None
+    confidence_n: int = 0
+    confidence_previous_n: int = 0
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,9 @@ def window_profile(spec: ServiceSpec, data: WindowData, reference: dict[str, Any
         edges = ref.get("edges") if ref and ref.get("kind") == "numeric" else None
         features[name] = numeric_profile(data.values(name), edges=edges)
     for name, counts in data.categories.items():
-        features[name] = categories_profile(counts, data.decisions)
+        ref = ref_features.get(name) or {}
+        # A field the reference found to be an identifier keeps no values here either.
+        features[name] = categories_profile(counts, data.decisions, 0 if ref.get("high_cardinality") else MAX_CATEGORIES)
     confidence = np.asarray(data.confidence, dtype=float)
     return {"rows": data.decisions, "features": features,
             "decisions": dict(sorted(_counts(data.labels).items())),
@@ -175,12 +181,13 @@ def _output(profile: dict[str, Any], previous: dict[str, Any] | None, confidence
                            now, before)
     _, a, b = aligned(before, now)
     out = dict(status=COMPARED, detail=f"{n:,} decisions against {n_before:,}", decisions=now, previous=before,
-               psi=psi(a, b), js=jensen_shannon(a, b))
+               psi=psi(a, b), js=jensen_shannon(a, b), shift_p=homogeneity(a, b))
     sketch = previous.get("confidence", {})
     present = confidence[~np.isnan(confidence)]
     if sketch.get("quantiles") and present.size >= min_sample:
         before_n = int(round(sketch["count"] * (1 - sketch["missing_rate"])))
         out["confidence_ks"], out["confidence_ks_bound"] = ks_against_sketch(sketch["quantiles"], before_n, present)
+        out["confidence_n"], out["confidence_previous_n"] = int(present.size), before_n
     return OutputDrift(**out)
 
 
@@ -211,7 +218,8 @@ def _performance(data: WindowData) -> Performance:
 
 def _fairness(spec: ServiceSpec, data: WindowData) -> list[Fairness]:
     label = spec.fairness_label
-    out = []
+    out = [Fairness(name, label or "", PERSONAL, "the field is also personal data: the log keeps only pseudonyms, "
+                    "which form no groups") for name, f in spec.inputs.items() if f.protected and f.personal]
     for attribute, values in data.groups.items():
         if label is None:
             continue

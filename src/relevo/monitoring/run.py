@@ -9,15 +9,18 @@ skips it, so any number of replicas, or a person and the schedule, never repeat 
 
 from __future__ import annotations
 
+import logging
+import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Callable
 
 from pydantic import Field, TypeAdapter
 from sqlalchemy import Connection, func, select
+from sqlalchemy.exc import IntegrityError
 
 from relevo.audit import record_change
-from relevo.clock import DURATION_PATTERN
 from relevo.context import Context
 from relevo.errors import Conflict, InvalidInput, NotFound
 from relevo.monitoring.alerts import AlertChange, apply_findings, escalate_due
@@ -34,6 +37,7 @@ from relevo.services.spec import ServiceSpec
 from relevo.store import connect
 from relevo.store.tables import monitor_runs, profiles
 
+log = logging.getLogger(__name__)
 Progress = Callable[[str, int], Callable[[int], None]]  # (phase, total) -> advance(n)
 MONITOR = "relevo-monitor"
 CATCH_UP = 31  # missed periods a pass monitors at most (a month of days)  # the actor of the schedule's passes in the audit log
@@ -71,11 +75,11 @@ class RunSummary:
     ran_by: str
 
 
-def _groups(spec: ServiceSpec) -> dict[tuple[str | None, int | None], list[AlertRule]]:
+def _groups(spec: ServiceSpec) -> dict[tuple[str | None, int | None, str | None], list[AlertRule]]:
     """The rules by the window they are evaluated over; the section's own window always monitored."""
     policy = spec.monitoring
-    groups: dict[tuple[str | None, int | None], list[AlertRule]] = {
-        (None, policy.last) if policy.last is not None else (policy.window, None): []}
+    groups: dict[tuple[str | None, int | None, str | None], list[AlertRule]] = {
+        (None, policy.last, None) if policy.last is not None else (policy.window, None, None): []}
     for rule in policy.alerts:
         groups.setdefault(policy.window_of(rule), []).append(rule)
     return groups
@@ -97,20 +101,19 @@ def _stored(conn: Connection, spec: ServiceSpec, environment: str, window: Windo
         .order_by(monitor_runs.c.id.desc()).limit(1)).first()
 
 
-def _previous(conn: Connection, spec: ServiceSpec, environment: str, window: Window,
+def _previous(conn: Connection, spec: ServiceSpec, environment: str, window: Window, start: datetime | None,
               reference: dict[str, Any] | None, advance: Callable[[int], None]) -> tuple[dict[str, Any] | None, str | None]:
-    """The window before's profile: stored by its run, else read from the log now (periods), or the
-    last run's (a window of the last N decisions)."""
+    """The window before's profile: a period's stored by its run, else read from the log now; the
+    last N decisions before this window's first (a window of the last N decisions)."""
     if window.last is not None:
-        row = conn.execute(select(monitor_runs.c.profile, monitor_runs.c.window_end).where(
-            monitor_runs.c.service == spec.name, monitor_runs.c.environment == environment,
-            monitor_runs.c.window == window.key, monitor_runs.c.window_end < window.end)
-            .order_by(monitor_runs.c.window_end.desc()).limit(1)).first()
-        return (None, None) if row is None else (row.profile, f"the last run's window (to {row.window_end:%Y-%m-%d %H:%M})")
-    before = window.previous()
-    stored = _stored(conn, spec, environment, before)
-    if stored is not None:
-        return stored.profile, before.label
+        if start is None:
+            return None, None
+        before = Window(window.key, start, None, window.last)
+    else:
+        before = window.previous()
+        stored = _stored(conn, spec, environment, before)
+        if stored is not None:
+            return stored.profile, before.label
     data = read_window(conn, spec, environment, before, advance)
     if data.decisions == 0:
         return None, None
@@ -119,11 +122,11 @@ def _previous(conn: Connection, spec: ServiceSpec, environment: str, window: Win
 
 def _monitor(conn: Connection, spec: ServiceSpec, environment: str, window: Window, rules: list[AlertRule],
              progress: Progress) -> tuple[MonitorReport, dict[str, Any], list[Finding], int | None]:
-    total = count_decisions(conn, spec.name, environment, [window] + ([window.previous()] if window.start else []))
+    total = count_decisions(conn, spec.name, environment, [window, window.previous() if window.start else window])
     advance = progress(f"reading {window.label}", sum(total.values()))
     data = read_window(conn, spec, environment, window, advance)
     reference, source = _reference(conn, data.version_id)
-    previous, previous_label = _previous(conn, spec, environment, window, reference, advance)
+    previous, previous_label = _previous(conn, spec, environment, window, data.start, reference, advance)
     version = version_name(conn, data.version_id) if data.version_id is not None else None
     report, profile = build_report(spec, environment, data, version=version, reference=reference,
                                    reference_name=source, previous=previous, previous_label=previous_label,
@@ -133,11 +136,11 @@ def _monitor(conn: Connection, spec: ServiceSpec, environment: str, window: Wind
 
 
 def _due(conn: Connection, spec: ServiceSpec, environment: str, period: str | None, last: int | None,
-         now: datetime) -> list[Window]:
+         delay: str | None, now: datetime) -> list[Window]:
     """The windows a pass monitors: the last N decisions; or every period completed since the newest
     monitored one (a pass that was not running for a while catches up, at most CATCH_UP periods),
     and only the latest completed one where none was monitored yet."""
-    latest = window_for(period, last, now)
+    latest = window_for(period, last, now, delay)
     if latest.start is None:
         return [latest]
     newest = conn.execute(select(func.max(monitor_runs.c.window_end)).where(
@@ -150,47 +153,92 @@ def _due(conn: Connection, spec: ServiceSpec, environment: str, period: str | No
     return [Window(latest.key, latest.end - k * length, latest.end - (k + 1) * length) for k in reversed(range(missed))]
 
 
-def monitor_pass(ctx: Context, service: str, environment: str = "production",
-                 progress: Progress = _quiet) -> list[Monitored]:
-    """Monitor every window that is due (the latest completed period of each rule's, not yet
-    monitored; the last N decisions always), apply the rules, escalate what waited too long.
-    No role is checked: the schedule calls this as itself; people call run_monitors."""
+def _json_safe(value: Any) -> Any:
+    """value with every non-finite number as None: what JSON (and PostgreSQL's JSONB) can keep."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _record(ctx: Context, spec: ServiceSpec, environment: str, window: Window, now: datetime,
+            report: MonitorReport, profile: dict[str, Any], findings: list[Finding],
+            version_id: int | None) -> Monitored | None:
+    """Store one window's run, apply its findings to the alerts, audit it; None when another replica
+    stored the same period first."""
+    with connect(ctx.engine) as conn:
+        if window.last is None and _stored(conn, spec, environment, window) is not None:
+            return None
+        run_id = conn.execute(monitor_runs.insert().values(
+            service=spec.name, environment=environment, window=window.key, window_start=report.start,
+            window_end=window.end, version_id=version_id, decisions=report.decisions,
+            report=_json_safe({"report": REPORT.dump_python(report, mode="json"),
+                               "findings": FINDINGS.dump_python(findings, mode="json")}),
+            profile=_json_safe(profile), ran_at=now, ran_by=ctx.actor).returning(monitor_runs.c.id)).scalar_one()
+        changes = apply_findings(conn, ctx, spec, environment, run_id, window.label, findings)
+        record_change(conn, ctx, "monitor.ran", f"{spec.name}/{environment}/monitor-run-{run_id}", {
+            "window": window.label, "decisions": report.decisions, "version": report.version,
+            "breached": [f.rule for f in findings if f.is_breached],
+            "alerts": [f"{c.change} {c.alert_id}" for c in changes]})
+    return Monitored(run_id, report, findings, changes, now, ctx.actor)
+
+
+def _failed(ctx: Context, spec: ServiceSpec, environment: str, window: Window, exc: Exception) -> None:
+    """A window that could not be monitored: logged, and audited so the gap is on record."""
+    log.error("monitoring %s in %s over %s failed", spec.name, environment, window.label, exc_info=exc)
+    reason = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:300]}"
+    try:
+        with connect(ctx.engine) as conn:
+            record_change(conn, ctx, "monitor.failed", f"{spec.name}/{environment}",
+                          {"window": window.label, "error": reason})
+    except Exception as again:  # the store itself is away: the log has it
+        log.error("could not record that failure: %s", again)
+
+
+def monitor_pass(ctx: Context, service: str, environment: str = "production", progress: Progress = _quiet,
+                 leading: Callable[[], bool] = lambda: True) -> list[Monitored]:
+    """Monitor every window that is due (each rule's periods completed since the last pass; the last
+    N decisions always), apply the rules, escalate what waited too long. A window that fails is
+    audited (`monitor.failed`) and the others go on; leading() is asked before each window (the
+    schedule stops when it lost its lease). No role is checked: the schedule calls this as
+    itself; people call run_monitors."""
     now = ctx.clock.now()
-    out = []
+    out: list[Monitored] = []
     with connect(ctx.engine) as conn:
         check_environment(conn, environment)
         spec = get_spec(conn, service)
     if not spec.decides:
         raise Conflict(f"{service} declares no inputs or no decisions: there is nothing to monitor")
     due = []
-    for (period, last), rules in _groups(spec).items():
+    for (period, last, delay), rules in _groups(spec).items():
         with connect(ctx.engine) as conn:
-            due += [(window, rules) for window in _due(conn, spec, environment, period, last, now)]
+            due += [(window, rules) for window in _due(conn, spec, environment, period, last, delay, now)]
     for window, rules in sorted(due, key=lambda item: item[0].end):
-        with connect(ctx.engine) as conn:
-            if window.last is None and _stored(conn, spec, environment, window) is not None:
-                continue  # this period was monitored already
-            report, profile, findings, version_id = _monitor(conn, spec, environment, window, rules, progress)
-        with connect(ctx.engine) as conn:
-            if window.last is None and _stored(conn, spec, environment, window) is not None:
-                continue  # another replica finished it meanwhile
-            run_id = conn.execute(monitor_runs.insert().values(
-                service=service, environment=environment, window=window.key, window_start=report.start,
-                window_end=window.end, version_id=version_id, decisions=report.decisions,
-                report={"report": REPORT.dump_python(report, mode="json"),
-                        "findings": FINDINGS.dump_python(findings, mode="json")}, profile=profile,
-                ran_at=now, ran_by=ctx.actor).returning(monitor_runs.c.id)).scalar_one()
-            changes = apply_findings(conn, ctx, spec, environment, run_id, window.label, findings)
-            record_change(conn, ctx, "monitor.ran", f"{service}/{environment}/monitor-run-{run_id}", {
-                "window": window.label, "decisions": report.decisions, "version": report.version,
-                "breached": [f.rule for f in findings if f.breached],
-                "alerts": [f"{c.change} {c.alert_id}" for c in changes]})
-        out.append(Monitored(run_id, report, findings, changes, now, ctx.actor))
+        if not leading():
+            log.warning("monitoring %s: the lease moved to another replica; it carries on", service)
+            break
+        try:
+            with connect(ctx.engine) as conn:
+                if window.last is None and _stored(conn, spec, environment, window) is not None:
+                    continue  # this period was monitored already
+                report, profile, findings, version_id = _monitor(conn, spec, environment, window, rules, progress)
+            done = _record(ctx, spec, environment, window, now, report, profile, findings, version_id)
+        except IntegrityError:
+            continue  # another replica stored this period (or opened this alert) first
+        except Exception as exc:  # one window's failure must not stop the others, nor escalation
+            _failed(ctx, spec, environment, window, exc)
+            continue
+        if done is not None:
+            out.append(done)
     with connect(ctx.engine) as conn:
         escalated = escalate_due(conn, ctx, spec, environment)
     if escalated and out:
-        out[-1] = Monitored(out[-1].run_id, out[-1].report, out[-1].findings, out[-1].alerts + escalated,
-                            out[-1].ran_at, out[-1].ran_by)
+        last_run = out[-1]
+        out[-1] = Monitored(last_run.run_id, last_run.report, last_run.findings, last_run.alerts + escalated,
+                            last_run.ran_at, last_run.ran_by)
     return out
 
 
@@ -202,7 +250,9 @@ def run_monitors(ctx: Context, service: str, environment: str = "production",
     return monitor_pass(ctx, service, environment, progress)
 
 
-Period = Annotated[str, Field(pattern=DURATION_PATTERN, description="a duration: 1d, 7d, 30d")]
+# A report's period: at most 999 days (or 9,999 hours), so a request cannot ask for the whole history.
+PERIOD = r"^\s*(?:[0-9]{1,3}(?:\.[0-9]+)?\s*d|[0-9]{1,4}(?:\.[0-9]+)?\s*h|[0-9]{1,5}(?:\.[0-9]+)?\s*[sm])\s*$"
+Period = Annotated[str, Field(pattern=PERIOD, description="a period ending now: 1d, 7d, 30d (at most 999d)")]
 LastDecisions = Annotated[int, Field(ge=10, le=1_000_000)]
 
 
@@ -213,10 +263,9 @@ def monitoring_report(ctx: Context, service: str, environment: str = "production
     now = ctx.clock.now()
     if last is not None and not 10 <= last <= 1_000_000:
         raise InvalidInput(f"last must lie between 10 and 1,000,000 decisions, got {last}")
-    try:
-        chosen = last_decisions(last, now) if last is not None else trailing(window or "7d", now)
-    except ValueError as exc:
-        raise InvalidInput(f"window: {exc}") from None
+    if last is None and not re.match(PERIOD, window or "7d"):
+        raise InvalidInput(f"window is a period ending now, such as 1d, 7d or 30d, at most 999d; got {window!r}")
+    chosen = last_decisions(last, now) if last is not None else trailing(window or "7d", now)
     with connect(ctx.engine) as conn:
         check_environment(conn, environment)
         spec = get_spec(conn, service)

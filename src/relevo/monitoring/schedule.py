@@ -57,7 +57,7 @@ class MonitorSchedule:
                 continue
             self._last[name] = now
             try:
-                done += monitor_pass(self.ctx, name, self.environment)
+                done += monitor_pass(self.ctx, name, self.environment, leading=self.lease.acquire)
             except Exception:  # one service's failure must not stop the others being monitored
                 log.exception("monitoring %s in %s failed", name, self.environment)
         return done

@@ -7,7 +7,7 @@ ones on Mondays, hourly ones on the hour, whichever replica computes them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 from relevo.clock import parse_duration
@@ -57,12 +57,12 @@ def last_decisions(count: int, now: datetime) -> Window:
     return Window(f"last {count}", now, None, count)
 
 
-def window_for(period: str | None, last: int | None, now: datetime) -> Window:
-    """A rule's window as of now: the latest completed period, or the last N decisions."""
-    if last is not None:
-        return last_decisions(last, now)
-    assert period is not None
-    return completed(period, now)
+def window_for(period: str | None, last: int | None, now: datetime, delay: str | None = None) -> Window:
+    """A rule's window as of now: the latest completed period, or the last N decisions; with a
+    delay, as of that long ago (feedback has arrived by then), and so named."""
+    at = now - parse_duration(delay) if delay else now
+    window = last_decisions(last, at) if last is not None else completed(period or "1d", at)
+    return replace(window, key=f"{window.key} after {delay}") if delay else window
 
 
 def span(window: Window) -> timedelta | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, timezone
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import httpx
 
@@ -17,6 +17,26 @@ from relevo.errors import InvalidInput
 from relevo.notify.notice import Notice
 
 log = logging.getLogger("relevo.notify")
+
+
+def escalations(notice: Notice) -> bool:
+    """What the on-call channel hears: an escalated alert, and its end."""
+    return notice.kind == "alert.escalated" or (notice.kind == "alert.resolved" and bool(notice.details.get("escalated")))
+
+
+class ChannelError(Exception):
+    """A channel did not take a notice. Its message never holds the channel's address: a webhook's
+    or a chat service's URL often carries its secret token."""
+
+
+def post(name: str, url: str, body: Any, timeout_s: float) -> None:
+    """POST JSON to url; ChannelError naming the channel and what went wrong, not where."""
+    try:
+        httpx.post(url, json=body, timeout=timeout_s).raise_for_status()
+    except httpx.HTTPStatusError as exc:
+        raise ChannelError(f"the {name} receiver answered {exc.response.status_code}") from None
+    except httpx.HTTPError as exc:
+        raise ChannelError(f"the {name} receiver could not be reached ({type(exc).__name__})") from None
 
 
 class Channel(Protocol):
@@ -49,21 +69,20 @@ class WebhookChannel:
         self.timeout_s = timeout_s
 
     def send(self, notice: Notice) -> None:
-        """POST the notice; raises httpx.HTTPError when the receiver refuses it or cannot be reached."""
-        response = httpx.post(self.url, json=notice.as_json(), timeout=self.timeout_s)
-        response.raise_for_status()
+        """POST the notice; raises ChannelError when the receiver refuses it or cannot be reached."""
+        post(self.name, self.url, notice.as_json(), self.timeout_s)
 
 
 class AppriseChannel:
     """Every notice through apprise: Slack, Microsoft Teams, Matrix, Telegram, e-mail and the rest it
-    supports, each a URL (`slack://...`, `msteams://...`, `mailto://...`); only some kinds, if given."""
+    supports, each a URL (`slack://...`, `msteams://...`, `mailto://...`); only those `takes` accepts."""
 
-    def __init__(self, urls: str, name: str = "apprise", kinds: tuple[str, ...] | None = None,
+    def __init__(self, urls: str, name: str = "apprise", takes: Callable[[Notice], bool] = lambda notice: True,
                  setting: str = "RELEVO_NOTIFY_URLS") -> None:
         import apprise  # imported with the first channel: it loads every service's plugin
 
         self.name = name
-        self.kinds = kinds
+        self.takes = takes
         self._apprise = apprise.Apprise()
         self._types = {"critical": apprise.NotifyType.FAILURE, "warning": apprise.NotifyType.WARNING,
                        "info": apprise.NotifyType.INFO}
@@ -75,7 +94,7 @@ class AppriseChannel:
 
     def send(self, notice: Notice) -> None:
         """Send the notice to every URL; raises when one of them did not take it."""
-        if self.kinds is not None and notice.kind not in self.kinds:
+        if not self.takes(notice):
             return
         when = f" at {notice.at:%Y-%m-%d %H:%M} UTC" if notice.at else ""
         body = f"{notice.message}\n\n{notice.kind} on {notice.subject}{when}, by {notice.actor or 'relevo'}."
@@ -83,13 +102,14 @@ class AppriseChannel:
             body += f"\nFor: {', '.join(notice.informed)}."
         kind = self._resolved if notice.kind == "alert.resolved" else self._types[notice.severity]
         if not self._apprise.notify(title=f"[Relevo] {notice.severity}: {notice.subject}", body=body, notify_type=kind):
-            raise RuntimeError(f"apprise could not deliver to every URL of {self.name}")
+            raise ChannelError(f"apprise could not deliver to every URL of {self.name}")
 
 
 def _redacted(url: str) -> str:
-    """A URL without what could be a secret (tokens live in the path and the credentials)."""
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.split('/', 1)[0].rsplit('@', 1)[-1]}/..." if rest else url
+    """A URL without anything that could be a secret: apprise puts tokens in the host part too
+    (tgram://BOT_TOKEN/...), so only the scheme is shown."""
+    scheme, found, _ = url.partition("://")
+    return f"{scheme}://..." if found else "(not a URL)"
 
 
 FIRING_FOR = timedelta(days=7)  # an open alert stays firing in Alertmanager until resolved, or this long
@@ -129,10 +149,10 @@ class AlertmanagerChannel:
         return [_alert(labels, annotations, at, at + timedelta(hours=1))]
 
     def send(self, notice: Notice) -> None:
-        """POST the notice's alerts; raises httpx.HTTPError when Alertmanager refuses or is away."""
+        """POST the notice's alerts; raises ChannelError when Alertmanager refuses or is away."""
         found = self.alerts(notice)
         if found:
-            httpx.post(self.url, json=found, timeout=self.timeout_s).raise_for_status()
+            post(self.name, self.url, found, self.timeout_s)
 
 
 def _alert(labels: dict[str, str], annotations: dict[str, str], starts: datetime, ends: datetime) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from prometheus_client import CollectorRegistry, Counter
 
-from relevo.notify.channels import AlertmanagerChannel, AppriseChannel, Channel, LogChannel, WebhookChannel
+from relevo.notify.channels import AlertmanagerChannel, AppriseChannel, Channel, LogChannel, WebhookChannel, escalations
 from relevo.notify.notice import Notice
 
 if TYPE_CHECKING:
@@ -28,14 +28,14 @@ class Listeners:
     @classmethod
     def from_settings(cls, settings: "Settings") -> "Listeners":
         """The channels the settings configure, after the log: RELEVO_WEBHOOK_URL (JSON), RELEVO_NOTIFY_URLS
-        (apprise), RELEVO_NOTIFY_ESCALATION_URLS (apprise, escalated alerts only), RELEVO_ALERTMANAGER_URL."""
+        (apprise), RELEVO_NOTIFY_ESCALATION_URLS (apprise: escalated alerts and their resolution), RELEVO_ALERTMANAGER_URL."""
         channels: list[Channel] = []
         if settings.webhook_url:
             channels.append(WebhookChannel(settings.webhook_url))
         if settings.notify_urls:
             channels.append(AppriseChannel(settings.notify_urls))
         if settings.notify_escalation_urls:
-            channels.append(AppriseChannel(settings.notify_escalation_urls, "escalation", kinds=("alert.escalated",),
+            channels.append(AppriseChannel(settings.notify_escalation_urls, "escalation", takes=escalations,
                                            setting="RELEVO_NOTIFY_ESCALATION_URLS"))
         if settings.alertmanager_url:
             channels.append(AlertmanagerChannel(settings.alertmanager_url))

@@ -25,6 +25,8 @@ class _Strict(BaseModel):
 RISING = ("input_drift", "missing_rate", "new_categories", "output_drift", "score_drift", "correction_rate",
           "correction_gap")
 FALLING = ("accuracy", "estimated_accuracy", "disparate_impact")
+FEEDBACK = ("correction_rate", "accuracy", "correction_gap")  # measured from case workers' feedback
+FEEDBACK_DELAY = "72h"  # as a rollout's correction criterion waits for its reviews
 SHARES = FALLING + ("correction_rate", "missing_rate", "new_categories", "correction_gap")
 ABOUT_FIELDS = ("input_drift", "missing_rate", "new_categories")
 ABOUT_GROUPS = ("disparate_impact", "correction_gap")
@@ -78,14 +80,25 @@ class AlertRule(_Strict):
                              "decisions, when not the section's", examples=[5000])
     min_sample: int | None = Field(default=None, ge=1, description="values needed before the rule is evaluated "
                                    "(default: the section's)", examples=[200])
+    review_delay: str | None = Field(
+        default=None, description="how long after a window ends the rule reads it, so feedback has arrived "
+        f"(default: {FEEDBACK_DELAY} for {', '.join(FEEDBACK)}, none for the rest)", examples=["5d"],
+        json_schema_extra=DURATION_SCHEMA)
     severity: Literal["warning", "critical"] = Field(default="warning", description="how urgent the alert is; an "
                                                      "unacknowledged one becomes critical when escalated",
                                                      examples=["critical"])
 
-    @field_validator("window")
+    @field_validator("window", "review_delay")
     @classmethod
     def _window(cls, value: str | None) -> str | None:
         return _duration(value)
+
+    @property
+    def delay(self) -> str | None:
+        """How long after its window ends the rule reads it (feedback metrics wait for their reviews)."""
+        if self.review_delay is not None:
+            return None if parse_duration(self.review_delay).total_seconds() == 0 else self.review_delay
+        return FEEDBACK_DELAY if self.metric in FEEDBACK else None
 
     @model_validator(mode="after")
     def _fits_metric(self) -> "AlertRule":
@@ -107,6 +120,8 @@ class AlertRule(_Strict):
         if self.metric == "input_drift":
             about.append(self.statistic if self.against == "reference" else f"{self.statistic} vs previous")
         window = f" over {self.window}" if self.window else f" over the last {self.last}" if self.last else ""
+        if self.review_delay is not None:
+            window += f" after {self.review_delay}"
         condition = f"{sign} {self.threshold:g}"
         return f"{self.metric}({', '.join(about) + ' ' if about else ''}{condition}){window}"
 
@@ -157,8 +172,9 @@ class MonitoringPolicy(_Strict):
             raise ValueError(f"two alert rules are both {', '.join(twice)}")
         return self
 
-    def window_of(self, rule: AlertRule) -> tuple[str | None, int | None]:
-        """(period, last N) a rule is evaluated over: its own, else the section's."""
+    def window_of(self, rule: AlertRule) -> tuple[str | None, int | None, str | None]:
+        """(period, last N, delay) a rule is evaluated over: its own window, else the section's, read
+        its delay after it ends."""
         if rule.window is not None or rule.last is not None:
-            return rule.window, rule.last
-        return (None, self.last) if self.last is not None else (self.window, None)
+            return rule.window, rule.last, rule.delay
+        return (None, self.last, rule.delay) if self.last is not None else (self.window, None, rule.delay)

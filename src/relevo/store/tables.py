@@ -506,7 +506,8 @@ monitor_runs = Table(
     Column("profile", JSONDoc, nullable=False),
     Column("ran_at", UTCDateTime, nullable=False),
     Column("ran_by", String(200), nullable=False),
-    Index("ix_monitor_runs_service_window", "service", "environment", "window", "window_end"),
+    # One run per period: replicas racing on the same period store it once.
+    UniqueConstraint("service", "environment", "window", "window_end", name="uq_monitor_runs_service"),
 )
 
 # Alerts the monitors raised: one open per rule until what it watches is back to normal.

@@ -42,8 +42,8 @@ def monitoring_html(found: Monitored, generated: datetime | None = None) -> str:
     against = f"reference ({report.version})" if report.version else "reference"
     charts = {f.field: _distribution(f.field, f.shares, against) for f in report.fields if f.shares is not None}
     fairness_charts = {f.attribute: _groups(f) for f in report.fairness if f.groups}
-    moved = sorted({f.field for finding in found.findings if finding.breached for f in report.fields
-                    if f.field in finding.values})
+    fields = {f.field for f in report.fields}
+    moved = sorted({name for finding in found.findings for name in finding.breached if name in fields})
     return templates().get_template("monitoring.html").render(
         report=report, findings=found.findings, alerts=found.alerts, charts=charts,
         fairness_charts=fairness_charts, moved=moved, run_id=found.run_id, plotly=plotly_js(),

@@ -2,7 +2,7 @@
 sketches, with error bounds), categorical fields (PSI, Jensen-Shannon, chi-square, new values),
 and one field's comparison with a status that says why it was not compared."""
 
-from relevo.analysis.drift.categorical import CategoryShift, category_shift, chi_square, jensen_shannon
+from relevo.analysis.drift.categorical import CategoryShift, category_shift, chi_square, homogeneity, jensen_shannon
 from relevo.analysis.drift.field import (
     COMPARED,
     NO_REFERENCE,
@@ -15,6 +15,7 @@ from relevo.analysis.drift.field import (
 )
 from relevo.analysis.drift.numeric import (
     bin_counts,
+    dkw,
     ks_against_sketch,
     ks_between_sketches,
     psi,
@@ -24,5 +25,5 @@ from relevo.analysis.drift.numeric import (
 )
 
 __all__ = ["COMPARED", "CategoryShift", "FieldDrift", "NOT_ENOUGH", "NO_REFERENCE", "PERSONAL", "Shares", "TOO_MANY",
-           "bin_counts", "category_shift", "chi_square", "compare_field", "jensen_shannon", "ks_against_sketch",
+           "bin_counts", "category_shift", "chi_square", "compare_field", "dkw", "homogeneity", "jensen_shannon", "ks_against_sketch",
            "ks_between_sketches", "psi", "sketch_bound", "sketch_cdf", "wasserstein_normed"]

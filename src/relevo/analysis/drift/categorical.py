@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import chdtrc, rel_entr
 
 from relevo.analysis.drift.numeric import psi
@@ -22,6 +23,7 @@ class CategoryShift:
     chi_square_p: float | None
     new: dict[str, int]  # values the reference never had, with their counts
     new_share: float
+    shift_p: float | None  # a homogeneity test's p-value: could the two counts come from one distribution?
 
 
 def aligned(reference: Mapping[str, int], current: Mapping[str, int]) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -52,6 +54,40 @@ def chi_square(reference: np.ndarray, current: np.ndarray) -> tuple[float, float
     return statistic, float(chdtrc(ref.size - 1, statistic))
 
 
+SPARSE = 5.0  # a cell expected to hold fewer cases is pooled, as the chi-square approximation needs
+
+
+def homogeneity(reference: ArrayLike, current: ArrayLike) -> float | None:
+    """The p-value of a chi-square test that two samples come from one distribution over the same bins
+    or categories (each sample's own noise counted), or None when fewer than two cells remain.
+
+    Cells expected to hold fewer than five cases in either sample are pooled into one, so the
+    test's chi-square approximation holds at small counts (a few cases never look like drift).
+    """
+    ref = np.asarray(reference, dtype=float)
+    cur = np.asarray(current, dtype=float)
+    n_ref, n_cur = ref.sum(), cur.sum()
+    if n_ref <= 0 or n_cur <= 0:
+        return None
+    cells = ref + cur
+    keep = np.minimum(cells * n_ref, cells * n_cur) / (n_ref + n_cur) >= SPARSE
+    table = np.vstack([ref[keep], cur[keep]])
+    if (~keep).any():
+        pooled = np.array([[ref[~keep].sum()], [cur[~keep].sum()]])
+        if table.shape[1] and pooled.sum() * min(n_ref, n_cur) / (n_ref + n_cur) < SPARSE:
+            # Still too few: the pooled cell joins the smallest kept one.
+            smallest = int(np.argmin(table.sum(axis=0)))
+            table[:, smallest] += pooled[:, 0]
+        else:
+            table = np.hstack([table, pooled])
+    table = table[:, table.sum(axis=0) > 0]
+    if table.shape[1] < 2:
+        return None
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    statistic = float(np.sum((table - expected) ** 2 / expected))
+    return float(chdtrc(table.shape[1] - 1, statistic))
+
+
 def category_shift(reference: Mapping[str, int], current: Mapping[str, int]) -> CategoryShift:
     """Every statistic of a categorical field's move from reference to current counts."""
     names, ref, cur = aligned(reference, current)
@@ -62,4 +98,4 @@ def category_shift(reference: Mapping[str, int], current: Mapping[str, int]) -> 
     return CategoryShift(psi=psi(ref, cur), js=jensen_shannon(ref, cur),
                          chi_square=None if tested is None else tested[0],
                          chi_square_p=None if tested is None else tested[1],
-                         new=new, new_share=sum(new.values()) / float(cur.sum()))
+                         new=new, new_share=sum(new.values()) / float(cur.sum()), shift_p=homogeneity(ref, cur))

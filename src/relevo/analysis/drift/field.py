@@ -9,13 +9,14 @@ false alarm on it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from dataclasses import field as default
 from typing import Any, Sequence
 
 import numpy as np
 
-from relevo.analysis.drift.categorical import category_shift
+from relevo.analysis.drift.categorical import category_shift, homogeneity
 from relevo.analysis.drift.numeric import ks_against_sketch, ks_between_sketches, psi, sketch_cdf, wasserstein_normed
 
 COMPARED = "compared"
@@ -45,6 +46,8 @@ class FieldDrift:
     n: int  # values present in the window
     missing_rate: float | None
     reference_missing_rate: float | None
+    reference_n: int = 0  # values the reference had
+    shift_p: float | None = None  # could the window and the reference come from one distribution?
     psi: float | None = None
     ks: float | None = None
     ks_bound: float | None = None
@@ -110,28 +113,40 @@ def compare_field(name: str, reference: dict[str, Any] | None, window: dict[str,
         return _not_compared(name, kind, NO_REFERENCE, f"{against} holds {kind} values, the window "
                              f"{window.get('kind')} ones", window, reference)
     base = dict(field=name, kind=kind, status=COMPARED, n=n, missing_rate=window["missing_rate"],
-                reference_missing_rate=reference["missing_rate"])
+                reference_missing_rate=reference["missing_rate"], reference_n=n_ref)
     if kind == "categorical":
         shift = category_shift(reference["categories"], window["categories"])
         labels = sorted(set(reference["categories"]) | set(window["categories"]))
         return FieldDrift(**base, detail=f"{n:,} values against {n_ref:,}", psi=shift.psi, js=shift.js,
                           chi_square=shift.chi_square, chi_square_p=shift.chi_square_p, new_categories=shift.new,
-                          new_share=shift.new_share,
+                          new_share=shift.new_share, shift_p=shift.shift_p,
                           shares=Shares(labels, _shares([reference["categories"].get(x, 0) for x in labels]),
                                         _shares([window["categories"].get(x, 0) for x in labels])))
     same_bins = list(reference["edges"]) == list(window["edges"])
     if values is not None:
         ks, ks_bound = ks_against_sketch(reference["quantiles"], n_ref, values)
-        w, w_bound = (wasserstein_normed(reference["quantiles"], reference["std"], values)
-                      if reference["std"] else (None, None))
     else:
         ks, ks_bound = ks_between_sketches(reference["quantiles"], n_ref, window["quantiles"], n)
-        w, w_bound = (wasserstein_normed(reference["quantiles"], reference["std"], window["quantiles"],
-                                         current_is_sketch=True) if reference["std"] else (None, None))
+    w, w_bound = _wasserstein(reference, n_ref, values, window, n)
     counts = window["counts"] if same_bins else _counts_from_sketch(window["quantiles"], reference["edges"], n)
     return FieldDrift(**base, detail=f"{n:,} values against {n_ref:,}", psi=psi(reference["counts"], counts),
                       ks=ks, ks_bound=ks_bound, wasserstein=w, wasserstein_bound=w_bound,
+                      shift_p=homogeneity(reference["counts"], counts),
                       shares=Shares(_bin_labels(reference["edges"]), _shares(reference["counts"]), _shares(counts)))
+
+
+def _wasserstein(reference: dict[str, Any], n_ref: int, values: np.ndarray | None, window: dict[str, Any],
+                 n: int) -> tuple[float | None, float | None]:
+    """The normalised Wasserstein distance and its bound, or nothing where the reference does not vary
+    or the values are too large to measure."""
+    if not reference.get("std") or not math.isfinite(reference["std"]):
+        return None, None
+    try:
+        if values is not None:
+            return wasserstein_normed(reference["quantiles"], n_ref, reference["std"], values)
+        return wasserstein_normed(reference["quantiles"], n_ref, reference["std"], window["quantiles"], current_n=n)
+    except ValueError:
+        return None, None
 
 
 def _counts_from_sketch(quantiles: Sequence[float], edges: Sequence[float], n: int) -> list[float]:

@@ -36,8 +36,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(['service'], ['services.name'], name=op.f('fk_monitor_runs_service_services')),
         sa.ForeignKeyConstraint(['version_id'], ['versions.id'], name=op.f('fk_monitor_runs_version_id_versions')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_monitor_runs')),
+        sa.UniqueConstraint('service', 'environment', 'window', 'window_end', name='uq_monitor_runs_service'),
     )
-    op.create_index('ix_monitor_runs_service_window', 'monitor_runs', ['service', 'environment', 'window', 'window_end'])
     op.create_table(
         'alerts',
         sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -70,5 +70,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ux_alerts_open_rule', table_name='alerts')
     op.drop_table('alerts')
-    op.drop_index('ix_monitor_runs_service_window', table_name='monitor_runs')
     op.drop_table('monitor_runs')
