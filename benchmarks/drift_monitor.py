@@ -15,10 +15,11 @@ parent's peak.
 
 - Relevo: the reference is profiled ahead, as registration does
   (`relevo.registry.reference_data.profile_reference_data`: a one-off, timed apart). The timed part
-  is what a monitoring pass does with the window's columns (`relevo.monitoring.report.window_profile`
-  and `_fields`): each field's window profile on the reference's bins, then `compare_field` with the
-  present values (PSI, KS and normalised Wasserstein against the reference's sketch with their error
-  bounds, Jensen-Shannon, chi-square, new categories). It holds the current rows only.
+  is the product's `relevo.monitoring.report.build_report` over the window, given what
+  `read_window` hands over (numeric columns as arrays, categories as counts): each field's window
+  profile on the reference's bins and its comparison with the reference (PSI, KS and normalised
+  Wasserstein against the reference's sketch with their error bounds, Jensen-Shannon, chi-square,
+  the homogeneity test, new categories). It holds the current rows only.
 - bare: the same statistics straight from both raw frames with numpy and scipy: PSI on the
   reference's deciles (with the 1e-4 floor), `ks_2samp`, `wasserstein_distance / std`,
   `jensenshannon`, `chisquare`. Categories are counted with `collections.Counter`, as Relevo's are.
@@ -28,7 +29,8 @@ parent's peak.
   so, when that environment is missing. Timed once when a run takes longer than 20 s.
 
 Relevo and bare run --repeat times, each run in a fresh child, interleaved; the median is taken.
-Numeric columns are float arrays (NaN: missing), categorical ones lists of strings ("true"/"false").
+Numeric columns are float arrays (NaN: missing), categorical ones lists of strings ("true"/"false")
+for bare and Evidently's frames, counts for Relevo (its monitor never holds them as lists).
 Loading the columns is not timed. Every statistic is then checked across the implementations:
 Relevo's KS and Wasserstein within their stated bounds of scipy's; PSI, Jensen-Shannon and
 chi-square to 1e-9 (computed the same way); Relevo's homogeneity p-value, where it has one, against
@@ -179,19 +181,21 @@ def child_frames(args: argparse.Namespace) -> dict[str, Any]:
     return {"rows": n, "seed": args.seed, "value_counts": counts, "peak_mb": peak_mb()}
 
 
-def read_columns(path: Path) -> tuple[dict[str, Any], float]:
-    """The frame at path as Relevo's monitor gets a window's columns: numeric fields as float arrays
-    (NaN: missing), the others as lists of strings (booleans "true"/"false", None: missing); and the
+def read_columns(path: Path, counted: bool = False) -> tuple[dict[str, Any], float]:
+    """The frame at path as a monitor gets a window's columns: numeric fields as float arrays (NaN:
+    missing), the others as lists of strings (booleans "true"/"false", None: missing) or, counted,
+    as the counts of their values (what Relevo's read_window keeps, chunk by chunk); and the
     seconds it took."""
+    from collections import Counter
+
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     started = time.perf_counter()
     strings = [n for n in CATEGORICAL if FIELDS[n][0] == "string"]
-    # A column at a time, in batches, strings as their dictionary, converted by numpy rather than
-    # Arrow's compute kernels (their first use alone adds ~45 MB): a monitor never holds the rows as
-    # a table, so the reading here should not weigh more than the columns it hands over.
+    # A column at a time, in batches, strings as their dictionary: a monitor never holds the rows as
+    # a table, so the reading here should weigh little more than the columns it hands over.
     source = pq.ParquetFile(path, read_dictionary=strings)
     columns: dict[str, Any] = {}
     for name in source.schema_arrow.names:
@@ -207,9 +211,18 @@ def read_columns(path: Path) -> tuple[dict[str, Any], float]:
             else:
                 names, codes = array.dictionary.to_pylist(), array.indices.to_numpy(zero_copy_only=False)
             codes = np.where(np.isnan(codes), len(names), codes) if codes.dtype.kind == "f" else codes
+            if counted:
+                tally = np.bincount(codes.astype(np.intp), minlength=len(names) + 1)
+                parts.append(Counter({n: int(c) for n, c in zip(names, tally) if c}))
+                continue
             lookup = np.asarray([*names, None], dtype=object)
             parts.extend(lookup[codes.astype(np.intp)].tolist())
-        columns[name] = np.concatenate(parts) if name in NUMERIC else parts
+        if name in NUMERIC:
+            columns[name] = np.concatenate(parts)
+        elif counted:
+            columns[name] = sum(parts, Counter())
+        else:
+            columns[name] = parts
     return columns, time.perf_counter() - started
 
 
@@ -225,50 +238,45 @@ def child_profile(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def relevo_pass(reference: dict[str, Any], columns: dict[str, Any]) -> list[Any]:
-    """One monitoring pass over the window's columns, as relevo.monitoring.report does it."""
-    from collections import Counter
+    """One monitoring pass over the window's columns: the product's own build_report (the window's
+    profile on the reference's bins, then every field against the reference), as a pass runs it
+    once read_window has counted the categories and gathered the numeric columns."""
+    from datetime import datetime, timezone
 
     import numpy as np
 
-    from relevo.analysis.drift import compare_field
-    from relevo.analysis.profile import categories_profile, numeric_profile
+    from relevo.monitoring.collect import WindowData
+    from relevo.monitoring.report import build_report
+    from relevo.monitoring.windows import Window
+    from relevo.services import parse_spec
 
-    features = reference["features"]
-    rows = len(next(iter(columns.values())))
-    window: dict[str, Any] = {}
-    for name, values in columns.items():  # window_profile
-        if isinstance(values, np.ndarray):
-            ref = features.get(name)
-            edges = ref.get("edges") if ref and ref.get("kind") == "numeric" else None
-            window[name] = numeric_profile(values, edges=edges)
-        else:
-            counts = Counter(values)
-            counts.pop(None, None)  # missing values are not a category
-            window[name] = categories_profile(counts, rows)
-    found = []
-    for name, values in columns.items():  # _fields, exact=True
-        present = values[~np.isnan(values)] if isinstance(values, np.ndarray) else None
-        found.append(compare_field(name, features.get(name), window[name], values=present))
-    return found
+    spec = parse_spec({"name": "benchmark", "decisions": ["yes", "no"], "inputs": {
+        name: {"type": "number" if isinstance(values, np.ndarray) else "string", "required": False}
+        for name, values in columns.items()}}, "benchmark")
+    rows = next(len(v) for v in columns.values() if isinstance(v, np.ndarray))
+    end = datetime(2026, 1, 2, tzinfo=timezone.utc)
+    data = WindowData(Window("1d", end, datetime(2026, 1, 1, tzinfo=timezone.utc)), None, decisions=rows)
+    data.numeric = {n: [v] for n, v in columns.items() if isinstance(v, np.ndarray)}
+    data.categories = {n: v for n, v in columns.items() if not isinstance(v, np.ndarray)}
+    report, _ = build_report(spec, "production", data, version="v1", reference=reference,
+                             reference_name="reference.parquet", previous=None, previous_label=None, min_sample=100)
+    return report.fields
 
 
 def drift_json(found: Any) -> dict[str, Any]:
     """The statistics of one FieldDrift, for the parent."""
     keys = ("status", "psi", "ks", "ks_bound", "wasserstein", "wasserstein_bound", "js", "chi_square",
             "chi_square_p", "new_categories", "shift_p")
-    out = {k: getattr(found, k, None) for k in keys}  # shift_p: only in versions that test homogeneity
-    out["shares"] = None if found.shares is None else {"labels": found.shares.labels,
-                                                       "reference": found.shares.reference,
-                                                       "current": found.shares.current}
-    return out
+    return {k: getattr(found, k, None) for k in keys}  # shift_p: only in versions that test homogeneity
 
 
 def child_relevo(args: argparse.Namespace) -> dict[str, Any]:
     """Relevo's monitoring pass over the current frame, against the stored reference profile."""
-    import relevo.analysis.drift  # noqa: F401  (imports before the clock starts)
+    import relevo.monitoring.report  # noqa: F401  (imports before the clock starts)
+    import relevo.services  # noqa: F401
 
     reference = json.loads((WORK / "reference-profile.json").read_text(encoding="utf-8"))
-    columns, load = read_columns(WORK / "current.parquet")
+    columns, load = read_columns(WORK / "current.parquet", counted=True)
     loaded = peak_mb()
     started = time.perf_counter()
     found = relevo_pass(reference, columns)
@@ -408,6 +416,13 @@ def _log_settings(args: argparse.Namespace) -> Any:
 LOG_DAY = (2026, 5, 11)  # the day the logged decisions fall in (UTC)
 
 
+def remove_log_store() -> None:
+    """Remove the decision-log store of an earlier run."""
+    shutil.rmtree(WORK / "log-home", ignore_errors=True)
+    for suffix in ("", "-wal", "-shm"):
+        (WORK / f"log.db{suffix}").unlink(missing_ok=True)
+
+
 def child_log_setup(args: argparse.Namespace) -> dict[str, Any]:
     """A store with the current rows as one version's decisions, its reference profile stored."""
     import uuid
@@ -423,9 +438,7 @@ def child_log_setup(args: argparse.Namespace) -> dict[str, Any]:
     from relevo.store.tables import decisions, profiles, versions
 
     started = time.perf_counter()
-    shutil.rmtree(WORK / "log-home", ignore_errors=True)
-    for suffix in ("", "-wal", "-shm"):
-        (WORK / f"log.db{suffix}").unlink(missing_ok=True)
+    remove_log_store()
     settings = _log_settings(args)
     upgrade(settings.resolved_database_url())
     ctx = Context.open(settings)
@@ -693,6 +706,7 @@ def main() -> None:
         print(f"decision log: {setup['rows']:,} decisions written to a SQLite store in {setup['seconds']:.0f} s "
               f"({setup['size_mb']:.0f} MB)", flush=True)
         log = run_child("log", args)
+        remove_log_store()  # made anew by every run: not worth a gigabyte of disk in between
 
     # Results.
     relevo_s = statistics.median(r["seconds"] for r in relevo_runs)

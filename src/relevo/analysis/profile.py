@@ -15,16 +15,39 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 BINS = 10
-SKETCH_POINTS = 101  # quantiles at 0%, 1%, ..., 100%
+SKETCH_POINTS = 101  # a window's sketch: quantiles at 0%, 1%, ..., 100%
+REFERENCE_POINTS = 1001  # a version's reference: every 0.1%, so drift against it is measured finely
 MAX_CATEGORIES = 50
 
 
-def numeric_profile(values: np.ndarray, bins: int = BINS, edges: Sequence[float] | None = None) -> dict[str, Any]:
-    """Profile of a numeric column; NaN counts as missing. With edges (another profile's), its values
-    are counted in those bins instead of its own deciles, so the two compare bin by bin."""
+def sketch(ordered: np.ndarray, points: int) -> np.ndarray:
+    """The quantiles of sorted values at points evenly spaced levels (numpy's default, linear)."""
+    n = ordered.size
+    h = (n - 1) * np.linspace(0.0, 1.0, points)
+    low = np.floor(h).astype(np.int64)
+    high = np.minimum(low + 1, n - 1)
+    with np.errstate(over="ignore", invalid="ignore"):  # values near a float's limit
+        return ordered[low] + (h - low) * (ordered[high] - ordered[low])
+
+
+def present_sorted(values: np.ndarray) -> np.ndarray:
+    """A numeric column's values without the missing ones (NaN), in order (one copy, sorted in place)."""
     values = np.asarray(values, dtype=float)
     present = values[~np.isnan(values)]
-    total = int(values.size)
+    present.sort()
+    return present
+
+
+def numeric_profile(values: np.ndarray, bins: int = BINS, edges: Sequence[float] | None = None,
+                    points: int = SKETCH_POINTS, total: int | None = None) -> dict[str, Any]:
+    """Profile of a numeric column; NaN counts as missing. With edges (another profile's), its values
+    are counted in those bins instead of its own deciles, so the two compare bin by bin. Given
+    total, values are the column's present values already sorted (present_sorted) and total its size."""
+    if total is None:
+        total = int(np.asarray(values).size)
+        present = present_sorted(values)
+    else:
+        present = np.asarray(values, dtype=float)
     out: dict[str, Any] = {
         "kind": "numeric",
         "count": total,
@@ -38,17 +61,16 @@ def numeric_profile(values: np.ndarray, bins: int = BINS, edges: Sequence[float]
     cuts = np.asarray(edges, dtype=float) if edges is not None else np.unique(
         np.quantile(present, np.linspace(0, 1, bins + 1)[1:-1], method="inverted_cdf"))
     # Bin i holds (edges[i-1], edges[i]]; the first and last bins are open-ended.
-    counts = np.bincount(np.searchsorted(cuts, present, side="left"), minlength=cuts.size + 1)
+    counts = np.diff(np.r_[0, np.searchsorted(present, cuts, side="right"), present.size])
     with np.errstate(over="ignore", invalid="ignore"):  # values near a float's limit: no moments, not an error
-        quantiles = np.quantile(present, np.linspace(0, 1, SKETCH_POINTS))
         mean = float(present.mean())
         std = float(present.std(ddof=1)) if present.size > 1 else 0.0
     return out | {
         "edges": cuts.tolist(),
         "counts": counts.tolist(),
-        "quantiles": quantiles.tolist(),
-        "min": float(present.min()),
-        "max": float(present.max()),
+        "quantiles": sketch(present, points).tolist(),
+        "min": float(present[0]),
+        "max": float(present[-1]),
         "mean": mean if math.isfinite(mean) else None,
         "std": std if math.isfinite(std) else None,
     }
@@ -81,7 +103,7 @@ def profile_columns(columns: dict[str, Any], skip: set[str] = frozenset()) -> di
         if name in skip:
             continue
         if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
-            features[name] = numeric_profile(values)
+            features[name] = numeric_profile(values, points=REFERENCE_POINTS)
         else:
             features[name] = categorical_profile(list(values))
     rows = max((len(v) for v in columns.values()), default=0)

@@ -6,6 +6,7 @@ correction rates by protected group. Each part says plainly when it could not be
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -27,7 +28,7 @@ from relevo.analysis.drift import (
 from relevo.analysis.drift.categorical import aligned
 from relevo.analysis.fixed_sample import exact_interval, selection_ratio
 from relevo.analysis.performance import Estimated, Rate, expected_accuracy, rate, rate_gap
-from relevo.analysis.profile import MAX_CATEGORIES, categories_profile, numeric_profile
+from relevo.analysis.profile import MAX_CATEGORIES, categories_profile, numeric_profile, present_sorted
 from relevo.monitoring.collect import WindowData
 from relevo.services.spec import ServiceSpec
 
@@ -127,23 +128,29 @@ class MonitorReport:
         return next((f for f in found if f.field == name), None)
 
 
+def _feature(name: str, data: WindowData, reference: dict[str, Any] | None) -> tuple[dict[str, Any], np.ndarray | None]:
+    """One field's window profile (binned like the reference where numeric), and its present values
+    in order (numeric fields)."""
+    ref = ((reference or {}).get("features") or {}).get(name) or {}
+    if name in data.numeric:
+        present = present_sorted(data.values(name))
+        edges = ref.get("edges") if ref.get("kind") == "numeric" else None
+        return numeric_profile(present, edges=edges, total=data.decisions), present
+    # A field the reference found to be an identifier keeps no values here either.
+    limit = 0 if ref.get("high_cardinality") else MAX_CATEGORIES
+    return categories_profile(data.categories.get(name, Counter()), data.decisions, limit), None
+
+
+def _summary(data: WindowData, features: dict[str, Any]) -> dict[str, Any]:
+    return {"rows": data.decisions, "features": features, "decisions": dict(sorted(_counts(data.labels).items())),
+            "confidence": numeric_profile(np.asarray(data.confidence, dtype=float))}
+
+
 def window_profile(spec: ServiceSpec, data: WindowData, reference: dict[str, Any] | None) -> dict[str, Any]:
     """The window's own profile (what the next window is compared with): each field binned like the
     reference where it is numeric, the decisions' counts and the confidence's sketch."""
-    features: dict[str, Any] = {}
-    ref_features = (reference or {}).get("features", {})
-    for name in data.numeric:
-        ref = ref_features.get(name)
-        edges = ref.get("edges") if ref and ref.get("kind") == "numeric" else None
-        features[name] = numeric_profile(data.values(name), edges=edges)
-    for name, counts in data.categories.items():
-        ref = ref_features.get(name) or {}
-        # A field the reference found to be an identifier keeps no values here either.
-        features[name] = categories_profile(counts, data.decisions, 0 if ref.get("high_cardinality") else MAX_CATEGORIES)
-    confidence = np.asarray(data.confidence, dtype=float)
-    return {"rows": data.decisions, "features": features,
-            "decisions": dict(sorted(_counts(data.labels).items())),
-            "confidence": numeric_profile(confidence)}
+    features = {name: _feature(name, data, reference)[0] for name in (*data.numeric, *data.categories)}
+    return _summary(data, features)
 
 
 def _counts(labels: list[str]) -> dict[str, int]:
@@ -153,19 +160,30 @@ def _counts(labels: list[str]) -> dict[str, int]:
     return out
 
 
-def _fields(spec: ServiceSpec, data: WindowData, profile: dict[str, Any], against: dict[str, Any] | None,
-            min_sample: int, what: str, exact: bool) -> list[FieldDrift]:
+def _against_reference(spec: ServiceSpec, data: WindowData, reference: dict[str, Any] | None, min_sample: int,
+                       what: str) -> tuple[dict[str, Any], list[FieldDrift]]:
+    """The window's profile of each field, and each field against the reference: one field at a
+    time, its values sorted once and read by the profile, KS and Wasserstein, then let go (a
+    window's memory is its columns, not several copies of them)."""
+    ref_features = (reference or {}).get("features", {})
+    features: dict[str, Any] = {}
     out = []
-    features = (against or {}).get("features", {})
     for name, field_spec in spec.inputs.items():
-        values = None
-        if exact and name in data.numeric:
-            present = data.values(name)
-            values = present[~np.isnan(present)]
-        window = profile["features"].get(name, {})
-        out.append(compare_field(name, features.get(name) if against is not None else None, window, values=values,
-                                 min_sample=min_sample, personal=field_spec.personal, against=what))
-    return out
+        present = None
+        if name in data.numeric or name in data.categories:
+            features[name], present = _feature(name, data, reference)
+        out.append(compare_field(name, ref_features.get(name) if reference is not None else None,
+                                 features.get(name, {}), values=present, min_sample=min_sample,
+                                 personal=field_spec.personal, against=what))
+    return features, out
+
+
+def _against_previous(spec: ServiceSpec, profile: dict[str, Any], previous: dict[str, Any] | None,
+                      min_sample: int) -> list[FieldDrift]:
+    features = (previous or {}).get("features", {})
+    return [compare_field(name, features.get(name) if previous is not None else None,
+                          profile["features"].get(name, {}), min_sample=min_sample, personal=field_spec.personal,
+                          against="the previous window") for name, field_spec in spec.inputs.items()]
 
 
 def _output(profile: dict[str, Any], previous: dict[str, Any] | None, confidence: np.ndarray,
@@ -257,10 +275,10 @@ def build_report(spec: ServiceSpec, environment: str, data: WindowData, *, versi
                  reference: dict[str, Any] | None, reference_name: str | None, previous: dict[str, Any] | None,
                  previous_label: str | None, min_sample: int) -> tuple[MonitorReport, dict[str, Any]]:
     """The window's report and its own profile."""
-    profile = window_profile(spec, data, reference)
     against = f"the reference profile of {version}" if version else "the reference profile"
-    fields = _fields(spec, data, profile, reference, min_sample, against, exact=True)
-    fields_previous = _fields(spec, data, profile, previous, min_sample, "the previous window", exact=False)
+    features, fields = _against_reference(spec, data, reference, min_sample, against)
+    profile = _summary(data, features)
+    fields_previous = _against_previous(spec, profile, previous, min_sample)
     if data.decisions == 0:
         fields = [_empty(f) for f in fields]
         fields_previous = [_empty(f) for f in fields_previous]

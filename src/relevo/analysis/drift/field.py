@@ -93,7 +93,8 @@ def compare_field(name: str, reference: dict[str, Any] | None, window: dict[str,
                   values: np.ndarray | None = None, min_sample: int = 100, personal: bool = False,
                   against: str = "the reference") -> FieldDrift:
     """Compare a field's window profile with a reference profile (the version's, or the previous
-    window's); values, when given, are the window's numeric values, for an exact-sample KS."""
+    window's); values, when given, are the window's present numeric values in order
+    (profile.present_sorted), for exact-sample KS and Wasserstein."""
     kind = (reference or window or {}).get("kind", "categorical")
     if personal:
         return _not_compared(name, kind, PERSONAL, "personal data is never profiled; the log keeps only "
@@ -124,7 +125,7 @@ def compare_field(name: str, reference: dict[str, Any] | None, window: dict[str,
                                         _shares([window["categories"].get(x, 0) for x in labels])))
     same_bins = list(reference["edges"]) == list(window["edges"])
     if values is not None:
-        ks, ks_bound = ks_against_sketch(reference["quantiles"], n_ref, values)
+        ks, ks_bound = ks_against_sketch(reference["quantiles"], n_ref, values, presorted=True)
     else:
         ks, ks_bound = ks_between_sketches(reference["quantiles"], n_ref, window["quantiles"], n)
     w, w_bound = _wasserstein(reference, n_ref, values, window, n)
@@ -143,7 +144,7 @@ def _wasserstein(reference: dict[str, Any], n_ref: int, values: np.ndarray | Non
         return None, None
     try:
         if values is not None:
-            return wasserstein_normed(reference["quantiles"], n_ref, reference["std"], values)
+            return wasserstein_normed(reference["quantiles"], n_ref, reference["std"], values, presorted=True)
         return wasserstein_normed(reference["quantiles"], n_ref, reference["std"], window["quantiles"], current_n=n)
     except ValueError:
         return None, None
