@@ -76,6 +76,8 @@ def test_relevo_serve_answers_and_stops_cleanly(tmp_path: Path):
     assert "Traceback" not in err, err
     with connect(ctx.engine) as conn:  # recorded before it was answered, and still there
         assert get_decision(conn, decision["decision_id"]).reference == decision["reference"]
+    # Its monitors' schedule ran a first pass at once (the day before, empty here), as itself.
+    assert [e.actor for e in read_events(ctx, action="monitor.ran")] == ["relevo-monitor"]
     # Starting, it recorded what production runs: this process's runtime, the service it routes.
     [taken] = read_events(ctx, action="environment.fingerprinted")
     assert taken.subject == "production" and taken.details["changed"] == ["first fingerprint"]

@@ -20,7 +20,8 @@ from relevo.casework import record_feedback
 from relevo.demo.traffic import requests
 from relevo.errors import Conflict, InvalidInput, NotFound, Refused
 from relevo.monitoring import MonitorSchedule, acknowledge_alert, list_alerts, monitor_pass, monitor_run, monitoring_report, run_monitors
-from relevo.notify import Listeners, WebhookChannel
+from relevo.notify import Listeners
+from relevo.settings import Settings
 from relevo.registry import describe_version
 from relevo.store import connect
 from relevo.store.tables import decisions, profiles, versions
@@ -44,11 +45,16 @@ def _day(gateway, clock, day: int, n: int, seed: int, form_version: int = 1, dro
 
 
 @pytest.fixture
-def monitored(world, receiver):
-    """The demo store, its channels a real webhook."""
+def monitored(world, receiver, smtp_server):
+    """The demo store, its channels as the settings make them: a real webhook receiver and e-mail
+    (apprise) to a real SMTP server; the mails are on received.mails."""
     ctx, clock, gateway = world
     url, received = receiver
-    return replace(ctx, listeners=Listeners([WebhookChannel(url)])), clock, gateway, received
+    port, mails = smtp_server
+    received.mails = mails
+    listeners = Listeners.from_settings(Settings(webhook_url=url, notify_urls=(
+        f"mailto://127.0.0.1:{port}?from=relevo@city.example&to=it-team@city.example&mode=insecure")))
+    return replace(ctx, listeners=listeners), clock, gateway, received
 
 
 def test_a_new_application_form_raises_one_alert_until_the_inputs_are_back(monitored):
@@ -74,6 +80,9 @@ def test_a_new_application_form_raises_one_alert_until_the_inputs_are_back(monit
     assert "documents_complete" in opened.summary
     assert received[-1]["kind"] == "alert.opened" and received[-1]["severity"] == "warning"
     assert received[-1]["informed"] == ["case-worker"]  # the spec's RACI
+    [mail] = received.mails  # the same alert by e-mail
+    assert mail["Subject"] == f"[Relevo] warning: {SERVICE}/production/alert-{opened.alert_id}"
+    assert "documents_complete" in mail.get_body(preferencelist=("plain",)).get_content()
 
     # The same period is monitored once, however often a pass runs.
     assert monitor_pass(ctx, SERVICE) == []

@@ -63,11 +63,13 @@ class MonitorSchedule:
         return done
 
     def _run(self) -> None:
-        while not self._stop.wait(self.tick):
+        while True:  # a first pass at once: what came due while no replica ran is monitored now
             try:
                 self.step()
             except Exception as exc:  # the store may be away for a while; try again next tick
                 log.warning("monitoring tick failed: %s", exc)
+            if self._stop.wait(self.tick):
+                return
 
     def close(self) -> None:
         """Stop ticking and hand the lease over."""
