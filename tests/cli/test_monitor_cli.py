@@ -73,3 +73,5 @@ def test_a_report_prints_a_table_and_writes_a_self_contained_page(served: Served
     assert f'relevo_monitor_decisions{{environment="production",service="{S}",window="1d"}} 0.0' in metrics
     assert "relevo_monitor_window_end_timestamp_seconds" in metrics
     assert "unknown service 'nope'" in cli("monitor", "report", "nope", ok=False).output
+    nowhere = cli("monitor", "report", S, "--window", "1d", "--html", tmp_path / "no" / "such.html", ok=False).output
+    assert "cannot write the HTML report to" in " ".join(nowhere.split()) and "Traceback" not in nowhere

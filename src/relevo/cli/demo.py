@@ -124,8 +124,7 @@ def _scenario(settings, daily_cases: int, start) -> None:
 
 
 def _monitoring(settings, story) -> None:
-    from relevo.cli.monitoring import show
-    from relevo.web import monitoring_html
+    from relevo.cli.monitoring import show, write_html
 
     console.rule("monitoring")
     quiet, moved = story.days[0], story.days[-1]
@@ -134,13 +133,12 @@ def _monitoring(settings, story) -> None:
                   + ("nothing to alert on." if not fired else f"{', '.join(f.rule for f in fired)}."))
     show(moved)
     page = settings.home / "licence-prefilter-monitoring.html"
-    page.write_text(monitoring_html(moved), encoding="utf-8")
+    write_html(moved, page)
     console.print(f"The team's channel ({story.channel}, a webhook receiver started for the story) received "
                   f"{len(story.received)} notice(s):")
     for notice in story.received:
         console.print(f"  [bold]{notice['kind']}[/] ({notice['severity']}): {escape(notice['message'])}")
-    console.print(f"The report with its charts: {page}. See [bold]relevo monitor alerts[/], "
-                  "[bold]relevo monitor runs licence-prefilter[/].")
+    console.print("See [bold]relevo monitor alerts[/], [bold]relevo monitor runs licence-prefilter[/].")
 
 
 def _traffic(settings, applications: int, burst: int, seed: int, clock) -> None:

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from relevo.cli.context import call
 from relevo.cli.output import console, print_json, reports_errors
+from relevo.errors import Refused
 from relevo.monitoring import (
     Monitored,
     acknowledge_alert,
@@ -102,6 +103,17 @@ def show(found: Monitored) -> None:
         console.print(f"[bold]Alert {change.alert_id} {change.change}[/] ({change.severity}): {escape(change.rule)}")
 
 
+def write_html(found: Monitored, path: Path) -> None:
+    """The monitored window as an HTML report with its charts, at path."""
+    from relevo.web import monitoring_html  # Jinja2 and plotly, only when a page is written
+
+    try:
+        path.write_text(monitoring_html(found), encoding="utf-8")
+    except OSError as exc:
+        raise Refused(f"cannot write the HTML report to {path}: {exc.strerror or exc}") from None
+    console.print(f"HTML report written to {path}.")
+
+
 @monitor_app.command("run")
 @reports_errors
 def run(ctx: typer.Context, service: str = typer.Argument(..., help="The service."), env: str = ENV,
@@ -136,11 +148,7 @@ def report(ctx: typer.Context, service: str = typer.Argument(..., help="The serv
         print_json(found)
         return
     show(found)
-    from relevo.web import monitoring_html
-
-    path = html or Path(f"{service}-monitoring.html")
-    path.write_text(monitoring_html(found), encoding="utf-8")
-    console.print(f"HTML report written to {path}.")
+    write_html(found, html or Path(f"{service}-monitoring.html"))
 
 
 @monitor_app.command("show")
@@ -155,10 +163,7 @@ def show_run(ctx: typer.Context, run_id: int = typer.Argument(..., help="A monit
         return
     show(found)
     if html is not None:
-        from relevo.web import monitoring_html
-
-        html.write_text(monitoring_html(found), encoding="utf-8")
-        console.print(f"HTML report written to {html}.")
+        write_html(found, html)
 
 
 @monitor_app.command("runs")
