@@ -68,7 +68,8 @@ def test_a_report_prints_a_table_and_writes_a_self_contained_page(served: Served
     assert str(window["run_id"]) in operator("monitor", "runs", S).stdout
     kept = tmp_path / "kept.html"
     assert "HTML report written" in cli("monitor", "show", window["run_id"], "--html", kept).stdout and kept.exists()
-    assert "No open alert." in cli("monitor", "alerts").stdout
+    assert "No open alert." in cli("monitor", "alerts").stdout and "No alert." in cli("monitor", "alerts", "--all").stdout
+    assert "no alert 999" in operator("monitor", "ack", 999, "--note", "looking into the new form", ok=False).output
     metrics = httpx.get(f"{served.url}/metrics", headers={"Authorization": f"Bearer {served.token}"}).text
     assert f'relevo_monitor_decisions{{environment="production",service="{S}",window="1d"}} 0.0' in metrics
     assert "relevo_monitor_window_end_timestamp_seconds" in metrics
