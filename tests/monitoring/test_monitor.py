@@ -13,13 +13,14 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 from fairlearn.metrics import MetricFrame, selection_rate
+from prometheus_client import generate_latest
 from sqlalchemy import select
 
 from relevo.audit import read_events
 from relevo.casework import record_feedback
 from relevo.demo.traffic import requests
 from relevo.errors import Conflict, InvalidInput, NotFound, Refused
-from relevo.monitoring import MonitorSchedule, acknowledge_alert, list_alerts, monitor_pass, monitor_run, monitoring_report, run_monitors
+from relevo.monitoring import MonitorSchedule, acknowledge_alert, monitoring_registry, list_alerts, monitor_pass, monitor_run, monitoring_report, run_monitors
 from relevo.notify import Listeners
 from relevo.settings import Settings
 from relevo.registry import describe_version
@@ -84,6 +85,15 @@ def test_a_new_application_form_raises_one_alert_until_the_inputs_are_back(monit
     assert mail["Subject"] == f"[Relevo] warning: {SERVICE}/production/alert-{opened.alert_id}"
     assert "documents_complete" in mail.get_body(preferencelist=("plain",)).get_content()
 
+    # /metrics shows the newest run's numbers and the open alert, read from the store.
+    scraped = generate_latest(monitoring_registry(ctx)).decode()
+    where = 'environment="production",service="licence-prefilter",window="1d"'
+    psi = tuesday.report.field("documents_complete").psi
+    assert f'relevo_monitor_psi{{environment="production",field="documents_complete",service="licence-prefilter",' \
+           f'window="1d"}} {psi!r}' in scraped
+    assert f"relevo_monitor_decisions{{{where}}} 600.0" in scraped
+    assert 'relevo_alerts_open{environment="production",service="licence-prefilter",severity="warning"} 1.0' in scraped
+    assert 'relevo_monitor_selection_rate_ratio{attribute="age_band"' in scraped
     # The same period is monitored once, however often a pass runs.
     assert monitor_pass(ctx, SERVICE) == []
     # Nobody acknowledged it for four hours: escalated, critical, told again (once).

@@ -150,13 +150,10 @@ def _take(data: WindowData, rows: Sequence[Any], numeric: list[str], categorical
             data.groups[name].append(category(given.get(name)))
 
 
-def count_decisions(conn: Connection, service: str, environment: str, windows: Iterable[Window]) -> dict[str, int]:
-    """Decisions per period window (by key), for a progress bar's total."""
-    out = {}
+def count_decisions(conn: Connection, service: str, environment: str, windows: Iterable[Window]) -> int:
+    """How many decisions the windows hold together (the last N: N), for a progress bar's total."""
+    total = 0
     for window in windows:
-        if window.last is not None:
-            out[window.key] = window.last
-        else:
-            out[window.key] = int(conn.execute(select(func.count()).where(
-                *_period(service, environment, window.start, window.end))).scalar() or 0)
-    return out
+        total += window.last if window.last is not None else int(conn.execute(select(func.count()).where(
+            *_period(service, environment, window.start, window.end))).scalar() or 0)
+    return total

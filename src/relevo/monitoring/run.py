@@ -122,8 +122,9 @@ def _previous(conn: Connection, spec: ServiceSpec, environment: str, window: Win
 
 def _monitor(conn: Connection, spec: ServiceSpec, environment: str, window: Window, rules: list[AlertRule],
              progress: Progress) -> tuple[MonitorReport, dict[str, Any], list[Finding], int | None]:
+    # This window and the one before (read too, unless a run of it is stored): the bar's total.
     total = count_decisions(conn, spec.name, environment, [window, window.previous() if window.start else window])
-    advance = progress(f"reading {window.label}", sum(total.values()))
+    advance = progress(f"reading {window.label}", total)
     data = read_window(conn, spec, environment, window, advance)
     reference, source = _reference(conn, data.version_id)
     previous, previous_label = _previous(conn, spec, environment, window, data.start, reference, advance)

@@ -8,7 +8,7 @@ ones on Mondays, hourly ones on the hour, whichever replica computes them.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from relevo.clock import parse_duration
 
@@ -64,7 +64,3 @@ def window_for(period: str | None, last: int | None, now: datetime, delay: str |
     window = last_decisions(last, at) if last is not None else completed(period or "1d", at)
     return replace(window, key=f"{window.key} after {delay}") if delay else window
 
-
-def span(window: Window) -> timedelta | None:
-    """The window's length, for periods."""
-    return None if window.start is None else window.end - window.start

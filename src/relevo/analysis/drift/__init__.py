@@ -14,7 +14,6 @@ from relevo.analysis.drift.field import (
     compare_field,
 )
 from relevo.analysis.drift.numeric import (
-    bin_counts,
     dkw,
     ks_against_sketch,
     ks_between_sketches,
@@ -25,5 +24,5 @@ from relevo.analysis.drift.numeric import (
 )
 
 __all__ = ["COMPARED", "CategoryShift", "FieldDrift", "NOT_ENOUGH", "NO_REFERENCE", "PERSONAL", "Shares", "TOO_MANY",
-           "bin_counts", "category_shift", "chi_square", "compare_field", "dkw", "homogeneity", "jensen_shannon", "ks_against_sketch",
+           "category_shift", "chi_square", "compare_field", "dkw", "homogeneity", "jensen_shannon", "ks_against_sketch",
            "ks_between_sketches", "psi", "sketch_bound", "sketch_cdf", "wasserstein_normed"]

@@ -17,19 +17,12 @@ with stated error bounds:
 from __future__ import annotations
 
 import math
-from typing import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 BLOCK = 1 << 17  # values handled at a time in the exact statistics, which bounds their scratch memory
 PSI_FLOOR = 1e-4  # an empty bin's share, so that log(share) stays finite (as Evidently's PSI does)
-
-
-def bin_counts(edges: Sequence[float], values: np.ndarray) -> np.ndarray:
-    """Counts of values in the bins the edges cut (bin i holds (edges[i-1], edges[i]]), as profiles count."""
-    return np.bincount(np.searchsorted(np.asarray(edges, dtype=float), values, side="left"),
-                       minlength=len(edges) + 1)
 
 
 def psi(expected: ArrayLike, actual: ArrayLike, floor: float = PSI_FLOOR) -> float:
