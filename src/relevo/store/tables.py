@@ -6,6 +6,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     Float,
     Index,
     ForeignKey,
@@ -288,6 +289,9 @@ rollouts = Table(
     Column("started_by", String(200), nullable=False),
     Column("ended_at", UTCDateTime, nullable=True),
     Column("incident_id", Integer, nullable=True),
+    # The pre-deployment checklist as it stood when the rollout started: each item, its state,
+    # who ticked it and on what evidence (None for rollouts started before the checklist).
+    Column("checklist", JSONDoc, nullable=True),
     Index("ix_rollouts_service_env_state", "service", "environment", "state"),
 )
 
@@ -533,4 +537,54 @@ alerts = Table(
     Column("resolved_run_id", Integer, ForeignKey("monitor_runs.id"), nullable=True),
     Index("ux_alerts_open_rule", "service", "environment", "rule", unique=True,
           sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+)
+
+# A service's governance records (DPIA, FRIA, AI Act role and classification, EU database
+# registration, record of processing, automated decisions): each change a new row, the newest
+# of a kind the one in force.
+service_records = Table(
+    "service_records",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("service", String(100), ForeignKey("services.name"), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("body", JSONDoc, nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Index("ix_service_records_service_kind", "service", "kind"),
+)
+
+# People's marks on a release's pre-deployment checklist: an attestation by the item's role, or
+# a waiver by the accountable role with a reason. A release here is a version under a spec
+# (its hash) in one environment: marks never carry over to another release.
+checklist_marks = Table(
+    "checklist_marks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("service", String(100), ForeignKey("services.name"), nullable=False),
+    Column("environment", String(20), nullable=False),
+    Column("version_id", Integer, ForeignKey("versions.id"), nullable=False),
+    Column("spec_sha256", String(64), nullable=False),
+    Column("item", String(40), nullable=False),
+    Column("mark", String(10), nullable=False),  # attested | waived
+    Column("note", Text, nullable=False),
+    Column("link", Text, nullable=True),
+    Column("marked_by", String(200), nullable=False),
+    Column("marked_at", UTCDateTime, nullable=False),
+    Index("ix_checklist_marks_service_version", "service", "version_id"),
+)
+
+# Suppliers of models or services, their contract and SLA terms, and when it must be renewed.
+vendors = Table(
+    "vendors",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("services", JSONDoc, nullable=False),  # the services it supplies, by name
+    Column("contract_reference", String(200), nullable=False),
+    Column("sla", JSONDoc, nullable=False),
+    Column("renewal_date", Date, nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("reminded_for", Date, nullable=True),  # the renewal date a reminder was last sent for
 )
