@@ -327,6 +327,27 @@ incidents = Table(
     Index("ix_incidents_release_status", "release_id", "status"),
 )
 
+# An incident's regulatory clocks, one per regime that applies (the AI Act's serious-incident report,
+# the GDPR's breach notification): due from when the organisation became aware, stopped once the
+# report is filed; `reminded` is the last reminder stage sent (relevo.rollouts.incident_clocks).
+incident_clocks = Table(
+    "incident_clocks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", Integer, ForeignKey("incidents.id"), nullable=False),
+    Column("regime", String(20), nullable=False),  # ai_act | gdpr_breach
+    Column("kind", String(30), nullable=False),  # serious | widespread | critical_disruption | death | personal_data_breach
+    Column("aware_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("classified_by", String(200), nullable=False),
+    Column("classified_at", UTCDateTime, nullable=False),
+    Column("reminded", String(10), nullable=True),  # half | day | overdue
+    Column("reported_at", UTCDateTime, nullable=True),
+    Column("reported_by", String(200), nullable=True),
+    Column("report_reference", String(200), nullable=True),
+    UniqueConstraint("incident_id", "regime", name="uq_incident_clocks_incident_id"),
+)
+
 # Which controller process leads: several `relevo serve` replicas each run a controller, and the
 # one holding the unexpired lease judges and moves rollouts; the others stand by.
 controller_leases = Table(
