@@ -85,7 +85,7 @@ BETWEEN_FIELDS = re.compile("|".join([
     r"default_plan ['\"].*['\"] is not one of the plans", r"plan ['\"].*['\"] (must end with a promote step|has promote before"
     r" its last step|: a bluegreen step gives)", r"two criteria are both", r"is not one of decisions",
     r"is not a protected input", r"reads unknown fields", r"minimum is greater than maximum", r"no whole number lies between",
-    r"min_calls must not exceed window", r"low is greater than high", r"review\.groups\..*: .* is not (a|one of)",
+    r"min_calls must not exceed window", r"low is greater than high", r"is longer than logging\.max_retention", r"review\.groups\..*: .* is not (a|one of)",
     r"the spec describes service ['\"].*['\"], not ['\"].*['\"]",
     # A suite's rules between its fields and against the service's spec.
     r"the suite is empty", r"smoke names cases that are not golden cases", r"read the reference set",

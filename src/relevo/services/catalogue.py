@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -15,7 +16,7 @@ from relevo.identity import require_grant
 from relevo.errors import NotFound
 from relevo.store.announcements import announce
 from relevo.services.monitoring_policy import MonitoringPolicy
-from relevo.services.spec import ServiceSpec
+from relevo.services.spec import RETENTION_FIELDS, Logging, ServiceSpec
 from relevo.store import connect
 from relevo.store.tables import services
 
@@ -25,9 +26,14 @@ def spec_digest(spec: ServiceSpec) -> str:
     # A spec naming no suite, or keeping the default monitoring, hashes as it did before specs
     # could say either: stored hashes (of releases an incident blocks, say) keep matching the
     # specs they were taken of.
-    later = {"tests"} if spec.tests is None else set()
+    # Nor does a spec keeping the default retention of its decisions (logging.retention and max_retention).
+    later: dict[str, Any] = {"tests": True} if spec.tests is None else {}
     if spec.monitoring == MonitoringPolicy():
-        later.add("monitoring")
+        later["monitoring"] = True
+    defaults = {name for name in RETENTION_FIELDS
+                if getattr(spec.logging, name) == Logging.model_fields[name].get_default()}
+    if defaults:
+        later["logging"] = defaults
     body = spec.model_dump(mode="json", exclude=later or None)
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -39,9 +45,15 @@ DECISION_RULES = ("inputs", "decisions", "fallback", "threshold", "review", "tim
                   "logging", "trust_pickle")
 
 
+def decision_rules(spec: ServiceSpec) -> dict[str, Any]:
+    """The spec's decision rules alone (DECISION_RULES), as JSON data: of its logging, what is kept
+    of a request, not for how long (retention decides no answer)."""
+    return spec.model_dump(mode="json", include=set(DECISION_RULES), exclude={"logging": set(RETENTION_FIELDS)})
+
+
 def rules_digest(spec: ServiceSpec) -> str:
     """sha256 of the spec's decision rules alone (DECISION_RULES), canonically."""
-    body = spec.model_dump(mode="json", include=set(DECISION_RULES))
+    body = decision_rules(spec)
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from relevo.services.catalogue import DECISION_RULES
+from relevo.services.catalogue import DECISION_RULES, decision_rules
 from relevo.services.spec import ServiceSpec
 
 # Criterion fields where a larger value asks more (min_*) or less (the rest) of a candidate.
@@ -104,7 +104,8 @@ def _roles(old: ServiceSpec, new: ServiceSpec) -> list[str]:
 def spec_changes(old: ServiceSpec, new: ServiceSpec) -> SpecChanges:
     """What changing a service's spec from old to new does."""
     before, after = old.model_dump(mode="json"), new.model_dump(mode="json")
-    rules = [name for name in DECISION_RULES if before.get(name) != after.get(name)]
+    rules_before, rules_after = decision_rules(old), decision_rules(new)
+    rules = [name for name in DECISION_RULES if rules_before.get(name) != rules_after.get(name)]
     loosened = _roles(old, new) + _criteria(old, new) + _guards(old, new)
     policy_before, policy_after = before["rollout"], after["rollout"]
     if policy_after["alpha"] > policy_before["alpha"]:

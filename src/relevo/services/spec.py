@@ -144,14 +144,62 @@ class Threshold(_Strict):
                                    examples=[0.8])
 
 
+# Six calendar months last at most 184 days (July to December), so 184 days is at least six months
+# from any date: the AI Act's shortest keeping of a deployer's logs (Art. 26(6)).
+MIN_RETENTION_DAYS = 184
+# A number of days, at least MIN_RETENTION_DAYS, published as a pattern: a schema-valid period is one the spec takes.
+RETENTION_DAYS = re.compile(r"^\s*(18[4-9]|19[0-9]|[2-9][0-9]{2}|[1-9][0-9]{3,4})\s*d\s*$")
+RETENTION_FIELDS = ("retention", "max_retention")  # decide nothing about answers: see catalogue.decision_rules
+
+
+def _retention(value: str | None) -> str | None:
+    """A retention period as days ('365d'), refused below six months."""
+    if value is None:
+        return None
+    match = RETENTION_DAYS.match(str(value))
+    if match is None:
+        days = re.match(r"^\s*([0-9]{1,5})\s*d\s*$", str(value))
+        if days is None:
+            raise ValueError(f"a number of days, such as 365d, is expected; got {value!r}")
+        raise ValueError(f"{value.strip()} is shorter than six months: decisions are kept at least "
+                         f"{MIN_RETENTION_DAYS}d (the AI Act's minimum for deployers' logs, Art. 26(6))")
+    return f"{int(match.group(1))}d"
+
+
 class Logging(_Strict):
-    """How much of each request the decision log keeps."""
+    """How much of each request the decision log keeps, and for how long."""
 
     personal: Literal["pseudonymise", "drop"] = Field(
         default="pseudonymise", description="personal fields are stored as keyed HMAC pseudonyms, or not at all",
         examples=["drop"])
     keep_inputs: bool = Field(default=True, description="keep non-personal inputs (needed for drift monitoring)",
                               examples=[True])
+    retention: str = Field(
+        default=f"{MIN_RETENTION_DAYS}d", description="how long decisions are kept (days): then `relevo purge`, and "
+        "the daily purge in `relevo serve`, delete them with their feedback and reviews; at least six months "
+        f"({MIN_RETENTION_DAYS}d), the AI Act's minimum for deployers' logs (Art. 26(6))", examples=["365d"],
+        json_schema_extra={"pattern": RETENTION_DAYS.pattern})
+    max_retention: str | None = Field(
+        default=None, description="the longest decisions may be kept (days), as the record of processing states it "
+        "(GDPR storage limitation): retention may not exceed it", examples=["730d"],
+        json_schema_extra={"pattern": RETENTION_DAYS.pattern})
+
+    @field_validator("retention", "max_retention")
+    @classmethod
+    def _days(cls, value: str | None) -> str | None:
+        return _retention(value)
+
+    @model_validator(mode="after")
+    def _within_limit(self) -> "Logging":
+        if self.max_retention is not None and self.retention_days > int(self.max_retention[:-1]):
+            raise ValueError(f"logging.retention {self.retention} is longer than logging.max_retention "
+                             f"{self.max_retention}")
+        return self
+
+    @property
+    def retention_days(self) -> int:
+        """How many days decisions are kept."""
+        return int(self.retention[:-1])
 
 
 class Roles(_Strict):
