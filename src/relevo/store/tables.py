@@ -186,6 +186,9 @@ decisions = Table(
     Column("service", String(100), nullable=False),
     Column("environment", String(20), nullable=False),
     Column("case_pseudonym", String(64), nullable=False),
+    # The id of the key case_pseudonym (and the personal inputs) were made under, so a key can
+    # retire once no decision needs it. None: a decision made before keys had ids.
+    Column("pseudonym_key", String(16), nullable=True),
     Column("arm", String(10), nullable=True),
     Column("routed_version_id", Integer, nullable=True),
     Column("served_by", String(10), nullable=False),
