@@ -101,7 +101,10 @@ class DecisionLog:
         with self._idle:
             while self._committing:
                 self._idle.wait()
-            self._release_connection()
+            # Closed for good rather than handed back: the pool it came from may have been
+            # replaced meanwhile (an engine disposed while the gateway ran), and a connection
+            # returned to a discarded pool is never closed.
+            self._release_connection(invalidate=True)
 
     def _lead(self, item: _Item) -> None:
         """Commit the oldest queued items, wake their requests and pass the lead on."""
