@@ -21,6 +21,7 @@ from relevo.errors import Conflict, InvalidInput, NotFound
 from relevo.services.catalogue import get_spec, rules_digest
 from relevo.services.spec import ServiceSpec
 from relevo.registry.queries import name_of
+from relevo.rollouts.incident_clocks import IncidentClock, clocks_of
 from relevo.rollouts.overrides import MIN_REASON, Reason
 from relevo.services.roles import require_role
 from relevo.store import connect, storable_text
@@ -45,6 +46,7 @@ class Incident:
     remediation: str | None
     documented_by: str | None
     documented_at: datetime | None
+    clocks: list[IncidentClock]  # its regulatory clocks, where they apply (relevo.rollouts.incident_clocks)
 
 
 def open_incident(conn: Connection, ctx: Context, *, service: str, environment: str, rollout_id: int | None,
@@ -106,7 +108,8 @@ def document_incident(ctx: Context, incident_id: int, *, cause: Reason, remediat
         record_change(conn, ctx, at=now, action="incident.documented",
                      subject=f"{row['service']}/incident-{incident_id}",
                      details={"cause": cause, "remediation": remediation}, notice=f"cause: {cause}")
-        return Incident(**conn.execute(select(incidents).where(incidents.c.id == incident_id)).mappings().one())
+        row = conn.execute(select(incidents).where(incidents.c.id == incident_id)).mappings().one()
+        return Incident(**row, clocks=clocks_of(conn, [incident_id], now)[incident_id])
 
 
 def list_incidents(ctx: Context, service: str | None = None) -> list[Incident]:
@@ -117,4 +120,6 @@ def list_incidents(ctx: Context, service: str | None = None) -> list[Incident]:
     with connect(ctx.engine) as conn:
         if service:
             get_spec(conn, service)  # a misspelt name is an error, not an empty list
-        return [Incident(**r) for r in conn.execute(query).mappings()]
+        rows = conn.execute(query).mappings().all()
+        clocks = clocks_of(conn, [r["id"] for r in rows], ctx.clock.now())
+        return [Incident(**r, clocks=clocks[r["id"]]) for r in rows]
