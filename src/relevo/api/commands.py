@@ -123,6 +123,9 @@ COMMANDS: list[Command] = [
     Command(rollouts.revert, "POST", "/v1/rollouts/{rollout_id}/revert", tag="rollouts"),
     Command(rollouts.list_incidents, "GET", "/v1/incidents", tag="rollouts"),
     Command(rollouts.document_incident, "POST", "/v1/incidents/{incident_id}/documentation", tag="rollouts"),
+    Command(rollouts.classify_incident, "POST", "/v1/incidents/{incident_id}/classifications", tag="rollouts",
+            body_rules=rollouts.KIND_ONLY_FOR_AI_ACT),
+    Command(rollouts.record_incident_report, "POST", "/v1/incidents/{incident_id}/reports", tag="rollouts"),
     # Monitoring: passes, reports, runs, alerts.
     Command(monitoring.run_monitors, "POST", "/v1/services/{service}/monitor-runs", tag="monitoring",
             only=("service", "environment")),
