@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
@@ -19,20 +20,26 @@ from relevo.rollouts import (
     MAX_DAILY,
     MIN_DAILY,
     Controller,
+    IncidentClock,
     PairedSummary,
     ReviewReport,
     RolloutStatus,
     ShadowReport,
+    classify_incident,
     document_incident,
     list_incidents,
+    record_incident_report,
     rollout_history,
     rollout_status,
 )
+from relevo.clock import parse_duration
+from relevo.errors import InvalidInput
 from relevo.services import load_spec
 
 rollout_app = typer.Typer(help="Roll a new version out step by step, judged; roll back in one command.",
                           no_args_is_help=True)
-incident_app = typer.Typer(help="Incidents opened by rollbacks, and their documentation.", no_args_is_help=True)
+incident_app = typer.Typer(help="Incidents opened by rollbacks, their documentation and regulatory clocks.",
+                           no_args_is_help=True)
 ENV = typer.Option("production", "--env", help="Environment.")
 JSON = typer.Option(False, "--json", help="Print JSON.")
 
@@ -269,6 +276,105 @@ def incidents(ctx: typer.Context, service: Optional[str] = typer.Option(None, "-
         table.add_row(str(i.id), i.service, i.status, i.opened_at.strftime("%Y-%m-%d %H:%M"),
                       escape(i.title), escape(i.cause or "—"))
     console.print(table)
+    clocks = [(i.id, c) for i in items for c in i.clocks]
+    if clocks:
+        table = Table("incident", "report", "kind", "aware", "due (UTC)", "time left", "reported",
+                      title="regulatory clocks")
+        for incident_id, c in clocks:
+            table.add_row(str(incident_id), REGIMES_SHOWN[c.regime], c.kind, f"{c.aware_at:%Y-%m-%d %H:%M}",
+                          f"{c.due_at:%Y-%m-%d %H:%M}", _left(c), _reported(c))
+        console.print(table)
+
+
+REGIMES = {"ai-act": "ai_act", "gdpr": "gdpr_breach"}  # as typed on the command line, as stored
+REGIMES_SHOWN = {"ai_act": "AI Act Art. 73", "gdpr_breach": "GDPR Art. 33"}
+KINDS = ("serious", "widespread", "critical-disruption", "death")
+
+
+def _span(seconds: float) -> str:
+    minutes = int(abs(seconds) // 60)
+    days, hours, mins = minutes // 1440, minutes // 60 % 24, minutes % 60
+    return f"{days}d {hours}h" if days else (f"{hours}h {mins}m" if hours else f"{mins}m")
+
+
+def _left(clock: IncidentClock) -> str:
+    if clock.seconds_left is None:
+        return "stopped"
+    if clock.seconds_left > 0:
+        return f"{_span(clock.seconds_left)} left"
+    return f"[red]OVERDUE by {_span(clock.seconds_left)}[/]"
+
+
+def _reported(clock: IncidentClock) -> str:
+    if clock.reported_at is None:
+        return "—"
+    late = " (late)" if clock.state == "reported_late" else ""
+    return escape(f"{clock.reported_at:%Y-%m-%d %H:%M}{late} by {clock.reported_by}: {clock.report_reference}")
+
+
+def _regime(text: str) -> str:
+    if text not in REGIMES:
+        raise InvalidInput(f"--regime is one of {', '.join(REGIMES)}, got {text!r}")
+    return REGIMES[text]
+
+
+def _moment(text: str | None, option: str) -> datetime | None:
+    """An ISO 8601 time (UTC when it gives no offset), or an age such as 6h or 2d before now."""
+    if text is None:
+        return None
+    try:
+        return datetime.now(timezone.utc) - parse_duration(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"{option} takes an ISO 8601 time (2026-05-04T08:00+02:00; UTC without an offset) or "
+                           f"an age (6h, 2d), got {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+REGIME = typer.Option(..., "--regime", help="ai-act: the AI Act's serious-incident report (Art. 73); gdpr: the "
+                                            "GDPR's breach notification to the supervisory authority (Art. 33).")
+
+
+@incident_app.command("classify")
+@reports_errors
+def classify(ctx: typer.Context, incident_id: int = typer.Argument(..., metavar="ID"), regime: str = REGIME,
+             kind: Optional[str] = typer.Option(
+                 None, "--kind", help="With ai-act: serious (15 days, the default), widespread or "
+                                      "critical-disruption (2 days), death (10 days)."),
+             aware_at: Optional[str] = typer.Option(
+                 None, "--aware-at", metavar="TIME", help="When the organisation became aware: an ISO 8601 time "
+                                                          "(UTC without an offset) or an age (6h); by default now."),
+             as_json: bool = JSON) -> None:
+    """Say which reporting regime applies to an incident: its report's clock starts from --aware-at."""
+    if kind is not None and kind not in KINDS:
+        raise InvalidInput(f"--kind is one of {', '.join(KINDS)}, got {kind!r}")
+    clock = call(ctx, classify_incident, incident_id, _regime(regime),
+                 kind.replace("-", "_") if kind else None, _moment(aware_at, "--aware-at"))
+    if as_json:
+        print_json(clock)
+        return
+    console.print(f"Incident {incident_id}: {clock.report}, due {clock.due_at:%Y-%m-%d %H:%M} UTC, "
+                  f"{_left(clock)}.")
+
+
+@incident_app.command("reported")
+@reports_errors
+def reported(ctx: typer.Context, incident_id: int = typer.Argument(..., metavar="ID"), regime: str = REGIME,
+             reference: str = typer.Option(..., "--reference", help="The authority's reference for the report."),
+             at: Optional[str] = typer.Option(
+                 None, "--at", metavar="TIME", help="When it was filed: an ISO 8601 time (UTC without an offset) or "
+                                                    "an age (6h); by default now."),
+             as_json: bool = JSON) -> None:
+    """Record that an incident's report was filed with the authority: its clock stops."""
+    clock = call(ctx, record_incident_report, incident_id, _regime(regime), reference, _moment(at, "--at"))
+    if as_json:
+        print_json(clock)
+        return
+    late = " after it was due" if clock.state == "reported_late" else ", in time"
+    console.print(f"Incident {incident_id}: {clock.report} filed{late} ({escape(clock.report_reference or '')}).")
 
 
 @incident_app.command("document")
