@@ -3,7 +3,8 @@ a pass each `monitoring.every`, by one replica at a time (the holder of the moni
 store, as the rollout controller's); the others stand by and take over when it falls silent.
 
 A pass is cheap when nothing is due: a completed period is monitored once (its run is stored), so a
-new leader, a restart or a person's `relevo monitor run` never repeats one.
+new leader, a restart or a person's `relevo monitor run` never repeats one. Each tick also sends the
+reminders of incidents' regulatory clocks that fell due (relevo.rollouts.incident_clocks).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime, timedelta
 from relevo.clock import parse_duration
 from relevo.context import Context
 from relevo.monitoring.run import MONITOR, Monitored, monitor_pass
+from relevo.rollouts import remind_incident_clocks
 from relevo.rollouts.leadership import Lease
 from relevo.routing.table import route_revisions
 from relevo.services.catalogue import get_spec
@@ -46,6 +48,10 @@ class MonitorSchedule:
         """One tick: the passes that were due (None when another replica leads)."""
         if not self.lease.acquire():
             return None
+        try:  # incidents' regulatory clocks: each reminder stage told once, by the one leading replica
+            remind_incident_clocks(self.ctx)
+        except Exception:  # must not stop the monitors
+            log.exception("reminding of incidents' regulatory clocks failed")
         now = self.ctx.clock.now()
         with connect(self.ctx.engine) as conn:
             services = sorted(route_revisions(conn, self.environment))
