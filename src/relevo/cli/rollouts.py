@@ -278,11 +278,10 @@ def incidents(ctx: typer.Context, service: Optional[str] = typer.Option(None, "-
     console.print(table)
     clocks = [(i.id, c) for i in items for c in i.clocks]
     if clocks:
-        table = Table("incident", "report", "kind", "aware", "due (UTC)", "time left", "reported",
-                      title="regulatory clocks")
+        table = Table("incident", "report", "due (UTC)", "time left", "reported", title="regulatory clocks")
         for incident_id, c in clocks:
-            table.add_row(str(incident_id), REGIMES_SHOWN[c.regime], c.kind, f"{c.aware_at:%Y-%m-%d %H:%M}",
-                          f"{c.due_at:%Y-%m-%d %H:%M}", _left(c), _reported(c))
+            report = REGIMES_SHOWN[c.regime] + (f" ({c.kind})" if c.regime == "ai_act" else "")
+            table.add_row(str(incident_id), report, f"{c.due_at:%Y-%m-%d %H:%M}", _left(c), _reported(c))
         console.print(table)
 
 
