@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite under home if unset")
     actor: str = Field(default_factory=_default_actor, description="who is acting, for the audit log")
     pseudonym_key: str | None = Field(default=None, description="hex HMAC key for pseudonyms in the decision log")
+    pseudonym_keys: str | None = Field(default=None, description="earlier pseudonym keys (hex, comma-separated), "
+                                       "kept to find the decisions made under them until those are purged")
     api_max_body_kb: int = Field(default=64, ge=1, description="largest request body the API accepts, in KiB")
     api_max_upload_mb: int = Field(default=2048, ge=1, description="largest archive `relevo register` may upload "
                                                                  "through the API, in MiB")
@@ -94,9 +96,9 @@ class Settings(BaseSettings):
 
     # Left out of the settings' hash: secrets (a key, a password in a URL, a webhook's token) and
     # what differs between machines by design (where files live, who runs the command).
-    UNHASHED: ClassVar[frozenset[str]] = frozenset({"pseudonym_key", "database_url", "webhook_url", "notify_urls",
-                                                  "notify_escalation_urls", "alertmanager_url", "audit_key", "home",
-                                                  "actor", "audit_origin"})
+    UNHASHED: ClassVar[frozenset[str]] = frozenset({"pseudonym_key", "pseudonym_keys", "database_url", "webhook_url",
+                                                  "notify_urls", "notify_escalation_urls", "alertmanager_url",
+                                                  "audit_key", "home", "actor", "audit_origin"})
 
     def digest(self) -> str:
         """sha256 of the settings that shape behaviour, secrets and machine-specific values left out."""

@@ -66,7 +66,7 @@ def serve(
     from relevo.api import create_app
     from relevo.context import Context
     from relevo.environments import record_fingerprint
-    from relevo.gateway import Gateway, load_key
+    from relevo.gateway import Gateway, load_keyring
     from relevo.monitoring import MonitorSchedule
     from relevo.rollouts import Controller
 
@@ -101,7 +101,7 @@ def serve(
         if not identity.required(context):
             typer.echo("warning: this store has no identities, so every request but the health checks will be "
                        "refused (401); `relevo init` makes the first admin, `relevo token create` tokens", err=True)
-        gateway = Gateway(context, env, pseudonym_key=load_key(settings.pseudonym_key, settings.home))
+        gateway = Gateway(context, env, pseudonym_key=load_keyring(settings))
         judge = Controller(context, controller_interval) if controller else None
         schedule = MonitorSchedule(context, env) if monitors else None
         try:

@@ -23,7 +23,7 @@ from relevo.demo.monitoring_story import MonitoringStory, tell_monitoring
 from relevo.demo.people import APPROVER, PUBLISHER, as_person
 from relevo.demo.traffic import REQUEST_FIELDS
 from relevo.errors import Refused
-from relevo.gateway import Gateway, load_key
+from relevo.gateway import Gateway, load_keyring
 from relevo.rollouts import (
     RolloutStatus,
     RolloutSummary,
@@ -92,7 +92,7 @@ def run_scenario(settings: Settings, *, daily_cases: int = 3000, seed: int = 48,
             return report
         # An operator clears the demo's shadow route: each rollout sets the route its steps need.
         route_by_hand(ctx, SERVICE_NAME, ENVIRONMENT, clear_candidate=True, mode="stable", weight=0)
-        gateway = Gateway(ctx, ENVIRONMENT, pseudonym_key=load_key(settings.pseudonym_key, settings.home)).start()
+        gateway = Gateway(ctx, ENVIRONMENT, pseudonym_key=load_keyring(settings)).start()
         try:
             step(f"rollout of v3 as a 5% canary for 48 h, {daily_cases} applications a day (simulated clock)")
             bad = start_rollout(ctx, SERVICE_NAME, "v3", ENVIRONMENT, plan="canary-only")

@@ -19,7 +19,7 @@ from relevo.demo import SERVICE_NAME
 from relevo.demo.people import PORTAL, PUBLISHER, as_person, meet_the_people, token_of
 from relevo.demo.traffic import Tally, stream
 from relevo.errors import NotFound
-from relevo.gateway import Gateway, load_key
+from relevo.gateway import Gateway, load_keyring
 from relevo.monitoring import TrafficSummary, traffic_summary
 from relevo.registry import resolve_version
 from relevo.rollouts import fallback_by_hand, route_by_hand
@@ -69,7 +69,7 @@ def run_traffic(settings: Settings, applications: int, burst: int, seed: int,
         portal = token_of(ctx, PORTAL, "the demo's traffic", hours=1)  # the portal posts the applications
         _shadow_route(ctx)
         started = ctx.clock.now()
-        gateway = Gateway(ctx, ENVIRONMENT, pseudonym_key=load_key(settings.pseudonym_key, settings.home)).start()
+        gateway = Gateway(ctx, ENVIRONMENT, pseudonym_key=load_keyring(settings)).start()
         with (serving(create_app(settings, gateway)) as url,
               httpx.Client(base_url=url, timeout=30, headers={"Authorization": f"Bearer {portal}"}) as client):
             def send(case_id: str, inputs: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from relevo.gateway.decision import MANUAL, Decision, Outcome
 from relevo.gateway.decision_log import DecisionLog, commit_probe
 from relevo.gateway.idempotency import InFlight, fingerprint, forget_old_keys, key_row, replayed_row, stored_decision_id
 from relevo.gateway.metrics import GatewayMetrics
-from relevo.gateway.pseudonym import Pseudonymiser
+from relevo.gateway.pseudonym import Keyring
 from relevo.gateway.runtime import CallTimeout, LoadedVersion, Policy, ServiceRuntime
 from relevo.gateway.validation import InputRejected, unstorable_inputs
 from relevo.loaders.errors import InvalidOutput
@@ -45,14 +45,16 @@ JUDGING_BATCH = 50  # decisions under a rollout step between two calls of after_
 class Gateway:
     """Answers decision requests for every servable service in one environment."""
 
-    def __init__(self, ctx: Context, environment: str = "production", *, pseudonym_key: bytes,
+    def __init__(self, ctx: Context, environment: str = "production", *, pseudonym_key: bytes | Keyring,
                  poll_interval: float = 0.25, shadow_queue_size: int = 1000, predict_workers: int = 8) -> None:
         self.ctx = ctx
         self.environment = known_environment(ctx, environment)
         self.poll_interval = poll_interval
         self.predict_workers = predict_workers
         self.metrics = GatewayMetrics()
-        self.pseudonym = Pseudonymiser(pseudonym_key)
+        # The current key pseudonymises; the earlier ones find decisions made under them (case lookups).
+        self.keyring = pseudonym_key if isinstance(pseudonym_key, Keyring) else Keyring(pseudonym_key)
+        self.pseudonym = self.keyring.current
         self.log = DecisionLog(ctx.engine)
         self._runtimes: dict[str, ServiceRuntime] = {}
         self._undecidable: set[str] = set()  # declared, but their specs declare no inputs or no decisions
@@ -297,7 +299,7 @@ class Gateway:
         route = runtime.route
         row = {
             "id": decision_id, "reference": reference, "service": service, "environment": self.environment,
-            "case_pseudonym": self.pseudonym(case_id), "arm": arm,
+            "case_pseudonym": self.pseudonym(case_id), "pseudonym_key": self.pseudonym.key_id, "arm": arm,
             "routed_version_id": target.record.id if target is not None else None,
             "served_by": outcome.served_by, "decision": None if outcome.served_by == "manual" else outcome.decision,
             "probabilities": outcome.probabilities, "fallback_cause": outcome.cause, "review": review,
