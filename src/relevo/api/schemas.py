@@ -59,6 +59,12 @@ class DecisionRequest(_Body):
     inputs: StorableRow = Field(description="the field values the service's spec declares")
 
 
+class CaseLookup(_Body):
+    """A case whose decisions to find."""
+
+    case_id: CaseId
+
+
 class DecisionResponse(BaseModel):
     """The answer, as recorded in the decision log before it was sent (for a retried request with
     the same Idempotency-Key: the answer first recorded, with the header Idempotent-Replayed: true)."""

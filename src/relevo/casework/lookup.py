@@ -11,7 +11,9 @@ from sqlalchemy import Connection, select
 from relevo.casework.access import may, require, visible_inputs
 from relevo.context import Context
 from relevo.errors import NotFound
+from relevo.gateway.pseudonym import Keyring
 from relevo.registry import version_names
+from relevo.services.catalogue import get_spec
 from relevo.store import connect
 from relevo.store.tables import decisions, feedback, manual_reviews, shadow_decisions
 
@@ -110,6 +112,14 @@ READ_ROLES = ("client", "case_worker", "operator", "auditor", "dpo")
 SEE_PROPOSED = ("case_worker", "operator", "auditor", "dpo")
 
 
+def _as_seen(conn: Connection, ctx: Context, found: RecordedDecision) -> RecordedDecision:
+    """found as the caller may see it (see read_decision)."""
+    found = replace(found, inputs=visible_inputs(conn, ctx, found.service, found.inputs))
+    if found.review is not None and found.review.proposed is not None and not may(ctx, SEE_PROPOSED, found.service):
+        found = replace(found, probabilities=None, review=replace(found.review, proposed=None))
+    return found
+
+
 def read_decision(ctx: Context, decision_id: str) -> RecordedDecision:
     """One decision as recorded, or NotFound; with identities, for the roles that read decisions of
     its service, personal and protected inputs withheld but from case workers and the DPO, and an
@@ -117,7 +127,22 @@ def read_decision(ctx: Context, decision_id: str) -> RecordedDecision:
     with connect(ctx.engine) as conn:
         found = get_decision(conn, decision_id)
         require(ctx, READ_ROLES, found.service)
-        found = replace(found, inputs=visible_inputs(conn, ctx, found.service, found.inputs))
-    if found.review is not None and found.review.proposed is not None and not may(ctx, SEE_PROPOSED, found.service):
-        found = replace(found, probabilities=None, review=replace(found.review, proposed=None))
-    return found
+        return _as_seen(conn, ctx, found)
+
+
+CASE_DECISIONS = 100  # the newest decisions of one case a lookup returns
+
+
+def find_case(ctx: Context, service: str, case_id: str, keyring: Keyring) -> list[RecordedDecision]:
+    """The decisions recorded for a case of service, newest first (at most CASE_DECISIONS), found
+    by the case id's pseudonym under every key the keyring holds, so a decision made before a key
+    rotation is found as long as it is kept; each read as read_decision reads one."""
+    with connect(ctx.engine) as conn:
+        get_spec(conn, service)  # NotFound naming the known services
+        require(ctx, READ_ROLES, service)
+        # No index on the pseudonym (the decision log's inserts stay cheap): a lookup reads the
+        # service's decisions, as a person's request for their records may take a moment.
+        ids = conn.execute(select(decisions.c.id).where(
+            decisions.c.service == service, decisions.c.case_pseudonym.in_(sorted(set(keyring.pseudonyms(case_id).values()))))
+            .order_by(decisions.c.created_at.desc(), decisions.c.id).limit(CASE_DECISIONS)).scalars().all()
+        return [_as_seen(conn, ctx, get_decision(conn, decision_id)) for decision_id in ids]

@@ -17,6 +17,7 @@ from relevo.api.params import (
     errors,
 )
 from relevo.api.schemas import (
+    CaseLookup,
     DecisionRecord,
     DecisionRequest,
     DecisionResponse,
@@ -27,6 +28,7 @@ from relevo.casework import (
     READ_ROLES,
     FeedbackRecorded,
     RecordedDecision,
+    find_case,
     read_decision,
     record_feedback,
 )
@@ -70,6 +72,16 @@ async def decide(service: ServiceName, body: DecisionRequest, response: Response
 def read(decision_id: DecisionId, ctx: Annotated[Context, Depends(acting(*READ_ROLES))]) -> RecordedDecision:
     """A decision as the log holds it, with its shadow answer, feedback and review state."""
     return read_decision(ctx, decision_id)
+
+
+@router.post("/v1/services/{service}/case-lookups", response_model=list[DecisionRecord], operation_id="find_case",
+             summary="Find a case's decisions", responses=errors(*BODY_ERRORS))
+def find(service: ServiceName, body: CaseLookup, gateway: GatewayDep,
+         ctx: Annotated[Context, Depends(acting(*READ_ROLES))]) -> list[RecordedDecision]:
+    """The decisions recorded for a case id, newest first (at most 100): the case id travels in the
+    body, never in a URL, and is found under the current pseudonym key and every earlier one this
+    server holds, so decisions made before a key rotation are found until they are purged."""
+    return find_case(ctx, service, body.case_id, gateway.keyring)
 
 
 @router.post("/v1/decisions/{decision_id}/feedback", response_model=FeedbackResponse, operation_id="record_feedback",
