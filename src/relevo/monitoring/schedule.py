@@ -5,6 +5,9 @@ store, as the rollout controller's); the others stand by and take over when it f
 A pass is cheap when nothing is due: a completed period is monitored once (its run is stored), so a
 new leader, a restart or a person's `relevo monitor run` never repeats one. Each tick also sends the
 reminders of incidents' regulatory clocks that fell due (relevo.rollouts.incident_clocks).
+
+Once a day the leading replica also purges every declared service's decisions past their retention
+(relevo.gateway.retention).
 """
 
 from __future__ import annotations
@@ -15,16 +18,18 @@ from datetime import datetime, timedelta
 
 from relevo.clock import parse_duration
 from relevo.context import Context
+from relevo.gateway.retention import Purge, purge_expired
 from relevo.monitoring.run import MONITOR, Monitored, monitor_pass
 from relevo.rollouts import remind_incident_clocks
 from relevo.rollouts.leadership import Lease
 from relevo.routing.table import route_revisions
-from relevo.services.catalogue import get_spec
+from relevo.services.catalogue import get_spec, spec_digests
 from relevo.store import connect
 
 log = logging.getLogger(__name__)
 LEASE = "monitoring"
 SHORTEST = timedelta(seconds=10)  # passes never come closer than this, whatever a spec says
+PURGE_EVERY = timedelta(days=1)  # decisions past retention are purged this often (and at start)
 
 
 class MonitorSchedule:
@@ -36,6 +41,7 @@ class MonitorSchedule:
         self.tick = tick
         self.lease = lease or Lease(ctx, ttl=timedelta(seconds=max(3 * tick, 30)), name=LEASE)
         self._last: dict[str, datetime] = {}
+        self._purged_at: datetime | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="relevo-monitors", daemon=True)
 
@@ -66,6 +72,21 @@ class MonitorSchedule:
                 done += monitor_pass(self.ctx, name, self.environment, leading=self.lease.acquire)
             except Exception:  # one service's failure must not stop the others being monitored
                 log.exception("monitoring %s in %s failed", name, self.environment)
+        if self._purged_at is None or now - self._purged_at >= PURGE_EVERY:
+            self._purged_at = now
+            self.purge()
+        return done
+
+    def purge(self) -> list[Purge]:
+        """Every declared service's decisions past its retention, purged (relevo.gateway.retention)."""
+        with connect(self.ctx.engine) as conn:
+            names = sorted(spec_digests(conn))
+        done = []
+        for name in names:
+            try:
+                done.append(purge_expired(self.ctx, name))
+            except Exception:  # one service's failure must not keep the others' decisions past retention
+                log.exception("purging %s's decisions past retention failed", name)
         return done
 
     def _run(self) -> None:
