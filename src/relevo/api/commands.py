@@ -136,6 +136,9 @@ COMMANDS: list[Command] = [
             tag="monitoring", only=("service", "environment", "window", "last")),
     Command(monitoring.list_alerts, "GET", "/v1/alerts", roles=MONITORING_READERS, tag="monitoring"),
     Command(monitoring.acknowledge_alert, "POST", "/v1/alerts/{alert_id}/acknowledgement", tag="monitoring"),
+    # The decision log's retention: decisions past it purged (the schedule in `relevo serve` does it daily).
+    Command(gateway.purge_decisions, "POST", "/v1/services/{service}/purges", tag="retention",
+            only=("service", "dry_run")),
     # Identities and tokens.
     Command(identity.list_identities, "GET", "/v1/identities", roles=ACCESS_READERS, tag="identities"),
     Command(identity.add_identity, "POST", "/v1/identities", tag="identities"),

@@ -10,8 +10,8 @@ from pydantic import ValidationError
 from rich.markup import escape
 
 from relevo import __version__
-from relevo.cli import (audit, demo, environments, identity, monitoring, registry, rollouts, routing, serve, services,
-                        store, testing)
+from relevo.cli import (audit, demo, environments, identity, monitoring, registry, retention, rollouts, routing, serve,
+                        services, store, testing)
 from relevo.cli.output import errors
 from relevo.settings import Settings
 
@@ -60,5 +60,6 @@ rollouts.add_to(app)
 testing.add_to(app)
 environments.add_to(app)
 monitoring.add_to(app)
+retention.add_to(app)
 demo.add_to(app)
 serve.add_to(app)

@@ -1,0 +1,110 @@
+"""`relevo purge` and `relevo pseudonym-key ...`: how long the decision log keeps decisions, and the
+keys its pseudonyms are made under."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TimeElapsedColumn
+from rich.table import Table
+
+from relevo.cli.context import call, local_only, opened, settings_of
+from relevo.cli.output import console, print_json, reports_errors
+from relevo.gateway import Purge, pseudonym_keys, purge_decisions, retire_pseudonym_key, rotate_pseudonym_key
+
+key_app = typer.Typer(help="The decision log's pseudonym keys: list, rotate, retire (on this machine's store and "
+                           "keys, not through RELEVO_URL).", no_args_is_help=True)
+
+
+@contextmanager
+def _bar(quiet: bool) -> Iterator[Callable[[str, int], Callable[[int], None]]]:
+    if quiet:
+        yield lambda phase, total: (lambda n: None)
+        return
+    with Progress("[progress.description]{task.description}", BarColumn(), "{task.completed:,}/{task.total:,}",
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        def phase(name: str, total: int) -> Callable[[int], None]:
+            task = bar.add_task(name, total=max(total, 1))
+            return lambda n: bar.advance(task, n)
+
+        yield phase
+
+
+def _show(done: Purge) -> None:
+    went = "would go" if done.dry_run else "deleted"
+    counts = ", ".join(f"{table} {n:,}" for table, n in done.deleted.items())
+    console.print(f"{done.service}: decisions made before {done.cutoff:%Y-%m-%d %H:%M} UTC are past their retention "
+                  f"({done.retention}); {went}: {counts}.")
+    held = {"rollout_evidence": "the evidence of a rollout in progress", "awaiting_review": "cases awaiting review"}
+    kept = [f"{n:,} {held.get(why, why)}" for why, n in done.held.items() if n]
+    if kept:
+        console.print(f"Kept although past retention: {', '.join(kept)} (they go in a purge once no longer needed).")
+    if done.event_id is not None:
+        console.print(f"Audited as event {done.event_id}.")
+
+
+@reports_errors
+def purge(ctx: typer.Context, service: str = typer.Argument(..., help="The service."),
+          dry_run: bool = typer.Option(False, "--dry-run", help="Count what would go, by table; delete nothing."),
+          as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Delete the service's decisions past its retention (logging.retention in its spec; operators),
+    with their shadow answers, feedback, reviews and idempotency keys; a rollout in progress's
+    evidence and cases awaiting review stay. `relevo serve` does this daily."""
+    with _bar(as_json) as progress:
+        done = call(ctx, purge_decisions, service, dry_run, progress=progress)
+    print_json(done) if as_json else _show(done)
+
+
+@key_app.command("list")
+@reports_errors
+def list_keys(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """The pseudonym keys this machine holds, the current first, and every key the decision log names,
+    with the decisions made under each (reads every decision once)."""
+    local_only(ctx, "relevo pseudonym-key list")
+    with opened(ctx, reads=True) as context:
+        found = pseudonym_keys(context, settings_of(ctx))
+    if as_json:
+        print_json(found)
+        return
+    table = Table("key", "state", "from", "decisions", "oldest decision")
+    for k in found:
+        state = ("[bold]current[/]" if k.current else "earlier" if k.source else
+                 "[bold red]not held here[/]" if k.key_id else "[dim]before key ids[/]")
+        table.add_row(k.key_id or "(none)", state, escape(k.source or ""), f"{k.decisions:,}",
+                      f"{k.oldest:%Y-%m-%d}" if k.oldest else "")
+    console.print(table)
+
+
+@key_app.command("rotate")
+@reports_errors
+def rotate(ctx: typer.Context) -> None:
+    """A new current key for new decisions (admins; this machine's key files, not through
+    RELEVO_URL); the old one is kept to find the decisions made under it. With RELEVO_PSEUDONYM_KEY
+    set, rotate it in every replica's configuration first: this then records the rotation."""
+    local_only(ctx, "relevo pseudonym-key rotate")
+    with opened(ctx) as context:
+        done = rotate_pseudonym_key(context, settings_of(ctx))
+    earlier = f" (key {done.previous} is kept to find earlier decisions)" if done.previous else ""
+    console.print(f"Pseudonym key {done.key_id} is the current one{earlier}; audited as event {done.event_id}."
+                  + (f" Now {escape(done.todo)}." if done.todo else ""))
+
+
+@key_app.command("retire")
+@reports_errors
+def retire(ctx: typer.Context, key: str = typer.Argument(..., help="The earlier key's id (relevo pseudonym-key list).")) -> None:
+    """Retire an earlier key once no decision made under it is left (admins; this machine's keys, not
+    through RELEVO_URL): its key file is deleted."""
+    local_only(ctx, "relevo pseudonym-key retire")
+    with opened(ctx) as context:
+        done = retire_pseudonym_key(context, settings_of(ctx), key)
+    console.print(f"Pseudonym key {done.key_id} retired; audited as event {done.event_id}."
+                  + (f" Now {escape(done.todo)}." if done.todo else ""))
+
+
+def add_to(app: typer.Typer) -> None:
+    """Register this module's commands."""
+    app.command("purge")(purge)
+    app.add_typer(key_app, name="pseudonym-key")
