@@ -88,10 +88,11 @@ def _none() -> dict[str, int]:
 
 
 def purge_expired(ctx: Context, service: str, *, dry_run: bool = False, progress: Progress = _quiet,
-                  batch: int = BATCH) -> Purge:
+                  batch: int = BATCH, leading: Callable[[], bool] = lambda: True) -> Purge:
     """Delete the service's decisions past its retention, but those still needed (see the module);
-    dry_run: count them instead. No role is checked: the schedule in `relevo serve` calls this as
-    itself; people call purge_decisions."""
+    dry_run: count them instead. leading() is asked before each batch after the first (the
+    schedule stops when it lost its lease; the next leader purges the rest). No role is checked:
+    the schedule in `relevo serve` calls this as itself; people call purge_decisions."""
     now = ctx.clock.now()
     with connect(ctx.engine) as conn:
         spec = get_spec(conn, service)
@@ -116,6 +117,9 @@ def purge_expired(ctx: Context, service: str, *, dry_run: bool = False, progress
                 deleted["decisions"] += conn.execute(delete(decisions).where(decisions.c.id.in_(ids))).rowcount
             advance(len(ids))
             if len(ids) < batch:
+                break
+            if not leading():
+                log.warning("purging %s: the lease moved to another replica, which purges the rest", service)
                 break
     except Exception as exc:
         # The batches committed so far are gone: say so in the log, with why it stopped.

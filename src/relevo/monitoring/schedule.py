@@ -84,7 +84,7 @@ class MonitorSchedule:
         done = []
         for name in names:
             try:
-                done.append(purge_expired(self.ctx, name))
+                done.append(purge_expired(self.ctx, name, leading=self.lease.acquire))
             except Exception:  # one service's failure must not keep the others' decisions past retention
                 log.exception("purging %s's decisions past retention failed", name)
         return done
