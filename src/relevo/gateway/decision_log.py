@@ -101,10 +101,7 @@ class DecisionLog:
         with self._idle:
             while self._committing:
                 self._idle.wait()
-            # Closed for good rather than handed back: the pool it came from may have been
-            # replaced meanwhile (an engine disposed while the gateway ran), and a connection
-            # returned to a discarded pool is never closed.
-            self._release_connection(invalidate=True)
+            self._release_connection()
 
     def _lead(self, item: _Item) -> None:
         """Commit the oldest queued items, wake their requests and pass the lead on."""
@@ -242,7 +239,7 @@ class DecisionLog:
             # a dropped connection, a refused row and an unreachable store apart as before.
             dbapi_error = dialect.loaded_dbapi.Error
             invalidated = isinstance(exc, dbapi_error) and dialect.is_disconnect(exc, self._conn, cursor)
-            self._release_connection(invalidate=invalidated)
+            self._release_connection()
             raise DBAPIError.instance(work[0][0] if work else None, None, exc, dbapi_error,
                                       connection_invalidated=invalidated, dialect=dialect) from exc
         finally:
@@ -278,13 +275,13 @@ class DecisionLog:
             insert = self._inserts[table] = _Insert(table, self.engine.dialect)
         return insert
 
-    def _release_connection(self, invalidate: bool = False) -> None:
+    def _release_connection(self) -> None:
         if self._conn is not None:
             try:
-                if invalidate:
-                    self._conn.invalidate()  # the pool must not hand it out again
-                else:
-                    self._conn.close()  # what is left open is rolled back, by the pool or the driver
+                # Detached from the pool, so closing closes it for good (what is left open is
+                # rolled back by the driver), a broken one too: an invalidate() of a detached
+                # connection would drop it without closing it, for the garbage collector to find.
+                self._conn.close()
             except Exception as exc:  # a broken connection may fail to close; the pool drops it
                 log.debug("closing the decision log's connection failed: %s", exc)
             self._conn = None
