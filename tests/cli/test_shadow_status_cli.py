@@ -8,8 +8,7 @@ from relevo.context import Context
 from relevo.demo.scenario import cases
 from relevo.gateway.gateway import Gateway
 from relevo.gateway.pseudonym import load_key
-from relevo.rollouts import lifecycle
-from tests.conftest import prepare_demo
+from tests.conftest import prepare_demo, start_cleared
 
 SERVICE = "licence-prefilter"
 
@@ -17,7 +16,7 @@ SERVICE = "licence-prefilter"
 def test_status_of_a_shadow_step_shows_the_paired_comparison(cli, settings):
     ctx = Context.open(prepare_demo(settings))
     try:
-        lifecycle.start_rollout(ctx, SERVICE, "v2")  # the standard plan starts in shadow
+        start_cleared(ctx, SERVICE, "v2")  # the standard plan starts in shadow
         gateway = Gateway(ctx, "production", pseudonym_key=load_key(settings.pseudonym_key, settings.home)).start()
         try:
             gateway.refresh()

@@ -18,7 +18,7 @@ from relevo.services import parse_spec
 from relevo.services.catalogue import apply_spec
 from relevo.settings import Settings
 from relevo.store import connect
-from tests.conftest import prepare_demo
+from tests.conftest import prepare_demo, start_cleared
 
 
 def test_a_rollback_is_posted_to_the_webhook_for_the_informed(settings, receiver, monkeypatch):
@@ -30,7 +30,7 @@ def test_a_rollback_is_posted_to_the_webhook_for_the_informed(settings, receiver
         body = yaml.safe_load(spec_resource().read_text())
         body["roles"] = {"consulted": ["dpo"], "informed": ["case-work-lead", "citizen-desk"]}
         apply_spec(ctx, parse_spec(body, "with a RACI"))
-        rollout = lifecycle.start_rollout(ctx, "licence-prefilter", "v3", plan="canary-only")
+        rollout = start_cleared(ctx, "licence-prefilter", "v3", plan="canary-only")
         rolled = lifecycle.rollback(ctx, rollout.id, "rejections up")
         [started_event] = read_events(ctx, action="rollout.started")
     finally:
@@ -49,7 +49,7 @@ def test_a_change_that_rolls_back_tells_nobody(settings, receiver):
     url, received = receiver
     ctx = Context.open(prepare_demo(settings.model_copy(update={"webhook_url": url})))
     try:
-        rollout = lifecycle.start_rollout(ctx, "licence-prefilter", "v3", plan="canary-only")
+        rollout = start_cleared(ctx, "licence-prefilter", "v3", plan="canary-only")
         assert [m["kind"] for m in received] == ["rollout.started"]
         received.clear()
         with pytest.raises(RuntimeError), connect(ctx.engine) as conn:

@@ -18,7 +18,6 @@ from relevo.demo.scenario import cases
 from relevo.demo.setup import set_up_demo
 from relevo.gateway.gateway import Gateway
 from relevo.gateway.pseudonym import load_key
-from relevo.rollouts import lifecycle
 from relevo.services.rollout_policy import RolloutPolicy
 from relevo.rollouts.plan_check import check_plan
 from relevo.rollouts.queries import rollout_status
@@ -29,7 +28,7 @@ from relevo.services.spec import parse_spec
 from relevo.store import connect
 from relevo.store.tables import audit_events, decisions, routes
 
-from tests.conftest import demo_training
+from tests.conftest import demo_training, start_cleared
 
 SERVICE = "licence-prefilter"
 DAILY = 3000
@@ -76,7 +75,7 @@ def modes(ctx: Context) -> list[str]:
 
 def test_a_good_candidate_previews_switches_is_watched_and_promoted(bluegreen):
     ctx, clock, gateway = bluegreen
-    rollout = lifecycle.start_rollout(ctx, SERVICE, "v2", plan="bluegreen")
+    rollout = start_cleared(ctx, SERVICE, "v2", plan="bluegreen")
     assert rollout.phase == "preview" and rollout.step_label.endswith("step-0-bluegreen-preview")
     assert get_route(ctx, SERVICE, "production").mode == "shadow"
     seen: list[tuple[str, datetime]] = []
@@ -106,13 +105,15 @@ def test_a_good_candidate_previews_switches_is_watched_and_promoted(bluegreen):
         actions = conn.execute(select(audit_events.c.action).where(audit_events.c.subject.like("%rollout-%"))
                                .order_by(audit_events.c.id)).scalars().all()
         route = conn.execute(select(routes)).mappings().one()
-    assert actions[:2] == ["rollout.started", "rollout.switched"] and "rollout.promoted" in actions
+    # v2 changes the model family: its start is followed by the change notice.
+    assert actions[:3] == ["rollout.started", "release.change_notice", "rollout.switched"]
+    assert "rollout.promoted" in actions
     assert route["mode"] == "stable" and route["candidate_version_id"] is None
 
 
 def test_a_bad_candidate_is_rolled_back_in_the_preview_without_answering_a_citizen(bluegreen):
     ctx, clock, gateway = bluegreen
-    rollout = lifecycle.start_rollout(ctx, SERVICE, "v3", plan="bluegreen")
+    rollout = start_cleared(ctx, SERVICE, "v3", plan="bluegreen")
     result = simulate_rollout(ctx, clock, gateway, rollout, cases(12), daily_cases=DAILY, batch=50, judge_every=1)
     assert result.rollout.state == "rolled_back" and result.simulated < timedelta(hours=6)
     status = rollout_status(ctx, SERVICE, "production", rollout.id)
@@ -129,7 +130,7 @@ def test_a_bad_candidate_is_rolled_back_in_the_preview_without_answering_a_citiz
 
 def test_a_guard_breach_after_the_switch_rolls_back_at_once(bluegreen):
     ctx, clock, gateway = bluegreen
-    rollout = lifecycle.start_rollout(ctx, SERVICE, "v2", plan="bluegreen")
+    rollout = start_cleared(ctx, SERVICE, "v2", plan="bluegreen")
     broken: list[int] = []
 
     def fail_after_switch(current, sent):

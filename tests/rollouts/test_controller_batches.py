@@ -6,10 +6,10 @@ import time
 
 from sqlalchemy import func, select
 
+from tests.conftest import start_cleared
 from relevo.demo import SERVICE_NAME as SERVICE
 from relevo.demo.traffic import requests
 from relevo.gateway.gateway import JUDGING_BATCH, Gateway
-from relevo.rollouts import lifecycle
 from relevo.rollouts.controller import Controller
 from relevo.store import connect
 from relevo.store.tables import rollout_verdicts
@@ -21,7 +21,7 @@ def verdicts(ctx) -> int:
 
 
 def test_a_batch_of_decisions_wakes_the_controller(demo):
-    lifecycle.start_rollout(demo, SERVICE, "v2", plan="canary-only")
+    start_cleared(demo, SERVICE, "v2", plan="canary-only")
     controller = Controller(demo, interval=3600).start()  # its clock alone would not tick here
     try:
         with Gateway(demo, pseudonym_key=b"k" * 32) as gateway:

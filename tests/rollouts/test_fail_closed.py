@@ -13,6 +13,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from tests.conftest import start_cleared
 from relevo.demo import SERVICE_NAME as SERVICE
 from relevo.demo import spec_resource
 from relevo.demo.scenario import cases
@@ -67,9 +68,9 @@ def test_a_candidate_that_cannot_load_is_failing_and_rolled_back(world):
     tamper(ctx, "v2")
     # Its smoke tests load it first: a tampered candidate never starts.
     with pytest.raises(Refused, match="v2 cannot be loaded for its smoke tests, so no traffic will reach it: .*modified"):
-        lifecycle.start_rollout(ctx, SERVICE, "v2")
+        start_cleared(ctx, SERVICE, "v2")
     tamper(ctx, "v2")  # the same byte flipped back: the file as registered
-    rollout = lifecycle.start_rollout(ctx, SERVICE, "v2")
+    rollout = start_cleared(ctx, SERVICE, "v2")
     tamper(ctx, "v2")  # and once it runs, a candidate that stops loading is failing
     result = simulate_rollout(ctx, clock, gateway, rollout, cases(21), daily_cases=DAILY, batch=50, judge_every=1)
     assert result.rollout.state == "rolled_back"
@@ -85,7 +86,7 @@ def test_a_candidate_that_cannot_load_is_failing_and_rolled_back(world):
 
 def test_a_version_that_cannot_answer_is_never_promoted_even_with_an_override(world):
     ctx, _clock, _gateway = world
-    rollout = lifecycle.start_rollout(ctx.acting_as("ana"), SERVICE, "v3")
+    rollout = start_cleared(ctx.acting_as("ana"), SERVICE, "v3")
     tamper(ctx, "v3")
     with pytest.raises(Refused, match="v3 cannot answer, so it can never be promoted or made stable: .*modified file"):
         lifecycle.promote(ctx.acting_as("bea"), rollout.id, override="the approver insists, in writing")
@@ -98,7 +99,7 @@ def test_a_step_without_evidence_is_held_never_passed(world):
     ctx, clock, gateway = world
     quick_spec(ctx)
     set_fallback(ctx, SERVICE, "production", True)  # the kill switch: no model answers, so nothing is copied
-    rollout = lifecycle.start_rollout(ctx, SERVICE, "v2")
+    rollout = start_cleared(ctx, SERVICE, "v2")
     result = simulate_rollout(ctx, clock, gateway, rollout, cases(22), daily_cases=DAILY, batch=50, judge_every=1)
     assert result.rollout.state == "held"
     status = rollout_status(ctx, SERVICE, "production", rollout.id)
@@ -112,7 +113,7 @@ def test_no_harm_shown_is_not_a_pass(world):
     """The case seen with a user's own model: a short canary at low traffic whose interval still
     holds a 10-point regression. It is held for a person, not promoted."""
     ctx, clock, gateway = world
-    rollout = lifecycle.start_rollout(ctx, SERVICE, "v2", plan="canary-only")
+    rollout = start_cleared(ctx, SERVICE, "v2", plan="canary-only")
     result = simulate_rollout(ctx, clock, gateway, rollout, cases(23), daily_cases=1200, batch=50, judge_every=1)
     assert result.rollout.state == "held", result.rollout.state
     status = rollout_status(ctx, SERVICE, "production", rollout.id)
@@ -127,7 +128,7 @@ def test_no_harm_shown_is_not_a_pass(world):
 
 def test_criteria_a_step_cannot_speak_to_are_not_applicable(world):
     ctx, clock, gateway = world
-    rollout = lifecycle.start_rollout(ctx, SERVICE, "v2")  # the standard plan: shadow first
+    rollout = start_cleared(ctx, SERVICE, "v2")  # the standard plan: shadow first
     simulate_rollout(ctx, clock, gateway, rollout, cases(24), daily_cases=DAILY, batch=50, judge_every=1,
                      horizon=timedelta(hours=2))
     status = rollout_status(ctx, SERVICE, "production", rollout.id)
@@ -141,7 +142,7 @@ def test_a_spec_can_ask_for_an_approver_and_a_promotion_can_be_reverted(world):
     ctx, clock, gateway = world
     quick_spec(ctx, require_approval=True)
     before = get_spec_now(ctx)
-    rollout = lifecycle.start_rollout(ctx.acting_as("ana"), SERVICE, "v2")
+    rollout = start_cleared(ctx.acting_as("ana"), SERVICE, "v2")
     result = simulate_rollout(ctx, clock, gateway, rollout, cases(25), daily_cases=DAILY, batch=50, judge_every=1)
     assert result.rollout.state == "held" and "approver's confirmation" in result.rollout.hold_reason
     assert result.rollout.step["kind"] == "promote"
@@ -162,20 +163,20 @@ def test_a_spec_can_ask_for_an_approver_and_a_promotion_can_be_reverted(world):
     assert get_spec_now(ctx) == before and event["actor"] == "olga" and event["details"]["to"] == "v1"
     # What was reverted waits for its incident, like any rollback.
     with pytest.raises(Refused, match=f"incident {reverted.incident_id}: model version v2"):
-        lifecycle.start_rollout(ctx, SERVICE, "v2")
+        start_cleared(ctx, SERVICE, "v2")
     with pytest.raises(Conflict, match="reverted is final"):
         lifecycle.revert(ctx, rollout.id, reason="once more, to be sure")
 
 
 def test_the_retry_gate_follows_the_model_whatever_else_of_the_spec_changes(world):
     ctx, _clock, _gateway = world
-    rollout = lifecycle.start_rollout(ctx, SERVICE, "v3", plan="canary-only")
+    rollout = start_cleared(ctx, SERVICE, "v3", plan="canary-only")
     rolled = lifecycle.rollback(ctx, rollout.id, "too many rejections")
     body = yaml.safe_load(spec_resource().read_text())
     body["owner"] = "Licensing and Permits Department"
     assert apply_by_hand(ctx, parse_spec(body, "new owner")) == "updated"  # allowed: it decides nothing
     with pytest.raises(Refused, match=f"incident {rolled.incident_id}: model version v3"):
-        lifecycle.start_rollout(ctx, SERVICE, "v3", plan="canary-only")
+        start_cleared(ctx, SERVICE, "v3", plan="canary-only")
 
 
 def get_spec_now(ctx):
@@ -185,7 +186,7 @@ def get_spec_now(ctx):
 
 def test_feedback_posted_many_times_counts_once_as_evidence(world):
     ctx, _clock, gateway = world
-    rollout = lifecycle.start_rollout(ctx, SERVICE, "v2", plan="canary-only")
+    rollout = start_cleared(ctx, SERVICE, "v2", plan="canary-only")
     gateway.refresh()
     answers = [gateway.decide(SERVICE, case_id, inputs) for case_id, inputs, _ in islice(cases(26), 200)]
     target = next(a for a in answers if a.served_by == "version")
@@ -219,7 +220,7 @@ def test_criteria_need_distinct_names_and_a_latency_guard_a_budget():
 def test_a_candidate_whose_files_change_before_promotion_is_rolled_back_not_left_live(world):
     ctx, clock, gateway = world
     quick_spec(ctx)
-    rollout = lifecycle.start_rollout(ctx, SERVICE, "v2")
+    rollout = start_cleared(ctx, SERVICE, "v2")
     tampered: list[int] = []
 
     def tamper_once(current, sent):  # the gateway has v2 loaded by now; its stored files change
@@ -247,7 +248,7 @@ def test_evidence_shown_under_another_definition_is_not_carried(world):
                                          {"kind": "promote"}]
     body["rollout"]["default_plan"] = "twice"
     apply_spec(ctx, parse_spec(body, "twice"))
-    rollout = lifecycle.start_rollout(ctx, SERVICE, "v2")
+    rollout = start_cleared(ctx, SERVICE, "v2")
     stream = cases(28)
     first = simulate_rollout(ctx, clock, gateway, rollout, stream, daily_cases=DAILY, batch=50, judge_every=1,
                              horizon=timedelta(hours=4, minutes=30))
@@ -264,7 +265,7 @@ def test_evidence_shown_under_another_definition_is_not_carried(world):
 def test_the_controller_never_promotes_a_paused_rollout(world):
     ctx, _clock, _gateway = world
     quick_spec(ctx)
-    rollout = lifecycle.start_rollout(ctx, SERVICE, "v2")
+    rollout = start_cleared(ctx, SERVICE, "v2")
     lifecycle.transition(ctx, rollout.id, "pause")
     with pytest.raises(Conflict, match="is paused: the controller promotes only a running one"):
         lifecycle.promote(ctx, rollout.id, automatic=True)
@@ -272,7 +273,7 @@ def test_the_controller_never_promotes_a_paused_rollout(world):
 
 def test_a_revert_never_goes_back_to_a_version_that_cannot_answer(world):
     ctx, _clock, _gateway = world
-    rollout = lifecycle.start_rollout(ctx.acting_as("ana"), SERVICE, "v2")
+    rollout = start_cleared(ctx.acting_as("ana"), SERVICE, "v2")
     lifecycle.promote(ctx.acting_as("bea"), rollout.id, override="urgent fix agreed with the board")
     tamper(ctx, "v1")
     with pytest.raises(Refused, match="v1 cannot answer"):

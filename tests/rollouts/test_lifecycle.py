@@ -6,6 +6,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from tests.conftest import start_cleared
 from relevo.demo import spec_resource
 from relevo.errors import Conflict, InvalidInput, NotFound, Refused
 from relevo.registry.queries import resolve_version, version_details
@@ -34,14 +35,14 @@ def test_every_state_refuses_what_it_cannot_do():
 
 
 def test_start_routes_the_first_step_and_refuses_a_second_rollout(demo):
-    rollout = lifecycle.start_rollout(demo, SERVICE, "v2")
+    rollout = start_cleared(demo, SERVICE, "v2")
     route = get_route(demo, SERVICE, "production")
     assert (rollout.state, rollout.step["kind"]) == ("running", "shadow")
     assert route.mode == "shadow" and route.step == rollout.step_label
     with pytest.raises(Conflict, match="already has a rollout in progress"):
-        lifecycle.start_rollout(demo, SERVICE, "v3")
+        start_cleared(demo, SERVICE, "v3")
     with pytest.raises(NotFound, match="unknown plan 'fast'"):
-        lifecycle.start_rollout(demo, SERVICE, "v3", plan="fast")
+        start_cleared(demo, SERVICE, "v3", plan="fast")
     with pytest.raises(Conflict, match="cannot resume a rollout that is running"):
         lifecycle.transition(demo, rollout.id, "resume")
     assert lifecycle.transition(demo, rollout.id, "pause").state == "paused"
@@ -50,11 +51,11 @@ def test_start_routes_the_first_step_and_refuses_a_second_rollout(demo):
 
 def test_the_stable_version_is_not_a_candidate(demo):
     with pytest.raises(Conflict, match="already the stable version"):
-        lifecycle.start_rollout(demo, SERVICE, "v1")
+        start_cleared(demo, SERVICE, "v1")
 
 
 def test_promotion_needs_four_eyes_and_evidence_or_a_recorded_override(demo):
-    rollout = lifecycle.start_rollout(demo.acting_as("ana"), SERVICE, "v2")
+    rollout = start_cleared(demo.acting_as("ana"), SERVICE, "v2")
     with pytest.raises(Refused, match="ana started rollout .* cannot also approve"):
         lifecycle.promote(demo.acting_as("ana"), rollout.id)
     with pytest.raises(Refused, match="ana started rollout .* cannot also approve"):
@@ -91,18 +92,18 @@ def test_promotion_needs_four_eyes_and_evidence_or_a_recorded_override(demo):
 
 
 def test_rollback_opens_an_incident_and_gates_the_retry(demo):
-    rollout = lifecycle.start_rollout(demo, SERVICE, "v3", plan="canary-only")
+    rollout = start_cleared(demo, SERVICE, "v3", plan="canary-only")
     rolled = lifecycle.rollback(demo, rollout.id, "operator saw odd rejections")
     assert rolled.state == "rolled_back" and rolled.incident_id
     route = get_route(demo, SERVICE, "production")
     assert route.mode == "stable" and route.candidate_version_id is None
     with pytest.raises(Refused, match=f"incident {rolled.incident_id}: model version v3.*must record a cause"):
-        lifecycle.start_rollout(demo, SERVICE, "v3", plan="canary-only")
+        start_cleared(demo, SERVICE, "v3", plan="canary-only")
     with pytest.raises(InvalidInput, match="at least 10 characters"):
         document_incident(demo, rolled.incident_id, cause="?", remediation="?")
     document_incident(demo, rolled.incident_id, cause="class weights favoured rejection",
                       remediation="retrained with balanced weights; review added to the checklist")
-    again = lifecycle.start_rollout(demo, SERVICE, "v3", plan="canary-only")
+    again = start_cleared(demo, SERVICE, "v3", plan="canary-only")
     assert again.state == "running"
     with connect(demo.engine) as conn:
         actions = conn.execute(select(audit_events.c.action)).scalars().all()
@@ -115,8 +116,8 @@ def test_roles_in_the_spec_are_enforced(demo):
     body["roles"] = {"operators": ["olga"], "approvers": ["abel"], "incident_owners": ["ines"]}
     apply_spec(demo, parse_spec(body, "spec"))
     with pytest.raises(Refused, match="mallory is not among the operators"):
-        lifecycle.start_rollout(demo.acting_as("mallory"), SERVICE, "v3")
-    rollout = lifecycle.start_rollout(demo.acting_as("olga"), SERVICE, "v3")
+        start_cleared(demo.acting_as("mallory"), SERVICE, "v3")
+    rollout = start_cleared(demo.acting_as("olga"), SERVICE, "v3")
     with pytest.raises(Refused, match="olga is not among the approvers"):
         lifecycle.promote(demo.acting_as("olga"), rollout.id)
     rolled = lifecycle.rollback(demo.acting_as("olga"), rollout.id, "test")

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from tests.conftest import start_cleared
 from relevo.demo import SERVICE_NAME as SERVICE
 from relevo.demo import spec_resource
 from relevo.errors import Conflict, InvalidInput, Refused
@@ -86,7 +87,7 @@ def test_the_stable_version_moves_only_through_a_rollout_or_an_approvers_overrid
 
 
 def test_a_rolled_back_version_cannot_be_made_stable_by_hand(demo):
-    rollout = lifecycle.start_rollout(demo, SERVICE, "v3", plan="canary-only")
+    rollout = start_cleared(demo, SERVICE, "v3", plan="canary-only")
     rolled = lifecycle.rollback(demo, rollout.id, "too many rejections")
     with pytest.raises(Refused, match=f"v3 repeats a change that was rolled back \\(incident {rolled.incident_id}"):
         route_by_hand(demo, SERVICE, "production", stable="v3", override=REASON)
@@ -108,7 +109,7 @@ def test_citizens_reach_a_candidate_by_hand_only_with_an_override(demo):
 
 
 def test_no_route_change_by_hand_while_a_rollout_owns_the_route(demo):
-    rollout = lifecycle.start_rollout(demo, SERVICE, "v2")
+    rollout = start_cleared(demo, SERVICE, "v2")
     with pytest.raises(Conflict, match=f"rollout {rollout.id} of licence-prefilter owns its route in production"):
         route_by_hand(demo, SERVICE, "production", mode="stable", clear_candidate=True, weight=0)
     assert fallback_by_hand(demo, SERVICE, "production", True).fallback_forced  # the kill switch always works

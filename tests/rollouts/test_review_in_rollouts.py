@@ -8,10 +8,10 @@ import copy
 import yaml
 from sqlalchemy import func, select
 
+from tests.conftest import start_cleared
 from relevo.demo import SERVICE_NAME as SERVICE
 from relevo.demo import spec_resource
 from relevo.demo.scenario import cases
-from relevo.rollouts import lifecycle
 from relevo.rollouts.queries import rollout_status
 from relevo.rollouts.simulation import simulate_rollout
 from relevo.services.catalogue import apply_spec
@@ -30,7 +30,7 @@ def test_held_answers_are_reviewed_counted_as_corrections_and_shown(world, demo_
         {"metric": "correction_rate", "tolerance": {"absolute": 0.10}, "review_delay": "2h", "min_sample": 20}])
     body["rollout"]["plans"]["halves"] = [{"kind": "canary", "weight": 50, "duration": "12h"}, {"kind": "promote"}]
     apply_spec(ctx, parse_spec(body, "spec with a review policy"))
-    rollout = lifecycle.start_rollout(ctx, SERVICE, "v2", plan="halves")
+    rollout = start_cleared(ctx, SERVICE, "v2", plan="halves")
     # No random review sample: case workers see only what the policy holds for them.
     simulate_rollout(ctx, clock, gateway, rollout, cases(31), daily_cases=3000, batch=50, review_share=0.0,
                      review_delay=(1.0, 3.0), judge_every=1)

@@ -7,6 +7,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from tests.conftest import start_cleared
 from relevo.context import Context
 from relevo.settings import Settings
 from relevo.api import create_app
@@ -47,7 +48,7 @@ def decide_all(ctx: Context, n: int, seed: int) -> None:
 
 
 def test_a_threshold_change_is_shadowed_then_promoted(demo):
-    rollout = lifecycle.start_rollout(demo.acting_as("ana"), SERVICE, None, spec=stricter_spec())
+    rollout = start_cleared(demo.acting_as("ana"), SERVICE, None, spec=stricter_spec())
     route = get_route(demo, SERVICE, "production")
     assert route.mode == "shadow" and route.candidate_version_id == route.stable_version_id
     assert route.candidate_release_id == rollout.release_id
@@ -87,7 +88,7 @@ def test_a_threshold_change_is_shadowed_then_promoted(demo):
 
 
 def test_a_canary_of_a_spec_change_splits_by_arm(demo):
-    lifecycle.start_rollout(demo, SERVICE, None, spec=stricter_spec(), plan="canary-only")
+    start_cleared(demo, SERVICE, None, spec=stricter_spec(), plan="canary-only")
     route = get_route(demo, SERVICE, "production")
     assert route.mode == "canary" and route.weight == 5
     token = token_for(demo, "viewer", "auditor")
@@ -107,11 +108,11 @@ def test_a_canary_of_a_spec_change_splits_by_arm(demo):
 
 def test_spec_releases_are_checked_and_gated(demo):
     with pytest.raises(Conflict, match="already the stable version .* same spec: nothing to roll out"):
-        lifecycle.start_rollout(demo, SERVICE, None, spec=get_spec_now(demo))
+        start_cleared(demo, SERVICE, None, spec=get_spec_now(demo))
     with pytest.raises(InvalidInput, match="name the version to roll out, or give the new spec"):
-        lifecycle.start_rollout(demo, SERVICE, None)
+        start_cleared(demo, SERVICE, None)
     with pytest.raises(InvalidInput, match="describes service 'other-service'"):
-        lifecycle.start_rollout(demo, SERVICE, None, spec=stricter_spec(name="other-service"))
+        start_cleared(demo, SERVICE, None, spec=stricter_spec(name="other-service"))
     with pytest.raises(InvalidInput, match=r"threshold.label 'maybe' is not one of decisions"):
         body = yaml.safe_load(spec_resource().read_text()) | {"threshold": {"label": "maybe", "min_probability": 0.5}}
         parse_spec(body, "bad.yaml")
@@ -119,20 +120,20 @@ def test_spec_releases_are_checked_and_gated(demo):
     # A plan the new spec brings does not judge its own rollout: the service's rules do.
     loose = stricter_spec(rollout={"default_plan": "quick", "plans": {"quick": [{"kind": "promote"}]}})
     with pytest.raises(NotFound, match="unknown plan 'quick'"):
-        lifecycle.start_rollout(demo, SERVICE, None, spec=loose, plan="quick")
+        start_cleared(demo, SERVICE, None, spec=loose, plan="quick")
 
-    rollout = lifecycle.start_rollout(demo, SERVICE, None, spec=stricter_spec(), plan="canary-only")
+    rollout = start_cleared(demo, SERVICE, None, spec=stricter_spec(), plan="canary-only")
     rolled = lifecycle.rollback(demo, rollout.id, "rejections dropped too far")
     with pytest.raises(Refused, match=f"with this spec repeats a change that was rolled back \\(incident "
                                       f"{rolled.incident_id}: these decision rules\\)"):
-        lifecycle.start_rollout(demo, SERVICE, None, spec=stricter_spec(), plan="canary-only")
+        start_cleared(demo, SERVICE, None, spec=stricter_spec(), plan="canary-only")
     # The gate follows the rules, not the spec's hash: another owner or description does not lift it.
     with pytest.raises(Refused, match="these decision rules"):
-        lifecycle.start_rollout(demo, SERVICE, None, spec=stricter_spec(owner="someone else", description="new"),
+        start_cleared(demo, SERVICE, None, spec=stricter_spec(owner="someone else", description="new"),
                                 plan="canary-only")
     # Other rules are another change: the same model with another threshold may roll out.
     other = stricter_spec(threshold={"label": "rejected", "min_probability": 0.7})
-    assert lifecycle.start_rollout(demo, SERVICE, None, spec=other, plan="canary-only").state == "running"
+    assert start_cleared(demo, SERVICE, None, spec=other, plan="canary-only").state == "running"
     assert get_spec_now(demo).threshold is None  # the service's spec is unchanged until a promotion
 
 

@@ -20,6 +20,7 @@ from relevo.context import Context
 from relevo.demo import SERVICE_NAME
 from relevo.demo.applications import generate
 from relevo.demo.monitoring_story import MonitoringStory, tell_monitoring
+from relevo.demo.governance import prepare_release, record_production
 from relevo.demo.people import APPROVER, PUBLISHER, as_person
 from relevo.demo.traffic import REQUEST_FIELDS
 from relevo.errors import Refused
@@ -72,6 +73,14 @@ def cases(seed: int) -> Iterator[tuple[str, dict, str]]:
         block += 1
 
 
+# The scenario rehearses the canary's automatic rollback on v3, which its suite already fails:
+# the service owner waives what would otherwise hold it, and says why.
+REHEARSAL = ("rehearsal of the canary's automatic rollback: v3 is sent to 5% of simulated applications on "
+             "purpose, although its suite fails, to show the judge stopping it")
+REHEARSAL_WAIVERS = {"tests": REHEARSAL, "staging": REHEARSAL,
+                     "shadow": "the reference scenario's plan is a 5% canary for 48 hours, without shadowing"}
+
+
 def run_scenario(settings: Settings, *, daily_cases: int = 3000, seed: int = 48,
                  step: Callable[[str], None] = lambda _: None, start: datetime | None = None,
                  monitoring: bool = True) -> ScenarioReport:
@@ -94,6 +103,8 @@ def run_scenario(settings: Settings, *, daily_cases: int = 3000, seed: int = 48,
         route_by_hand(ctx, SERVICE_NAME, ENVIRONMENT, clear_candidate=True, mode="stable", weight=0)
         gateway = Gateway(ctx, ENVIRONMENT, pseudonym_key=load_keyring(settings)).start()
         try:
+            record_production(ctx)
+            prepare_release(ctx, "v3", "canary-only", REHEARSAL_WAIVERS, step)
             step(f"rollout of v3 as a 5% canary for 48 h, {daily_cases} applications a day (simulated clock)")
             bad = start_rollout(ctx, SERVICE_NAME, "v3", ENVIRONMENT, plan="canary-only")
             report.bad = simulate_rollout(ctx, clock, gateway, bad, cases(seed), daily_cases=daily_cases, seed=seed,
@@ -105,6 +116,7 @@ def run_scenario(settings: Settings, *, daily_cases: int = 3000, seed: int = 48,
                 start_rollout(ctx, SERVICE_NAME, "v3", ENVIRONMENT, plan="canary-only")
             except Refused as exc:
                 report.refused = str(exc)
+            prepare_release(ctx, "v2", step=step)
             good = start_rollout(ctx, SERVICE_NAME, "v2", ENVIRONMENT)
             step(f"rollout of v2 through the {good.plan_name} plan: " + ", ".join(
                 f"{s['kind']}" + (f" {s['weight']:g}%" if "weight" in s else "") + (f" {s['duration']}" if "duration" in s else "")

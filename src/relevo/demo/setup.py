@@ -29,6 +29,7 @@ from relevo.rollouts import route_by_hand
 from relevo.routing import read_route
 from relevo.services import ServiceSpec, parse_spec
 from relevo.services.catalogue import apply_spec
+from relevo.demo.governance import keep_records
 from relevo.demo.people import APPROVER, PUBLISHER, as_person, meet_the_people
 from relevo.settings import Settings
 from relevo.store import connect, upgrade
@@ -79,6 +80,9 @@ def set_up_demo(settings: Settings, step: Callable[[str], None] = lambda _: None
         step(f"declaring the {SERVICE_NAME} service")
         spec = parse_spec(yaml.safe_load(spec_resource().read_text(encoding="utf-8")), "packaged demo spec")
         spec_outcome = apply_spec(ctx, spec)
+        step("its records: the DPIA and record of processing (the DPO), the AI Act role, FRIA and EU registration "
+             "(the service owner)")
+        keep_records(ctx)
         step("its test suite: golden cases, held-out applications for regression and fairness")
         apply_suite(ctx, SERVICE_NAME, demo_suite(settings.home / "demo", spec))
         if trained is None:

@@ -59,6 +59,7 @@ from relevo.registry import parse_metadata
 SERVICE = SERVICE_NAME
 MODEL_FILE = "model.skops"
 METADATA_FILE = "metadata.yaml"
+FAMILIES = {"LogisticRegression": "logistic regression", "HistGradientBoostingClassifier": "gradient boosting"}
 REFERENCE_FILE = "reference.csv"
 
 TRAINING_ROWS = 6000
@@ -341,6 +342,7 @@ def train_versions(
         metadata = {
             "description": f"{SERVICE} {recipe.name}: {recipe.description}",
             "model": {"format": "skops", "entry": MODEL_FILE, "trusted_types": untrusted},
+            "family": FAMILIES[recipe.hyperparameters["algorithm"]],
             "signature": _signature(),
             "other_fields": _other_fields(),
             "training_data": {"reference": str(training_csv), "sha256": datasets[0]["sha256"]},

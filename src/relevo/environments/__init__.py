@@ -9,8 +9,9 @@ from relevo.environments.records import (
     diff_environments,
     record_fingerprint,
     staging_validation,
+    staging_validation_in,
     waive_differences,
 )
 
 __all__ = ["Difference", "EnvironmentDiff", "Fingerprint", "StagingValidation", "diff_environments",
-           "record_fingerprint", "staging_validation", "waive_differences"]
+           "record_fingerprint", "staging_validation", "staging_validation_in", "waive_differences"]

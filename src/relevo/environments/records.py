@@ -130,28 +130,33 @@ def staging_validation(ctx: Context, service: str, version: str) -> StagingValid
     """Validated: the newest full run in staging passed on production's runtime, or its differences were waived."""
     with connect(ctx.engine) as conn:
         get_spec(conn, service)
-        name = resolve_version(conn, service, version).name
-        run, production, found = _evidence(conn, service, version)
-        if run is None:
-            return StagingValidation(service, name, False, f"no full test run of {name} in staging "
-                                     f"(relevo test {service} {name} --env staging)")
-        if run.outcome != "passed":
-            return StagingValidation(service, name, False, f"the newest run in staging (test run {run.id}) failed",
-                                     test_run_id=run.id)
-        if production is None:
-            return StagingValidation(service, name, False, "production has no fingerprint to compare with "
-                                     "(one is recorded when its gateway starts)", test_run_id=run.id)
-        if not found:
-            return StagingValidation(service, name, True, f"test run {run.id} passed in staging on production's runtime",
-                                     run.id, production.id, [])
-        waiver = conn.execute(select(staging_waivers).where(
-            staging_waivers.c.test_run_id == run.id, staging_waivers.c.fingerprint_id == production.id)).first()
-        if waiver is not None:
-            return StagingValidation(service, name, True, f"test run {run.id} passed in staging; its differences from "
-                                     f"production were waived by {waiver.waived_by}", run.id, production.id, found,
-                                     waiver.waived_by, waiver.reason)
-        return StagingValidation(service, name, False, f"test run {run.id} passed in staging, on a runtime that differs "
-                                 f"from production's in {len(found)} ways", run.id, production.id, found)
+        return staging_validation_in(conn, service, version)
+
+
+def staging_validation_in(conn: Connection, service: str, version: str) -> StagingValidation:
+    """staging_validation inside the caller's transaction."""
+    name = resolve_version(conn, service, version).name
+    run, production, found = _evidence(conn, service, version)
+    if run is None:
+        return StagingValidation(service, name, False, f"no full test run of {name} in staging "
+                                 f"(relevo test {service} {name} --env staging)")
+    if run.outcome != "passed":
+        return StagingValidation(service, name, False, f"the newest run in staging (test run {run.id}) failed",
+                                 test_run_id=run.id)
+    if production is None:
+        return StagingValidation(service, name, False, "production has no fingerprint to compare with "
+                                 "(one is recorded when its gateway starts)", test_run_id=run.id)
+    if not found:
+        return StagingValidation(service, name, True, f"test run {run.id} passed in staging on production's runtime",
+                                 run.id, production.id, [])
+    waiver = conn.execute(select(staging_waivers).where(
+        staging_waivers.c.test_run_id == run.id, staging_waivers.c.fingerprint_id == production.id)).first()
+    if waiver is not None:
+        return StagingValidation(service, name, True, f"test run {run.id} passed in staging; its differences from "
+                                 f"production were waived by {waiver.waived_by}", run.id, production.id, found,
+                                 waiver.waived_by, waiver.reason)
+    return StagingValidation(service, name, False, f"test run {run.id} passed in staging, on a runtime that differs "
+                             f"from production's in {len(found)} ways", run.id, production.id, found)
 
 
 def waive_differences(ctx: Context, service: str, version: str, reason: Reason) -> StagingValidation:

@@ -49,6 +49,10 @@ class VersionMetadata(_Strict):
     description: str = Field(default="", description="what this version is, for people",
                              examples=["gradient boosting, retrained on 2025 applications"])
     model: ModelSpec = Field(description="how to load the artifact")
+    family: str | None = Field(default=None, min_length=1, max_length=200,
+                               description="the kind of model (logistic regression, gradient boosting, rules): a "
+                               "release that changes it is a significant change; a version that does not say "
+                               "counts as changing it", examples=["gradient boosting"])
     signature: Signature = Field(description="what the model reads and answers")
     other_fields: list[InputField] = Field(
         default_factory=list,

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, select
 from relevo.audit import record_change
 from relevo.context import Context
 from relevo.errors import Conflict, IntegrityFailure, InvalidInput, NotFound, Refused
+from relevo.governance import checklist_json, require_clear
 from relevo.loaders.errors import ModelFailure
 from relevo.registry.load import check_answers
 from relevo.registry.queries import resolve_version, version_by_id, version_name
@@ -130,6 +131,7 @@ def start_rollout(ctx: Context, service: str, version: str | None, environment: 
                           + "; ".join(f"incident {i}: {what}" for i, what in blocking)
                           + "); its incident must record a cause and a remediation first "
                           "(`relevo incident document ID --cause ... --remediation ...`)")
+        checklist = require_clear(conn, ctx, service, candidate, environment, candidate_spec, plan_name)
         release_id = ensure_release(conn, ctx, candidate, candidate_spec)
         stable_release_id = ensure_release(conn, ctx, resolve_version(conn, service, version_name(
             conn, route.stable_version_id)), rules)
@@ -139,14 +141,24 @@ def start_rollout(ctx: Context, service: str, version: str | None, environment: 
             service=service, environment=environment, release_id=release_id, stable_version_id=route.stable_version_id,
             stable_release_id=stable_release_id,
             candidate_version_id=candidate.id, plan_name=plan_name, plan=steps, state="running", step_index=0,
-            step_started_at=now, step_extended_by_s=0.0, started_at=now, started_by=ctx.actor)).inserted_primary_key[0]
+            step_started_at=now, step_extended_by_s=0.0, started_at=now, started_by=ctx.actor,
+            checklist=checklist_json(checklist))).inserted_primary_key[0]
         rollout = load_rollout(conn, rollout_id)
         stable_name = version_name(conn, route.stable_version_id)
         _audit(conn, ctx, None, "started", rollout_id=rollout_id,
                notice=f"{candidate.name} rollout started against {stable_name} in {environment} ({plan_name} plan)",
                version=candidate.name, stable=stable_name, plan=plan_name, release_id=release_id,
                spec_sha256=candidate_sha, spec_changed=spec_changed, consulted=rules.roles.consulted,
-               smoke_test_run=None if smoke is None else smoke.id)
+               smoke_test_run=None if smoke is None else smoke.id,
+               checklist={i.item: i.state for i in checklist.items})
+        if checklist.significant:
+            # The change notice the technical documentation keeps (AI Act Annex IV 6).
+            record_change(conn, ctx, at=now, action="release.change_notice",
+                          subject=f"{service}/rollout-{rollout_id}",
+                          details={"version": candidate.name, "stable": stable_name,
+                                   "differences": checklist.significant,
+                                   "substantial_modification": bool(checklist.substantial),
+                                   "outside_change_plan": checklist.substantial})
         apply_step_route(conn, ctx, rollout)
     return rollout
 

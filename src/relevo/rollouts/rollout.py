@@ -36,6 +36,7 @@ class Rollout:
     started_by: str
     ended_at: datetime | None
     incident_id: int | None
+    checklist: dict[str, Any] | None = None  # the checklist it started with (None before checklists were kept)
 
     @property
     def step(self) -> dict[str, Any]:
