@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Callable
 
-from relevo import audit, environments, gateway, identity, monitoring, registry, rollouts, routing, services, suites
+from relevo import audit, environments, gateway, governance, identity, monitoring, registry, rollouts, routing, services, suites
 
 AUDIT_READERS = ("auditor", "operator", "dpo", "admin")
 ACCESS_READERS = ("auditor", "admin")  # who holds which roles, and which tokens exist
+# A service's DPIA and AI Act records, and its vendors' contracts: for those who answer for them and auditors.
+GOVERNANCE_READERS = ("operator", "approver", "dpo", "auditor", "admin")
 # Monitoring reads a window of the decision log (seconds of work for a long one): not for clients.
 MONITORING_READERS = ("operator", "approver", "auditor", "dpo", "admin")
 
@@ -126,6 +128,16 @@ COMMANDS: list[Command] = [
     Command(rollouts.classify_incident, "POST", "/v1/incidents/{incident_id}/classifications", tag="rollouts",
             body_rules=rollouts.KIND_ONLY_FOR_AI_ACT),
     Command(rollouts.record_incident_report, "POST", "/v1/incidents/{incident_id}/reports", tag="rollouts"),
+    # The pre-deployment checklist, a service's records, vendors.
+    Command(governance.checklist_of, "GET", "/v1/services/{service}/checklist", tag="governance",
+            only=("service", "rollout_id", "version", "environment", "plan")),
+    Command(governance.attest, "POST", "/v1/services/{service}/checklist/attestations", tag="governance"),
+    Command(governance.waive, "POST", "/v1/services/{service}/checklist/waivers", tag="governance"),
+    Command(governance.service_records_of, "GET", "/v1/services/{service}/records", roles=GOVERNANCE_READERS,
+            tag="governance"),
+    Command(governance.set_records, "PUT", "/v1/services/{service}/records", tag="governance"),
+    Command(governance.list_vendors, "GET", "/v1/vendors", roles=GOVERNANCE_READERS, tag="governance"),
+    Command(governance.record_vendor, "POST", "/v1/vendors", tag="governance"),
     # Monitoring: passes, reports, runs, alerts.
     Command(monitoring.run_monitors, "POST", "/v1/services/{service}/monitor-runs", tag="monitoring",
             only=("service", "environment")),
