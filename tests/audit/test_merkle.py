@@ -12,6 +12,7 @@ from relevo.audit.merkle import (
     Frontier,
     consistency_proof,
     inclusion_proof,
+    inclusion_proofs,
     leaf_hash,
     root,
     verify_consistency,
@@ -84,6 +85,17 @@ def test_inclusion_proofs_match_the_published_vectors(index, size, proof):
         bent = list(proof)
         bent[i] = bytes([bent[i][0] ^ 8]) + bent[i][1:]
         assert not verify_inclusion(index, size, LEAVES[index], bent, ROOTS[size - 1])
+
+
+def test_the_proofs_of_many_leaves_at_once_are_each_leafs_proof():
+    rng = random.Random(6962)
+    leaves = [leaf_hash(rng.randbytes(8)) for _ in range(70)]
+    for size in range(1, len(leaves) + 1):
+        assert inclusion_proofs(leaves[:size], list(range(size))) == {
+            index: inclusion_proof(leaves[:size], index) for index in range(size)}
+    assert inclusion_proofs(LEAVES, [0, 5]) == {0: [h(p) for p in INCLUSION[0][2]], 5: [h(p) for p in INCLUSION[1][2]]}
+    with pytest.raises(ValueError):
+        inclusion_proofs(LEAVES, [8])
 
 
 @pytest.mark.parametrize("old,new,proof", CONSISTENCY)

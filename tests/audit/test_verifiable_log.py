@@ -178,6 +178,40 @@ def test_a_tampered_bundle_fails_offline_verification(logged, tmp_path, case):
     assert any(expected in p for p in report.problems), report.problems
 
 
+def test_a_selection_of_events_verifies_alone_and_not_once_tampered(logged, tmp_path):
+    import copy
+    from datetime import datetime
+
+    chosen = [_id_at(logged, seq) for seq in (1, 4, 7)]
+    selection = audit.selection_of(logged, chosen, "three events of svc-1")
+    assert [e["id"] for e in selection["events"]] == chosen and len(selection["checkpoints"]) == 1
+    report = audit.verify_bundle(_write(tmp_path / "selection.json", selection), _key(logged))
+    assert report.ok and report.events == 3 and report.selection == "three events of svc-1", report.problems
+
+    def forge(event):  # its hashes recomputed: its proof no longer reaches the signed root
+        event["details"] = {"n": 4, "note": "approved by the mayor"}
+        event["details_sha256"] = details_digest(bytes.fromhex(event["salt"]), event["details"])
+        event["leaf_hash"] = leaf_hash(leaf_data(event["seq"], datetime.fromisoformat(event["at"]), event["actor"],
+                                                 event["action"], event["subject"], event["details_sha256"])).hex()
+
+    tamperings = {
+        "edit": (lambda e, b: e["details"].update(note="approved by nobody"), "details do not match"),
+        "forged": (lambda e, b: forge(e), "inclusion proof does not lead"),
+        "moved": (lambda e, b: e.update(seq=e["seq"] + 1), "inclusion proof"),
+        "proof": (lambda e, b: e.update(proof=e["proof"][:-1]), "inclusion proof"),
+        # Read as the whole log, the events between the chosen ones are missing.
+        "whole-log": (lambda e, b: b.pop("selection"), "missing or out of order"),
+    }
+    for case, (tamper, expected) in tamperings.items():
+        body = copy.deepcopy(selection)
+        tamper(body["events"][1], body)
+        report = audit.verify_bundle(_write(tmp_path / f"{case}.json", body), _key(logged))
+        assert not report.ok and any(expected in p for p in report.problems), (case, report.problems)
+        assert case == "whole-log" or report.first_bad_event == chosen[1], case
+    stranger = audit.verify_bundle(tmp_path / "selection.json", [Signer.generate("impostor").verifier()])
+    assert not stranger.ok and any("no trusted key signed" in p for p in stranger.problems), stranger.problems
+
+
 @pytest.mark.parametrize("content,why", [
     ("not json", "not JSON"), ('{"format": "something else"}', "format relevo-audit-bundle/1"),
     ('{"format": "relevo-audit-bundle/1", "events": {}, "checkpoints": []}', "events must be list"),

@@ -79,6 +79,27 @@ def inclusion_proof(leaves: list[bytes], index: int) -> list[bytes]:
     return inclusion_proof(leaves[k:], index - k) + [root(leaves[:k])]
 
 
+def inclusion_proofs(leaves: list[bytes], indices: list[int]) -> dict[int, list[bytes]]:
+    """The audit paths of several leaves at once: the tree's levels are hashed once (O(n)), where
+    inclusion_proof rehashes the tree for each leaf. A level's last node without a sibling rises
+    unpaired, which gives the same tree as RFC 9162's split at the largest power of two."""
+    for index in indices:
+        if not 0 <= index < len(leaves):
+            raise ValueError(f"leaf {index} is not in a tree of {len(leaves)}")
+    proofs: dict[int, list[bytes]] = {index: [] for index in indices}
+    places = {index: index for index in indices}  # each leaf's ancestor's place on the current level
+    level = list(leaves)
+    while len(level) > 1:
+        for index, place in places.items():
+            sibling = place ^ 1
+            if sibling < len(level):
+                proofs[index].append(level[sibling])
+            places[index] = place // 2
+        level = [node_hash(level[i], level[i + 1]) if i + 1 < len(level) else level[i]
+                 for i in range(0, len(level), 2)]
+    return proofs
+
+
 def root_from_inclusion(index: int, size: int, leaf: bytes, proof: list[bytes]) -> bytes:
     """The root an inclusion proof leads to (RFC 9162 section 2.1.3.2); raises ValueError when
     the proof has the wrong shape for the index and size."""

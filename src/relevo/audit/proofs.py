@@ -9,24 +9,20 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import WithJsonSchema
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
 from relevo.audit.documents import read_document
 from relevo.audit.checkpoints import latest_checkpoint, write_checkpoint
 from relevo.audit.leaf import leaf_data
 from relevo.audit.merkle import consistency_proof, inclusion_proof, leaf_hash, verify_consistency, verify_inclusion
 from relevo.audit.note import Checkpoint, NoteError, Verifier, open_note
+from relevo.audit.trail import leaf_hashes
 from relevo.context import Context
 from relevo.errors import Conflict, InvalidInput, NotFound
 from relevo.store import connect
 from relevo.store.tables import audit_events
 
 FORMAT = "relevo-audit-proof/1"
-
-
-def _leaves(conn: Connection, size: int) -> list[bytes]:
-    return [bytes.fromhex(h) for h in conn.execute(
-        select(audit_events.c.leaf_hash).where(audit_events.c.seq < size).order_by(audit_events.c.seq)).scalars()]
 
 
 def prove_event(ctx: Context, event_id: int) -> dict[str, Any]:
@@ -38,7 +34,7 @@ def prove_event(ctx: Context, event_id: int) -> dict[str, Any]:
         point = latest_checkpoint(conn)
         if point is None or point.tree_size <= row["seq"]:
             point = write_checkpoint(conn, ctx)
-        leaves = _leaves(conn, point.tree_size)
+        leaves = leaf_hashes(conn, point.tree_size)
     event = {k: row[k] for k in ("id", "seq", "actor", "action", "subject", "details_sha256")} | {
         "at": row["at"].isoformat()}
     return {"format": FORMAT, "kind": "inclusion", "event": event, "leaf_hash": row["leaf_hash"],
@@ -64,7 +60,7 @@ def prove_growth(ctx: Context, kept_note: KeptNote) -> dict[str, Any]:
         if kept.size > point.tree_size:
             raise Conflict(f"the kept checkpoint is of size {kept.size}, the log holds {point.tree_size} events: "
                            "it is not this log's, or events were removed")
-        leaves = _leaves(conn, point.tree_size)
+        leaves = leaf_hashes(conn, point.tree_size)
     return {"format": FORMAT, "kind": "consistency", "old": kept_note, "new": point.note,
             "proof": [h.hex() for h in consistency_proof(leaves, kept.size)]}
 

@@ -27,6 +27,12 @@ def leaf_rows(conn: Connection) -> Iterator[LeafRow]:
                       r["details_sha256"], r["leaf_hash"])
 
 
+def leaf_hashes(conn: Connection, size: int) -> list[bytes]:
+    """The leaf hashes of the log's first size events, in their places' order."""
+    return [bytes.fromhex(h) for h in conn.execute(
+        select(audit_events.c.leaf_hash).where(audit_events.c.seq < size).order_by(audit_events.c.seq)).scalars()]
+
+
 def checkpoint_rows(conn: Connection) -> list[CheckpointRow]:
     """Every kept checkpoint, oldest first."""
     return [CheckpointRow(r.tree_size, r.note) for r in conn.execute(

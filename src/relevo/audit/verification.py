@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Iterable
 
 from relevo.audit.leaf import details_digest, leaf_data
-from relevo.audit.merkle import Frontier, leaf_hash
+from relevo.audit.merkle import Frontier, leaf_hash, verify_inclusion
 from relevo.audit.note import Checkpoint, NoteError, Verifier, open_note
 
 ROTATED = "audit.key_rotated"
@@ -54,6 +54,7 @@ class LogVerification:
     unsigned: int = 0  # events after the newest checkpoint: no signature vouches for them yet
     problems: list[str] = field(default_factory=list)
     first_bad_event: int | None = None  # the id of the first event that does not match the log
+    selection: str | None = None  # a bundle of chosen events (each with its inclusion proof): which
 
     @property
     def ok(self) -> bool:
@@ -73,6 +74,11 @@ def _check_event(row: LeafRow, expected_seq: int, report: LogVerification) -> by
         what = "missing or out of order" if row.seq > expected_seq else "repeated or out of order"
         report.bad(f"event #{row.id} holds place {row.seq} where place {expected_seq} was expected: "
                    f"events are {what}", row.id)
+    return _leaf_of(row, report)
+
+
+def _leaf_of(row: LeafRow, report: LogVerification) -> bytes:
+    """The leaf hash the event's content gives, wherever it stands (noting a difference from its stored one)."""
     digest = row.details_sha256
     if row.details is not None and row.salt is not None:
         digest = details_digest(bytes.fromhex(row.salt), row.details)
@@ -157,4 +163,31 @@ def verify_log(events: Iterable[LeafRow], checkpoints: list[CheckpointRow], trus
             good = max(good, point.size)
     report.signed_by = sorted(signed_by)
     report.unsigned = max(0, tree.size - max(c.tree_size for c in checkpoints))
+    return report
+
+
+def verify_selection(events: list[LeafRow], proofs: list[list[bytes]], checkpoint: CheckpointRow,
+                     trusted: list[Verifier], selection: str) -> LogVerification:
+    """Check chosen events of a log (not the whole of it): each event against its leaf, and its
+    leaf, by its inclusion proof, against the root of one checkpoint signed by a trusted key."""
+    report = LogVerification(selection=selection, checkpoints=1, size=checkpoint.tree_size)
+    opened = _open(checkpoint, trusted)
+    if isinstance(opened, str):
+        report.bad(f"checkpoint at size {checkpoint.tree_size}: {opened}")
+        return report
+    point, names = opened
+    report.root, report.signed_by = point.root.hex(), sorted(names)
+    if point.size != checkpoint.tree_size:
+        report.bad(f"checkpoint at size {checkpoint.tree_size}: its signed note says size {point.size}")
+    last = -1
+    for row, proof in zip(events, proofs, strict=True):
+        report.events += 1
+        if row.seq <= last:
+            report.bad(f"event #{row.id} holds place {row.seq}, after place {last}: events are repeated or out "
+                       "of order", row.id)
+        last = max(last, row.seq)
+        leaf = _leaf_of(row, report)
+        if not verify_inclusion(row.seq, point.size, leaf, proof, point.root):
+            report.bad(f"event #{row.id} (place {row.seq}): its inclusion proof does not lead to the root the "
+                       f"checkpoint of {point.size} events signed (the event or its proof was changed)", row.id)
     return report

@@ -55,6 +55,9 @@ def audit(ctx: typer.Context,
 def _report(report: trail.LogVerification, where: str, as_json: bool) -> None:
     if as_json:
         print_json(report)
+    elif report.ok and report.selection is not None:
+        console.print(f"[green]ok[/] {where}: {report.events:,} events ({escape(report.selection)}), each proven in "
+                      f"the log of {report.size:,} events signed by {', '.join(report.signed_by)}; root {report.root}.")
     elif report.ok:
         console.print(f"[green]ok[/] {where}: {report.events:,} events, {report.checkpoints} signed checkpoints "
                       f"(by {', '.join(report.signed_by)}); root {report.root}.")
