@@ -91,7 +91,9 @@ BETWEEN_FIELDS = re.compile("|".join([
     r"the suite is empty", r"smoke names cases that are not golden cases", r"read the reference set",
     r"golden case names must be unique", r"recall needs a label", r"is not one of the decisions",
     r"golden\[\d+\] \(.*\)\.inputs", r"reference_(rows|labels)", r"is not a protected input of"]))
-CARRY_A_SPEC = {("POST", "/v1/specs"), ("POST", "/v1/services/{service}/rollouts"), ("PUT", "/v1/services/{service}/suite")}
+CARRY_A_SPEC = {("POST", "/v1/specs"), ("POST", "/v1/services/{service}/rollouts"), ("PUT", "/v1/services/{service}/suite"),
+                ("POST", "/v1/services/{service}/checklist/attestations"),
+                ("POST", "/v1/services/{service}/checklist/waivers")}
 
 
 def _between_fields(case, response) -> bool:

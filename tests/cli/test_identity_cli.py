@@ -10,6 +10,8 @@ from relevo.context import Context
 from relevo.demo import SERVICE_NAME
 from relevo.errors import Refused
 
+from tests.conftest import clear_checklist_in
+
 ADMIN = frozenset({("admin", None)})
 
 
@@ -44,6 +46,7 @@ def test_changes_need_a_token_and_the_token_names_who_acts(cli, demo_settings, s
     assert "eva does not hold the publisher role" in cli("annotate", SERVICE_NAME, "v1", "a note", ok=False).stderr
 
     cli.env["RELEVO_TOKEN"] = tokens["luis"]
+    clear_checklist_in(demo_settings, "v2")
     assert "Rollout 1 started" in cli("rollout", "start", SERVICE_NAME, "v2").stdout
     # One identity under two names: the name is the token's, so a flag cannot change who acts.
     cli.env["RELEVO_ACTOR"] = "someone-else"

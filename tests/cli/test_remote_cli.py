@@ -20,7 +20,7 @@ from relevo.demo.setup import demo_suite
 from relevo.services import load_spec
 from relevo.rollouts import rollout_history
 from tests.api.conftest import Served, demo_inputs, token_for
-from tests.conftest import demo_training
+from tests.conftest import clear_checklist, demo_training
 
 S = SERVICE_NAME
 
@@ -77,6 +77,17 @@ def test_a_remote_session_runs_the_same_commands_as_the_token(served: Served, re
     answered = json.loads(publisher("predict", S, "v4", _rows(tmp_path), "--json").stdout)
     assert answered[0]["decision"] in ("admissible", "rejected", "needs_review")
 
+    # Its checklist, through the server: shown, an item attested, one waived, the rest closed here.
+    listed = operator("checklist", S, "--version", "v4", "--plan", "canary-only", ok=False)
+    assert listed.exit_code == 1 and "runbook" in listed.stdout and "the rollout cannot start" in listed.stdout
+    assert "runbook attested" in operator("attest", S, "runbook", "--version", "v4", "--plan", "canary-only",
+                                          "--note", "read through with the team").stdout
+    assert "olga does not hold the approver role" in operator(
+        "waive", S, "shadow", "--version", "v4", "--plan", "canary-only", "--reason", "the canary suffices",
+        ok=False).output
+    assert "shadow waived" in approver("waive", S, "shadow", "--version", "v4", "--plan", "canary-only",
+                                       "--reason", "a 5% canary, agreed with the board").stdout
+    clear_checklist(served.ctx, "v4", plan="canary-only")
     # A rollout started, paused and resumed by the operator; four eyes hold across the wire.
     started = operator("rollout", "start", S, "v4", "--plan", "canary-only").stdout
     rollout_id = int(started.split()[1])

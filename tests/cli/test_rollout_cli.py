@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
-from tests.conftest import prepare_demo
+import json
+
+from relevo.services import load_spec
+
+from tests.conftest import clear_checklist_in, prepare_demo
 
 
 def test_rollout_commands(cli, settings):
     prepare_demo(settings)
 
+    # The checklist holds the start until every item is closed: shown, attested, waived here.
+    listed = cli("checklist", "licence-prefilter", "--version", "v3", "--plan", "canary-only", ok=False)
+    assert listed.exit_code == 1 and "the rollout cannot start" in listed.stdout and "shadow" in listed.stdout
+    refused = cli("rollout", "start", "licence-prefilter", "v3", "--plan", "canary-only", ok=False)
+    assert "its checklist has open items" in refused.stderr and "runbook (" in refused.stderr
+    cli("attest", "licence-prefilter", "runbook", "--version", "v3", "--plan", "canary-only",
+        "--note", "read through; owners confirmed")
+    short = cli("waive", "licence-prefilter", "shadow", "--version", "v3", "--plan", "canary-only", "--reason", "no",
+                ok=False)
+    assert "needs a written reason" in short.stderr
+    clear_checklist_in(settings, "v3", plan="canary-only")
+    assert "runbook" in json.dumps(cli.json("checklist", "licence-prefilter", "--version", "v3", "--plan",
+                                             "canary-only"))
     assert "Rollout 1 started" in cli("rollout", "start", "licence-prefilter", "v3", "--plan", "canary-only").stdout
     status = cli.json("rollout", "status", "licence-prefilter")
     assert status["state"] == "running" and status["step"]["kind"] == "canary"
@@ -60,6 +77,7 @@ def test_rollout_of_a_spec_change_from_the_command_line(cli, settings, tmp_path)
     body["threshold"]["min_probability"] = 0.8
     changed = tmp_path / "stricter.yaml"
     changed.write_text(yaml.safe_dump(body))
+    clear_checklist_in(settings, None, plan="canary-only", spec=load_spec(changed))
     out = cli("rollout", "start", "licence-prefilter", "--spec", str(changed), "--plan", "canary-only").stdout
     assert "the stable version under the spec in" in out
     status = cli.json("rollout", "status", "licence-prefilter")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import prepare_demo
+from tests.conftest import clear_checklist_in, prepare_demo
 
 
 def test_route_shows_and_the_kill_switch_moves_it(cli, settings):
@@ -27,6 +27,7 @@ def test_service_and_incident_tables_render(cli, settings):
     prepare_demo(settings)
     listing = cli("service", "list").stdout
     assert "owner" in listing and "spec sha256" in listing and "licen" in listing
+    clear_checklist_in(settings, "v3", plan="canary-only")
     cli("rollout", "start", "licence-prefilter", "v3", "--plan", "canary-only")
     cli("rollout", "rollback", "1", "--reason", "checking the tables")
     table = cli("incident", "list").stdout

@@ -64,7 +64,7 @@ def test_each_open_item_holds_the_start_until_the_right_person_closes_it(demo):
     with pytest.raises(Refused, match="dpo"):
         governance.attest(approver, S, "dpia_review", "the DPIA still holds", version="v2")
     with pytest.raises(NotFound, match="unknown checklist item"):
-        governance.attest(operator, S, "coffee", "the coffee was good", version="v2")  # type: ignore[arg-type]
+        governance.attest(operator, S, "coffee", "the coffee was good", version="v2")
 
     closing = [
         (lambda: governance.attest(operator, S, "runbook", "runbook read through; owners confirmed", version="v2",

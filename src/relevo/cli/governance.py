@@ -21,6 +21,7 @@ VERSION = typer.Option(None, "--version", help="The version to release (default:
 PLAN = typer.Option(None, "--plan", help="The plan the rollout will follow (default: the spec's).")
 SPEC = typer.Option(None, "--spec", help="A changed service spec the release rolls out with.")
 JSON = typer.Option(False, "--json", help="Print JSON.")
+ITEMS = typer.Argument(..., help="One or more of: " + ", ".join(governance.ITEM_IDS) + ".")
 STATE_STYLE = {"passed": "green", "attested": "green", "waived": "yellow", "open": "bold red",
                "not applicable": "dim"}
 
@@ -55,7 +56,8 @@ def checklist(ctx: typer.Context, service: str = typer.Argument(...),
               spec_file: Optional[Path] = SPEC, as_json: bool = JSON) -> None:
     """Each item of a release's pre-deployment checklist: its state, who ticked it, on what evidence."""
     spec = load_spec(spec_file) if spec_file is not None else None
-    found = call(ctx, governance.checklist_of, service, rollout, version, env, plan, spec, reads=True)
+    given = {"spec": spec} if spec is not None else {}  # a spec travels only to a local store
+    found = call(ctx, governance.checklist_of, service, rollout, version, env, plan, reads=True, **given)
     if as_json:
         print_json(found)
     else:
@@ -66,27 +68,29 @@ def checklist(ctx: typer.Context, service: str = typer.Argument(...),
 
 @reports_errors
 def attest(ctx: typer.Context, service: str = typer.Argument(...),
-           item: str = typer.Argument(..., help=f"One of: {', '.join(governance.ITEM_IDS)}."),
+           items: list[str] = ITEMS,
            note: str = typer.Option("", "--note", help="What was done."),
            link: Optional[str] = typer.Option(None, "--link", help="Where the evidence is."),
            version: Optional[str] = VERSION, env: str = ENV, plan: Optional[str] = PLAN,
            spec_file: Optional[Path] = SPEC) -> None:
-    """Attest an item Relevo cannot tick, as the role that answers for it (with a note or a link)."""
+    """Attest items Relevo cannot tick, as the role that answers for them, with a note (and a link)."""
     spec = load_spec(spec_file) if spec_file is not None else None
-    found = call(ctx, governance.attest, service, item, note, link, version, env, plan, spec)
-    console.print(f"{item} attested for {service} {found.version} in {env}; {len(found.open)} items still open.")
+    for item in items:
+        found = call(ctx, governance.attest, service, item, note, link, version, env, plan, spec)
+        console.print(f"{item} attested for {service} {found.version} in {env}; {len(found.open)} items still open.")
 
 
 @reports_errors
 def waive(ctx: typer.Context, service: str = typer.Argument(...),
-          item: str = typer.Argument(..., help=f"One of: {', '.join(governance.ITEM_IDS)}."),
+          items: list[str] = ITEMS,
           reason: str = typer.Option(..., "--reason", help="Why it cannot hold for this release."),
           version: Optional[str] = VERSION, env: str = ENV, plan: Optional[str] = PLAN,
           spec_file: Optional[Path] = SPEC) -> None:
-    """Waive an item that cannot hold for this release (the service's approver, with a reason)."""
+    """Waive items that cannot hold for this release (the service's approver, with a reason)."""
     spec = load_spec(spec_file) if spec_file is not None else None
-    found = call(ctx, governance.waive, service, item, reason, version, env, plan, spec)
-    console.print(f"{item} waived for {service} {found.version} in {env}; {len(found.open)} items still open.")
+    for item in items:
+        found = call(ctx, governance.waive, service, item, reason, version, env, plan, spec)
+        console.print(f"{item} waived for {service} {found.version} in {env}; {len(found.open)} items still open.")
 
 
 @reports_errors

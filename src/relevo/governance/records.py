@@ -100,16 +100,15 @@ class ProcessingRecord(_Record):
     purposes: str = Field(min_length=1, max_length=2000, examples=["pre-filtering of activity licence applications"])
 
 
-SAID = {"type": "string", "pattern": "\\S"}  # a text that says something (not blank)
-
-
 class AutomatedDecisions(_Record):
     """Whether its decisions are solely automated with legal effect (GDPR Art. 22), and if so the
     human step and the way to contest that must exist."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={
         "if": {"properties": {"solely_automated_legal_effect": {"const": True}}},
-        "then": {"required": ["human_step", "contest"], "properties": {"human_step": SAID, "contest": SAID}}})
+        # both then say something (not blank)
+        "then": {"required": ["human_step", "contest"], "properties": {
+            "human_step": {"type": "string", "pattern": "\\S"}, "contest": {"type": "string", "pattern": "\\S"}}}})
 
     solely_automated_legal_effect: bool = Field(examples=[False])
     human_step: str | None = Field(default=None, max_length=2000, description="how a person intervenes",

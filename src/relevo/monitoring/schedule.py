@@ -4,7 +4,8 @@ store, as the rollout controller's); the others stand by and take over when it f
 
 A pass is cheap when nothing is due: a completed period is monitored once (its run is stored), so a
 new leader, a restart or a person's `relevo monitor run` never repeats one. Each tick also sends the
-reminders of incidents' regulatory clocks that fell due (relevo.rollouts.incident_clocks).
+reminders of incidents' regulatory clocks that fell due (relevo.rollouts.incident_clocks), and of
+vendors' contracts due for renewal (relevo.governance.vendors).
 
 Once a day the leading replica also purges every declared service's decisions past their retention
 (relevo.gateway.retention).
@@ -19,6 +20,7 @@ from datetime import datetime, timedelta
 from relevo.clock import parse_duration
 from relevo.context import Context
 from relevo.gateway.retention import Purge, purge_expired
+from relevo.governance import remind_renewals
 from relevo.monitoring.run import MONITOR, Monitored, monitor_pass
 from relevo.rollouts import remind_incident_clocks
 from relevo.rollouts.leadership import Lease
@@ -58,6 +60,10 @@ class MonitorSchedule:
             remind_incident_clocks(self.ctx)
         except Exception:  # must not stop the monitors
             log.exception("reminding of incidents' regulatory clocks failed")
+        try:  # vendors' contracts due for renewal: told once per renewal date
+            remind_renewals(self.ctx)
+        except Exception:  # must not stop the monitors
+            log.exception("reminding of vendors' renewals failed")
         now = self.ctx.clock.now()
         with connect(self.ctx.engine) as conn:
             services = sorted(route_revisions(conn, self.environment))
