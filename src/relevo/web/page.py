@@ -15,6 +15,8 @@ def templates() -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["num"] = lambda v, digits=3: "" if v is None else f"{v:.{digits}g}"
     env.filters["pct"] = lambda v: "" if v is None else f"{v:.1%}"
+    # The columns of a table of mappings: every key any row has, in the order they first appear.
+    env.filters["columns"] = lambda rows: list(dict.fromkeys(k for row in rows for k in row))
     return env
 
 
