@@ -21,8 +21,8 @@ def test_the_import_contracts_hold():
 
 
 # Packages whose __init__ says what they offer; adapters import from there, not from their modules.
-OFFERING = {"audit", "casework", "gateway", "monitoring", "notify", "registry", "rollouts", "routing", "services",
-            "store"}
+OFFERING = {"audit", "casework", "evidence", "gateway", "monitoring", "notify", "registry", "rollouts", "routing",
+            "services", "store"}
 ADAPTERS = ["cli", "api", "demo"]
 # The demo seeds its own store: it declares its service with the ungated write that `relevo service
 # apply` (rollouts.apply_by_hand) wraps, since its story's people are created by the demo itself.

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Callable
 
-from relevo import audit, environments, gateway, governance, identity, monitoring, registry, rollouts, routing, services, suites
+from relevo import (audit, environments, evidence, gateway, governance, identity, monitoring, registry, rollouts, routing,
+                    services, suites)
 
 AUDIT_READERS = ("auditor", "operator", "dpo", "admin")
 ACCESS_READERS = ("auditor", "admin")  # who holds which roles, and which tokens exist
@@ -138,6 +139,9 @@ COMMANDS: list[Command] = [
     Command(governance.set_records, "PUT", "/v1/services/{service}/records", tag="governance"),
     Command(governance.list_vendors, "GET", "/v1/vendors", roles=GOVERNANCE_READERS, tag="governance"),
     Command(governance.record_vendor, "POST", "/v1/vendors", tag="governance"),
+    # A rollout's evidence pack, as JSON (`relevo evidence` writes the zip from it).
+    Command(evidence.evidence_of, "GET", "/v1/services/{service}/rollouts/{rollout_id}/evidence",
+            roles=evidence.EVIDENCE_READERS, tag="governance"),
     # Monitoring: passes, reports, runs, alerts.
     Command(monitoring.run_monitors, "POST", "/v1/services/{service}/monitor-runs", tag="monitoring",
             only=("service", "environment")),
