@@ -10,14 +10,13 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 import zipfile
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ConfigDict, TypeAdapter
-from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from relevo import audit
@@ -30,59 +29,13 @@ from relevo.services import parse_spec
 from relevo.settings import Settings
 from relevo.web import evidence_html
 
-from tests.conftest import POSTGRES_URL, REQUIRE_POSTGRES, postgres_reason, prepare_demo, start_cleared
+from tests.conftest import start_cleared
 
 S = "licence-prefilter"
 REASON = "the canary rejected more applications than the stable version"
 ANNEX_IV = ["1. General description of the AI system", "2. Detailed description of the elements of the AI system",
             "3. Monitoring, functioning and control", "4. Performance metrics", "5. Risk management",
             "6. Changes through the lifecycle", "7. Standards and conformity", "9. Post-market monitoring"]
-
-
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request, tmp_path_factory):
-    """A demo store (built once per engine for this module's tests, which only read it) where v2's
-    canary was judged once and then rolled back: (settings, rollout id)."""
-    folder = tmp_path_factory.mktemp(request.param)
-    schema, admin = None, None
-    if request.param == "sqlite":
-        url = f"sqlite:///{folder / 'relevo.db'}"
-    else:
-        reason = postgres_reason()
-        if reason:
-            if REQUIRE_POSTGRES:
-                pytest.fail(reason)
-            pytest.skip(reason)
-        schema, admin = f"t_{uuid.uuid4().hex[:12]}", create_engine(POSTGRES_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    settings = prepare_demo(Settings(home=folder / "home", database_url=url, actor="tester"))
-    ctx = Context.open(settings)
-    try:
-        rollout = start_cleared(ctx, S, "v2", plan="canary-only")
-        tick(ctx)  # the judge keeps its first verdict on the canary
-        rollback(ctx, rollout.id, REASON)
-    finally:
-        ctx.close()
-    yield settings, rollout.id
-    if admin is not None:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-@pytest.fixture(scope="module")
-def pack(store):
-    """(the evidence, the zip's members by name) of the store's rollout."""
-    settings, rollout_id = store
-    ctx = Context.open(settings)
-    try:
-        found = evidence_of(ctx, S, rollout_id)
-    finally:
-        ctx.close()
-    with zipfile.ZipFile(io.BytesIO(evidence_zip(found, evidence_html(found)))) as archive:
-        return found, {name: archive.read(name) for name in archive.namelist()}
 
 
 class _Fetched(HTMLParser):
@@ -96,8 +49,8 @@ class _Fetched(HTMLParser):
         self.addresses += [value for name, value in attrs if name in ("src", "href") and tag != "a" and value]
 
 
-def test_the_pack_holds_a_self_contained_report_and_the_same_data_as_json(pack, store):
-    found, files = pack
+def _report_and_json(found: Evidence, files: dict[str, bytes], rollout_id: int) -> None:
+    """The report is self-contained and shows what the pack holds; the JSON is the same data."""
     assert set(files) == {"report.html", "evidence.json", "audit/bundle.json", "audit/key.pub", "README.txt"}
     html = files["report.html"].decode("utf-8")
     fetched = _Fetched()
@@ -115,7 +68,7 @@ def test_the_pack_holds_a_self_contained_report_and_the_same_data_as_json(pack, 
     assert "model family: logistic regression (skops) to gradient boosting (skops)" in html  # significant change
     # The incident the rollback opened, its waivers and attestations, the smoke run that gated the start.
     [incident] = found.incidents
-    assert incident.rollout_id == store[1] and REASON in incident.title and f"Incident {incident.id}: " in html
+    assert incident.rollout_id == rollout_id and REASON in incident.title and f"Incident {incident.id}: " in html
     assert {e.action for e in found.approvals} == {"checklist.waived", "checklist.attested"}
     assert found.smoke_run is not None and "gated this rollout's start" in html
     assert len(found.verdicts) == 1 and found.verdicts[0].verdict.value == "not_yet" and "1 (canary)" in html
@@ -124,7 +77,7 @@ def test_the_pack_holds_a_self_contained_report_and_the_same_data_as_json(pack, 
 
     data = json.loads(files["evidence.json"])
     assert data == json.loads(json.dumps(evidence_json(found)))
-    assert data["rollout"]["id"] == store[1] and data["rollout"]["state"] == "rolled_back"
+    assert data["rollout"]["id"] == rollout_id and data["rollout"]["state"] == "rolled_back"
     assert [s["point"] for s in data["annex_iv"]] == ["1", "2", "3", "4", "5", "6", "7", "9"]
     assert [i["item"] for i in data["checklist"]["items"]] == [i.item for i in found.checklist.items]
     assert data["incidents"][0]["title"] == incident.title and "audit_bundle" not in data
@@ -135,8 +88,8 @@ def test_the_pack_holds_a_self_contained_report_and_the_same_data_as_json(pack, 
     assert evidence_json(TypeAdapter(Evidence).validate_json(answered)) == evidence_json(found)
 
 
-def test_the_audit_part_verifies_offline_and_fails_once_an_event_changed(pack, store, tmp_path):
-    found, files = pack
+def _audit_part(found: Evidence, files: dict[str, bytes], tmp_path: Path) -> None:
+    """The audit part passes the offline bundle check, and fails it once one byte of an event changed."""
     for name in ("audit/bundle.json", "audit/key.pub"):
         (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_bytes(files[name])
@@ -158,26 +111,19 @@ def test_the_audit_part_verifies_offline_and_fails_once_an_event_changed(pack, s
     assert tampered.first_bad_event in (rolled_back.id, next(e.id for e in found.events if e.action == "incident.opened"))
 
 
-def test_a_rollout_that_is_not_there_or_not_the_services_is_not_found(store):
-    settings, rollout_id = store
-    ctx = Context.open(settings)
-    try:
-        with pytest.raises(NotFound, match=f"{S} has no rollout 999"):
-            evidence_of(ctx, S, 999)
-        with pytest.raises(NotFound, match="unknown service 'no-such-service'"):
-            evidence_of(ctx, "no-such-service", rollout_id)
-        # Another service's: the rollout is licence-prefilter's, not this one's.
-        other = parse_spec({"name": "parking-permits", "description": "another service"}, "a test")
-        apply_by_hand(ctx, other)
-        with pytest.raises(NotFound, match=f"parking-permits has no rollout {rollout_id}"):
-            evidence_of(ctx, "parking-permits", rollout_id)
-        case_worker = ctx.acting_as("carla", frozenset({("case_worker", None)}))
-        with pytest.raises(Refused, match="needs the auditor, approver, operator, dpo or admin role"):
-            evidence_of(case_worker, S, rollout_id)
-        auditor = ctx.acting_as("audrey", frozenset({("auditor", S)}))
-        assert isinstance(evidence_of(auditor, S, rollout_id), Evidence)
-    finally:
-        ctx.close()
+def _bad_input(ctx: Context, rollout_id: int) -> None:
+    """A rollout that is not there, or not the service's, is NotFound; a case worker is refused."""
+    with pytest.raises(NotFound, match=f"{S} has no rollout 999"):
+        evidence_of(ctx, S, 999)
+    with pytest.raises(NotFound, match="unknown service 'no-such-service'"):
+        evidence_of(ctx, "no-such-service", rollout_id)
+    # Another service's: the rollout is licence-prefilter's, not this one's.
+    apply_by_hand(ctx, parse_spec({"name": "parking-permits", "description": "another service"}, "a test"))
+    with pytest.raises(NotFound, match=f"parking-permits has no rollout {rollout_id}"):
+        evidence_of(ctx, "parking-permits", rollout_id)
+    with pytest.raises(Refused, match="needs the auditor, approver, operator, dpo or admin role"):
+        evidence_of(ctx.acting_as("carla", frozenset({("case_worker", None)})), S, rollout_id)
+    assert isinstance(evidence_of(ctx.acting_as("audrey", frozenset({("auditor", S)})), S, rollout_id), Evidence)
 
 
 def _env(settings: Settings) -> dict[str, str]:
@@ -186,10 +132,8 @@ def _env(settings: Settings) -> dict[str, str]:
                   "RELEVO_ACTOR": "audrey", "COLUMNS": "200"}
 
 
-def test_relevo_evidence_writes_the_pack_and_says_where(store, tmp_path):
-    settings, rollout_id = store
-    if not (settings.database_url or "").startswith("sqlite"):
-        pytest.skip("the command is the same on both engines: run once, on SQLite")
+def _command(settings: Settings, rollout_id: int, tmp_path: Path) -> None:
+    """`relevo evidence` writes the pack and says where; a path it cannot write is one clear line."""
     out = tmp_path / "pack.zip"
     run = subprocess.run([sys.executable, "-m", "relevo", "evidence", S, str(rollout_id), "--out", str(out)],
                          env=_env(settings), capture_output=True, text=True, timeout=120)
@@ -200,8 +144,7 @@ def test_relevo_evidence_writes_the_pack_and_says_where(store, tmp_path):
     with zipfile.ZipFile(out) as archive:
         assert json.loads(archive.read("evidence.json"))["generated_by"] == "audrey"
         assert "report.html" in archive.namelist()
-
-    # A path it cannot write is one clear line, said before any evidence is gathered.
+    # Said before any evidence is gathered.
     nowhere = CliRunner().invoke(app, ["evidence", S, str(rollout_id), "--out", str(tmp_path / "no" / "pack.zip")],
                                  env=_env(settings))
     assert nowhere.exit_code == 1 and "Traceback" not in nowhere.output
@@ -209,3 +152,18 @@ def test_relevo_evidence_writes_the_pack_and_says_where(store, tmp_path):
         nowhere.output.split()) and "Gathering" not in nowhere.output
 
 
+def test_a_rolled_back_rollouts_evidence_pack(demo, demo_settings, tmp_path):
+    # One store per engine serves every check (a demo store is most of the cost): v2's canary,
+    # judged once, then rolled back, which opens an incident.
+    rollout = start_cleared(demo, S, "v2", plan="canary-only")
+    tick(demo)
+    rollback(demo, rollout.id, REASON)
+
+    found = evidence_of(demo, S, rollout.id)
+    with zipfile.ZipFile(io.BytesIO(evidence_zip(found, evidence_html(found)))) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    _report_and_json(found, files, rollout.id)
+    _audit_part(found, files, tmp_path)
+    if demo.engine.dialect.name == "sqlite":  # the command is the same on both engines: run once
+        _command(demo_settings, rollout.id, tmp_path)
+    _bad_input(demo, rollout.id)
