@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from relevo.errors import InvalidInput, NotFound
 
@@ -63,3 +63,18 @@ def read_document(path: Path, what: str) -> dict[str, Any]:
         raise InvalidInput(f"{what} file {path} must hold a mapping of fields (name: value), not "
                            f"{kind.get(type(data), type(data).__name__)}")
     return data
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def validated(model: type[Model], data: Any, what: str, source: str, shape: str) -> Model:
+    """data as model, or InvalidInput naming each missing or wrong field (and any TODO left);
+    shape: what the top level must hold, for the message when it is not a mapping."""
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{what} {source} must be a mapping ({shape})")
+    refuse_placeholders(data, what, source)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(format_validation_error(exc, what, source)) from None

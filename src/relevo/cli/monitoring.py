@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Optional
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
 from relevo.cli.context import call
-from relevo.cli.output import console, print_json, reports_errors
+from relevo.cli.output import console, print_json, progress_bar, reports_errors
 from relevo.errors import Refused
 from relevo.monitoring import (
     Monitored,
@@ -38,20 +36,6 @@ def _num(value: float | None, digits: int = 3) -> str:
 
 def _pct(value: float | None) -> str:
     return "" if value is None else f"{value:.1%}"
-
-
-@contextmanager
-def _bar(quiet: bool) -> Iterator[Callable[[str, int], Callable[[int], None]]]:
-    if quiet:
-        yield lambda phase, total: (lambda n: None)
-        return
-    with Progress("[progress.description]{task.description}", BarColumn(), "{task.completed:,}/{task.total:,}",
-                  TimeElapsedColumn(), console=console, transient=True) as bar:
-        def phase(name: str, total: int) -> Callable[[int], None]:
-            task = bar.add_task(name, total=max(total, 1))
-            return lambda n: bar.advance(task, n)
-
-        yield phase
 
 
 def show(found: Monitored) -> None:
@@ -120,7 +104,7 @@ def run(ctx: typer.Context, service: str = typer.Argument(..., help="The service
         as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """One monitoring pass now, as `relevo serve` runs them: every window that is due (the periods
     completed since the last pass, or the last N decisions), alerts opened, escalated, resolved."""
-    with _bar(as_json) as progress:
+    with progress_bar(as_json) as progress:
         done = call(ctx, run_monitors, service, env, progress=progress)
     if as_json:
         print_json(done)
@@ -142,7 +126,7 @@ def report(ctx: typer.Context, service: str = typer.Argument(..., help="The serv
            env: str = ENV, as_json: bool = typer.Option(False, "--json", help="Print JSON (no HTML).")) -> None:
     """The period ending now against the reference profile and the period before: a table here and an
     HTML report with charts (nothing is recorded; no alert changes)."""
-    with _bar(as_json) as progress:
+    with progress_bar(as_json) as progress:
         found = call(ctx, monitoring_report, service, env, window, last, progress=progress, reads=True)
     if as_json:
         print_json(found)

@@ -7,11 +7,13 @@ import functools
 import json
 import sys
 from datetime import datetime
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TimeElapsedColumn
 from rich.markup import escape
 
 from relevo.errors import RelevoError
@@ -62,3 +64,18 @@ def human_size(n: int) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{n} B"
+
+
+@contextmanager
+def progress_bar(quiet: bool) -> Iterator[Callable[[str, int], Callable[[int], None]]]:
+    """A progress bar per phase of long work (phase(name, total) gives the advance callback); nothing when quiet."""
+    if quiet:
+        yield lambda phase, total: (lambda n: None)
+        return
+    with Progress("[progress.description]{task.description}", BarColumn(), "{task.completed:,}/{task.total:,}",
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        def phase(name: str, total: int) -> Callable[[int], None]:
+            task = bar.add_task(name, total=max(total, 1))
+            return lambda n: bar.advance(task, n)
+
+        yield phase

@@ -3,34 +3,17 @@ keys its pseudonyms are made under."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Callable, Iterator
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
 from relevo.cli.context import call, local_only, opened, settings_of
-from relevo.cli.output import console, print_json, reports_errors
+from relevo.cli.output import console, print_json, progress_bar, reports_errors
 from relevo.gateway import Purge, pseudonym_keys, purge_decisions, retire_pseudonym_key, rotate_pseudonym_key
 
 key_app = typer.Typer(help="The decision log's pseudonym keys: list, rotate, retire (on this machine's store and "
                            "keys, not through RELEVO_URL).", no_args_is_help=True)
-
-
-@contextmanager
-def _bar(quiet: bool) -> Iterator[Callable[[str, int], Callable[[int], None]]]:
-    if quiet:
-        yield lambda phase, total: (lambda n: None)
-        return
-    with Progress("[progress.description]{task.description}", BarColumn(), "{task.completed:,}/{task.total:,}",
-                  TimeElapsedColumn(), console=console, transient=True) as bar:
-        def phase(name: str, total: int) -> Callable[[int], None]:
-            task = bar.add_task(name, total=max(total, 1))
-            return lambda n: bar.advance(task, n)
-
-        yield phase
 
 
 def _show(done: Purge) -> None:
@@ -53,7 +36,7 @@ def purge(ctx: typer.Context, service: str = typer.Argument(..., help="The servi
     """Delete the service's decisions past its retention (logging.retention in its spec; operators),
     with their shadow answers, feedback, reviews and idempotency keys; a rollout in progress's
     evidence and cases awaiting review stay. `relevo serve` does this daily."""
-    with _bar(as_json) as progress:
+    with progress_bar(as_json) as progress:
         done = call(ctx, purge_decisions, service, dry_run, progress=progress)
     print_json(done) if as_json else _show(done)
 

@@ -39,8 +39,8 @@ def _candidate(conn: Connection, service: str, version: str | None, spec: Servic
         return stable  # a spec-only release of the stable version
     tagged = conn.execute(select(tags.c.version_id).where(tags.c.service == service, tags.c.tag == "candidate")).scalar()
     if tagged is None:
-        raise InvalidInput(f"name the version whose checklist to show (--version); {service} has no version tagged "
-                           "candidate")
+        raise NotFound(f"{service} has no version tagged candidate: name the version whose checklist to show "
+                       "(--version)")
     return version_by_id(conn, tagged)
 
 

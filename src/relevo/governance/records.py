@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import Connection, select
 
 from relevo.audit import record_change
 from relevo.context import Context
-from relevo.documents import format_validation_error, refuse_placeholders
+from relevo.documents import validated
 from relevo.errors import InvalidInput
 from relevo.identity import require_grant
 from relevo.services.catalogue import get_spec
@@ -145,13 +145,7 @@ KEEPER = {"dpia": "dpo", "processing_record": "dpo", "automated_decisions": "dpo
 
 def parse_records(data: Any, source: str) -> ServiceRecords:
     """A records document, validated: InvalidInput naming each missing or wrong field."""
-    if not isinstance(data, dict):
-        raise InvalidInput(f"records {source} must be a mapping of sections ({', '.join(KINDS)})")
-    refuse_placeholders(data, "records", source)
-    try:
-        return ServiceRecords.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidInput(format_validation_error(exc, "records", source)) from None
+    return validated(ServiceRecords, data, "records", source, "of sections: " + ", ".join(KINDS))
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, select
 
 from relevo.audit import record_change
 from relevo.context import Context
-from relevo.documents import format_validation_error, refuse_placeholders
-from relevo.errors import InvalidInput
+from relevo.documents import validated
 from relevo.services.catalogue import get_spec
 from relevo.services.roles import require_role
 from relevo.store import connect
@@ -59,13 +58,7 @@ class VendorRecord(BaseModel):
 
 def parse_vendor(data: Any, source: str) -> VendorRecord:
     """A vendor document, validated: InvalidInput naming each missing or wrong field."""
-    if not isinstance(data, dict):
-        raise InvalidInput(f"vendor {source} must be a mapping (name, services, contract_reference, sla, renewal_date)")
-    refuse_placeholders(data, "vendor", source)
-    try:
-        return VendorRecord.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidInput(format_validation_error(exc, "vendor", source)) from None
+    return validated(VendorRecord, data, "vendor", source, "name, services, contract_reference, sla, renewal_date")
 
 
 @dataclass(frozen=True)
