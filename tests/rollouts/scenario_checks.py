@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from relevo.context import Context
 from relevo.demo import SERVICE_NAME
+from relevo.governance import checklist_of
 from relevo.registry.queries import resolve_version
 from relevo.rollouts.controller import CONTROLLER
 from relevo.rollouts.queries import rollout_history, rollout_status
@@ -37,6 +38,15 @@ def assert_scenario_recorded(settings: Settings) -> None:
         assert [m.name for m in failing] == ["decision_rate(rejected)"]
         assert failing[0].lower <= failing[0].estimate <= failing[0].upper and failing[0].estimate > 0
 
+        # Each started with its checklist closed by the story's people, as they would close it.
+        v2 = {i.item: i for i in checklist_of(ctx, SERVICE_NAME, good.id).items}
+        assert (v2["tests"].state, v2["staging"].state, v2["records"].state) == ("passed",) * 3
+        assert (v2["dpia_review"].state, v2["dpia_review"].by) == ("attested", "dpo")  # a new model family
+        assert (v2["conformity"].state, v2["conformity"].by) == ("attested", "service-owner")
+        assert v2["runbook"].by == v2["communication"].by == "release-manager"
+        v3 = {i.item: i for i in checklist_of(ctx, SERVICE_NAME, bad.id).items}
+        assert {k for k, i in v3.items() if i.state == "waived"} == {"tests", "staging", "shadow"}
+        assert v3["dpia_review"].state == v3["conformity"].state == "not applicable"
         good_status = rollout_status(ctx, SERVICE_NAME, "production", good.id)
         assert [(h.step_index, h.verdict) for h in good_status.history] == [(0, "pass"), (1, "pass"),
                                                                                        (2, "pass")]
