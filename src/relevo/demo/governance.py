@@ -69,12 +69,13 @@ def prepare_release(ctx: Context, version: str, plan: str | None = None, waivers
         if item.item in ATTESTATIONS:
             governance.attest(publisher, SERVICE_NAME, item.item, ATTESTATIONS[item.item], version=version, plan=plan)
         elif item.item == "dpia_review":
-            step(f"{version} is a significant change ({item.evidence}): the DPO reviews the DPIA")
+            step(f"{version}: {item.evidence}; the DPO reviews the DPIA")
             governance.attest(as_person(ctx, DPO), SERVICE_NAME, item.item,
                               f"DPIA-2026-014 reviewed for {version}: the processing of personal data is unchanged; "
                               "the new model family is recorded in the technical documentation", version=version, plan=plan)
         elif item.item == "conformity":
-            step(f"{version} is a substantial modification: the service owner attaches its conformity record")
+            step(f"{version}: outside the change plan, a substantial modification; the service owner attaches its "
+                 "conformity record")
             governance.attest(owner, SERVICE_NAME, item.item, f"internal-control conformity assessment of {version} "
                               "(AI Act Annex VI) completed", link=f"docs/conformity/{SERVICE_NAME}-{version}.pdf",
                               version=version, plan=plan)
