@@ -80,8 +80,7 @@ def test_a_remote_session_runs_the_same_commands_as_the_token(served: Served, re
     # Its checklist, through the server: shown, an item attested, one waived, the rest closed here.
     listed = operator("checklist", S, "--version", "v4", "--plan", "canary-only", ok=False)
     assert listed.exit_code == 1 and "runbook" in listed.stdout and "the rollout cannot start" in listed.stdout
-    assert "runbook attested" in operator("attest", S, "runbook", "--version", "v4", "--plan", "canary-only",
-                                          "--note", "read through with the team").stdout
+    assert "confirmed by olga" in operator("runbook", "confirm", S).stdout
     assert "olga does not hold the approver role" in operator(
         "waive", S, "shadow", "--version", "v4", "--plan", "canary-only", "--reason", "the canary suffices",
         ok=False).output

@@ -17,8 +17,7 @@ def test_rollout_commands(cli, settings):
     assert listed.exit_code == 1 and "the rollout cannot start" in listed.stdout and "shadow" in listed.stdout
     refused = cli("rollout", "start", "licence-prefilter", "v3", "--plan", "canary-only", ok=False)
     assert "its checklist has open items" in refused.stderr and "runbook (" in refused.stderr
-    cli("attest", "licence-prefilter", "runbook", "--version", "v3", "--plan", "canary-only",
-        "--note", "read through; owners confirmed")
+    assert "confirmed" in cli("runbook", "confirm", "licence-prefilter").stdout
     short = cli("waive", "licence-prefilter", "shadow", "--version", "v3", "--plan", "canary-only", "--reason", "no",
                 ok=False)
     assert "needs a written reason" in short.stderr

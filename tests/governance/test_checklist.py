@@ -10,6 +10,7 @@ from sqlalchemy import select
 from relevo import governance
 from relevo.clock import SimulatedClock
 from relevo.context import Context
+from relevo.continuity import confirm_runbook
 from relevo.errors import InvalidInput, NotFound, Refused
 from relevo.governance import VendorRecord
 from relevo.rollouts import start_rollout
@@ -50,9 +51,10 @@ def test_each_open_item_holds_the_start_until_the_right_person_closes_it(demo):
 
     operator, approver, dpo = (demo.acting_as(n, g) for n, g in (("olga", OPERATOR), ("bea", APPROVER), ("dora", DPO)))
     # Refusals: the wrong role, a Relevo-ticked item, an item the law keeps from waivers, no reason.
-    with pytest.raises(Refused, match="operator"):
-        governance.attest(approver.acting_as("cai", frozenset({("case_worker", S)})), S, "runbook",
-                          "read it through with the team", version="v2", plan="canary-only")
+    with pytest.raises(Refused, match="owner"):
+        confirm_runbook(approver.acting_as("cai", frozenset({("case_worker", S)})), S)
+    with pytest.raises(Refused, match="ticked by Relevo"):
+        governance.attest(operator, S, "runbook", "read it through with the team", version="v2", plan="canary-only")
     with pytest.raises(Refused, match="ticked by Relevo"):
         governance.attest(operator, S, "tests", "we ran them by hand, honest", version="v2")
     with pytest.raises(Refused, match="cannot be waived"):
@@ -67,8 +69,7 @@ def test_each_open_item_holds_the_start_until_the_right_person_closes_it(demo):
         governance.attest(operator, S, "coffee", "the coffee was good", version="v2")
 
     closing = [
-        (lambda: governance.attest(operator, S, "runbook", "runbook read through; owners confirmed", version="v2",
-                                   plan="canary-only"), "runbook"),
+        (lambda: confirm_runbook(operator, S), "runbook"),
         (lambda: governance.attest(operator, S, "communication", "case workers told at Monday's briefing",
                                    version="v2", plan="canary-only"), "communication"),
         (lambda: governance.attest(dpo, S, "dpia_review", "DPIA-2026-014 reviewed: the processing is unchanged",
@@ -102,11 +103,13 @@ def test_each_open_item_holds_the_start_until_the_right_person_closes_it(demo):
     assert by_item["metadata"].by == "relevo"
     with connect(demo.engine) as conn:
         actions = conn.execute(select(audit_events.c.action).order_by(audit_events.c.id)).scalars().all()
-    assert actions.count("checklist.attested") == 4 and actions.count("checklist.waived") == 3
+    assert actions.count("checklist.attested") == 3 and actions.count("checklist.waived") == 3
+    assert actions.count("runbook.confirmed") == 1 and by_item["runbook"].by == "relevo"
     assert "release.change_notice" in actions[actions.index("rollout.started"):]
 
-    # Marks belong to their release: v3's checklist still has its own items open.
-    assert {"runbook", "communication", "shadow"} <= _open(demo, "v3")
+    # Marks belong to their release: v3's checklist still has its own items open. The runbook's
+    # confirmation belongs to the spec, which v3 shares.
+    assert {"communication", "shadow"} <= _open(demo, "v3") and "runbook" not in _open(demo, "v3")
     with pytest.raises(NotFound):
         governance.checklist_of(demo, S, 999)
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Callable
 
-from relevo import (audit, environments, evidence, gateway, governance, identity, monitoring, registry, rollouts, routing,
-                    services, suites)
+from relevo import (audit, continuity, environments, evidence, gateway, governance, identity, monitoring, registry,
+                    rollouts, routing, services, suites)
 
 AUDIT_READERS = ("auditor", "operator", "dpo", "admin")
 ACCESS_READERS = ("auditor", "admin")  # who holds which roles, and which tokens exist
@@ -139,6 +139,10 @@ COMMANDS: list[Command] = [
     Command(governance.set_records, "PUT", "/v1/services/{service}/records", tag="governance"),
     Command(governance.list_vendors, "GET", "/v1/vendors", roles=GOVERNANCE_READERS, tag="governance"),
     Command(governance.record_vendor, "POST", "/v1/vendors", tag="governance"),
+    # A service's runbook, generated from its spec, and its owners' confirmations of that version.
+    Command(continuity.runbook_of, "GET", "/v1/services/{service}/runbook", tag="governance", only=("service",)),
+    Command(continuity.confirm_runbook, "POST", "/v1/services/{service}/runbook/confirmations", tag="governance",
+            only=("service",)),
     # A rollout's evidence pack, as JSON (`relevo evidence` writes the zip from it).
     Command(evidence.evidence_of, "GET", "/v1/services/{service}/rollouts/{rollout_id}/evidence",
             roles=evidence.EVIDENCE_READERS, tag="governance"),

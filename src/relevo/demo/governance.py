@@ -8,6 +8,7 @@ from typing import Callable
 
 from relevo import governance
 from relevo.context import Context
+from relevo.continuity import confirm_runbook
 from relevo.demo import SERVICE_NAME
 from relevo.demo.people import ADMIN, APPROVER, PUBLISHER, as_person
 from relevo.environments import record_fingerprint
@@ -39,8 +40,6 @@ OWNER_RECORDS = {
     "eu_registration": {"registration_id": "EU-HR-DEMO-000123", "registered_on": date(2026, 4, 2)},
 }
 ATTESTATIONS = {
-    "runbook": "the licence pre-filter runbook was read through for this release; owners confirmed: the release "
-               "manager (operator) and the service owner (approver)",
     "communication": "case workers are told at the Monday briefing; the citizen help desk has the release note",
 }
 
@@ -59,14 +58,16 @@ def record_production(ctx: Context) -> None:
 def prepare_release(ctx: Context, version: str, plan: str | None = None, waivers: dict[str, str] | None = None,
                     step: Callable[[str], None] = lambda _: None) -> Checklist:
     """Close version's checklist as the story's people would: its suite run in staging, the
-    release manager's attestations, the DPO's review of a significant change, the service owner's
+    release manager's confirmation of the runbook and attestation, the DPO's review of a significant change, the service owner's
     conformity record for a substantial one, and the owner's waivers (item: reason)."""
     publisher, owner = as_person(ctx, PUBLISHER), as_person(ctx, APPROVER)
     run = run_suite(publisher, SERVICE_NAME, version, "staging")
     step(f"{version}: its suite {run.outcome} in staging (test run {run.id})")
     checklist = governance.checklist_of(publisher, SERVICE_NAME, version=version, plan=plan)
     for item in checklist.open:
-        if item.item in ATTESTATIONS:
+        if item.item == "runbook":
+            confirm_runbook(publisher, SERVICE_NAME)
+        elif item.item in ATTESTATIONS:
             governance.attest(publisher, SERVICE_NAME, item.item, ATTESTATIONS[item.item], version=version, plan=plan)
         elif item.item == "dpia_review":
             step(f"{version}: {item.evidence}; the DPO reviews the DPIA")

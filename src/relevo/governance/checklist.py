@@ -1,7 +1,7 @@
 """The pre-deployment checklist: what must hold before a release may reach citizens.
 
 Relevo ticks the items it holds the evidence for (metadata, tests, staging, shadowing, criteria,
-fallback, records, contracts); the others are attested by the role that answers for them (with
+the runbook its owners confirmed, fallback, records, contracts); the others are attested by the role that answers for them (with
 a note or a link). An item that cannot hold may be waived by the service's accountable approver,
 with a reason, except the two the law asks of people: the DPO's review of the DPIA after a
 significant change, and the conformity record of a substantial modification. A rollout cannot
@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from relevo.continuity import confirmations_of
 from relevo.environments import staging_validation_in
 from relevo.governance.records import records_in_force
 from relevo.governance.significance import Difference, outside_plan, significant_differences
@@ -44,7 +45,7 @@ ITEMS = [
     ItemKind("staging", "validated in staging", None),
     ItemKind("shadow", "shadowing in production before any citizen gets its answers", None),
     ItemKind("criteria", "acceptance criteria and rollback thresholds defined", None),
-    ItemKind("runbook", "runbook updated and owners confirmed", "operators"),
+    ItemKind("runbook", "runbook updated and owners confirmed", None),
     ItemKind("fallback", "a fallback plan documented", None),
     ItemKind("communication", "communication scheduled", "operators"),
     ItemKind("records", "DPIA and regulatory documentation in place", None),
@@ -122,6 +123,15 @@ def _shadow(rules: ServiceSpec, plan_name: str) -> tuple[bool, str]:
     return False, f"the {plan_name} plan sends citizens' cases to the candidate without shadowing it first"
 
 
+def _runbook(conn: Connection, service: str, spec_sha: str) -> tuple[str, str]:
+    confirmed = confirmations_of(conn, service, spec_sha)
+    if not confirmed:
+        return "open", (f"the runbook of this spec (sha {spec_sha[:12]}) has not been confirmed: "
+                        f"relevo runbook confirm {service}")
+    return "passed", "the runbook of this spec (sha {}) confirmed by {}".format(
+        spec_sha[:12], ", ".join(f"{c.by} ({c.role[:-1]}, {c.at:%Y-%m-%d})" for c in confirmed))
+
+
 def _records(conn: Connection, service: str, spec: ServiceSpec, metadata) -> tuple[bool, str]:
     held = records_in_force(conn, service)
     personal = any(f.personal or f.protected for f in spec.inputs.values()) or any(
@@ -196,7 +206,7 @@ def evaluate(conn: Connection, *, service: str, environment: str, candidate: Ver
                          else ("passed", f"fallback entry point {fallback.entrypoint}, then the manual queue")
                          if fallback.entrypoint else ("open", "the spec's fallback has no rules and no entry point: "
                                                               "only the manual queue answers when the model cannot"))
-    found["runbook"] = ("open", "attested by an operator until the service has a runbook")
+    found["runbook"] = _runbook(conn, service, spec_sha)
     found["communication"] = ("open", "attested by an operator: who is told of the change, and when")
     ok, why = _records(conn, service, candidate_spec, candidate.metadata)
     found["records"] = ("passed" if ok else "open", why)

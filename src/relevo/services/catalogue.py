@@ -16,6 +16,7 @@ from relevo.identity import require_grant
 from relevo.errors import NotFound
 from relevo.store.announcements import announce
 from relevo.services.monitoring_policy import MonitoringPolicy
+from relevo.services.runbook_policy import RunbookPolicy
 from relevo.services.spec import RETENTION_FIELDS, Logging, ServiceSpec
 from relevo.store import connect
 from relevo.store.tables import services
@@ -30,6 +31,8 @@ def spec_digest(spec: ServiceSpec) -> str:
     later: dict[str, Any] = {"tests": True} if spec.tests is None else {}
     if spec.monitoring == MonitoringPolicy():
         later["monitoring"] = True
+    if spec.runbook == RunbookPolicy():  # nor one keeping the runbook's default targets and no sections
+        later["runbook"] = True
     defaults = {name for name in RETENTION_FIELDS
                 if getattr(spec.logging, name) == Logging.model_fields[name].get_default()}
     if defaults:

@@ -20,6 +20,7 @@ from relevo.errors import InvalidInput
 from relevo.services.monitoring_policy import MonitoringPolicy
 from relevo.services.review_policy import ReviewPolicy
 from relevo.services.rollout_policy import RolloutPolicy
+from relevo.services.runbook_policy import RunbookPolicy
 
 NAME = re.compile(r"^[a-z][a-z0-9-]{1,62}[a-z0-9]$")
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -264,6 +265,9 @@ class ServiceSpec(_Strict):
                               "spec: read and stored with it (relevo service apply), run by relevo test, its smoke "
                               "cases before every rollout", examples=["licence-prefilter.tests.yaml"],
                               json_schema_extra={"pattern": "^[^\\u0000]+$"})
+    runbook: RunbookPolicy = Field(default=RunbookPolicy(), description="the runbook's target times to detect "
+                                   "and to recover from an incident, and its own sections (the rest is generated "
+                                   "from this spec: relevo runbook)")
 
     @field_validator("name")
     @classmethod

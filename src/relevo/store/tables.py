@@ -598,6 +598,19 @@ checklist_marks = Table(
     Index("ix_checklist_marks_service_version", "service", "version_id"),
 )
 
+# Who confirmed which version of a service's runbook (the spec's hash: a spec change needs a new confirmation).
+runbook_confirmations = Table(
+    "runbook_confirmations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("service", String(100), ForeignKey("services.name"), nullable=False),
+    Column("spec_sha256", String(64), nullable=False),
+    Column("role", String(20), nullable=False),  # operators | approvers
+    Column("confirmed_by", String(200), nullable=False),
+    Column("confirmed_at", UTCDateTime, nullable=False),
+    Index("ix_runbook_confirmations_service_spec", "service", "spec_sha256"),
+)
+
 # Suppliers of models or services, their contract and SLA terms, and when it must be renewed.
 vendors = Table(
     "vendors",
