@@ -33,6 +33,8 @@ def spec_digest(spec: ServiceSpec) -> str:
         later["monitoring"] = True
     if spec.runbook == RunbookPolicy():  # nor one keeping the runbook's default targets and no sections
         later["runbook"] = True
+    if spec.windows is None:  # nor one without maintenance windows
+        later["windows"] = True
     defaults = {name for name in RETENTION_FIELDS
                 if getattr(spec.logging, name) == Logging.model_fields[name].get_default()}
     if defaults:

@@ -21,6 +21,7 @@ from relevo.services.monitoring_policy import MonitoringPolicy
 from relevo.services.review_policy import ReviewPolicy
 from relevo.services.rollout_policy import RolloutPolicy
 from relevo.services.runbook_policy import RunbookPolicy
+from relevo.services.window_policy import WindowPolicy
 
 NAME = re.compile(r"^[a-z][a-z0-9-]{1,62}[a-z0-9]$")
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -268,6 +269,12 @@ class ServiceSpec(_Strict):
     runbook: RunbookPolicy = Field(default=RunbookPolicy(), description="the runbook's target times to detect "
                                    "and to recover from an incident, and its own sections (the rest is generated "
                                    "from this spec: relevo runbook)")
+    windows: WindowPolicy | None = Field(
+        default=None, description="when rollout steps may start and advance (rollback, hold, pause and abort "
+        "always may): weekly slots in the service's time zone, minus public holidays and blackouts; none: always "
+        "open", examples=[{"timezone": "Europe/Madrid", "slots": [{"days": ["mon", "tue", "wed", "thu"],
+                                                                   "start": "07:00", "end": "11:00"}],
+                           "holidays": {"country": "ES", "subdivision": "MD"}}])
 
     @field_validator("name")
     @classmethod
