@@ -85,6 +85,7 @@ COMMANDS: list[Command] = [
     # Services, versions, tags.
     Command(services.list_services, "GET", "/v1/specs", tag="registry", operation="list_specs"),
     Command(rollouts.apply_by_hand, "POST", "/v1/specs", tag="registry"),
+    Command(services.service_windows, "GET", "/v1/services/{service}/windows", tag="registry"),
     Command(registry.versions_of, "GET", "/v1/services/{service}/versions", tag="registry"),
     Command(registry.describe_version, "GET", "/v1/services/{service}/versions/{ref}", tag="registry"),
     Command(registry.verify, "GET", "/v1/services/{service}/verification", tag="registry", only=("service", "ref")),

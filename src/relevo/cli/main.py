@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from relevo import __version__
 from relevo.cli import (audit, demo, environments, evidence, governance, identity, monitoring, registry, retention,
-                        rollouts, routing, runbook, serve, services, store, testing)
+                        rollouts, routing, runbook, serve, services, store, testing, windows)
 from relevo.cli.output import errors
 from relevo.settings import Settings
 
@@ -59,6 +59,7 @@ routing.add_to(app)
 rollouts.add_to(app)
 governance.add_to(app)
 runbook.add_to(app)
+windows.add_to(app)
 evidence.add_to(app)
 testing.add_to(app)
 environments.add_to(app)

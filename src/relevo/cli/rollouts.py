@@ -76,8 +76,8 @@ def _print_status(status: RolloutStatus) -> None:
     if ended:
         console.print("The rollout has ended: the verdicts below are the last it kept, and decisions made since "
                       "are not in them.", style="dim")
-    if status.hold_reason:
-        console.print(f"held: {escape(status.hold_reason)}")
+    if status.hold_reason:  # a running rollout's reason is a maintenance window it waits for
+        console.print(f"{'waiting' if status.state == 'running' else 'held'}: {escape(status.hold_reason)}")
     judgement = status.judgement
     current = (status.step_index, status.phase)
     finished = status.history[:-1] if status.state in FINAL else [
@@ -114,10 +114,14 @@ def start(ctx: typer.Context, service: str = typer.Argument(...),
           env: str = ENV, plan: Optional[str] = typer.Option(None, "--plan", help="Plan name from the spec."),
           spec_file: Optional[Path] = typer.Option(
               None, "--spec", help="A changed service spec to roll out with the version (a threshold, a rule)."),
+          outside_window: Optional[str] = typer.Option(
+              None, "--outside-window", metavar="REASON",
+              help="Start outside the service's maintenance windows: an approver's override, with the reason."),
           ) -> None:
     """Start rolling a release (a version, a spec change, or both) out against the stable one."""
     spec = load_spec(spec_file) if spec_file is not None else None
-    rollout = call(ctx, rollouts.start_rollout, service, version, env, plan, spec=spec)
+    rollout = call(ctx, rollouts.start_rollout, service, version, env, plan, spec=spec,
+                   outside_window=outside_window)
     what = f"{version or 'the stable version'}" + (f" under the spec in {spec_file}" if spec_file else "")
     console.print(f"Rollout {rollout.id} started: {service} {what} in {env}, plan {rollout.plan_name}, "
                   f"first step {rollout.step['kind']}.")

@@ -31,9 +31,10 @@ from relevo.context import Context
 from relevo.rollouts.judgement import judge_rollout, never_shown, record_verdict, record_verdict_in, shown_earlier
 from relevo.rollouts.leadership import Lease
 from relevo.errors import Refused
-from relevo.rollouts.lifecycle import advance, apply_step_route, hold, promote, rollback, switch
+from relevo.rollouts.lifecycle import advance, apply_step_route, hold, promote, rollback, switch, wait_for_window
 from relevo.rollouts.rollout import Rollout, load_rollout
 from relevo.services.catalogue import get_spec
+from relevo.services.windows import waiting_reason
 from relevo.store import connect
 from relevo.store.tables import rollouts
 
@@ -46,7 +47,11 @@ def _promote_or_hold(ctx: Context, rollout: Rollout) -> Rollout:
     and the spec does not ask for an approver's confirmation; otherwise hold for a person."""
     held = None
     with connect(ctx.engine) as conn:
-        policy = get_spec(conn, rollout.service).rollout
+        spec = get_spec(conn, rollout.service)
+        policy = spec.rollout
+        closed = waiting_reason(spec.windows, ctx.clock.now())
+        if closed is not None:  # promoted at the window's opening
+            return wait_for_window(conn, load_rollout(conn, rollout.id, lock=True), closed)
         missing = never_shown(policy, set(shown_earlier(conn, rollout, policy)))
         if missing or policy.require_approval:
             locked = load_rollout(conn, rollout.id, lock=True)
@@ -90,6 +95,9 @@ def reconcile(ctx: Context, rollout_id: int) -> Rollout:
         rollout = load_rollout(conn, rollout_id, lock=True)
         if rollout.state != "running" or rollout.step_label != judged:
             return rollout
+        closed = waiting_reason(get_spec(conn, rollout.service).windows, ctx.clock.now())
+        if judgement.verdict is Verdict.PASS and closed is not None:
+            return wait_for_window(conn, rollout, closed)  # it moves on at the window's opening, still judged
         record_verdict_in(conn, ctx, rollout, judgement, final=True)  # the numbers this step ends on
         if judgement.verdict is Verdict.PASS and rollout.phase == "preview":
             return switch(conn, ctx, rollout, judgement)

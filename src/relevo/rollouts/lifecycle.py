@@ -35,6 +35,7 @@ from relevo.routing.table import Route, read_route, write_route
 from relevo.services.catalogue import get_spec, spec_digest, write_spec
 from relevo.services.roles import require_role
 from relevo.services.spec import ServiceSpec
+from relevo.services.windows import waiting_reason
 from relevo.store import connect
 from relevo.store.tables import releases, rollouts
 from relevo.suites import SuiteRun, smoke_test
@@ -92,12 +93,14 @@ def _audit(conn: Connection, ctx: Context, before: Rollout | None, action: str, 
 
 
 def start_rollout(ctx: Context, service: str, version: str | None, environment: str = "production",
-                  plan: str | None = None, spec: ServiceSpec | None = None) -> Rollout:
+                  plan: str | None = None, spec: ServiceSpec | None = None,
+                  outside_window: Reason | None = None) -> Rollout:
     """Start rolling out a release against the stable version: version (default: the stable one)
     under spec (default: the service's current spec), so a spec-only change rolls out like a model.
 
     The plan, criteria and roles come from the service's current spec: a release cannot loosen
-    the rules it is judged by.
+    the rules it is judged by. Outside the spec's maintenance windows the start is refused, naming
+    the next opening, unless an approver overrides with a reason (outside_window).
     """
     known_environment(ctx, environment)
     if version is None and spec is None:
@@ -119,6 +122,7 @@ def start_rollout(ctx: Context, service: str, version: str | None, environment: 
             raise Conflict(f"{service} has no stable version in {environment}; set one with "
                            f"`relevo route {service} --env {environment} --stable VERSION`")
         candidate = resolve_version(conn, service, version or version_name(conn, route.stable_version_id))
+        _require_window(conn, ctx, service, environment, candidate.name, rules, outside_window)
         candidate_sha = spec_digest(candidate_spec)
         spec_changed = candidate_sha != spec_digest(rules)
         if candidate.id == route.stable_version_id and not spec_changed:
@@ -345,10 +349,31 @@ def _verdicts(judgement: StepJudgement | dict[str, Any] | None) -> dict[str, Any
             "verdicts": [{k: m.get(k) for k in keys} for m in judgement.get("metrics", [])]}
 
 
+def _require_window(conn: Connection, ctx: Context, service: str, environment: str, version: str,
+                    rules: ServiceSpec, outside_window: Reason | None) -> None:
+    """Refused outside the service's maintenance windows, unless an approver overrides with a reason."""
+    waiting = waiting_reason(rules.windows, ctx.clock.now())
+    if waiting is None:
+        return
+    if outside_window is None:
+        raise Refused(f"{service} is outside its maintenance windows: {waiting.replace('waiting for', 'start at')}; "
+                      "an approver may start it now with an override and a reason")
+    record_override(conn, ctx, service=service, environment=environment, gate="window", subject=f"{service}/{version}",
+                    reason=outside_window, details={"closed": waiting})
+
+
+def wait_for_window(conn: Connection, rollout: Rollout, reason: str) -> Rollout:
+    """Keep a running rollout in its step until a maintenance window opens, saying why (the controller)."""
+    if rollout.hold_reason != reason:
+        _set(conn, rollout, hold_reason=reason)
+    return load_rollout(conn, rollout.id)
+
+
 def advance(conn: Connection, ctx: Context, rollout: Rollout, judgement: StepJudgement | None = None) -> Rollout:
     """Move a running rollout to its next step (the controller, after a step passed)."""
     next_state(rollout.state, "advance")
-    _set(conn, rollout, step_index=rollout.step_index + 1, step_started_at=ctx.clock.now(), step_extended_by_s=0.0)
+    _set(conn, rollout, step_index=rollout.step_index + 1, step_started_at=ctx.clock.now(), step_extended_by_s=0.0,
+         hold_reason=None)  # no longer waiting for a window
     moved = load_rollout(conn, rollout.id)
     _audit(conn, ctx, rollout, "advanced", step_index=moved.step_index, step=moved.step, **_verdicts(judgement))
     if moved.step["kind"] != "promote":
@@ -367,7 +392,7 @@ def switch(conn: Connection, ctx: Context, rollout: Rollout, judgement: StepJudg
         raise Conflict(f"rollout {rollout.id} is not previewing a blue/green step")
     plan = [dict(step) for step in rollout.plan]
     plan[rollout.step_index]["switched_at"] = ctx.clock.now().isoformat()
-    _set(conn, rollout, plan=plan, step_extended_by_s=0.0)
+    _set(conn, rollout, plan=plan, step_extended_by_s=0.0, hold_reason=None)
     switched = load_rollout(conn, rollout.id)
     _audit(conn, ctx, rollout, "switched", step_index=switched.step_index,
            watch_until=switched.step_ends_at().isoformat(), **_verdicts(judgement))

@@ -5,8 +5,9 @@ from relevo.services.changes import SpecChanges, spec_changes
 from relevo.services.rollout_policy import Criterion, Guard, RolloutPolicy, Tolerance, given_fields
 from relevo.services.spec import NAME as SERVICE_NAME
 from relevo.services.spec import ServiceSpec, load_spec, parse_spec
+from relevo.services.window_listing import ServiceWindows, service_windows
 
 __all__ = [
     "SERVICE_NAME", "Criterion", "DeclaredService", "Guard", "RolloutPolicy", "ServiceSpec", "SpecChanges", "Tolerance", "get_spec", "given_fields", "list_services",
-    "load_spec", "parse_spec", "rules_digest", "spec_changes", "spec_digest",
+    "ServiceWindows", "load_spec", "parse_spec", "rules_digest", "service_windows", "spec_changes", "spec_digest",
 ]
