@@ -87,6 +87,9 @@ BETWEEN_FIELDS = re.compile("|".join([
     r"is not a protected input", r"reads unknown fields", r"minimum is greater than maximum", r"no whole number lies between",
     r"min_calls must not exceed window", r"low is greater than high", r"is longer than logging\.max_retention", r"review\.groups\..*: .* is not (a|one of)",
     r"the spec describes service ['\"].*['\"], not ['\"].*['\"]",
+    # Maintenance windows: a slot's end against its start, a blackout's, a region against its country.
+    r"a window that never opens: it starts at", r"windows\.blackouts\[\d+\] ends before it starts",
+    r"is not a subdivision of",
     # A suite's rules between its fields and against the service's spec.
     r"the suite is empty", r"smoke names cases that are not golden cases", r"read the reference set",
     r"golden case names must be unique", r"recall needs a label", r"is not one of the decisions",
