@@ -58,6 +58,7 @@ class Gateway:
         self.log = DecisionLog(ctx.engine)
         self._runtimes: dict[str, ServiceRuntime] = {}
         self._undecidable: set[str] = set()  # declared, but their specs declare no inputs or no decisions
+        self._unservable: dict[str, str] = {}  # declared, but their spec cannot be served here (why, for the log)
         self._seen: dict[str, tuple[str, int | None]] = {}
         self._loaded: dict[int, LoadedVersion] = {}
         self._refresh_lock = threading.Lock()
@@ -117,7 +118,16 @@ class Gateway:
                     route = read_route(conn, name, self.environment)
                     fresh[name] = (stored_spec(conn, name), route, release_spec(conn, route))
             for name, ((spec_body, digest), route, release) in fresh.items():
-                runtime = self._build(spec_body, digest, route, release)
+                try:
+                    runtime = self._build(spec_body, digest, route, release)
+                except RelevoError as exc:
+                    # One service's spec that cannot be served (a fallback entry point that does
+                    # not import) must not stop the others: it keeps the runtime it had, if any.
+                    log.error("cannot serve %s under its new spec: %s", name, exc)
+                    self._unservable[name] = str(exc)
+                    self._seen[name] = (digest, route.revision if route else None)
+                    continue
+                self._unservable.pop(name, None)
                 if runtime is None:
                     self._undecidable.add(name)
                 else:
@@ -196,6 +206,9 @@ class Gateway:
             if service in self._undecidable:
                 raise NotFound(f"service {service!r} is declared but not served: its spec declares no inputs or "
                                f"no decisions")
+            if service in self._unservable:
+                raise NotFound(f"service {service!r} is declared but cannot be served here: its spec's fallback "
+                               "cannot be loaded (the server log says why)")
             known = ", ".join(sorted(self._runtimes)) or "none"
             raise NotFound(f"unknown service {service!r} (services served here: {known})")
         return runtime
