@@ -14,6 +14,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Any, Callable
 
 from pydantic import Field, TypeAdapter
@@ -41,8 +42,12 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int], Callable[[int], None]]  # (phase, total) -> advance(n)
 MONITOR = "relevo-monitor"
 CATCH_UP = 31  # missed periods a pass monitors at most (a month of days)  # the actor of the schedule's passes in the audit log
-REPORT = TypeAdapter(MonitorReport)
-FINDINGS = TypeAdapter(list[Finding])
+
+
+@cache
+def _adapters() -> tuple[TypeAdapter, TypeAdapter]:
+    """The report's and the findings' JSON forms (built on first use: a tenth of a second at import)."""
+    return TypeAdapter(MonitorReport), TypeAdapter(list[Finding])
 
 
 def _quiet(phase: str, total: int) -> Callable[[int], None]:
@@ -176,8 +181,8 @@ def _record(ctx: Context, spec: ServiceSpec, environment: str, window: Window, n
         run_id = conn.execute(monitor_runs.insert().values(
             service=spec.name, environment=environment, window=window.key, window_start=report.start,
             window_end=window.end, version_id=version_id, decisions=report.decisions,
-            report=_json_safe({"report": REPORT.dump_python(report, mode="json"),
-                               "findings": FINDINGS.dump_python(findings, mode="json")}),
+            report=_json_safe({"report": _adapters()[0].dump_python(report, mode="json"),
+                               "findings": _adapters()[1].dump_python(findings, mode="json")}),
             profile=_json_safe(profile), ran_at=now, ran_by=ctx.actor).returning(monitor_runs.c.id)).scalar_one()
         changes = apply_findings(conn, ctx, spec, environment, run_id, window.label, findings)
         record_change(conn, ctx, "monitor.ran", f"{spec.name}/{environment}/monitor-run-{run_id}", {
@@ -299,5 +304,6 @@ def monitor_run(ctx: Context, run_id: int) -> Monitored:
         row = conn.execute(select(monitor_runs).where(monitor_runs.c.id == run_id)).first()
     if row is None:
         raise NotFound(f"no monitor run {run_id}")
-    return Monitored(row.id, REPORT.validate_python(row.report["report"]),
-                     FINDINGS.validate_python(row.report["findings"]), [], row.ran_at, row.ran_by)
+    report, findings = _adapters()
+    return Monitored(row.id, report.validate_python(row.report["report"]),
+                     findings.validate_python(row.report["findings"]), [], row.ran_at, row.ran_by)

@@ -14,7 +14,6 @@ from functools import cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-import holidays
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
@@ -33,9 +32,18 @@ def time_zones() -> tuple[str, ...]:
     return tuple(importlib.resources.files("tzdata").joinpath("zones").read_text().split())
 
 
+@cache
 def _countries() -> dict[str, list[str]]:
+    # Imported when a spec names holidays, not with every spec: the calendars take a tenth of a second.
+    import holidays
+
     return {code: list(subdivisions) for code, subdivisions in holidays.list_supported_countries().items()
             if len(code) == 2}
+
+
+def _country_enum(schema: dict[str, Any]) -> None:
+    """JSON Schema: one of the countries the calendars know (filled in when the schema is published)."""
+    schema["enum"] = sorted(_countries())
 
 
 def _enum(values: list[str]) -> dict[str, Any]:
@@ -66,7 +74,7 @@ class Holidays(_Strict):
     """Whose public holidays close the windows (the holidays package's calendars)."""
 
     country: str = Field(description="ISO 3166 country code", examples=["ES"],
-                         json_schema_extra=_enum(sorted(_countries())))
+                         json_schema_extra=_country_enum)
     subdivision: str | None = Field(default=None, description="the region whose holidays close the windows too "
                                     "(for Spain an autonomous community: MD Madrid, CT Catalonia, AN Andalusia, ...); "
                                     "none: the national holidays alone", examples=["MD"])

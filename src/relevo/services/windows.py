@@ -16,7 +16,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
-import holidays
 
 from relevo.services.window_policy import DAYS, WindowPolicy
 
@@ -73,6 +72,8 @@ def _instant(day: date, hhmm: str, zone: ZoneInfo, last: bool) -> datetime:
 
 def _closed_days(policy: WindowPolicy):
     local = set(policy.local_holidays)
+    import holidays  # a tenth of a second, paid by the services that name holidays only
+
     public = (holidays.country_holidays(policy.holidays.country, subdiv=policy.holidays.subdivision)
               if policy.holidays is not None else {})
     return lambda day: day in local or day in public
