@@ -221,8 +221,8 @@ def clear_checklist(ctx: Context, version: str | None = "v2", service: str = "li
         roles = get_spec(conn, service).roles
     grants = KEEPER_GRANTS
 
-    def person(named: list[str]) -> Context:
-        return ctx.acting_as(named[0] if named else ctx.actor, grants)
+    def person(named: list[str]) -> Context:  # never the one who starts: four eyes on a waiver
+        return ctx.acting_as(named[0] if named else "checklist-keeper", grants)
 
     where = dict(version=version, environment=environment, plan=plan, spec=spec)
     for item in governance.checklist_of(ctx, service, **where).open:

@@ -93,6 +93,9 @@ def test_each_open_item_holds_the_start_until_the_right_person_closes_it(demo):
     governance.waive(approver, S, "staging", "staging is being rebuilt; its differences are known", version="v2",
                      plan="canary-only")
 
+    # Four eyes: bea waived items, so bea (an operator too) may not start it herself.
+    with pytest.raises(Refused, match="bea waived tests, staging, shadow on the checklist .* cannot also start"):
+        start_rollout(demo.acting_as("bea", APPROVER | OPERATOR), S, "v2", plan="canary-only")
     rollout = start_rollout(operator, S, "v2", plan="canary-only")
     kept = governance.checklist_of(demo, S, rollout.id)
     assert kept.rollout_id == rollout.id and not kept.open

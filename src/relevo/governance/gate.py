@@ -166,4 +166,9 @@ def require_clear(conn: Connection, ctx: Context, service: str, candidate: Versi
                       f"See `relevo checklist {service} --version {candidate.name} --env {environment}`; items Relevo "
                       "cannot tick are attested (`relevo attest`), an item that cannot hold is waived by an approver "
                       "with a reason (`relevo waive`)")
+    # Four eyes: whoever waived what the evidence could not show does not also start the rollout.
+    own = [i.item for i in checklist.items if i.state == "waived" and i.by == ctx.actor]
+    if own:
+        raise Refused(f"{ctx.actor} waived {', '.join(own)} on the checklist of {service} {candidate.name} and cannot "
+                      "also start its rollout: another operator starts it")
     return checklist
