@@ -11,7 +11,7 @@ from relevo import governance
 from relevo.clock import SimulatedClock
 from relevo.context import Context
 from relevo.continuity import confirm_runbook
-from relevo.errors import InvalidInput, NotFound, Refused
+from relevo.errors import Conflict, InvalidInput, NotFound, Refused
 from relevo.governance import VendorRecord
 from relevo.rollouts import start_rollout
 from relevo.store import connect
@@ -65,6 +65,10 @@ def test_each_open_item_holds_the_start_until_the_right_person_closes_it(demo):
         governance.waive(operator, S, "shadow", "the canary is the shadow here", version="v2", plan="canary-only")
     with pytest.raises(Refused, match="dpo"):
         governance.attest(approver, S, "dpia_review", "the DPIA still holds", version="v2")
+    with pytest.raises(Conflict, match="metadata is passed .*: nothing to waive"):
+        governance.waive(approver, S, "metadata", "the metadata is fine, really", version="v2")
+    with pytest.raises(Conflict, match="conformity is not applicable .*: nothing to attest"):
+        governance.attest(approver, S, "conformity", "no modification to assess", version="v3")
     with pytest.raises(NotFound, match="unknown checklist item"):
         governance.attest(operator, S, "coffee", "the coffee was good", version="v2")
 

@@ -127,7 +127,8 @@ def _mark(ctx: Context, service: str, item: str, mark: str, note: str, link: str
             else:
                 require_role(conn, ctx, service, kind.attested_by)
         if state.state in ("passed", "not applicable"):
-            raise Conflict(f"{item} is {state.state} ({state.evidence}): nothing to {mark[:-1] if mark.endswith('d') else mark}")
+            raise Conflict(f"{item} is {state.state} ({state.evidence}): nothing to "
+                           f"{'attest' if mark == 'attested' else 'waive'}")
         candidate = resolve_version(conn, service, current.version)
         now = ctx.clock.now()
         conn.execute(checklist_marks.insert().values(
