@@ -6,12 +6,10 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    Date,
     Float,
     Index,
     ForeignKey,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -19,16 +17,8 @@ from sqlalchemy import (
     text,
 )
 
+from relevo.store.metadata import metadata
 from relevo.store.types import JSONDoc, UTCDateTime
-
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
 
 services = Table(
     "services",
@@ -563,65 +553,7 @@ alerts = Table(
           sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
 )
 
-# A service's governance records (DPIA, FRIA, AI Act role and classification, EU database
-# registration, record of processing, automated decisions): each change a new row, the newest
-# of a kind the one in force.
-service_records = Table(
-    "service_records",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("service", String(100), ForeignKey("services.name"), nullable=False),
-    Column("kind", String(40), nullable=False),
-    Column("body", JSONDoc, nullable=False),
-    Column("recorded_by", String(200), nullable=False),
-    Column("recorded_at", UTCDateTime, nullable=False),
-    Index("ix_service_records_service_kind", "service", "kind"),
-)
 
-# People's marks on a release's pre-deployment checklist: an attestation by the item's role, or
-# a waiver by the accountable role with a reason. A release here is a version under a spec
-# (its hash) in one environment: marks never carry over to another release.
-checklist_marks = Table(
-    "checklist_marks",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("service", String(100), ForeignKey("services.name"), nullable=False),
-    Column("environment", String(20), nullable=False),
-    Column("version_id", Integer, ForeignKey("versions.id"), nullable=False),
-    Column("spec_sha256", String(64), nullable=False),
-    Column("item", String(40), nullable=False),
-    Column("mark", String(10), nullable=False),  # attested | waived
-    Column("note", Text, nullable=False),
-    Column("link", Text, nullable=True),
-    Column("marked_by", String(200), nullable=False),
-    Column("marked_at", UTCDateTime, nullable=False),
-    Index("ix_checklist_marks_service_version", "service", "version_id"),
-)
-
-# Who confirmed which version of a service's runbook (the spec's hash: a spec change needs a new confirmation).
-runbook_confirmations = Table(
-    "runbook_confirmations",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("service", String(100), ForeignKey("services.name"), nullable=False),
-    Column("spec_sha256", String(64), nullable=False),
-    Column("role", String(20), nullable=False),  # operators | approvers
-    Column("confirmed_by", String(200), nullable=False),
-    Column("confirmed_at", UTCDateTime, nullable=False),
-    Index("ix_runbook_confirmations_service_spec", "service", "spec_sha256"),
-)
-
-# Suppliers of models or services, their contract and SLA terms, and when it must be renewed.
-vendors = Table(
-    "vendors",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(200), nullable=False, unique=True),
-    Column("services", JSONDoc, nullable=False),  # the services it supplies, by name
-    Column("contract_reference", String(200), nullable=False),
-    Column("sla", JSONDoc, nullable=False),
-    Column("renewal_date", Date, nullable=False),
-    Column("recorded_by", String(200), nullable=False),
-    Column("recorded_at", UTCDateTime, nullable=False),
-    Column("reminded_for", Date, nullable=True),  # the renewal date a reminder was last sent for
-)
+# Governance's and continuity's tables are declared apart, and reach every reader of this module from here.
+from relevo.store.governance_tables import checklist_marks, service_records, vendors  # noqa: E402, F401
+from relevo.store.continuity_tables import drills, runbook_confirmations  # noqa: E402, F401
