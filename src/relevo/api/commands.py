@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Callable
 
-from relevo import (audit, continuity, environments, evidence, gateway, governance, identity, monitoring, registry,
-                    rollouts, routing, services, suites)
+from relevo import (audit, continuity, drills, environments, evidence, gateway, governance, identity, monitoring,
+                    registry, rollouts, routing, services, suites)
 
 AUDIT_READERS = ("auditor", "operator", "dpo", "admin")
 ACCESS_READERS = ("auditor", "admin")  # who holds which roles, and which tokens exist
@@ -144,6 +144,8 @@ COMMANDS: list[Command] = [
     Command(continuity.runbook_of, "GET", "/v1/services/{service}/runbook", tag="governance", only=("service",)),
     Command(continuity.confirm_runbook, "POST", "/v1/services/{service}/runbook/confirmations", tag="governance",
             only=("service",)),
+    # Drills: their history.
+    Command(drills.drill_history, "GET", "/v1/services/{service}/drills", tag="governance"),
     # A rollout's evidence pack, as JSON (`relevo evidence` writes the zip from it).
     Command(evidence.evidence_of, "GET", "/v1/services/{service}/rollouts/{rollout_id}/evidence",
             roles=evidence.EVIDENCE_READERS, tag="governance"),
