@@ -21,13 +21,18 @@ service_app = typer.Typer(help="Declare and list decision services.", no_args_is
 
 @service_app.command("apply")
 @reports_errors
-def apply(ctx: typer.Context, spec_file: Path = typer.Argument(..., help="Service spec (YAML).")) -> None:
+def apply(ctx: typer.Context, spec_file: Path = typer.Argument(..., help="Service spec (YAML)."),
+          suite_override: Optional[str] = typer.Option(
+              None, "--suite-override", help="As an approver: apply a test suite weaker than the current one, "
+              "for this reason (recorded).")) -> None:
     """Create or update a service from its spec file.
 
     Updating needs the operator role. On a service answering citizens, a spec that changes the
     decision rules or loosens a role, criterion, guard or plan is refused: roll it out instead
     (relevo rollout start SERVICE --spec FILE). A test suite the spec names (tests: FILE, beside
-    the spec) is read, checked against the spec and stored with it.
+    the spec) is read, checked against the spec and stored with it; a suite weaker than the current
+    one (a golden or smoke case dropped, a margin widened, a check removed) needs an approver's
+    --suite-override REASON.
     """
     spec = load_spec(spec_file)
     # The suite is read first: a broken suite leaves the service as it was.
@@ -35,7 +40,7 @@ def apply(ctx: typer.Context, spec_file: Path = typer.Argument(..., help="Servic
     outcome = call(ctx, apply_by_hand, spec)
     console.print(f"Service {spec.name}: {outcome}.")
     if suite is not None:
-        applied = call(ctx, apply_suite, spec.name, suite)
+        applied = call(ctx, apply_suite, spec.name, suite, suite_override)
         console.print(f"Test suite {spec.tests}: {applied} ({len(suite.golden)} golden cases, "
                       f"{len(suite.reference_rows)} reference cases).")
 

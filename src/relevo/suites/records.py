@@ -9,12 +9,15 @@ from sqlalchemy import Connection, select
 
 from relevo.audit import record_change
 from relevo.context import Context
-from relevo.errors import NotFound, Refused
+from relevo.audit.reasons import Reason, check_reason
+from relevo.errors import Conflict, NotFound, Refused
 from relevo.identity import holds
 from relevo.registry.queries import resolve_version, version_name
 from relevo.services.catalogue import get_spec
+from relevo.services.roles import require_role
 from relevo.store import connect
 from relevo.store.tables import suites, test_runs
+from relevo.suites.loosening import suite_loosened
 from relevo.suites.results import CheckResult, SuiteRun
 from relevo.suites.suite import Suite, check_suite, suite_digest
 
@@ -28,16 +31,29 @@ def require_runner(ctx: Context, service: str, what: str) -> None:
         raise Refused(f"{ctx.actor} holds neither the publisher nor the operator role for {service}: {what}")
 
 
-def apply_suite(ctx: Context, service: str, suite: Suite) -> str:
-    """Make suite the service's test suite (publishers, or operators as with a spec); returns 'applied' or 'unchanged'."""
-    require_runner(ctx, service, "applying a test suite")
+def apply_suite(ctx: Context, service: str, suite: Suite, override: Reason | None = None) -> str:
+    """Make suite the service's test suite (publishers, or operators as with a spec); returns 'applied' or 'unchanged'.
+
+    A suite weaker than the current one (relevo.suites.loosening) is refused unless an approver of
+    the service overrides with a written reason, kept in the audit log with what it loosens.
+    """
     digest = suite_digest(suite)
     with connect(ctx.engine) as conn:
         spec = get_spec(conn, service)
+        if override is None:
+            require_runner(ctx, service, "applying a test suite")
         check_suite(suite, spec, f"for {service}")
         current = current_suite(conn, service)
         if current is not None and current[1] == digest:
             return "unchanged"
+        loosened = [] if current is None else suite_loosened(current[2], suite)
+        if loosened and override is None:
+            raise Conflict(f"the new test suite of {service} is weaker than the current one:\n"
+                           + "\n".join(f"  - {what}" for what in loosened)
+                           + "\nan approver of the service may apply it with a written reason (--suite-override REASON)")
+        if override is not None:  # the override is an approver's, whether or not it turns out needed
+            reason = check_reason(override, f"{service}'s test suite")
+            require_role(conn, ctx, service, "approvers")
         existing = conn.execute(select(suites.c.id).where(suites.c.service == service, suites.c.sha256 == digest)).scalar()
         now = ctx.clock.now()
         if existing is not None:  # an earlier suite again: it becomes the newest
@@ -50,7 +66,8 @@ def apply_suite(ctx: Context, service: str, suite: Suite) -> str:
             "reference_cases": len(suite.reference_rows),
             "checks": [name for name in ("regression", "latency", "robustness") if getattr(suite, name) is not None]
             + (["fairness"] if suite.fairness else []),
-            "before_sha256": None if current is None else current[1]})
+            "before_sha256": None if current is None else current[1]}
+            | ({"loosened": loosened, "override_reason": reason} if override is not None else {}))
     return "applied"
 
 
