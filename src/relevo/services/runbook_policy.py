@@ -7,7 +7,7 @@ spec itself: see relevo.continuity.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -44,7 +44,8 @@ def _cron_field(number: str) -> str:
 # Five fields, each value in its field's range (what the published schema can state of cron's form).
 CRON_PATTERN = "^" + " ".join(_cron_field(n) for n in (
     r"([0-5]?[0-9])", r"([01]?[0-9]|2[0-3])", r"(0?[1-9]|[12][0-9]|3[01])", r"(0?[1-9]|1[0-2])", r"([0-7])")) + "$"
-SCENARIOS = ("bad-candidate", "model-down", "slow-model", "database-restart")
+Scenario = Literal["bad-candidate", "model-down", "slow-model", "database-restart"]
+SCENARIOS: tuple[Scenario, ...] = get_args(Scenario)
 QUARTERLY = "0 9 1 1,4,7,10 *"  # 09:00 on the first day of each quarter, in the service's time zone
 
 
@@ -54,7 +55,7 @@ class DrillSchedule(_Strict):
     schedule: str = Field(default=QUARTERLY, description="cron expression (five fields) of when a drill is due, in "
                           "the maintenance windows' time zone (UTC without windows); quarterly by default",
                           examples=["0 9 1 1,4,7,10 *"], json_schema_extra={"pattern": CRON_PATTERN})
-    scenarios: list[Literal["bad-candidate", "model-down", "slow-model", "database-restart"]] = Field(
+    scenarios: list[Scenario] = Field(
         default_factory=lambda: list(SCENARIOS), min_length=1, description="the scenarios a drill runs; a drill "
         "is overdue until each has passed since the last due date", examples=[["bad-candidate", "model-down"]])
     grace: str = Field(default="7d", description="how long after a due date a drill may still run before it is "
