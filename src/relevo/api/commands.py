@@ -144,8 +144,9 @@ COMMANDS: list[Command] = [
     Command(continuity.runbook_of, "GET", "/v1/services/{service}/runbook", tag="governance", only=("service",)),
     Command(continuity.confirm_runbook, "POST", "/v1/services/{service}/runbook/confirmations", tag="governance",
             only=("service",)),
-    # Drills: their history.
+    # Drills: their history and their schedule.
     Command(drills.drill_history, "GET", "/v1/services/{service}/drills", tag="governance"),
+    Command(drills.drill_schedule, "GET", "/v1/services/{service}/drills/schedule", tag="governance"),
     # A rollout's evidence pack, as JSON (`relevo evidence` writes the zip from it).
     Command(evidence.evidence_of, "GET", "/v1/services/{service}/rollouts/{rollout_id}/evidence",
             roles=evidence.EVIDENCE_READERS, tag="governance"),

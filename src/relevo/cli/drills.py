@@ -3,16 +3,51 @@
 from __future__ import annotations
 
 import typer
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from rich.markup import escape
 from rich.table import Table
 
 from relevo.cli.context import call
 from relevo.cli.output import console, print_json, reports_errors
-from relevo.drills import drill_history
+from relevo.drills import Drill, drill_history, drill_schedule
 
 drill_app = typer.Typer(help="Rollback and incident drills: when they are due, and how they went.",
                         no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Print it as JSON data.")
+
+
+def _when(at: datetime | None, zone: ZoneInfo) -> str:
+    """A time in the schedule's zone."""
+    return "—" if at is None else f"{at.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+
+
+def _drill(drill: Drill | None) -> str:
+    return "—" if drill is None else f"{drill.started_at:%Y-%m-%d %H:%M} UTC in {drill.environment}"
+
+
+@drill_app.command("schedule")
+@reports_errors
+def schedule(ctx: typer.Context, service: str = typer.Argument(...),
+             count: int = typer.Option(5, "--next", min=1, max=100, help="How many due dates to list."),
+             as_json: bool = JSON) -> None:
+    """When a service's drills are due (its spec's runbook.drills, in its windows' time zone), each
+    scenario's last passed and failed drill, and whether a drill is overdue and why."""
+    found = call(ctx, drill_schedule, service, count, reads=True)
+    if as_json:
+        print_json(found)
+        return
+    zone = ZoneInfo(found.timezone)
+    state = "[bold red]OVERDUE[/]" if found.overdue else "[green]not overdue[/]"
+    console.print(f"{escape(service)}: drills `{found.schedule}` in {found.timezone}, {found.grace} grace: {state}; "
+                  f"{escape(found.reason)}.", soft_wrap=True)
+    console.print("Next due: " + ", ".join(_when(at, zone) for at in found.next_due) + ".", soft_wrap=True)
+    table = Table("scenario", f"done for {_when(found.open_due, zone)}", "overdue", "last passed", "last failed")
+    for s in found.scenarios:
+        table.add_row(s.scenario, "yes" if s.done else "no", "[bold red]yes[/]" if s.overdue else "no",
+                      _drill(s.last_passed), _drill(s.last_failed))
+    console.print(table)
 
 
 def _seconds(value: float | None, target: float) -> str:

@@ -4,8 +4,8 @@ store, as the rollout controller's); the others stand by and take over when it f
 
 A pass is cheap when nothing is due: a completed period is monitored once (its run is stored), so a
 new leader, a restart or a person's `relevo monitor run` never repeats one. Each tick also sends the
-reminders of incidents' regulatory clocks that fell due (relevo.rollouts.incident_clocks), and of
-vendors' contracts due for renewal (relevo.governance.vendors).
+reminders of incidents' regulatory clocks that fell due (relevo.rollouts.incident_clocks), of
+vendors' contracts due for renewal (relevo.governance.vendors), and of overdue drills (relevo.drills.schedule).
 
 Once a day the leading replica also purges every declared service's decisions past their retention
 (relevo.gateway.retention).
@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from relevo.clock import parse_duration
 from relevo.context import Context
+from relevo.drills import remind_overdue_drills
 from relevo.gateway.retention import Purge, purge_expired
 from relevo.governance import remind_renewals
 from relevo.monitoring.run import MONITOR, Monitored, monitor_pass
@@ -64,6 +65,10 @@ class MonitorSchedule:
             remind_renewals(self.ctx)
         except Exception:  # must not stop the monitors
             log.exception("reminding of vendors' renewals failed")
+        try:  # drills overdue: told once per due date
+            remind_overdue_drills(self.ctx)
+        except Exception:  # must not stop the monitors
+            log.exception("reminding of overdue drills failed")
         now = self.ctx.clock.now()
         with connect(self.ctx.engine) as conn:
             services = sorted(route_revisions(conn, self.environment))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import Column, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 
 from relevo.store.metadata import metadata
 from relevo.store.types import JSONDoc, UTCDateTime
@@ -44,4 +44,16 @@ drills = Table(
     Column("run_by", String(200), nullable=False),
     Column("override_reason", Text, nullable=True),  # an approver's reason for a drill against production
     Index("ix_drills_service_started", "service", "started_at"),
+)
+
+# An overdue drill's due date the channels were told of: once per service and due date, whichever
+# replica got there first (the unique key refuses the second).
+drill_reminders = Table(
+    "drill_reminders",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("service", String(100), ForeignKey("services.name"), nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("told_at", UTCDateTime, nullable=False),
+    UniqueConstraint("service", "due_at", name="uq_drill_reminders_service_due_at"),
 )

@@ -1,4 +1,4 @@
-"""Drills: each rehearsed fault, what the gateway and controller did, and how long it took.
+"""Drills: each rehearsed fault, what the gateway and controller did, and how long it took; overdue ones told.
 
 Revision ID: 0020
 Revises: 0019
@@ -43,8 +43,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id', name=op.f('pk_drills')),
     )
     op.create_index('ix_drills_service_started', 'drills', ['service', 'started_at'])
+    op.create_table(
+        'drill_reminders',
+        sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column('service', sa.String(length=100), nullable=False),
+        sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('told_at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['service'], ['services.name'], name=op.f('fk_drill_reminders_service_services')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_drill_reminders')),
+        sa.UniqueConstraint('service', 'due_at', name='uq_drill_reminders_service_due_at'),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('drill_reminders')
     op.drop_index('ix_drills_service_started', table_name='drills')
     op.drop_table('drills')
