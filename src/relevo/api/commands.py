@@ -23,7 +23,7 @@ from functools import cached_property
 from typing import Any, Callable
 
 from relevo import (audit, continuity, drills, environments, evidence, gateway, governance, identity, monitoring,
-                    registry, rollouts, routing, services, suites)
+                    registry, rollouts, routing, services, suites, web)
 
 AUDIT_READERS = ("auditor", "operator", "dpo", "admin")
 ACCESS_READERS = ("auditor", "admin")  # who holds which roles, and which tokens exist
@@ -147,6 +147,8 @@ COMMANDS: list[Command] = [
     # Drills: their history and their schedule.
     Command(drills.drill_history, "GET", "/v1/services/{service}/drills", tag="governance"),
     Command(drills.drill_schedule, "GET", "/v1/services/{service}/drills/schedule", tag="governance"),
+    # The deployment playbook, as one Markdown or HTML document.
+    Command(web.playbook_document, "GET", "/v1/services/{service}/playbook", tag="governance"),
     # A rollout's evidence pack, as JSON (`relevo evidence` writes the zip from it).
     Command(evidence.evidence_of, "GET", "/v1/services/{service}/rollouts/{rollout_id}/evidence",
             roles=evidence.EVIDENCE_READERS, tag="governance"),

@@ -10,8 +10,8 @@ from pydantic import ValidationError
 from rich.markup import escape
 
 from relevo import __version__
-from relevo.cli import (audit, demo, drills, environments, evidence, governance, identity, monitoring, registry,
-                        retention, rollouts, routing, runbook, serve, services, store, testing, windows)
+from relevo.cli import (audit, demo, drills, environments, evidence, governance, identity, monitoring, playbook,
+                        registry, retention, rollouts, routing, runbook, serve, services, store, testing, windows)
 from relevo.cli.output import errors
 from relevo.settings import Settings
 
@@ -61,6 +61,7 @@ governance.add_to(app)
 runbook.add_to(app)
 windows.add_to(app)
 drills.add_to(app)
+playbook.add_to(app)
 evidence.add_to(app)
 testing.add_to(app)
 environments.add_to(app)

@@ -141,8 +141,8 @@ def status_in(conn: Connection, service: str, now: datetime, n: int = 5) -> Dril
             overdue=checked is not None and not _passed_since(mine, scenario, checked_since)))
     missing = [s.scenario for s in states if s.overdue]
     local = _local(zone)
-    if missing:
-        reason = (f"due {local(checked)}, grace of {policy.grace} ended {local(checked + grace)}: "  # type: ignore[operator]
+    if missing and checked is not None:
+        reason = (f"due {local(checked)}, grace of {policy.grace} ended {local(checked + grace)}: "
                   f"no passed drill of {', '.join(missing)} since "
                   + (local(checked_since) if checked_since else "the service was declared"))
     elif checked is None:
@@ -170,7 +170,7 @@ def remind_overdue_drills(ctx: Context) -> list[DrillReminder]:
     now = ctx.clock.now()
     with connect(ctx.engine) as conn:
         names = sorted(spec_digests(conn))
-        told = {(r.service, r.due_at) for r in conn.execute(select(drill_reminders.c.service, drill_reminders.c.due_at))}
+        told = {tuple(row) for row in conn.execute(select(drill_reminders.c.service, drill_reminders.c.due_at))}
     sent = []
     for name in names:
         try:  # each in its own transaction, the state read again inside it: a drill may just have passed
