@@ -25,9 +25,10 @@ from relevo.gateway.metrics import GatewayMetrics
 from relevo.gateway.pseudonym import Keyring
 from relevo.gateway.runtime import CallTimeout, LoadedVersion, Policy, ServiceRuntime
 from relevo.gateway.validation import InputRejected, unstorable_inputs
+from relevo.loaders.base import Model
 from relevo.loaders.errors import InvalidOutput
 from relevo.registry.load import load_version
-from relevo.registry.queries import resolve_version, version_name
+from relevo.registry.queries import VersionRecord, resolve_version, version_name
 from relevo.store.announcements import ChangeWaiter
 from relevo.routing.environments import known_environment
 from relevo.routing.table import read_route, release_spec, route_revisions
@@ -46,11 +47,15 @@ class Gateway:
     """Answers decision requests for every servable service in one environment."""
 
     def __init__(self, ctx: Context, environment: str = "production", *, pseudonym_key: bytes | Keyring,
-                 poll_interval: float = 0.25, shadow_queue_size: int = 1000, predict_workers: int = 8) -> None:
+                 poll_interval: float = 0.25, shadow_queue_size: int = 1000, predict_workers: int = 8,
+                 faults: Callable[[VersionRecord, Model], Model] | None = None) -> None:
         self.ctx = ctx
         self.environment = known_environment(ctx, environment)
         self.poll_interval = poll_interval
         self.predict_workers = predict_workers
+        # A drill's own gateway wraps each model it loads to inject its fault (relevo.drills.faults);
+        # None everywhere else, which costs nothing: the wrapping happens once, at load.
+        self.faults = faults
         self.metrics = GatewayMetrics()
         # The current key pseudonymises; the earlier ones find decisions made under them (case lookups).
         self.keyring = pseudonym_key if isinstance(pseudonym_key, Keyring) else Keyring(pseudonym_key)
@@ -165,6 +170,8 @@ class Gateway:
             # recorded. Not kept, so the next change of route or spec tries again.
             log.error("cannot load %s %s: %s", spec.name, record.name, exc)
             return LoadedVersion.not_loaded(record, str(exc), spec, self.ctx.clock)
+        if self.faults is not None:
+            model = self.faults(record, model)
         loaded = LoadedVersion.of(record, model, spec, self.ctx.clock, self.predict_workers)
         self._loaded[version_id] = loaded
         return loaded
