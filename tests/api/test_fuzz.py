@@ -28,11 +28,11 @@ from tests.api.conftest import Served, bearer
 SEED = 20240611
 REQUEST_TIMEOUT = 120  # s: check-plan at the highest traffic it takes simulates its steps for a while
 CASE_PATH = ("decisions", "reviews", "services", "operations")  # the tags of a citizen's case's operations
-# Operations that simulate the judge for each request (half a second each), and those that carry a
+# Operations that simulate the judge for each request (half a second each; a drill, seconds), and those that carry a
 # whole spec only to name a release (its generation is what /v1/specs and the rollouts' start already
 # fuzz in full): a few examples say what twenty-five would, in a suite that must stay under ten minutes.
 COSTLY = {"/v1/services/{service}/plan-check": 3, "/v1/services/{service}/checklist/attestations": 5,
-          "/v1/services/{service}/checklist/waivers": 5}
+          "/v1/services/{service}/checklist/waivers": 5, "/v1/services/{service}/drills": 3}
 _seen: Counter[tuple[str, str]] = Counter()
 
 

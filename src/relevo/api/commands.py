@@ -146,6 +146,9 @@ COMMANDS: list[Command] = [
             only=("service",)),
     # Drills: their history and their schedule.
     Command(drills.drill_history, "GET", "/v1/services/{service}/drills", tag="governance"),
+    # A drill runs on the server, on a scratch SQLite store (a scratch PostgreSQL cluster only from the CLI).
+    Command(drills.run_drill, "POST", "/v1/services/{service}/drills", tag="governance",
+            only=("service", "environment", "scenario", "real_time", "override")),
     Command(drills.drill_schedule, "GET", "/v1/services/{service}/drills/schedule", tag="governance"),
     # The deployment playbook, as one Markdown or HTML document.
     Command(web.playbook_document, "GET", "/v1/services/{service}/playbook", tag="governance"),

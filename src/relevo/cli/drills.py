@@ -1,6 +1,10 @@
-"""`relevo drill ...`: rollback and incident drills: their schedule and their history."""
+"""`relevo drill ...`: rollback and incident drills: running one, their schedule and their history."""
 
 from __future__ import annotations
+
+import logging
+from enum import Enum
+from typing import Any, Optional
 
 import typer
 from datetime import datetime
@@ -9,9 +13,9 @@ from zoneinfo import ZoneInfo
 from rich.markup import escape
 from rich.table import Table
 
-from relevo.cli.context import call
+from relevo.cli.context import call, local_only, remote_of
 from relevo.cli.output import console, print_json, reports_errors
-from relevo.drills import Drill, drill_history, drill_schedule
+from relevo.drills import Drill, drill_history, drill_schedule, run_drill
 
 drill_app = typer.Typer(help="Rollback and incident drills: when they are due, and how they went.",
                         no_args_is_help=True)
@@ -78,6 +82,81 @@ def history(ctx: typer.Context, service: str = typer.Argument(...),
                       _seconds(d.recover_seconds, d.target_recover_seconds), str(d.lost), str(d.unanswered),
                       outcome, escape(d.run_by))
     console.print(table)
+
+
+class Database(str, Enum):
+    """The scratch store a drill runs on."""
+
+    sqlite = "sqlite"
+    postgresql = "postgresql"
+
+
+def _ok(ok: bool) -> str:
+    return "[green]yes[/]" if ok else "[bold red]no[/]"
+
+
+def _print_drill(d: Drill) -> None:
+    table = Table("measure", "value", "target", "ok")
+    detected = d.detect_seconds is not None and d.detect_seconds <= d.target_detect_seconds
+    recovered = d.recover_seconds is not None and d.recover_seconds <= d.target_recover_seconds
+    never = "never"
+    table.add_row("time to detect", never if d.detect_seconds is None else f"{d.detect_seconds:g} s",
+                  f"{d.target_detect_seconds:g} s", _ok(detected))
+    table.add_row("time to recover", never if d.recover_seconds is None else f"{d.recover_seconds:g} s",
+                  f"{d.target_recover_seconds:g} s", _ok(recovered))
+    table.add_row("decisions lost", str(d.lost), "0", _ok(d.lost == 0))
+    table.add_row("citizens left without an answer", str(d.unanswered), "0", _ok(d.unanswered == 0))
+    table.add_row("requests sent", str(d.requests), "", "")
+    console.print(table)
+    for line in d.details.get("timeline", []):
+        console.print(f"  {line['at_seconds']:>10g} s  {escape(line['what'])}", soft_wrap=True)
+    console.print(f"Traffic: {escape(str(d.details.get('traffic')))}; measured on {d.details.get('measured_on')}.",
+                  soft_wrap=True)
+    for finding in d.details.get("findings", []):
+        console.print(f"[bold red]finding:[/] {escape(finding)}", soft_wrap=True)
+    outcome = "[green]passed[/]" if d.outcome == "passed" else "[bold red]FAILED[/]"
+    console.print(f"Drill {d.id} ({d.scenario}, {d.environment}, {d.clock} clock): {outcome}.")
+
+
+@drill_app.command("run")
+@reports_errors
+def run(ctx: typer.Context, service: str = typer.Argument(...),
+        env: str = typer.Option("staging", "--env", help="The environment whose route is rehearsed."),
+        scenario: str = typer.Option(..., "--scenario", help="bad-candidate, model-down, slow-model or "
+                                     "database-restart."),
+        real_time: bool = typer.Option(False, "--real-time", help="Run on the system clock (a few seconds of "
+                                       "traffic) instead of the simulated one."),
+        database: Database = typer.Option(Database.sqlite, "--database", help="The scratch store: a SQLite file, or "
+                                          "a scratch PostgreSQL cluster (initdb, pg_ctl)."),
+        override: Optional[str] = typer.Option(None, "--override", help="An approver's reason for a drill against "
+                                               "production."),
+        as_json: bool = JSON) -> None:
+    """Rehearse a fault on a scratch copy of the service: the real gateway and controller act, and the
+    times to detect and recover are measured against the runbook's targets; stored and audited. Exit 1
+    when the drill failed."""
+    given: dict[str, Any] = {"real_time": real_time, "override": override}
+    if database is not Database.sqlite:
+        local_only(ctx, "--database postgresql")  # a scratch cluster is made on this machine
+        given["database"] = database.value
+    quiet = logging.getLogger("relevo")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)  # the scratch gateway's failures are the drill's to measure, not to print
+    try:
+        if as_json or remote_of(ctx) is not None:
+            found = call(ctx, run_drill, service, env, scenario, **given)
+        else:
+            with console.status(f"{scenario} drill of {escape(service)}") as status:
+                given["progress"] = lambda line: status.update(f"{scenario} drill of {escape(service)}: "
+                                                               f"{escape(line)}")
+                found = call(ctx, run_drill, service, env, scenario, **given)
+    finally:
+        quiet.setLevel(level)
+    if as_json:
+        print_json(found)
+    else:
+        _print_drill(found)
+    if found.outcome != "passed":
+        raise typer.Exit(1)
 
 
 def add_to(app: typer.Typer) -> None:
