@@ -5,8 +5,8 @@ their inclusion proofs in one signed checkpoint (verifiable offline with the pub
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from sqlalchemy import select
 from relevo import audit, governance, registry, rollouts, suites
 from relevo.audit import AuditEvent
 from relevo.context import Context
+from relevo.drills import Drill, drills_of
 from relevo.errors import NotFound, Refused
 from relevo.evidence.annex_iv import AnnexSection, annex_iv
 from relevo.evidence.events import rollout_event_ids
@@ -31,6 +32,7 @@ EVIDENCE_READERS = ("auditor", "approver", "operator", "dpo", "admin")
 # The events an approval or an override leaves: a promotion, an override with its reason, a
 # checklist item attested or waived.
 APPROVALS = ("rollout.promoted", "override.recorded", "checklist.attested", "checklist.waived")
+DRILLS_BEFORE = timedelta(days=365)  # the drills a pack shows: those of the year up to the rollout's end
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Evidence:
     events: list[AuditEvent]  # every event audit_bundle proves, in the log's order
     public_key: str  # the instance's key that signed the bundle's checkpoint
     audit_bundle: dict[str, Any]  # relevo-audit-bundle/1 holding a selection: `relevo audit verify --bundle`
+    drills: list[Drill] = field(default_factory=list)  # the service's drills of the year up to the rollout's end
 
 
 def _verdicts(rollout_id: int) -> Any:
@@ -85,6 +88,8 @@ def evidence_of(ctx: Context, service: str, rollout_id: int) -> Evidence:
         verdicts = [KeptVerdict.kept(row["step_index"], row["at"], row["details"] | {"verdict": row["verdict"]})
                     for row in conn.execute(_verdicts(rollout_id)).mappings()]
         ids = rollout_event_ids(conn, rollout, [i.id for i in incidents])
+        end = rollout.ended_at or ctx.clock.now()
+        drills = [d for d in drills_of(conn, service, since=end - DRILLS_BEFORE) if d.started_at <= end]
     bundle = audit.selection_of(ctx, ids, f"the audit events of {service} rollout {rollout_id}, its incidents, its "
                                           f"routing changes and its candidate {rollout.candidate}")
     events = [AuditEvent(e["id"], datetime.fromisoformat(e["at"]), e["actor"], e["action"], e["subject"],
@@ -99,4 +104,5 @@ def evidence_of(ctx: Context, service: str, rollout_id: int) -> Evidence:
                                      smoke_run, incidents),
         checklist=checklist, approvals=[e for e in events if e.action in APPROVALS],
         change_notice=notice.details if notice else None, test_runs=runs, smoke_run=smoke_run, verdicts=verdicts,
-        incidents=incidents, records=records, events=events, public_key=audit.public_key(ctx), audit_bundle=bundle)
+        incidents=incidents, records=records, events=events, public_key=audit.public_key(ctx), audit_bundle=bundle,
+        drills=drills)
