@@ -15,6 +15,7 @@ from relevo.context import Context
 from relevo.identity import require_grant
 from relevo.errors import NotFound
 from relevo.store.announcements import announce
+from relevo.services.communication_policy import CommunicationPolicy
 from relevo.services.monitoring_policy import MonitoringPolicy
 from relevo.services.runbook_policy import RunbookPolicy
 from relevo.services.spec import RETENTION_FIELDS, Logging, ServiceSpec
@@ -35,6 +36,8 @@ def spec_digest(spec: ServiceSpec) -> str:
         later["runbook"] = True
     if spec.windows is None:  # nor one without maintenance windows
         later["windows"] = True
+    if spec.communication == CommunicationPolicy():  # nor one keeping the default communication
+        later["communication"] = True
     defaults = {name for name in RETENTION_FIELDS
                 if getattr(spec.logging, name) == Logging.model_fields[name].get_default()}
     if defaults:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from relevo.documents import format_validation_error, read_document, refuse_placeholders
 from relevo.errors import InvalidInput
+from relevo.services.communication_policy import CommunicationPolicy
 from relevo.services.monitoring_policy import MonitoringPolicy
 from relevo.services.review_policy import ReviewPolicy
 from relevo.services.rollout_policy import RolloutPolicy
@@ -275,6 +276,9 @@ class ServiceSpec(_Strict):
         "open", examples=[{"timezone": "Europe/Madrid", "slots": [{"days": ["mon", "tue", "wed", "thu"],
                                                                    "start": "07:00", "end": "11:00"}],
                            "holidays": {"country": "ES", "subdivision": "MD"}}])
+    communication: CommunicationPolicy = Field(
+        default=CommunicationPolicy(), description="how a planned deployment is told: its notice's lead time before "
+        "the start, the public notice's languages, which releases need one (relevo notice)")
 
     @field_validator("name")
     @classmethod

@@ -46,6 +46,31 @@ drills = Table(
     Index("ix_drills_service_started", "service", "started_at"),
 )
 
+# A planned deployment's notice to the people informed (and the channels), given ahead of its start;
+# the public notices generated from it, by language, with the text as it was generated.
+deployment_notices = Table(
+    "deployment_notices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("service", String(100), ForeignKey("services.name"), nullable=False),
+    Column("environment", String(40), nullable=False),
+    Column("version_id", Integer, ForeignKey("versions.id"), nullable=False),
+    Column("spec_sha256", String(64), nullable=False),
+    Column("plan", String(100), nullable=False),
+    Column("planned_at", UTCDateTime, nullable=False),  # when the deployment is planned to start
+    Column("summary", Text, nullable=True),
+    Column("contact", Text, nullable=True),
+    Column("review_channel", Text, nullable=True),
+    Column("informed", JSONDoc, nullable=False),  # the RACI's informed people, as told
+    Column("channels", JSONDoc, nullable=False),  # the channels it went out on besides the log
+    Column("facts", JSONDoc, nullable=False),  # what the public notice says of the release: what changes, why due
+    Column("public", JSONDoc, nullable=False),  # language: {format, sha256, text, template, by, at}
+    Column("given_by", String(200), nullable=False),
+    Column("given_at", UTCDateTime, nullable=False),
+    Column("reminded_at", UTCDateTime, nullable=True),  # when its informed were reminded of the near start
+    Index("ix_deployment_notices_release", "service", "environment", "version_id", "spec_sha256"),
+)
+
 # An overdue drill's due date the channels were told of: once per service and due date, whichever
 # replica got there first (the unique key refuses the second).
 drill_reminders = Table(

@@ -556,4 +556,4 @@ alerts = Table(
 
 # Governance's and continuity's tables are declared apart, and reach every reader of this module from here.
 from relevo.store.governance_tables import checklist_marks, service_records, vendors  # noqa: E402, F401
-from relevo.store.continuity_tables import drills, runbook_confirmations  # noqa: E402, F401
+from relevo.store.continuity_tables import deployment_notices, drills, runbook_confirmations  # noqa: E402, F401
