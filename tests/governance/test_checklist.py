@@ -57,6 +57,8 @@ def test_each_open_item_holds_the_start_until_the_right_person_closes_it(demo):
         governance.attest(operator, S, "runbook", "read it through with the team", version="v2", plan="canary-only")
     with pytest.raises(Refused, match="ticked by Relevo"):
         governance.attest(operator, S, "tests", "we ran them by hand, honest", version="v2")
+    with pytest.raises(Refused, match="ticked by Relevo"):  # a deployment notice closes it (relevo notice schedule)
+        governance.attest(operator, S, "communication", "told them at the briefing", version="v2", plan="canary-only")
     with pytest.raises(Refused, match="cannot be waived"):
         governance.waive(approver, S, "dpia_review", "no time for the DPO this week", version="v2")
     with pytest.raises(InvalidInput, match="reason"):
@@ -74,8 +76,9 @@ def test_each_open_item_holds_the_start_until_the_right_person_closes_it(demo):
 
     closing = [
         (lambda: confirm_runbook(operator, S), "runbook"),
-        (lambda: governance.attest(operator, S, "communication", "case workers told at Monday's briefing",
-                                   version="v2", plan="canary-only"), "communication"),
+        (lambda: governance.waive(approver, S, "communication", "case workers told at Monday's briefing; no "
+                                  "citizen-facing change in this pilot", version="v2", plan="canary-only"),
+         "communication"),
         (lambda: governance.attest(dpo, S, "dpia_review", "DPIA-2026-014 reviewed: the processing is unchanged",
                                    version="v2", plan="canary-only"), "dpia_review"),
         (lambda: governance.attest(approver, S, "conformity", "internal-control assessment of v2 completed",
@@ -98,7 +101,8 @@ def test_each_open_item_holds_the_start_until_the_right_person_closes_it(demo):
                      plan="canary-only")
 
     # Four eyes: bea waived items, so bea (an operator too) may not start it herself.
-    with pytest.raises(Refused, match="bea waived tests, staging, shadow on the checklist .* cannot also start"):
+    with pytest.raises(Refused, match="bea waived tests, staging, shadow, communication on the checklist .* cannot "
+                       "also start"):
         start_rollout(demo.acting_as("bea", APPROVER | OPERATOR), S, "v2", plan="canary-only")
     rollout = start_rollout(operator, S, "v2", plan="canary-only")
     kept = governance.checklist_of(demo, S, rollout.id)
@@ -110,7 +114,7 @@ def test_each_open_item_holds_the_start_until_the_right_person_closes_it(demo):
     assert by_item["metadata"].by == "relevo"
     with connect(demo.engine) as conn:
         actions = conn.execute(select(audit_events.c.action).order_by(audit_events.c.id)).scalars().all()
-    assert actions.count("checklist.attested") == 3 and actions.count("checklist.waived") == 3
+    assert actions.count("checklist.attested") == 2 and actions.count("checklist.waived") == 4
     assert actions.count("runbook.confirmed") == 1 and by_item["runbook"].by == "relevo"
     assert "release.change_notice" in actions[actions.index("rollout.started"):]
 

@@ -43,9 +43,10 @@ def assert_scenario_recorded(settings: Settings) -> None:
         assert (v2["tests"].state, v2["staging"].state, v2["records"].state) == ("passed",) * 3
         assert (v2["dpia_review"].state, v2["dpia_review"].by) == ("attested", "dpo")  # a new model family
         assert (v2["conformity"].state, v2["conformity"].by) == ("attested", "service-owner")
-        assert v2["runbook"].by == "relevo" and v2["communication"].by == "release-manager"  # its owner confirmed it
+        assert v2["runbook"].by == "relevo"  # its owner confirmed it
+        assert v2["communication"].by == "relevo" and "public notice in es, en" in v2["communication"].evidence
         v3 = {i.item: i for i in checklist_of(ctx, SERVICE_NAME, bad.id).items}
-        assert {k for k, i in v3.items() if i.state == "waived"} == {"tests", "staging", "shadow"}
+        assert {k for k, i in v3.items() if i.state == "waived"} == {"tests", "staging", "shadow", "communication"}
         assert v3["dpia_review"].state == v3["conformity"].state == "not applicable"
         good_status = rollout_status(ctx, SERVICE_NAME, "production", good.id)
         assert [(h.step_index, h.verdict) for h in good_status.history] == [(0, "pass"), (1, "pass"),

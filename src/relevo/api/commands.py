@@ -152,6 +152,13 @@ COMMANDS: list[Command] = [
     Command(drills.drill_schedule, "GET", "/v1/services/{service}/drills/schedule", tag="governance"),
     # The deployment playbook, as one Markdown or HTML document.
     Command(web.playbook_document, "GET", "/v1/services/{service}/playbook", tag="governance"),
+    # Planned deployments' notices, told to the informed; their public notices, generated and kept on record
+    # (a changed spec and a body's own template travel only to a local store: `relevo notice --spec/--template`).
+    Command(governance.schedule_notice, "POST", "/v1/services/{service}/notices", tag="governance",
+            only=("service", "version", "at", "environment", "plan", "summary", "contact", "review_channel")),
+    Command(governance.notices_of, "GET", "/v1/services/{service}/notices", tag="governance"),
+    Command(governance.public_notice, "POST", "/v1/services/{service}/notices/{notice_id}/public-notices",
+            tag="governance", only=("service", "notice_id", "language")),
     # A rollout's evidence pack, as JSON (`relevo evidence` writes the zip from it).
     Command(evidence.evidence_of, "GET", "/v1/services/{service}/rollouts/{rollout_id}/evidence",
             roles=evidence.EVIDENCE_READERS, tag="governance"),

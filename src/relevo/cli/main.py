@@ -10,8 +10,9 @@ from pydantic import ValidationError
 from rich.markup import escape
 
 from relevo import __version__
-from relevo.cli import (audit, demo, drills, environments, evidence, governance, identity, monitoring, playbook,
-                        registry, retention, rollouts, routing, runbook, serve, services, store, testing, windows)
+from relevo.cli import (audit, demo, drills, environments, evidence, governance, identity, monitoring, notices,
+                        playbook, registry, retention, rollouts, routing, runbook, serve, services, store, testing,
+                        windows)
 from relevo.cli.output import errors
 from relevo.settings import Settings
 
@@ -60,6 +61,7 @@ rollouts.add_to(app)
 governance.add_to(app)
 runbook.add_to(app)
 windows.add_to(app)
+notices.add_to(app)
 drills.add_to(app)
 playbook.add_to(app)
 evidence.add_to(app)

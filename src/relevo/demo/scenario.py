@@ -20,7 +20,7 @@ from relevo.context import Context
 from relevo.demo import SERVICE_NAME
 from relevo.demo.applications import generate
 from relevo.demo.monitoring_story import MonitoringStory, tell_monitoring
-from relevo.demo.governance import prepare_release, record_production
+from relevo.demo.governance import DEMO_LEAD, prepare_release, record_production
 from relevo.demo.people import APPROVER, PUBLISHER, as_person
 from relevo.demo.traffic import REQUEST_FIELDS
 from relevo.errors import Refused
@@ -42,7 +42,8 @@ ENVIRONMENT = "production"
 BAD_HORIZON = timedelta(days=3)  # v3's 48-hour canary, and a margin
 GOOD_HORIZON = timedelta(days=11)  # v2's standard plan (9 days), and a margin
 MONITORING_DAYS = timedelta(days=3)  # two monitored days after the promotion, from the next midnight
-SCENARIO_SPAN = BAD_HORIZON + GOOD_HORIZON + MONITORING_DAYS + timedelta(days=1)  # simulated time ends before now
+# simulated time ends before now (v2's deployment notice is given its lead time ahead)
+SCENARIO_SPAN = BAD_HORIZON + DEMO_LEAD + GOOD_HORIZON + MONITORING_DAYS + timedelta(days=1)
 JUDGE_EVERY = 10  # the controller's tick: every 1,000 simulated decisions (8 simulated hours)
 HELD_REASON = ("the demo's reference scenario: the step ended without the evidence; promoted to finish the story, "
                "as an approver would after reading the verdicts")
@@ -78,7 +79,9 @@ def cases(seed: int) -> Iterator[tuple[str, dict, str]]:
 REHEARSAL = ("rehearsal of the canary's automatic rollback: v3 is sent to 5% of simulated applications on "
              "purpose, although its suite fails, to show the judge stopping it")
 REHEARSAL_WAIVERS = {"tests": REHEARSAL, "staging": REHEARSAL,
-                     "shadow": "the reference scenario's plan is a 5% canary for 48 hours, without shadowing"}
+                     "shadow": "the reference scenario's plan is a 5% canary for 48 hours, without shadowing",
+                     "communication": "a rehearsal on simulated applications: no citizen gets v3's answers, so "
+                                      "nobody is given notice"}
 
 
 def run_scenario(settings: Settings, *, daily_cases: int = 3000, seed: int = 48,

@@ -1,8 +1,8 @@
 """The pre-deployment checklist: what must hold before a release may reach citizens.
 
 Relevo ticks the items it holds the evidence for (metadata, tests, staging, shadowing, criteria,
-the runbook its owners confirmed, fallback, records, contracts); the others are attested by the role that answers for them (with
-a note or a link). An item that cannot hold may be waived by the service's accountable approver,
+the runbook its owners confirmed, fallback, the deployment's notice and public notice, records, contracts); the
+others are attested by the role that answers for them (with a note or a link). An item that cannot hold may be waived by the service's accountable approver,
 with a reason, except the two the law asks of people: the DPO's review of the DPIA after a
 significant change, and the conformity record of a substantial modification. A rollout cannot
 start while any item is open. Marks belong to one release (a version under one spec, in one
@@ -19,6 +19,7 @@ from sqlalchemy import Connection, select
 
 from relevo.continuity import confirmations_of
 from relevo.environments import staging_validation_in
+from relevo.governance.communication import communication_state, public_due
 from relevo.governance.records import records_in_force
 from relevo.governance.significance import Difference, outside_plan, significant_differences
 from relevo.governance.vendors import Sla, vendors_of
@@ -47,7 +48,7 @@ ITEMS = [
     ItemKind("criteria", "acceptance criteria and rollback thresholds defined", None),
     ItemKind("runbook", "runbook updated and owners confirmed", None),
     ItemKind("fallback", "a fallback plan documented", None),
-    ItemKind("communication", "communication scheduled", "operators"),
+    ItemKind("communication", "communication scheduled", None),
     ItemKind("records", "DPIA and regulatory documentation in place", None),
     ItemKind("dpia_review", "the DPIA reviewed for this significant change", "dpo", waivable=False),
     ItemKind("conformity", "a conformity record for this substantial modification", "approvers", waivable=False),
@@ -174,7 +175,7 @@ def _contracts(conn: Connection, service: str, today) -> tuple[str, str]:
 
 def evaluate(conn: Connection, *, service: str, environment: str, candidate: VersionRecord,
              candidate_spec: ServiceSpec, rules: ServiceSpec, plan_name: str, stable: VersionRecord | None,
-             today) -> Checklist:
+             now: datetime) -> Checklist:
     """The checklist of releasing candidate under candidate_spec in environment, against stable
     under the current spec (rules), inside the caller's transaction."""
     spec_sha = spec_digest(candidate_spec)
@@ -207,7 +208,9 @@ def evaluate(conn: Connection, *, service: str, environment: str, candidate: Ver
                          if fallback.entrypoint else ("open", "the spec's fallback has no rules and no entry point: "
                                                               "only the manual queue answers when the model cannot"))
     found["runbook"] = _runbook(conn, service, spec_sha)
-    found["communication"] = ("open", "attested by an operator: who is told of the change, and when")
+    policy = candidate_spec.communication
+    due = public_due(policy, environment, stable, rules, candidate, candidate_spec, significant)
+    found["communication"] = communication_state(conn, service, environment, candidate, spec_sha, policy, due, now)
     ok, why = _records(conn, service, candidate_spec, candidate.metadata)
     found["records"] = ("passed" if ok else "open", why)
     if stable is None:
@@ -223,7 +226,7 @@ def evaluate(conn: Connection, *, service: str, environment: str, candidate: Ver
         found["conformity"] = ("not applicable", "every significant difference is within the pre-determined change plan")
     else:
         found["conformity"] = ("not applicable", "no significant change from the stable release")
-    found["contracts"] = _contracts(conn, service, today)
+    found["contracts"] = _contracts(conn, service, now.date())
 
     items = []
     for kind in ITEMS:

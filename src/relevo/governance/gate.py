@@ -58,7 +58,7 @@ def release_checklist(conn: Connection, ctx: Context, service: str, version: str
     candidate = _candidate(conn, service, version, spec, stable)
     return evaluate(conn, service=service, environment=environment, candidate=candidate,
                     candidate_spec=spec or rules, rules=rules, plan_name=plan_name, stable=stable,
-                    today=ctx.clock.now().date())
+                    now=ctx.clock.now())
 
 
 def checklist_of(ctx: Context, service: str, rollout_id: int | None = None, version: str | None = None,

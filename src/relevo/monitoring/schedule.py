@@ -21,7 +21,7 @@ from relevo.clock import parse_duration
 from relevo.context import Context
 from relevo.drills import remind_overdue_drills
 from relevo.gateway.retention import Purge, purge_expired
-from relevo.governance import remind_renewals
+from relevo.governance import remind_notices, remind_renewals
 from relevo.monitoring.run import MONITOR, Monitored, monitor_pass
 from relevo.rollouts import remind_incident_clocks
 from relevo.rollouts.leadership import Lease
@@ -63,8 +63,9 @@ class MonitorSchedule:
             log.exception("reminding of incidents' regulatory clocks failed")
         try:  # vendors' contracts due for renewal: told once per renewal date
             remind_renewals(self.ctx)
+            remind_notices(self.ctx)  # deployments planned within a day: their informed reminded once
         except Exception:  # must not stop the monitors
-            log.exception("reminding of vendors' renewals failed")
+            log.exception("reminding of vendors' renewals or planned deployments failed")
         try:  # drills overdue: told once per due date
             remind_overdue_drills(self.ctx)
         except Exception:  # must not stop the monitors
