@@ -30,6 +30,8 @@ VERSIONS = {
     "slow": 'import time\n\ndef predict(row):\n    if row["s"] == "golden":\n        time.sleep(0.03)\n    return decide(row)\n',
     "long_string": 'def predict(row):\n    if len(row["s"]) > 10:\n        raise ValueError("text too long")\n'
                    '    return decide(row)\n',
+    # Kills its process on a text past ten characters: only generated cases carry one.
+    "exits": 'import os\n\ndef predict(row):\n    if len(row["s"]) > 10:\n        os._exit(3)\n    return decide(row)\n',
     "unfair": 'def predict(row):\n    if row.get("group") == "b":\n        return "yes" if row["x"] >= 0.6 else "no"\n'
               '    return decide(row)\n',
 }

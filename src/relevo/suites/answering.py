@@ -38,6 +38,7 @@ class Answering:
         self.policy = Policy.of(spec, spec_digest(spec))
         self.loaded = LoadedVersion.of(record, model, spec, clock, workers=1)
         self.hung: str | None = None  # the case it hung on: no further call is made
+        self.hang_s = HANG_S  # read at load: a test may shorten it, a child process is told it
 
     @property
     def timeout_s(self) -> float:
@@ -79,7 +80,7 @@ class Answering:
                     predictions = self.loaded.model.predict(chunk)  # type: ignore[union-attr]
                 else:
                     predictions = self.loaded.pool.call(self.loaded.model.predict, chunk,  # type: ignore[union-attr]
-                                                        timeout=HANG_S + self.timeout_s * len(chunk))
+                                                        timeout=self.hang_s + self.timeout_s * len(chunk))
             except CallTimeout:
                 self.hung = f"reference cases {start + 1}-{start + len(chunk)}"
                 out += [None] * len(chunk)
@@ -93,11 +94,11 @@ class Answering:
         return out
 
     def _check_alive(self, case: str) -> None:
-        """After a timeout: the version is hung unless its worker frees within HANG_S."""
+        """After a timeout: the version is hung unless its worker frees within hang_s."""
         if self.loaded.pool is None:
             return
         try:
-            self.loaded.pool.call(lambda _: None, None, timeout=HANG_S)
+            self.loaded.pool.call(lambda _: None, None, timeout=self.hang_s)
         except CallTimeout:
             self.hung = case
 

@@ -6,6 +6,10 @@ Every case goes through the gateway's validation first. A broken case must be re
 a citizen's request would be; a case it accepts must be answered by the version, within the
 service's timeout, with one of its decisions. A failing case is shrunk to the simplest that fails
 the same way, and named. The generation is derandomised: the same spec gives the same cases.
+
+The version answers in a process of its own (relevo.suites.isolation): one that kills its process
+fails the check, named with the case and its exit code or signal, and the run goes on to be
+stored. After a hang or a death no further case is asked, and the case is named as generated.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from hypothesis import strategies as st
 from relevo.gateway.validation import InputRejected, InputValidator
 from relevo.registry.probe import show_row
 from relevo.services.spec import FieldSpec, ServiceSpec
-from relevo.suites.answering import Answering
+from relevo.suites.isolation import IsolatedVersion
 from relevo.suites.results import CheckResult
 from relevo.suites.suite import Robustness
 
@@ -89,7 +93,7 @@ class _Failed(Exception):
     pass
 
 
-def run_robustness(version: Answering, check: Robustness, spec: ServiceSpec,
+def run_robustness(version: IsolatedVersion, check: Robustness, spec: ServiceSpec,
                    step: Callable[[], None] = lambda: None) -> list[CheckResult]:
     """One result: every generated case refused by validation or answered in time; else the simplest failing case."""
     if not spec.inputs:
@@ -97,7 +101,7 @@ def run_robustness(version: Answering, check: Robustness, spec: ServiceSpec,
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 
     validator = InputValidator(spec)
-    tally = {"answered": 0, "refused": 0}
+    tally = {"answered": 0, "refused": 0, "asked_before_stop": 0}
     found: dict[str, tuple[dict[str, Any], str]] = {}
 
     @settings(max_examples=check.examples, derandomize=True, database=None, deadline=None,
@@ -106,8 +110,8 @@ def run_robustness(version: Answering, check: Robustness, spec: ServiceSpec,
     @given(cases(spec))
     def probe(case: dict[str, Any]) -> None:
         step()
-        if version.hung is not None:
-            return  # not asked again: the first hang is the finding
+        if version.stopped is not None:
+            return  # not asked again: the first hang or death is the finding
         try:
             clean = validator.validate(case)
         except InputRejected:
@@ -115,15 +119,27 @@ def run_robustness(version: Answering, check: Robustness, spec: ServiceSpec,
             return
         answer = version.answer(clean, f"the generated case ({show_row(case)})")
         if answer.problem is not None:
-            found["hung" if version.hung is not None else "last"] = (case, answer.problem)
+            if version.stopped is not None:
+                found["stopped"] = (case, answer.problem)
+                tally["asked_before_stop"] = tally["answered"] + tally["refused"] + 1
+            else:
+                found["last"] = (case, answer.problem)
             raise _Failed(answer.problem)
         tally["answered"] += 1
 
+    if version.not_loaded is not None:
+        return [CheckResult("robustness", "generated inputs", "failed", "the version could not be loaded in a "
+                            f"process of its own: {version.not_loaded}")]
     try:
         probe()
     except Exception:  # the finding is recorded in found; hypothesis' own report is not needed
-        case, problem = found.get("hung") or found.get("last") or ({}, "the generator failed")
-        return [CheckResult("robustness", "generated inputs", "failed", f"{problem}; on {show_row(case)}")]
+        case, problem = found.get("stopped") or found.get("last") or ({}, "the generator failed")
+        detail = f"{problem}; on {show_row(case)}"
+        if "stopped" in found:
+            left = check.examples - tally["asked_before_stop"]
+            detail += (f", as generated (not shrunk: the version's process is not started again); the remaining "
+                       f"generated cases (up to {left}) were not asked")
+        return [CheckResult("robustness", "generated inputs", "failed", detail)]
     if not tally["answered"]:
         return [CheckResult("robustness", "generated inputs", "failed",
                             f"none of {tally['refused']} generated cases was accepted by validation: nothing shows "

@@ -90,9 +90,17 @@ def _full(ctx: Context, suite: Suite, spec: ServiceSpec, version: Answering, sta
         rows = [dict(c.inputs) for c in suite.golden] or reference[:1000]
         results += run_latency(version, suite.latency, rows, progress("latency calls", suite.latency.calls))
     if suite.robustness is not None:
+        from relevo.suites.isolation import IsolatedVersion
         from relevo.suites.robustness import run_robustness  # hypothesis: only when a suite asks for it
 
-        results += run_robustness(version, suite.robustness, spec, progress("generated cases", suite.robustness.examples))
+        # Generated cases may kill the version's process: they are asked in a child process. The
+        # other checks stay here, latency above all (a pipe would add its own time to each call).
+        isolated = IsolatedVersion(version.record, spec, ctx.blobs)
+        try:
+            results += run_robustness(isolated, suite.robustness, spec,
+                                      progress("generated cases", suite.robustness.examples))
+        finally:
+            isolated.close()
     return results
 
 
