@@ -12,6 +12,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from relevo.cli.main import app
+from relevo.cli.output import console
 from relevo.context import Context
 from relevo.drills import drill_history, run_drill
 from relevo.drills.scratch_postgres import postgres_programs
@@ -135,7 +136,7 @@ def test_bad_input_is_named(store):
         run_drill(ctx, S, "staging", "power-cut")  # type: ignore[arg-type]
 
 
-def test_a_target_that_cannot_be_met_fails_the_drill_from_the_cli(store):
+def test_a_target_that_cannot_be_met_fails_the_drill_from_the_cli(store, monkeypatch):
     settings, ctx = store
     env = {"RELEVO_HOME": str(settings.home), "RELEVO_DATABASE_URL": settings.database_url or "",
            "RELEVO_ACTOR": "tester", "COLUMNS": "200"}
@@ -161,6 +162,8 @@ def test_a_target_that_cannot_be_met_fails_the_drill_from_the_cli(store):
     listed = json.loads(history.stdout)
     assert listed[0]["id"] == failed.id and listed[0]["outcome"] == "failed"
     assert {d["scenario"] for d in listed} >= {"bad-candidate"}
+    # The terminal's width is read when the console is made (before the env above): a wide one here.
+    monkeypatch.setattr(console, "_width", 160)
     table = CliRunner().invoke(app, ["drill", "history", S], env=env)
     assert "bad-candidate" in table.output and "failed" in table.output
 

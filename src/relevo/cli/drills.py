@@ -11,7 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 from relevo.cli.context import call, local_only, remote_of
 from relevo.cli.output import console, print_json, reports_errors
@@ -73,13 +73,15 @@ def history(ctx: typer.Context, service: str = typer.Argument(...),
     if not found:
         console.print(f"{escape(service)} has no drill on record yet (relevo drill run).")
         return
-    table = Table("when (UTC)", "scenario", "env", "clock", "detect / target", "recover / target", "lost",
-                  "unanswered", "outcome", "by")
+    # Ten measures fit an 80-column terminal only folded, never cut: a scenario's name stays whole.
+    table = Table(Column("when (UTC)", overflow="fold"), Column("scenario", overflow="fold"),
+                  Column("where", overflow="fold"), "detect / target", "recover / target", "lost / unanswered",
+                  "outcome", Column("by", overflow="fold"))
     for d in found:
         outcome = "[green]passed[/]" if d.outcome == "passed" else "[bold red]failed[/]"
-        table.add_row(f"{d.started_at:%Y-%m-%d %H:%M}", d.scenario, d.environment, d.clock,
+        table.add_row(f"{d.started_at:%Y-%m-%d %H:%M}", d.scenario, f"{d.environment}, {d.clock} clock",
                       _seconds(d.detect_seconds, d.target_detect_seconds),
-                      _seconds(d.recover_seconds, d.target_recover_seconds), str(d.lost), str(d.unanswered),
+                      _seconds(d.recover_seconds, d.target_recover_seconds), f"{d.lost} / {d.unanswered}",
                       outcome, escape(d.run_by))
     console.print(table)
 
