@@ -25,6 +25,20 @@ from relevo.demo.training import TrainedVersion, train_versions
 from relevo.settings import Settings
 from relevo.store import upgrade
 
+# The suite's longest tests (a minute or more each), started first: the workers share the rest and
+# finish together, instead of one running the guide alone at the end while the other waits.
+LONGEST = ("tests/test_guide.py::test_the_guide_runs_as_written", "tests/demo/test_demo_command.py::",
+           "tests/api/test_fuzz.py::", "tests/rollouts/test_reference_scenario.py::", "tests/cli/test_cli_roles.py::")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests first, longest first, the rest in their order (every worker collects the same)."""
+    def rank(item: pytest.Item) -> int:
+        return next((i for i, prefix in enumerate(LONGEST) if item.nodeid.startswith(prefix)), len(LONGEST))
+
+    items.sort(key=rank)
+
+
 # The PostgreSQL the tests use; each test gets its own schema there, dropped afterwards.
 POSTGRES_URL = os.environ.get("RELEVO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("RELEVO_REQUIRE_POSTGRES") == "1"

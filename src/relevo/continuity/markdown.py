@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from relevo.continuity.runbook import Runbook
+from relevo.continuity.runbook import Runbook, Section
 
 
 def runbook_markdown(runbook: Runbook) -> str:
@@ -17,10 +17,16 @@ def runbook_markdown(runbook: Runbook) -> str:
                                               for c in runbook.confirmations)
                                     or f"nobody yet (relevo runbook confirm {runbook.service})"), ""]
     for section in runbook.sections:
-        lines += [f"## {section.title}", ""]
-        if section.text:
-            lines += [section.text, ""]
-        if section.points:
-            lines += [f"{i}. {point}" if section.ordered else f"- {point}"
-                      for i, point in enumerate(section.points, 1)] + [""]
+        lines += section_markdown(section, "##")
     return "\n".join(lines)
+
+
+def section_markdown(section: Section, heading: str) -> list[str]:
+    """One section's lines: its heading at the level given ("##"), its text, its points."""
+    lines = [f"{heading} {section.title}", ""]
+    if section.text:
+        lines += [section.text, ""]
+    if section.points:
+        lines += [f"{i}. {point}" if section.ordered else f"- {point}"
+                  for i, point in enumerate(section.points, 1)] + [""]
+    return lines

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from relevo.continuity.markdown import section_markdown
 from relevo.playbook.document import Playbook
 
 
@@ -18,10 +19,5 @@ def playbook_markdown(playbook: Playbook) -> str:
         if chapter.text:
             lines += [chapter.text, ""]
         for section in chapter.sections:
-            lines += [f"### {section.title}", ""]
-            if section.text:
-                lines += [section.text, ""]
-            if section.points:
-                lines += [f"{i}. {point}" if section.ordered else f"- {point}"
-                          for i, point in enumerate(section.points, 1)] + [""]
+            lines += section_markdown(section, "###")
     return "\n".join(lines)
