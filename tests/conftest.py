@@ -31,6 +31,12 @@ LONGEST = ("tests/test_guide.py::test_the_guide_runs_as_written", "tests/demo/te
            "tests/api/test_fuzz.py::", "tests/rollouts/test_reference_scenario.py::", "tests/cli/test_cli_roles.py::")
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one worker more than the cores. A third of the suite's time is spent waiting (for a
+    server to start, a subprocess, a real clock), which a third worker on two cores fills."""
+    return (os.cpu_count() or 1) + 1
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The longest tests first, longest first, the rest in their order (every worker collects the same)."""
     def rank(item: pytest.Item) -> int:

@@ -84,8 +84,10 @@ def bad_candidate(s: Setting) -> Measured:
     if driver.real_time:  # the controller as `relevo serve` runs it: ticks, and nudged every 50 decisions
         controller = Controller(world.ctx, interval=1.0).start()
         s.gateway.after_batch = controller.nudge
-    driver.fault(f"{candidate.name} (a copy of {world.stable.name} giving {label} on {BIAS_SHARE:.0%} of the other "
-                 f"cases) rolled out with the {rollout.plan_name} plan")
+    # Versions are named as the real store names them: the scratch store numbers its copies anew.
+    real = world.real_stable.name
+    driver.fault(f"a bad copy of {real} (giving {label} on {BIAS_SHARE:.0%} of the other cases) rolled out with "
+                 f"the {rollout.plan_name} plan")
     try:
         while _going(s) and out.recover_at is None:
             at = driver.now()
@@ -94,7 +96,7 @@ def bad_candidate(s: Setting) -> Measured:
             if out.detect_at is not None and not any(a.decision and a.decision.arm == "candidate" for a in answers) \
                     and _on_stable(s):
                 out.recover_at = at
-                driver.mark(f"every case answered by {world.stable.name} alone", at)
+                driver.mark(f"every case answered by {real} alone", at)
             if out.detect_at is None and rollout.state == "rolled_back":
                 out.detect_at = driver.now() if rollout.ended_at is None else driver.moment(rollout.ended_at)
                 driver.mark(f"rolled back: {_reason(s, rollout)}", out.detect_at)
@@ -107,7 +109,7 @@ def bad_candidate(s: Setting) -> Measured:
     if out.recover_at is not None:
         _tail(s)
     served = Counter(a.decision.arm for a in driver.after_fault() if a.decision is not None)
-    out.details = {"candidate": candidate.name, "unfavourable": label, "bias_share": BIAS_SHARE,
+    out.details = {"candidate": f"a bad copy of {real}", "unfavourable": label, "bias_share": BIAS_SHARE,
                    "plan": rollout.plan_name, "rollout_state": rollout.state,
                    "candidate_answers_to_citizens": served.get("candidate", 0)}
     if out.detect_at is None:
@@ -185,14 +187,14 @@ def _restored(s: Setting) -> float | None:
 
 def _down(s: Setting) -> str:
     s.faults.down(s.world.stable.id)
-    return f"{s.world.stable.name} raises on every call"
+    return f"{s.world.real_stable.name} raises on every call"
 
 
 def _slow(s: Setting) -> str:
     timeout = s.world.spec.timeout_ms / 1000
     sleep = min(timeout * 3, timeout + 1.0)
     s.faults.slow(s.world.stable.id, sleep)
-    return f"{s.world.stable.name} takes {sleep * 1000:.0f} ms a call (the spec's timeout is {timeout * 1000:.0f} ms)"
+    return f"{s.world.real_stable.name} takes {sleep * 1000:.0f} ms a call (the spec's timeout is {timeout * 1000:.0f} ms)"
 
 
 def database_restart(s: Setting) -> Measured:

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import signal
 import sys
 import time
+from contextlib import contextmanager
 from datetime import datetime
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import Any, Iterator
 
 from relevo.blobs import BlobStore
 from relevo.blobs.local import LocalBlobStore
@@ -57,10 +59,28 @@ def _child(pipe_end: Connection, name: str) -> BaseProcess:
         # The loaders this process has used too (skops imports scikit-learn: 2 s), and only those:
         # a deployment serving ONNX alone never imports skops.
         loaders = sorted(name for name in sys.modules if name.startswith("relevo.loaders."))
-        context.set_forkserver_preload(["__main__", __name__, *loaders])
+        main = getattr(sys.modules.get("__main__"), "__file__", None)
+        importable = ["__main__"] if main is not None and os.path.exists(main) else []
+        context.set_forkserver_preload([*importable, __name__, *loaders])
         return context.Process(target=serve_version, args=(pipe_end,), daemon=True, name=name)
     return multiprocessing.get_context("spawn").Process(target=serve_version, args=(pipe_end,), daemon=True,
                                                         name=name)
+
+
+@contextmanager
+def _main_left_alone() -> Iterator[None]:
+    """While a child starts: a __main__ read from standard input or a string (its `__file__` names no
+    file) is hidden, or multiprocessing would have the child import it from a path that is not there."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or path is None or os.path.exists(path):
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
 
 
 def _how(exitcode: int | None) -> str:
@@ -98,7 +118,8 @@ class IsolatedVersion:
         self.death: str | None = None  # how: its exit code or signal
         self._pipe, child_end = multiprocessing.Pipe()
         self._process = _child(child_end, f"robustness-{record.service}-{record.name}")
-        self._process.start()
+        with _main_left_alone():
+            self._process.start()
         child_end.close()  # the child's end lives in the child only: its death reads here as EOF
         self.not_loaded: str | None = None  # why the child could not load the version
         try:
