@@ -18,6 +18,7 @@ from tests.api.conftest import running_api
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
+GUIDES = [REPO / "docs" / "deployment.md"]  # held to the same checks of commands, options, endpoints, settings
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
@@ -28,12 +29,12 @@ class Mention:
     shell: bool  # in a shell code block (else inline code)
 
 
-def _readme() -> tuple[list[tuple[str, int, list[str]]], list[Mention]]:
-    """The fenced code blocks (info string, first line, lines) and the inline code spans of README.md."""
+def _readme(path: Path = README) -> tuple[list[tuple[str, int, list[str]]], list[Mention]]:
+    """The fenced code blocks (info string, first line, lines) and the inline code spans of README.md (or path)."""
     blocks: list[tuple[str, int, list[str]]] = []
     prose: list[tuple[int, str]] = []
     fence: tuple[str, int, list[str]] | None = None
-    for number, line in enumerate(README.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if line.startswith("```"):
             if fence is None:
                 fence = (line[3:].strip(), number + 1, [])
@@ -44,14 +45,14 @@ def _readme() -> tuple[list[tuple[str, int, list[str]]], list[Mention]]:
             fence[2].append(line)
         else:
             prose.append((number, line))
-    assert fence is None, f"README.md: the code block opened on line {fence[1] - 1} is not closed"
+    assert fence is None, f"{path.name}: the code block opened on line {fence[1] - 1} is not closed"
     spans: list[Mention] = []
     # A span may run across a line break inside a paragraph, never across a blank line.
     text = "\n".join(line for _, line in prose)
     starts = [number for number, _ in prose]
     for match in re.finditer(r"`([^`]+)`", text):
         body = match.group(1)
-        assert not re.search(r"\n\s*\n", body), f"README.md: unbalanced backtick near {body[:60]!r}"
+        assert not re.search(r"\n\s*\n", body), f"{path.name}: unbalanced backtick near {body[:60]!r}"
         line = starts[text.count("\n", 0, match.start())]
         spans.append(Mention(" ".join(body.replace("\\|", "|").split()), line, shell=False))
     return blocks, spans
@@ -79,9 +80,9 @@ def _shell_commands(lines: list[str], first_line: int) -> list[tuple[list[str], 
     return commands
 
 
-def _mentions() -> tuple[list[Mention], list[Mention], list[Mention], list[tuple[list[str], int]]]:
-    """README's `relevo` command lines, its endpoints, its bare options, and its shell commands."""
-    blocks, spans = _readme()
+def _mentions(path: Path = README) -> tuple[list[Mention], list[Mention], list[Mention], list[tuple[list[str], int]]]:
+    """README's (or path's) `relevo` command lines, its endpoints, its bare options, and its shell commands."""
+    blocks, spans = _readme(path)
     commands, endpoints, options = [], [], []
     shell: list[tuple[list[str], int]] = []
     for info, first_line, lines in blocks:
@@ -224,6 +225,15 @@ def _template(path: str) -> str:
 
 def test_every_endpoint_the_readme_names_is_served(api):
     _, endpoints, _, _ = _mentions()
+    problems = _unserved(api, endpoints, "README.md")
+    assert not problems, "The README names endpoints the API does not serve:\n" + "\n".join(problems)
+    # The parser saw the README: the endpoints table, the curl examples.
+    assert len(endpoints) >= 15 and {"POST /v1/services/{service}/decisions", "/metrics",
+                                     "POST /v1/services/licence-prefilter/decisions"} <= {m.text for m in endpoints}
+
+
+def _unserved(api, endpoints: list[Mention], name: str) -> list[str]:
+    """What is wrong with each endpoint a document names: no such route, method or query parameter."""
     schema = api.openapi()["paths"]
     # Routers mounted with include_router are listed by the OpenAPI document; the docs pages are plain routes.
     routes = [(path, {m.upper() for m in item}) for path, item in schema.items()]
@@ -237,20 +247,17 @@ def test_every_endpoint_the_readme_names_is_served(api):
         else:  # a template: parameter names are the README's own, the shape must be the route's
             served = [(p, m) for p, m in routes if _template(p) == _template(path)]
         if not served:
-            problems.append(f"README.md:{mention.line}: {mention.text}: no route {path}")
+            problems.append(f"{name}:{mention.line}: {mention.text}: no route {path}")
             continue
         if method and not any(method in m for _, m in served):
-            problems.append(f"README.md:{mention.line}: {mention.text}: {path} answers "
+            problems.append(f"{name}:{mention.line}: {mention.text}: {path} answers "
                             f"{', '.join(sorted(set().union(*(m for _, m in served))))}, not {method}")
-        for name in re.findall(r"([A-Za-z_][\w-]*)=", query):
+        for query_name in re.findall(r"([A-Za-z_][\w-]*)=", query):
             operations = [op for p, _ in served for op in schema.get(p, {}).values()]
             names = {q["name"] for op in operations for q in op.get("parameters", []) if q["in"] == "query"}
-            if name not in names:
-                problems.append(f"README.md:{mention.line}: {mention.text}: {path} has no query parameter {name}")
-    assert not problems, "The README names endpoints the API does not serve:\n" + "\n".join(problems)
-    # The parser saw the README: the endpoints table, the curl examples.
-    assert len(endpoints) >= 15 and {"POST /v1/services/{service}/decisions", "/metrics",
-                                     "POST /v1/services/licence-prefilter/decisions"} <= {m.text for m in endpoints}
+            if query_name not in names:
+                problems.append(f"{name}:{mention.line}: {mention.text}: {path} has no query parameter {query_name}")
+    return problems
 
 
 def test_the_set_up_commands_name_what_exists():
@@ -282,3 +289,22 @@ def test_the_set_up_commands_name_what_exists():
     # The first block is the set-up: the lock, the test extra and the MLServer environment.
     first_block = {w for words, _ in _shell_commands(blocks[0][2], blocks[0][1]) for w in words}
     assert {"requirements.lock", "scripts/mlserver-env"} <= first_block & named and "[test]" in named
+
+
+@pytest.mark.parametrize("guide", GUIDES, ids=lambda path: path.name)
+def test_every_command_and_endpoint_a_guide_names_exists(api, guide):
+    commands, endpoints, options, _ = _mentions(guide)
+    name = guide.relative_to(REPO).as_posix()
+    problems = [f"{name}:{m.line}: {m.text}\n    {p}" for m in commands for p in check_command(m.text)]
+    every = {option for command in _all_commands(_click_app()) for option in _options(command)}
+    problems += [f"{name}:{m.line}: {m.text}\n    no relevo command has the option {m.text.split()[0]}"
+                 for m in options if m.text.split()[0] not in every]
+    # A guide names files too (/etc/relevo/relevo.env): a path under a file system's folders is no endpoint.
+    files = re.compile(r"/(etc|var|opt|tmp|usr|srv|backup)(/|$)")
+    problems += _unserved(api, [m for m in endpoints if m.shell or not files.match(m.text)], name)
+    # Every RELEVO_ variable it names is a setting, or one the CLI reads (RELEVO_URL, RELEVO_TOKEN).
+    known = {f"RELEVO_{field.upper()}" for field in Settings.model_fields} | {"RELEVO_URL", "RELEVO_TOKEN"}
+    text = guide.read_text(encoding="utf-8")
+    problems += [f"{name}: {variable} is no setting" for variable in sorted(set(re.findall(r"\bRELEVO_[A-Z_]*[A-Z]\b", text)) - known)]
+    assert not problems, f"{name} names what Relevo does not have:\n" + "\n".join(problems)
+    assert len(commands) >= 10 and endpoints  # the parser saw the guide
