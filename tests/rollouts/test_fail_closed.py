@@ -194,12 +194,12 @@ def test_feedback_posted_many_times_counts_once_as_evidence(world):
     for i in range(5):
         record_feedback(ctx, target.id, decision=other, reason=f"post {i}", reviewer="cw")
     with connect(ctx.engine) as conn:
-        obs = observe_step(conn, SERVICE, "production", rollout.step_label)
+        obs = observe_step(conn, rollout.step_label)
     assert obs.n == len(answers)  # each decision once, however often it got feedback
     assert int(obs.corrected.sum()) == 1 and int(obs.reviewed.sum()) == 1
     record_feedback(ctx, target.id, decision=target.decision, reason="confirmed after all", reviewer="cw2")
     with connect(ctx.engine) as conn:
-        obs = observe_step(conn, SERVICE, "production", rollout.step_label)
+        obs = observe_step(conn, rollout.step_label)
     assert int(obs.corrected.sum()) == 0 and int(obs.reviewed.sum()) == 1  # the current verdict counts
 
 

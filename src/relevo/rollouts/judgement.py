@@ -149,7 +149,7 @@ def judge_rollout(ctx: Context, rollout: Rollout) -> StepJudgement:
     """Judge the current step (or blue/green phase) of a rollout from its decisions so far."""
     with connect(ctx.engine) as conn:
         policy = get_spec(conn, rollout.service).rollout
-        obs = observe_step(conn, rollout.service, rollout.environment, rollout.step_label,
+        obs = observe_step(conn, rollout.step_label,
                            attributes=judged_attributes(policy))
         shown = shown_earlier(conn, rollout, policy)
     return judge_step(policy, rollout, obs, ctx.clock.now(), shown)

@@ -11,7 +11,7 @@ from typing import Sequence
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, select
 
 from relevo.store.tables import decisions, feedback, shadow_decisions
 
@@ -46,7 +46,7 @@ class StepObservations:
         return (self.shadow_decision != None) | self.shadow_failed  # noqa: E711 (elementwise)
 
 
-def observe_step(conn: Connection, service: str, environment: str, step_label: str,
+def observe_step(conn: Connection, step_label: str,
                  attributes: Sequence[str] | None = None) -> StepObservations:
     """Every decision made under step_label, with its shadow answer and any correction.
 
@@ -67,8 +67,10 @@ def observe_step(conn: Connection, service: str, environment: str, step_label: s
                shadow_decisions.c.latency_ms.label("shadow_latency"))
         .select_from(decisions.outerjoin(shadow_decisions, shadow_decisions.c.decision_id == decisions.c.id)
                      .outerjoin(current, current.c.decision_id == decisions.c.id))
-        .where(and_(decisions.c.service == service, decisions.c.environment == environment,
-                    decisions.c.step == step_label))
+        # The step's label names its rollout (`rollout-7/step-2-canary`), so it alone picks the step's
+        # decisions: adding the service and environment made SQLite read them through the index on
+        # those two, every decision of the service's history, instead of the step's own index.
+        .where(decisions.c.step == step_label)
         .order_by(decisions.c.created_at, decisions.c.id)
     )
     rows = conn.execute(query).all()

@@ -229,7 +229,7 @@ def _measured_discordance(ctx: Context, service: str, environment: str,
         return {}
     label = last[0]
     with connect(ctx.engine) as conn:
-        obs = observe_step(conn, service, environment, label, attributes=[])
+        obs = observe_step(conn, label, attributes=[])
     out: dict[str, tuple[float, str]] = {}
     paired = (obs.shadow_decision != None) & (obs.decision != None)  # noqa: E711
     for c in criteria:

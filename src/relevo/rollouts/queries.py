@@ -69,7 +69,7 @@ def rollout_status(ctx: Context, service: str, environment: str, rollout_id: int
         protected = [name for name, field in spec.inputs.items() if field.protected]
         # One read of the step's decisions serves the verdicts and the paired comparison.
         with connect(ctx.engine) as conn:
-            obs = observe_step(conn, rollout.service, rollout.environment, rollout.step_label,
+            obs = observe_step(conn, rollout.step_label,
                                attributes=sorted(set(protected) | set(judged_attributes(spec.rollout))))
         now = ctx.clock.now()
         if judged_now:
