@@ -22,6 +22,21 @@ def test_upgrade_creates_every_table_and_is_idempotent(database_url):
     engine.dispose()
 
 
+def test_the_revisions_read_without_alembic_are_alembics(database_url):
+    """Opening a store reads the revision table and the files' names; Alembic's own reading agrees."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from relevo.store.migrate import MIGRATIONS, current_revision
+
+    assert head_revision() == ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    upgrade(database_url)
+    engine = open_store(database_url)
+    with engine.connect() as conn:
+        assert current_revision(conn) == MigrationContext.configure(conn).get_current_revision() == head_revision()
+    engine.dispose()
+
+
 def test_migrated_schema_matches_the_table_definitions(database_url):
     """The hand-checked migration must build exactly what tables.py declares."""
     from alembic.autogenerate import compare_metadata
