@@ -16,7 +16,7 @@ from relevo import audit
 from relevo.audit.leaf import details_digest, leaf_data
 from relevo.audit.merkle import leaf_hash
 from relevo.audit.note import Signer
-from relevo.errors import InvalidInput, Refused
+from relevo.errors import Conflict, InvalidInput, Refused
 from relevo.store import connect
 from relevo.store.tables import audit_checkpoints, audit_events
 
@@ -259,6 +259,29 @@ def test_a_rotated_key_hands_trust_on_in_both_directions(logged, tmp_path):
     assert audit.verify_bundle(path, new_key).ok  # and one given the new key
     with connect(logged.engine) as conn:
         assert "audit.key_rotated" in conn.execute(select(audit_events.c.action)).scalars().all()
+
+
+def test_a_lost_key_is_never_replaced_silently(logged, tmp_path):
+    old_key = _key(logged)
+    logged.audit_key.unlink()  # a deleted file, or a replica whose key volume is not mounted
+    with pytest.raises(Refused, match="audit key file .* is missing.*restore the file.*replace-lost-key"):
+        _changes(logged, 1, action="rollout.advanced", start=40)
+    assert not logged.audit_key.exists()  # nothing half-made: the change and its checkpoint were refused together
+    with pytest.raises(InvalidInput, match="written reason"):
+        audit.replace_lost_key(logged, "lost")
+    new = audit.replace_lost_key(logged, "the disk holding the key failed; no backup of it was kept")
+    assert new == _key(logged)[0].text() != old_key[0].text()
+    with pytest.raises(Conflict, match="rotate-key"):
+        audit.replace_lost_key(logged, "the disk holding the key failed; no backup of it was kept")
+    _changes(logged, 2, action="rollout.advanced", start=41)
+    with connect(logged.engine) as conn:
+        [replaced] = [d for a, d in conn.execute(select(audit_events.c.action, audit_events.c.details))
+                      if a == "audit.key_replaced"]
+    assert replaced["lost_keys"] == [old_key[0].text()] and replaced["new_key"] == new
+    # Trust does not pass: each key verifies its own part, an auditor holding both the whole log.
+    path, _ = _bundle(logged, tmp_path)
+    assert not audit.verify_bundle(path, old_key).ok and not audit.verify_bundle(path, _key(logged)).ok
+    assert audit.verify_bundle(path, old_key + _key(logged)).ok
 
 
 def test_a_key_file_others_can_read_is_refused(logged):

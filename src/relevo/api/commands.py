@@ -192,6 +192,7 @@ COMMANDS: list[Command] = [
     Command(audit.checkpoint, "POST", "/v1/audit/checkpoints", roles=AUDIT_READERS, tag="audit"),
     Command(audit.public_key, "GET", "/v1/audit/key", tag="audit"),
     Command(audit.rotate_key, "POST", "/v1/audit/key/rotation", tag="audit"),
+    Command(audit.replace_lost_key, "POST", "/v1/audit/key/replacement", tag="audit"),
 ]
 
 BY_FUNCTION: dict[Callable[..., Any], Command] = {c.fn: c for c in COMMANDS}

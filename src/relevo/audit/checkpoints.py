@@ -34,7 +34,8 @@ class StoredCheckpoint:
     note: str
 
 
-KEY_EVENTS = ("audit.key_created", "audit.key_rotated")
+REPLACED = "audit.key_replaced"  # a lost key's successor: trust does not pass, the log says so
+KEY_EVENTS = ("audit.key_created", "audit.key_rotated", REPLACED)
 _ON_RECORD: set[str] = set()  # keys this process has seen named by the log
 
 
@@ -58,6 +59,13 @@ def signer_of(conn: Connection, ctx: Context) -> Signer:
     try:
         signer = load_signer(ctx.audit_key)
     except NotFound:
+        # A log already signed needs its key: a new one made silently would leave every earlier
+        # checkpoint unverifiable with the key auditors hold (a deleted or unmounted key file).
+        if recorded_keys(conn):
+            raise Refused(f"the audit key file {ctx.audit_key} is missing, and the audit log is signed with a key it "
+                          "recorded: restore the file from its backup (or mount it on this host); if it is lost for "
+                          "good, an admin records a successor with `relevo audit replace-lost-key --reason TEXT`") \
+                from None
         signer = Signer.generate(ctx.audit_origin)
         write_signer(ctx.audit_key, signer)
         _record_created(conn, ctx, signer)

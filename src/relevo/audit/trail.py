@@ -7,14 +7,15 @@ from typing import Iterator
 
 from sqlalchemy import Connection, select
 
-from relevo.audit.checkpoints import signer_of, write_checkpoint
+from relevo.audit.checkpoints import REPLACED, recorded_keys, signer_of, write_checkpoint
 from relevo.audit.keys import load_signer, public_key_file, write_signer
 from relevo.audit.merkle import Frontier
 from relevo.audit.note import Signer
 from relevo.audit.record import record_event
 from relevo.audit.verification import ROTATED, CheckpointRow, LeafRow, LogVerification, verify_log
 from relevo.context import Context, note_role
-from relevo.errors import NotFound, Refused, RelevoError
+from relevo.audit.reasons import Reason, check_reason
+from relevo.errors import Conflict, NotFound, Refused, RelevoError
 from relevo.store import connect
 from relevo.store.tables import audit_checkpoints, audit_events, audit_tree
 
@@ -53,6 +54,36 @@ def verify_store(ctx: Context) -> LogVerification:
         report.bad(f"the store's tree says {kept.size} events with root {kept.root().hex()[:16]}…, its events give "
                    f"{report.size} with root {report.root[:16]}…")
     return report
+
+
+def replace_lost_key(ctx: Context, reason: Reason) -> str:
+    """A new signing key for a log whose key file is lost for good (admins), recorded with the reason;
+    its public key. Trust does not pass to it: auditors holding the lost key's public key verify the
+    log up to the replacement, and must be given the new one, as the event says."""
+    reason = check_reason(reason, "the audit log's lost signing key")
+    if ctx.audit_key is None:
+        raise NotFound("no audit signing key is configured")
+    if ctx.grants is not None:
+        if ("admin", None) not in ctx.grants:
+            raise Refused("replacing the audit signing key needs the admin role")
+        note_role(ctx.actor, "admin")
+    if ctx.audit_key.exists():
+        raise Conflict(f"the audit key file {ctx.audit_key} is there: a key that is not lost is rotated "
+                       "(relevo audit rotate-key), so that trust passes from it to the new one")
+    with connect(ctx.engine) as conn:
+        lost = sorted(recorded_keys(conn))
+        new = Signer.generate(ctx.audit_origin)
+        write_signer(ctx.audit_key, new)
+        try:
+            record_event(conn, at=ctx.clock.now(), actor=ctx.actor, action=REPLACED, subject="audit",
+                         details={"new_key": new.verifier().text(), "lost_keys": lost, "reason": reason,
+                                  "file": str(ctx.audit_key)})
+            write_checkpoint(conn, ctx)
+        except RelevoError:
+            ctx.audit_key.unlink()
+            public_key_file(ctx.audit_key).unlink(missing_ok=True)
+            raise
+    return new.verifier().text()
 
 
 def rotate_key(ctx: Context) -> tuple[str, str]:

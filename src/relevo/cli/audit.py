@@ -163,6 +163,18 @@ def rotate_key(ctx: typer.Context) -> None:
                   "bundles verify with either.")
 
 
+@audit_app.command("replace-lost-key")
+@reports_errors
+def replace_lost_key(ctx: typer.Context,
+                     reason: str = typer.Option(..., "--reason", help="What happened to the key (recorded).")) -> None:
+    """Record a new signing key when the key file is lost for good (admins): trust does not pass to it."""
+    new = call(ctx, trail.replace_lost_key, reason)
+    console.print(f"Recorded a new audit signing key in place of the lost one.\n  new: {new}\nTrust does not pass "
+                  "from the lost key: give auditors the new public key; checkpoints before the replacement verify "
+                  "with the lost key's public key, which they hold (relevo audit export, then relevo audit verify "
+                  "--bundle FILE --key OLD --key NEW).")
+
+
 def add_to(app: typer.Typer) -> None:
     """Register this module's commands."""
     app.add_typer(audit_app, name="audit")
