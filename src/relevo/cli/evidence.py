@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from relevo.cli.context import call
-from relevo.cli.output import console, reports_errors
+from relevo.cli.output import console, reports_errors, write_document
 from relevo.errors import Refused
 from relevo.evidence import CHECK, evidence_of, evidence_zip
 
@@ -34,10 +34,7 @@ def evidence(ctx: typer.Context, service: str = typer.Argument(..., help="The se
     console.print(f"Gathering the evidence of {escape(service)} rollout {rollout}…")
     found = call(ctx, evidence_of, service, rollout, reads=True)
     pack = evidence_zip(found, evidence_html(found))
-    try:
-        path.write_bytes(pack)
-    except OSError as exc:
-        raise Refused(f"cannot write the evidence pack to {path}: {exc.strerror or exc}") from None
+    write_document(path, pack, "the evidence pack")
     console.print(f"Wrote {escape(str(path))}: the report, its data as JSON and {len(found.events)} audit events "
                   f"with their proofs. An auditor unzips it and runs `{CHECK}`.", soft_wrap=True)
 

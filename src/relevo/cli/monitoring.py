@@ -10,8 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from relevo.cli.context import call
-from relevo.cli.output import console, print_json, progress_bar, reports_errors
-from relevo.errors import Refused
+from relevo.cli.output import console, print_json, progress_bar, reports_errors, write_document
 from relevo.monitoring import (
     Monitored,
     acknowledge_alert,
@@ -91,10 +90,7 @@ def write_html(found: Monitored, path: Path) -> None:
     """The monitored window as an HTML report with its charts, at path."""
     from relevo.web import monitoring_html  # Jinja2 and plotly, only when a page is written
 
-    try:
-        path.write_text(monitoring_html(found), encoding="utf-8")
-    except OSError as exc:
-        raise Refused(f"cannot write the HTML report to {path}: {exc.strerror or exc}") from None
+    write_document(path, monitoring_html(found), "the HTML report")
     console.print(f"HTML report written to {path}.")
 
 

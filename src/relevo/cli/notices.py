@@ -14,9 +14,9 @@ from rich.table import Table
 
 from relevo import governance
 from relevo.cli.context import call, local_only
-from relevo.cli.output import console, print_json, reports_errors
+from relevo.cli.output import console, print_json, reports_errors, write_document
 from relevo.clock import parse_duration
-from relevo.errors import InvalidInput, Refused
+from relevo.errors import InvalidInput
 from relevo.services import LANGUAGES, load_spec
 
 notice_app = typer.Typer(help="Planned deployments' notices: the informed told ahead of time, a public notice for "
@@ -131,10 +131,7 @@ def public(ctx: typer.Context, service: str = typer.Argument(...), notice: int =
     if out is None:
         typer.echo(text)
         return
-    try:
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise Refused(f"cannot write the public notice to {out}: {exc.strerror or exc}") from None
+    write_document(out, text, "the public notice")
     console.print(f"Wrote the public notice {found.notice_id} of {escape(service)} ({lang}, sha256 "
                   f"{found.sha256[:12]}) to {escape(str(out))}.", soft_wrap=True)
 

@@ -7,6 +7,7 @@ import functools
 import json
 import sys
 from datetime import datetime
+from pathlib import Path
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
@@ -16,10 +17,21 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TimeElapsedColumn
 from rich.markup import escape
 
-from relevo.errors import RelevoError
+from relevo.errors import Refused, RelevoError
 
 console = Console()
 errors = Console(stderr=True)
+
+
+def write_document(path: Path, content: str | bytes, what: str) -> None:
+    """Write a generated document (what: "the runbook"), or one clear line saying why it cannot be."""
+    try:
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    except OSError as exc:
+        raise Refused(f"cannot write {what} to {path}: {exc.strerror or exc}") from None
 
 
 def reports_errors(fn: Callable) -> Callable:

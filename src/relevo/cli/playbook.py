@@ -10,8 +10,7 @@ import typer
 from rich.markup import escape
 
 from relevo.cli.context import call
-from relevo.cli.output import console, reports_errors
-from relevo.errors import Refused
+from relevo.cli.output import console, reports_errors, write_document
 
 
 class Format(str, Enum):
@@ -34,10 +33,7 @@ def playbook(ctx: typer.Context, service: str = typer.Argument(...),
     if out is None:
         typer.echo(found.text)
         return
-    try:
-        out.write_text(found.text, encoding="utf-8")
-    except OSError as exc:
-        raise Refused(f"cannot write the playbook to {out}: {exc.strerror or exc}") from None
+    write_document(out, found.text, "the playbook")
     console.print(f"Wrote the deployment playbook of {escape(service)} (spec sha256 {found.spec_sha256[:12]}, "
                   f"generated {found.generated_at:%Y-%m-%d %H:%M} UTC) to {escape(str(out))}.", soft_wrap=True)
 

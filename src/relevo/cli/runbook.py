@@ -12,8 +12,8 @@ from rich.markup import escape
 
 from relevo import continuity
 from relevo.cli.context import call, local_only
-from relevo.cli.output import console, print_json, reports_errors
-from relevo.errors import InvalidInput, Refused
+from relevo.cli.output import console, print_json, reports_errors, write_document
+from relevo.errors import InvalidInput
 from relevo.services import load_spec
 
 
@@ -25,10 +25,7 @@ class Format(str, Enum):
 
 
 def _write(text: str, path: Path) -> None:
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise Refused(f"cannot write the runbook to {path}: {exc.strerror or exc}") from None
+    write_document(path, text, "the runbook")
 
 
 @reports_errors
