@@ -271,6 +271,11 @@ def test_one_schedule_at_a_time_monitors_each_period_once(world):
         assert first.step() == []  # the day is done; its `every` came round, nothing else is due
         [run] = read_events(ctx, action="monitor.ran")
         assert run.actor == "relevo-monitor"
+        staging = MonitorSchedule(ctx, "staging")  # another environment's gateway on the same store
+        try:
+            assert staging.step() == []  # monitors its own environment, beside production's leader
+        finally:
+            staging.close()
         first.lease.release()  # the leader stops: the other takes over
         assert second.step() == []
     finally:

@@ -30,7 +30,7 @@ from relevo.services.catalogue import get_spec, spec_digests
 from relevo.store import connect
 
 log = logging.getLogger(__name__)
-LEASE = "monitoring"
+LEASE = "monitoring"  # one lease per environment: monitoring/production, monitoring/staging
 SHORTEST = timedelta(seconds=10)  # passes never come closer than this, whatever a spec says
 PURGE_EVERY = timedelta(days=1)  # decisions past retention are purged this often (and at start)
 
@@ -42,7 +42,8 @@ class MonitorSchedule:
         self.ctx = ctx.acting_as(MONITOR)
         self.environment = environment
         self.tick = tick
-        self.lease = lease or Lease(ctx, ttl=timedelta(seconds=max(3 * tick, 30)), name=LEASE)
+        # Per environment: a staging gateway on the same store must not keep production unmonitored.
+        self.lease = lease or Lease(ctx, ttl=timedelta(seconds=max(3 * tick, 30)), name=f"{LEASE}/{environment}")
         self._last: dict[str, datetime] = {}
         self._purged_at: datetime | None = None
         self._stop = threading.Event()
