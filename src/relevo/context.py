@@ -52,10 +52,11 @@ class Context:
     def open(cls, settings: Settings | None = None, clock: Clock | None = None) -> "Context":
         """Open the store named by settings (checking it is initialised and current)."""
         settings = settings or Settings()
+        clock = clock or SystemClock()
         return cls(
-            engine=open_store(settings.resolved_database_url()),
+            engine=open_store(settings.resolved_database_url(), now=clock.now()),
             blobs=LocalBlobStore(settings.blob_root),
-            clock=clock or SystemClock(),
+            clock=clock,
             actor=settings.actor,
             listeners=Listeners.from_settings(settings),
             audit_key=settings.audit_key_file,

@@ -1,58 +1,111 @@
-"""The judge reads a rollout step through the step's own index on both engines, whatever the size of
-the service's history: the plan each engine chooses for the step's query, read with EXPLAIN.
+"""The decision log's main reads go through the right index on both engines, whatever the size of
+the log, and on PostgreSQL read only the months they need: the plan each engine chooses, read with
+EXPLAIN.
 
 On SQLite the plan is chosen without statistics, so an empty log shows it. PostgreSQL chooses by
-its statistics, so its log here holds a long history (60,000 decisions of the service, outside any
-step) and one step of 500, analysed, as a year of a city would be in proportion.
+its statistics, so its log here holds a year of a service's history (36,000 decisions outside any
+step, 3,000 a month in its monthly partitions) and one step of 500 in the last days, analysed, as a
+year of a city would be in proportion.
+- The judge reads a rollout step by its label through the step's index (on PostgreSQL, in every
+  month that holds decisions: an index scan on each, never a sequential one).
+- Reads over a period (the monitors' window, the gateway's traffic since a moment) read the months
+  the period covers and no other (PostgreSQL prunes the rest); on SQLite, through the service's index.
 """
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timezone
+
 from sqlalchemy import event, text
 
+from relevo.monitoring.collect import count_decisions, read_window
+from relevo.monitoring.traffic import traffic_summary
+from relevo.monitoring.windows import Window
 from relevo.rollouts.observations import observe_step
-from relevo.store import connect
+from relevo.services.spec import ServiceSpec
+from relevo.store import connect, partitions
 
 STEP = "rollout-7/step-2-canary"
+SERVICE = "licence-prefilter"
+YEAR = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
-def _plan(ctx) -> str:
-    """The engine's plan for the step's query, as text."""
+def _plans(ctx, read) -> list[str]:
+    """The engine's plan for each statement read(conn) runs, as text; on PostgreSQL each month's
+    index named as the log's index it belongs to."""
     statements: list[tuple[str, object]] = []
 
     def capture(conn, cursor, statement, parameters, context, executemany):
-        statements.append((statement, parameters))
+        if statement.lstrip().upper().startswith("SELECT"):  # not SQLite's BEGIN
+            statements.append((statement, parameters))
 
     event.listen(ctx.engine, "before_cursor_execute", capture)
     try:
         with connect(ctx.engine) as conn:
-            observe_step(conn, STEP, attributes=["age_band"])
-            statement, parameters = statements[-1]
-            explain = "EXPLAIN QUERY PLAN " if ctx.engine.dialect.name == "sqlite" else "EXPLAIN "
-            rows = conn.exec_driver_sql(explain + statement, parameters).all()
+            read(conn)
     finally:
         event.remove(ctx.engine, "before_cursor_execute", capture)
-    return "\n".join(str(row[-1]) for row in rows)
+    sqlite = ctx.engine.dialect.name == "sqlite"
+    with connect(ctx.engine) as conn:  # not the read's own: it may stream its results (the monitors' window)
+        names = {} if sqlite else dict(conn.execute(text(
+            "SELECT c.relname, p.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_class p ON p.oid = i.inhparent WHERE c.relkind = 'i'")).all())
+        plans = []
+        for statement, parameters in statements:
+            explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
+            plan = "\n".join(str(row[-1]) for row in conn.exec_driver_sql(explain + statement, parameters).all())
+            plans.append(re.sub(r"\b\w+_idx\b", lambda m: names.get(m[0], m[0]), plan))
+    return plans
 
 
 def _history(conn, history: int, step: int) -> None:
-    """A service's long history and one step's decisions, made in the database itself."""
+    """A year of a service's history, then one step's decisions, made in the database itself."""
+    partitions.make_months(conn.engine, YEAR, ahead=11)
     conn.execute(text("""
         INSERT INTO decisions (id, reference, service, environment, case_pseudonym, served_by, decision,
                                latency_ms, inputs, step, created_at)
         SELECT md5(g::text), 'ref-' || g, 'licence-prefilter', 'production', md5('case' || g), 'model',
                'admissible', 12.5, '{"age_band": "30-44"}',
                CASE WHEN g > :history THEN :step ELSE NULL END,
-               timestamp with time zone '2026-01-01 00:00+00' + g * interval '1 minute'
+               timestamp with time zone '2026-01-01 00:00+00' + g * interval '864 seconds'
         FROM generate_series(1, :total) AS g"""), {"history": history, "step": STEP, "total": history + step})
     conn.execute(text("ANALYZE decisions"))
 
 
-def test_a_steps_decisions_are_read_through_the_steps_index(ctx):
-    if ctx.engine.dialect.name == "postgresql":
+def _months_read(plan: str) -> set[str]:
+    return set(re.findall(r"\bdecisions_(\d{4}_\d{2}|default)\b", plan))
+
+
+def test_the_step_and_a_periods_decisions_are_read_through_their_index_and_months(ctx):
+    postgresql = ctx.engine.dialect.name == "postgresql"
+    if postgresql:
         with connect(ctx.engine) as conn:
-            _history(conn, 60_000, 500)
-    plan = _plan(ctx)
+            _history(conn, 36_000, 500)
+    [plan] = _plans(ctx, lambda conn: observe_step(conn, STEP, attributes=["age_band"]))
     assert "ix_decisions_step_created" in plan, plan
     assert "ix_decisions_service_env_created" not in plan, plan
-    assert "SCAN decisions" not in plan and "Seq Scan on decisions" not in plan, plan
+    if postgresql:  # every month that holds decisions is read through the step's index (an empty one any way)
+        holding = {f"2026_{month:02d}" for month in range(1, 13)}
+        assert holding <= _months_read(plan) and plan.count("ix_decisions_step_created") >= len(holding), plan
+        assert not set(re.findall(r"Seq Scan on decisions_(\w+)", plan)) & holding, plan
+    else:
+        assert "SCAN decisions" not in plan, plan
+
+    june = Window("30d", datetime(2026, 7, 1, tzinfo=timezone.utc), datetime(2026, 6, 1, tzinfo=timezone.utc))
+    spec = ServiceSpec(name=SERVICE)
+
+    def window(conn) -> None:
+        assert read_window(conn, spec, "production", june).decisions > 0 or not postgresql
+        count_decisions(conn, SERVICE, "production", [june])
+
+    reads = _plans(ctx, window)
+    assert len(reads) == 3, reads  # the serving version, the window's decisions, their count
+    since = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    reads += _plans(ctx, lambda conn: traffic_summary(conn, SERVICE, "production", since=since))
+    for plan, months in zip(reads, [{"2026_06"}] * 3 + [{"2026_11", "2026_12", "default"}] * 2):
+        if postgresql:
+            # Only the period's months; a period open to the future also reads DEFAULT and the months ahead.
+            assert _months_read(plan) - {"2027_01", "2027_02", "2027_03"} == months, plan
+        else:
+            assert "ix_decisions_service_env_created" in plan and "SCAN decisions" not in plan, plan

@@ -7,8 +7,9 @@ new leader, a restart or a person's `relevo monitor run` never repeats one. Each
 reminders of incidents' regulatory clocks that fell due (relevo.rollouts.incident_clocks), of
 vendors' contracts due for renewal (relevo.governance.vendors), and of overdue drills (relevo.drills.schedule).
 
-Once a day the leading replica also purges every declared service's decisions past their retention
-(relevo.gateway.retention).
+Once a day the leading replica also makes the decision log's partitions for this month and the next
+ones where missing (PostgreSQL: relevo.store.partitions), and purges every declared service's
+decisions past their retention (relevo.gateway.retention).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from relevo.rollouts import remind_incident_clocks
 from relevo.rollouts.leadership import Lease
 from relevo.routing.table import route_revisions
 from relevo.services.catalogue import get_spec, spec_digests
-from relevo.store import connect
+from relevo.store import connect, partitions
 
 log = logging.getLogger(__name__)
 LEASE = "monitoring"  # one lease per environment: monitoring/production, monitoring/staging
@@ -87,8 +88,17 @@ class MonitorSchedule:
                 log.exception("monitoring %s in %s failed", name, self.environment)
         if self._purged_at is None or now - self._purged_at >= PURGE_EVERY:
             self._purged_at = now
+            self.make_months()
             self.purge()
         return done
+
+    def make_months(self) -> list[str]:
+        """The decision log's partitions of this month and the next ones, made where missing (PostgreSQL)."""
+        try:
+            return partitions.make_months(self.ctx.engine, self.ctx.clock.now())
+        except Exception:  # writes then land in the DEFAULT partition until the next day's try
+            log.exception("making the decision log's coming months failed")
+            return []
 
     def purge(self) -> list[Purge]:
         """Every declared service's decisions past its retention, purged (relevo.gateway.retention)."""

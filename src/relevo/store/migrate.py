@@ -8,13 +8,18 @@ Alembic itself is imported only to migrate. tests/store checks both readings agr
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from relevo.errors import StoreUnavailable
+from relevo.store import partitions
 from relevo.store.engine import create, describe_failure, safe_url
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -58,12 +63,14 @@ def upgrade(url: str) -> tuple[str | None, str]:
     return before, after
 
 
-def open_store(url: str) -> Engine:
-    """An engine for url after checking the database answers and carries the current schema."""
+def open_store(url: str, now: datetime | None = None) -> Engine:
+    """An engine for url after checking the database answers and carries the current schema; on
+    PostgreSQL, the decision log's months from now's on are made where missing (relevo.store.partitions)."""
     engine = create(url)
     try:
         with engine.connect() as conn:
             revision = current_revision(conn)
+            wanted = partitions.missing(conn, now or datetime.now(timezone.utc)) if revision == head_revision() else []
     except (OperationalError, DBAPIError) as exc:
         engine.dispose()
         raise describe_failure(url, exc) from None
@@ -78,4 +85,9 @@ def open_store(url: str) -> Engine:
             f"the store at {safe_url(url)} is at schema {revision}, this Relevo needs "
             f"{head_revision()}; run `relevo init` to migrate"
         )
+    for month in wanted:
+        try:
+            partitions.make_month(engine, month)
+        except (OperationalError, DBAPIError) as exc:  # e.g. a role that may not create tables: DEFAULT takes the rows
+            log.warning("the decision log's partition %s could not be made: %s", month.name, exc.orig or exc)
     return engine

@@ -167,7 +167,10 @@ routes = Table(
     Column("candidate_release_id", Integer, ForeignKey("releases.id"), nullable=True),
 )
 
-# One row per answered request, written before the answer is sent (group commit).
+# One row per answered request, written before the answer is sent (group commit). On PostgreSQL the
+# table is partitioned by month (migration 0021, relevo.store.partitions): its primary key is (id,
+# created_at), its reference unique with its created_at, and the tables that refer to a decision
+# have no foreign key there (a trigger checks feedback and shadow answers).
 decisions = Table(
     "decisions",
     metadata,
