@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from typer.testing import CliRunner
 
 from relevo import audit
@@ -234,3 +234,90 @@ def test_a_rotated_key_keeps_earlier_cases_findable_until_a_purge_lets_it_retire
     assert not any(s in json.dumps([e.details for e in events]) for s in secrets)  # ids, never a key
     refused = cli.invoke(app, ["pseudonym-key", "rotate"], env=cli_env | {"RELEVO_URL": "https://relevo.example.org"})
     assert refused.exit_code == 1 and "not through RELEVO_URL" in refused.output
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_on_postgresql_a_month_past_every_services_retention_is_dropped_whole(ctx, cli_env):
+    from relevo.store import partitions
+
+    now = ctx.clock.now()  # the real clock, as the CLI's below
+    apply_spec(ctx, parse_spec({"name": "permits", "logging": {"retention": "365d"}}, "permits.yaml"))
+    apply_spec(ctx, parse_spec({"name": "parking", "logging": {"retention": "184d"}}, "parking.yaml"))
+    apply_spec(ctx, parse_spec({"name": "archive", "logging": {"retention": "730d", "max_retention": "730d"}},
+                               "archive.yaml"))
+    cutoff = now - timedelta(days=365)
+    boundary = partitions.month_of(cutoff)  # the month the cut-off falls in
+    months = [boundary]
+    while len(months) < 7:
+        months.insert(0, partitions.month_of(months[0].start - timedelta(days=1)))
+    whole, emptied, parking_only, kept_longer, in_rollout, waiting = months[:6]
+    partitions.make_months(ctx.engine, whole.start, ahead=6)
+
+    def mid(month) -> datetime:
+        return month.start + (month.end - month.start) / 2
+
+    rows = {"w-1": ("permits", "production", mid(whole)), "w-2": ("permits", "production", mid(whole)),
+            "w-park": ("parking", "production", mid(whole)), "park": ("parking", "production", mid(parking_only)),
+            "l-permit": ("permits", "production", mid(kept_longer)),  # past, but not the other's below
+            "l-archive": ("archive", "production", mid(kept_longer)),
+            "evidence": ("permits", "staging", in_rollout.end - timedelta(hours=1)),
+            "before-rollout": ("permits", "staging", in_rollout.start + timedelta(hours=1)),
+            "waiting": ("permits", "production", mid(waiting)), "reviewed": ("permits", "production", mid(waiting)),
+            "past": ("permits", "production", boundary.start + (cutoff - boundary.start) / 2),
+            "recent": ("permits", "production", cutoff + (boundary.end - cutoff) / 2),
+            "stray": ("permits", "production", whole.start - timedelta(days=400))}  # no month of its own: DEFAULT
+    with connect(ctx.engine) as conn:
+        for name, (service, environment, at) in rows.items():
+            conn.execute(decisions.insert().values(
+                id=name, reference=f"REF-{name}", service=service, environment=environment, case_pseudonym="c" * 32,
+                served_by="rules", decision="granted", latency_ms=1.0, inputs={}, created_at=at))
+        conn.execute(feedback.insert().values(decision_id="w-1", outcome="confirmed", decision="granted", reason="",
+                                              reviewer="case-worker", at=now))
+        conn.execute(shadow_decisions.insert().values(decision_id="w-park", version_id=1, created_at=now))
+        conn.execute(idempotency_keys.insert().values(service="permits", key="k", request_sha256="0" * 64,
+                                                      decision_id="w-2", created_at=now))
+        for name, status in (("reviewed", "resolved"), ("waiting", "open")):
+            conn.execute(manual_reviews.insert().values(decision_id=name, service="permits", status=status,
+                                                        created_at=now))
+        version = conn.execute(versions.insert().values(
+            service="permits", number=1, sha256="a" * 64, manifest={}, metadata={}, format="rules", size_bytes=1,
+            file_count=1, blob_uri="blob", registered_at=now, registered_by="tester").returning(versions.c.id)).scalar_one()
+        release = conn.execute(releases.insert().values(
+            service="permits", version_id=version, spec_sha256="b" * 64, spec={}, digest="d" * 64, created_at=now,
+            created_by="tester").returning(releases.c.id)).scalar_one()
+        conn.execute(rollouts.insert().values(
+            service="permits", environment="staging", release_id=release, stable_version_id=version,
+            candidate_version_id=version, plan_name="p", plan=[], state="paused", step_index=0, step_started_at=now,
+            step_extended_by_s=0.0, started_at=mid(in_rollout), started_by="tester"))
+
+    def attached() -> set[str]:
+        with connect(ctx.engine) as conn:
+            return set(partitions.attached(conn))
+
+    dropped = [(whole.name, {"decisions": 3, "shadow_decisions": 1, "feedback": 1, "manual_reviews": 0,
+                             "idempotency_keys": 1}, {"permits": 2, "parking": 1}),
+               (emptied.name, {"decisions": 0} | {table.name: 0 for table in TABLES[1:]}, {})]
+    expected = {"decisions": 7, "shadow_decisions": 0, "feedback": 1, "manual_reviews": 1, "idempotency_keys": 1}
+    shown = CliRunner().invoke(app, ["purge", "permits", "--dry-run"], env=cli_env, catch_exceptions=False)
+    assert shown.exit_code == 0, shown.output
+    assert (f"Whole months that would be dropped: {whole.name} (3 decisions: parking 1, permits 2); "
+            f"{emptied.name} (0 decisions).") in " ".join(shown.output.split())
+    dry = purge_decisions(ctx, "permits", dry_run=True)
+    assert [(m.partition, m.rows, m.services) for m in dry.partitions] == dropped
+    assert dry.deleted == expected and dry.held == {"rollout_evidence": 1, "awaiting_review": 1}
+    assert {m.name for m in months} <= attached() and len(_ids(ctx)) == len(rows)  # nothing touched
+
+    done = purge_decisions(ctx, "permits")
+    assert [(m.partition, m.rows, m.services) for m in done.partitions] == dropped
+    assert done.deleted == expected and done.held == dry.held
+    assert {m.name for m in months} & attached() == {parking_only.name, kept_longer.name, in_rollout.name, waiting.name,
+                                                     boundary.name}
+    with connect(ctx.engine) as conn:  # gone from the catalogue, not only from the log
+        assert conn.execute(text("SELECT to_regclass(:n), to_regclass(:n || '_expired')"),
+                            {"n": whole.name}).one() == (None, None)
+    assert _ids(ctx) == {"park", "l-archive", "evidence", "waiting", "recent"}
+    assert [_count(ctx, t) for t in TABLES[1:]] == [0, 0, 1, 0]  # the waiting case's review stays
+    [event] = audit.read_events(ctx, action="decisions.purged")
+    assert event.id == done.event_id and event.details["deleted"] == expected
+    assert event.details["partitions"] == [{"partition": name, "month": month.label, "rows": counted, "services": by}
+                                           for (name, counted, by), month in zip(dropped, (whole, emptied))]

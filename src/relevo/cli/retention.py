@@ -10,10 +10,16 @@ from rich.table import Table
 
 from relevo.cli.context import call, local_only, opened, settings_of
 from relevo.cli.output import console, print_json, progress_bar, reports_errors
-from relevo.gateway import Purge, pseudonym_keys, purge_decisions, retire_pseudonym_key, rotate_pseudonym_key
+from relevo.gateway import DroppedMonth, Purge, pseudonym_keys, purge_decisions, retire_pseudonym_key, rotate_pseudonym_key
 
 key_app = typer.Typer(help="The decision log's pseudonym keys: list, rotate, retire (on this machine's store and "
                            "keys, not through RELEVO_URL).", no_args_is_help=True)
+
+
+def _month(month: DroppedMonth) -> str:
+    """A month dropped whole: its partition, its decisions and whose they were."""
+    by = ", ".join(f"{escape(name)} {n:,}" for name, n in sorted(month.services.items()))
+    return f"{month.partition} ({month.rows['decisions']:,} decisions{': ' + by if by else ''})"
 
 
 def _show(done: Purge) -> None:
@@ -21,6 +27,9 @@ def _show(done: Purge) -> None:
     counts = ", ".join(f"{table} {n:,}" for table, n in done.deleted.items())
     console.print(f"{done.service}: decisions made before {done.cutoff:%Y-%m-%d %H:%M} UTC are past their retention "
                   f"({done.retention}); {went}: {counts}.")
+    if done.partitions:
+        months = "; ".join(_month(month) for month in done.partitions)
+        console.print(f"Whole months {'that would be ' if done.dry_run else ''}dropped: {months}.")
     held = {"rollout_evidence": "the evidence of a rollout in progress", "awaiting_review": "cases awaiting review"}
     kept = [f"{n:,} {held.get(why, why)}" for why, n in done.held.items() if n]
     if kept:
@@ -35,7 +44,8 @@ def purge(ctx: typer.Context, service: str = typer.Argument(..., help="The servi
           as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Delete the service's decisions past its retention (logging.retention in its spec; operators),
     with their shadow answers, feedback, reviews and idempotency keys; a rollout in progress's
-    evidence and cases awaiting review stay. `relevo serve` does this daily."""
+    evidence and cases awaiting review stay. On PostgreSQL a month past every service's retention is
+    dropped whole. `relevo serve` does this daily."""
     with progress_bar(as_json) as progress:
         done = call(ctx, purge_decisions, service, dry_run, progress=progress)
     print_json(done) if as_json else _show(done)
