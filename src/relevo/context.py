@@ -44,6 +44,7 @@ class Context:
     audit_key: Path | None = None  # the audit log's signing key file (created on first need)
     audit_origin: str = "relevo-audit"  # the log's name in its checkpoints
     audit_every: timedelta = timedelta(hours=1)  # a signed checkpoint at least this often while events arrive
+    controller_lease: timedelta = timedelta(seconds=10)  # the rollout controller's lease, unrenewed
     # The acting identity's roles as (role, service or None for every service), from its token;
     # None only on a store with no identities yet, where the spec's names alone decide.
     grants: frozenset[tuple[str, str | None]] | None = None
@@ -62,6 +63,7 @@ class Context:
             audit_key=settings.audit_key_file,
             audit_origin=settings.audit_origin,
             audit_every=parse_duration(settings.audit_checkpoint_every),
+            controller_lease=parse_duration(settings.controller_lease),
         )
 
     def acting_as(self, actor: str, grants: frozenset[tuple[str, str | None]] | None = None) -> "Context":

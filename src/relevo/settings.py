@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     audit_origin: str = Field(default_factory=lambda: f"{socket.gethostname() or 'localhost'}/relevo-audit",
                               pattern=r"^[^\s+]+$", description="the audit log's name in its checkpoints (no spaces or '+')")
     audit_checkpoint_every: str = Field(default="1h", description="a signed checkpoint at least this often while events arrive")
+    controller_lease: str = Field(default="10s", description="how long the rollout controller's lease lasts unrenewed "
+                                  "(at least two controller intervals): a replica that dies holding it is replaced "
+                                  "within this plus one interval")
 
     @field_validator("api_trusted_proxies")
     @classmethod
@@ -72,6 +75,13 @@ class Settings(BaseSettings):
     @classmethod
     def _a_duration(cls, value: str) -> str:
         parse_duration(value)  # raises ValueError naming the form expected
+        return value
+
+    @field_validator("controller_lease")
+    @classmethod
+    def _a_lease(cls, value: str) -> str:
+        if parse_duration(value).total_seconds() <= 0:  # raises ValueError naming the form expected
+            raise ValueError(f"a lease of {value!r} would lapse at once: give a length such as 10s")
         return value
 
     def resolved_database_url(self) -> str:

@@ -1,19 +1,25 @@
-"""One controller leads at a time, on both engines; a silent leader is replaced after its lease."""
+"""One controller leads at a time, on both engines; a silent leader is replaced after its lease, which it
+renews while it judges."""
 
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from relevo.clock import SimulatedClock
 from relevo.context import Context
-from relevo.rollouts.controller import Controller
+from relevo.rollouts.controller import Controller, tick
 from relevo.rollouts.leadership import Lease
 from relevo.store import connect
 from relevo.store.migrate import upgrade
+from relevo.settings import Settings
 from relevo.store.tables import audit_events
+from tests.conftest import start_cleared
 
 TTL = timedelta(seconds=15)
 
@@ -70,3 +76,20 @@ def test_concurrent_controllers_elect_exactly_one(settings):
     finally:
         for c in contexts:
             c.close()
+
+
+def test_the_lease_lasts_as_set_and_at_least_two_ticks(ctx):
+    short = replace(ctx, controller_lease=timedelta(seconds=3))
+    assert Controller(short, interval=0.5).lease.ttl == timedelta(seconds=3)
+    assert Controller(short, interval=5).lease.ttl == timedelta(seconds=10)  # a missed tick is not a death
+    assert Controller(ctx, interval=2).lease.ttl == timedelta(seconds=10)  # the default
+    with pytest.raises(ValidationError, match="a lease of '0s' would lapse at once"):
+        Settings(controller_lease="0s")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the loop, not the engine
+def test_a_tick_judges_a_rollout_only_while_the_lease_is_renewed(demo):
+    rollout = start_cleared(demo, "licence-prefilter", "v2", plan="canary-only")
+    asked = []
+    assert tick(demo, leading=lambda: asked.append(1) or False) == [] and asked == [1]
+    assert [r.id for r in tick(demo, leading=lambda: True)] == [rollout.id]

@@ -390,7 +390,7 @@ def document(ctx: typer.Context, incident_id: int = typer.Argument(..., metavar=
 
 
 @reports_errors
-def controller(ctx: typer.Context, interval: float = typer.Option(5.0, "--interval", min=0.1),
+def controller(ctx: typer.Context, interval: float = typer.Option(2.0, "--interval", min=0.1),
                once: bool = typer.Option(False, "--once", help="Reconcile once and exit.")) -> None:
     """Run the rollout controller: judge every active rollout on each tick (one controller leads)."""
     local_only(ctx, "relevo controller")

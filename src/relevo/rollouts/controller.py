@@ -137,14 +137,17 @@ class Pacing:
         self._due[rollout_id] = self.now() + seconds / self.share - seconds
 
 
-def tick(ctx: Context, pacing: Pacing | None = None) -> list[Rollout]:
-    """Reconcile every running rollout once (those pacing lets through, if given)."""
+def tick(ctx: Context, pacing: Pacing | None = None, leading: Callable[[], bool] | None = None) -> list[Rollout]:
+    """Reconcile every running rollout once (those pacing lets through, if given), each while
+    leading() renews the controller's lease (if given)."""
     with connect(ctx.engine) as conn:
         ids = list(conn.execute(select(rollouts.c.id).where(rollouts.c.state == "running")).scalars())
     out = []
     for rollout_id in ids:
         if pacing is not None and not pacing.due(rollout_id):
             continue
+        if leading is not None and not leading():  # a long tick keeps the lease, or stops when it lapsed
+            break
         started = time.perf_counter()
         try:
             out.append(reconcile(ctx, rollout_id))
@@ -162,8 +165,9 @@ class Controller:
     def __init__(self, ctx: Context, interval: float = 5.0, lease: Lease | None = None) -> None:
         self.ctx = ctx
         self.interval = interval
-        # Three missed renewals before another controller takes over: a slow tick is not a death.
-        self.lease = lease or Lease(ctx, ttl=timedelta(seconds=max(3 * interval, 15)))
+        # At least two intervals: a missed renewal is not a death. The lease is renewed before each
+        # rollout is judged, so a tick judging many rollouts keeps it.
+        self.lease = lease or Lease(ctx, ttl=max(ctx.controller_lease, timedelta(seconds=2 * interval)))
         self.pacing = Pacing()
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -178,7 +182,7 @@ class Controller:
         """One tick if this controller leads (the rollouts reconciled), None if it stands by."""
         if not self.lease.acquire():
             return None
-        done = tick(self.ctx, self.pacing)
+        done = tick(self.ctx, self.pacing, self.lease.acquire)
         try:  # the leader also signs the audit log's interval checkpoints
             checkpoint_if_due(self.ctx, self.ctx.audit_every)
         except Exception as exc:  # a missing key must not stop rollouts being judged; verify reports the gap
