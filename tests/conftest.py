@@ -28,7 +28,8 @@ from relevo.store import upgrade
 # The suite's longest tests (a minute or more each), started first: the workers share the rest and
 # finish together, instead of one running the guide alone at the end while the other waits.
 LONGEST = ("tests/test_guide.py::test_the_guide_runs_as_written", "tests/demo/test_demo_command.py::",
-           "tests/api/test_fuzz.py::", "tests/rollouts/test_reference_scenario.py::", "tests/cli/test_cli_roles.py::")
+           "tests/api/test_fuzz.py::", "tests/rollouts/test_reference_scenario.py::", "tests/cli/test_cli_roles.py::",
+           "tests/api/test_replicas.py::test_three_replicas")
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
