@@ -75,7 +75,7 @@ def serve(settings: Settings, log: Path, *options: str) -> Replica:
     return Replica(process, f"http://127.0.0.1:{port}", log)
 
 
-def wait_ready(replicas: list[Replica], timeout: float = 90, path: str = "/readyz") -> None:
+def wait_ready(replicas: list[Replica], timeout: float = 120, path: str = "/readyz") -> None:
     deadline = time.monotonic() + timeout
     for replica in replicas:
         while True:
