@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
-from scipy.special import expit, logit
 
 from .beta_mixture import log_e_value
 from .alone import CandidateAlone
@@ -97,6 +96,8 @@ def interval_ends(successes: np.ndarray, n: np.ndarray, level: np.ndarray | floa
 
     Bisection in logit space on the same convex log e-value the judge's root finder uses; n > 0.
     """
+    from scipy.special import expit, logit  # imported when needed: scipy.special adds ~0.1 s to every command's start
+
     s = np.asarray(successes, dtype=float)
     f = np.asarray(n, dtype=float) - s
     level = np.broadcast_to(np.asarray(level, dtype=float), s.shape)
