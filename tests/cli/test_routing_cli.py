@@ -36,3 +36,14 @@ def test_service_and_incident_tables_render(cli, settings):
     [incident] = cli.json("incident", "list")
     assert incident["status"] == "open" and incident["evidence"]["reason"] == "checking the tables"
     assert incident["title"].startswith("rollback of licence-prefilter v3")
+
+
+def test_the_mode_option_names_every_routing_mode():
+    """`relevo route --mode`'s help writes the routing table's modes out (the CLI starts without the table)."""
+    import typer.main
+
+    from relevo.cli.main import app
+    from relevo.routing import MODES
+
+    [mode] = [p for p in typer.main.get_command(app).commands["route"].params if p.name == "mode"]
+    assert mode.help == f"One of {', '.join(MODES)}."

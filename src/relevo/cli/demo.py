@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -11,9 +12,11 @@ from rich.table import Table
 from relevo.cli.context import local_only, settings_of
 from relevo.cli.output import console, reports_errors
 from relevo.cli.registry import versions_table
-from relevo.demo import SERVICE_NAME
-from relevo.registry import versions_of
-from relevo.rollouts import RolloutStatus
+
+# The use cases are imported inside the commands that run them: each `relevo` command loads only
+# what it runs, not every command's dependencies (start-up time).
+if TYPE_CHECKING:
+    from relevo.rollouts import RolloutStatus
 
 
 @reports_errors
@@ -25,6 +28,9 @@ def demo(ctx: typer.Context,
                                        help="Run the reference rollout scenario on a simulated clock."),
          daily_cases: int = typer.Option(3000, "--daily-cases", min=100, help="Simulated applications a day.")) -> None:
     """The licence pre-filter end to end: store, service, three versions, then live traffic over HTTP."""
+    from relevo.demo import SERVICE_NAME
+    from relevo.registry import versions_of
+
     local_only(ctx, "relevo demo")
     from relevo.context import Context
     from relevo.demo.setup import set_up_demo

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from enum import Enum
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from datetime import datetime
@@ -15,7 +15,11 @@ from rich.table import Column, Table
 
 from relevo.cli.context import call, local_only, remote_of
 from relevo.cli.output import console, print_json, reports_errors
-from relevo.drills import Drill, drill_history, drill_schedule, run_drill
+
+# The use cases are imported inside the commands that run them: each `relevo` command loads only
+# what it runs, not every command's dependencies (start-up time).
+if TYPE_CHECKING:
+    from relevo.drills import Drill
 
 drill_app = typer.Typer(help="Rollback and incident drills: when they are due, and how they went.",
                         no_args_is_help=True)
@@ -38,6 +42,8 @@ def schedule(ctx: typer.Context, service: str = typer.Argument(...),
              as_json: bool = JSON) -> None:
     """When a service's drills are due (its spec's runbook.drills, in its windows' time zone), each
     scenario's last passed and failed drill, and whether a drill is overdue and why."""
+    from relevo.drills import drill_schedule
+
     found = call(ctx, drill_schedule, service, count, reads=True)
     if as_json:
         print_json(found)
@@ -66,6 +72,8 @@ def history(ctx: typer.Context, service: str = typer.Argument(...),
             as_json: bool = JSON) -> None:
     """A service's drills, newest first: each scenario, where it ran, its times against the runbook's targets,
     what was lost or unanswered, its outcome and who ran it."""
+    from relevo.drills import drill_history
+
     found = call(ctx, drill_history, service, limit, reads=True)
     if as_json:
         print_json(found)
@@ -136,6 +144,8 @@ def run(ctx: typer.Context, service: str = typer.Argument(...),
     """Rehearse a fault on a scratch copy of the service: the real gateway and controller act, and the
     times to detect and recover are measured against the runbook's targets; stored and audited. Exit 1
     when the drill failed."""
+    from relevo.drills import run_drill
+
     given: dict[str, Any] = {"real_time": real_time, "override": override}
     if database is not Database.sqlite:
         local_only(ctx, "--database postgresql")  # a scratch cluster is made on this machine

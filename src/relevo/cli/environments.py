@@ -8,8 +8,9 @@ from rich.table import Table
 
 from relevo.cli.context import call, settings_of
 from relevo.cli.output import console, print_json, reports_errors
-from relevo.environments import diff_environments, record_fingerprint, staging_validation, waive_differences
-from relevo.routing import add_environment, list_environments
+
+# The use cases are imported inside the commands that run them: each `relevo` command loads only
+# what it runs, not every command's dependencies (start-up time).
 
 env_app = typer.Typer(help="Environments: which there are, their fingerprints, differences, staging validation.",
                       no_args_is_help=True)
@@ -19,6 +20,8 @@ env_app = typer.Typer(help="Environments: which there are, their fingerprints, d
 @reports_errors
 def list_cmd(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """The environments services can be routed in: staging, production and any added."""
+    from relevo.routing import list_environments
+
     found = call(ctx, list_environments, reads=True)
     if as_json:
         print_json(found)
@@ -35,6 +38,8 @@ def add(ctx: typer.Context, name: str = typer.Argument(..., help="The new enviro
         description: str = typer.Option("", "--description", help="What it is for.")) -> None:
     """Add an environment (operators of every service): routes, gateways (relevo serve --env NAME),
     test runs and replays may then name it."""
+    from relevo.routing import add_environment
+
     added = call(ctx, add_environment, name, description)
     console.print(f"Environment {added.name} added; serve it with `relevo serve --env {added.name}`.")
 
@@ -46,6 +51,8 @@ def fingerprint(ctx: typer.Context,
                 as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Record what this machine's environment is made of (as `relevo serve` does when it starts):
     Python, the installed packages, the settings' hash, what each service serves there."""
+    from relevo.environments import record_fingerprint
+
     taken = call(ctx, record_fingerprint, env, settings_of(ctx).digest())
     if as_json:
         print_json(taken)
@@ -64,6 +71,8 @@ def diff(ctx: typer.Context,
          right: str = typer.Argument(..., help="Another (production)."),
          as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Show every difference between two environments' newest fingerprints; exit 1 when they differ."""
+    from relevo.environments import diff_environments
+
     found = call(ctx, diff_environments, left, right, reads=True)
     if as_json:
         print_json(found)
@@ -98,6 +107,8 @@ def validation(ctx: typer.Context, service: str = typer.Argument(..., help="The 
                as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Whether a version is validated in staging: its newest full test run there passed on
     production's runtime, or an approver waived the differences; exit 1 when it is not."""
+    from relevo.environments import staging_validation
+
     found = call(ctx, staging_validation, service, version, reads=True)
     print_json(found) if as_json else _show(found)
     if not found.validated:
@@ -111,6 +122,8 @@ def waive(ctx: typer.Context, service: str = typer.Argument(..., help="The servi
           reason: str = typer.Option(..., "--reason", help="Why the differences do not matter (on record).")) -> None:
     """Accept, as an approver who did not run the tests, that a passed staging run holds for
     production despite the runtimes' differences (audited, with the reason)."""
+    from relevo.environments import waive_differences
+
     _show(call(ctx, waive_differences, service, version, reason))
 
 

@@ -12,7 +12,9 @@ from rich.markup import escape
 from relevo.cli.context import call
 from relevo.cli.output import console, reports_errors, write_document
 from relevo.errors import Refused
-from relevo.evidence import CHECK, evidence_of, evidence_zip
+
+# The use cases are imported inside the commands that run them: each `relevo` command loads only
+# what it runs, not every command's dependencies (start-up time).
 
 
 @reports_errors
@@ -23,6 +25,7 @@ def evidence(ctx: typer.Context, service: str = typer.Argument(..., help="The se
     """Write a rollout's evidence pack (auditors, approvers, operators, the DPO): a report for people
     with its technical documentation under the AI Act's Annex IV, checklist, approvals, tests,
     verdicts, incidents and records; the same as JSON; its audit events with their proofs and the key."""
+    from relevo.evidence import CHECK, evidence_of, evidence_zip
     from relevo.web import evidence_html  # Jinja2 and plotly, only when a page is written
 
     path = out or Path(f"{service}-rollout-{rollout}-evidence.zip")

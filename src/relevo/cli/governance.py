@@ -4,24 +4,27 @@ service's governance records, and its vendors."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from relevo import governance
 from relevo.cli.context import call
 from relevo.cli.output import console, print_json, reports_errors
-from relevo.documents import read_document
-from relevo.services import load_spec
+
+# The use cases are imported inside the commands that run them: each `relevo` command loads only
+# what it runs, not every command's dependencies (start-up time).
+if TYPE_CHECKING:
+    from relevo import governance
 
 ENV = typer.Option("production", "--env", help="The environment the release goes to.")
 VERSION = typer.Option(None, "--version", help="The version to release (default: the one tagged candidate).")
 PLAN = typer.Option(None, "--plan", help="The plan the rollout will follow (default: the spec's).")
 SPEC = typer.Option(None, "--spec", help="A changed service spec the release rolls out with.")
 JSON = typer.Option(False, "--json", help="Print JSON.")
-ITEMS = typer.Argument(..., help="One or more of: " + ", ".join(governance.ITEM_IDS) + ".")
+# The items are named by the checklist itself (naming them here would load it on every command's start).
+ITEMS = typer.Argument(..., help="One or more checklist items, named as `relevo checklist SERVICE` shows them.")
 STATE_STYLE = {"passed": "green", "attested": "green", "waived": "yellow", "open": "bold red",
                "not applicable": "dim"}
 
@@ -55,6 +58,9 @@ def checklist(ctx: typer.Context, service: str = typer.Argument(...),
               version: Optional[str] = VERSION, env: str = ENV, plan: Optional[str] = PLAN,
               spec_file: Optional[Path] = SPEC, as_json: bool = JSON) -> None:
     """Each item of a release's pre-deployment checklist: its state, who ticked it, on what evidence."""
+    from relevo import governance
+    from relevo.services import load_spec
+
     spec = load_spec(spec_file) if spec_file is not None else None
     given = {"spec": spec} if spec is not None else {}  # a spec travels only to a local store
     found = call(ctx, governance.checklist_of, service, rollout, version, env, plan, reads=True, **given)
@@ -74,6 +80,9 @@ def attest(ctx: typer.Context, service: str = typer.Argument(...),
            version: Optional[str] = VERSION, env: str = ENV, plan: Optional[str] = PLAN,
            spec_file: Optional[Path] = SPEC) -> None:
     """Attest items Relevo cannot tick, as the role that answers for them, with a note (and a link)."""
+    from relevo import governance
+    from relevo.services import load_spec
+
     spec = load_spec(spec_file) if spec_file is not None else None
     for item in items:
         found = call(ctx, governance.attest, service, item, note, link, version, env, plan, spec)
@@ -87,6 +96,9 @@ def waive(ctx: typer.Context, service: str = typer.Argument(...),
           version: Optional[str] = VERSION, env: str = ENV, plan: Optional[str] = PLAN,
           spec_file: Optional[Path] = SPEC) -> None:
     """Waive items that cannot hold for this release (the service's approver, with a reason)."""
+    from relevo import governance
+    from relevo.services import load_spec
+
     spec = load_spec(spec_file) if spec_file is not None else None
     for item in items:
         found = call(ctx, governance.waive, service, item, reason, version, env, plan, spec)
@@ -101,6 +113,9 @@ def records(ctx: typer.Context, service: str = typer.Argument(...),
             as_json: bool = JSON) -> None:
     """A service's governance records (DPIA, FRIA, AI Act role, EU registration, processing
     record, automated decisions), or put those of a file in force."""
+    from relevo import governance
+    from relevo.documents import read_document
+
     if set_file is not None:
         given = governance.parse_records(read_document(set_file, "records"), str(set_file))
         held = call(ctx, governance.set_records, service, given)
@@ -125,6 +140,9 @@ def records(ctx: typer.Context, service: str = typer.Argument(...),
 def vendor_add(ctx: typer.Context, file: Path = typer.Argument(..., help="The vendor's record (YAML): name, "
                                                                       "services, contract_reference, sla, renewal_date.")) -> None:
     """Record a vendor, or change its record (an approver of every service it supplies)."""
+    from relevo import governance
+    from relevo.documents import read_document
+
     vendor = governance.parse_vendor(read_document(file, "vendor"), str(file))
     saved = call(ctx, governance.record_vendor, vendor)
     console.print(f"Vendor {escape(saved.name)} recorded: contract {escape(saved.contract_reference)} until "
@@ -136,6 +154,8 @@ def vendor_add(ctx: typer.Context, file: Path = typer.Argument(..., help="The ve
 def vendor_list(ctx: typer.Context, service: Optional[str] = typer.Option(None, "--service"),
                 as_json: bool = JSON) -> None:
     """Vendors, their contracts, SLA terms and renewal dates."""
+    from relevo import governance
+
     found = call(ctx, governance.list_vendors, service, reads=True)
     if as_json:
         print_json(found)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from itertools import groupby
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from relevo.suites import SuiteRun
+if TYPE_CHECKING:  # the suites load with the command that runs one (start-up time)
+    from relevo.suites import SuiteRun
 
 
 def write_junit(run: SuiteRun, path: Path) -> None:

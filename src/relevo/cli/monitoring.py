@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.markup import escape
@@ -11,15 +11,11 @@ from rich.table import Table
 
 from relevo.cli.context import call
 from relevo.cli.output import console, print_json, progress_bar, reports_errors, write_document
-from relevo.monitoring import (
-    Monitored,
-    acknowledge_alert,
-    list_alerts,
-    monitor_run,
-    monitor_runs_of,
-    monitoring_report,
-    run_monitors,
-)
+
+# The use cases are imported inside the commands that run them: each `relevo` command loads only
+# what it runs, not every command's dependencies (start-up time).
+if TYPE_CHECKING:
+    from relevo.monitoring import Monitored
 
 monitor_app = typer.Typer(help="Monitoring: drift, performance and fairness over windows of decisions; alerts.",
                           no_args_is_help=True)
@@ -100,6 +96,8 @@ def run(ctx: typer.Context, service: str = typer.Argument(..., help="The service
         as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """One monitoring pass now, as `relevo serve` runs them: every window that is due (the periods
     completed since the last pass, or the last N decisions), alerts opened, escalated, resolved."""
+    from relevo.monitoring import run_monitors
+
     with progress_bar(as_json) as progress:
         done = call(ctx, run_monitors, service, env, progress=progress)
     if as_json:
@@ -122,6 +120,8 @@ def report(ctx: typer.Context, service: str = typer.Argument(..., help="The serv
            env: str = ENV, as_json: bool = typer.Option(False, "--json", help="Print JSON (no HTML).")) -> None:
     """The period ending now against the reference profile and the period before: a table here and an
     HTML report with charts (nothing is recorded; no alert changes)."""
+    from relevo.monitoring import monitoring_report
+
     with progress_bar(as_json) as progress:
         found = call(ctx, monitoring_report, service, env, window, last, progress=progress, reads=True)
     if as_json:
@@ -137,6 +137,8 @@ def show_run(ctx: typer.Context, run_id: int = typer.Argument(..., help="A monit
              html: Optional[Path] = typer.Option(None, "--html", help="Also write it as an HTML report here."),
              as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """One stored monitor run, as it was."""
+    from relevo.monitoring import monitor_run
+
     found = call(ctx, monitor_run, run_id, reads=True)
     if as_json:
         print_json(found)
@@ -153,6 +155,8 @@ def runs(ctx: typer.Context, service: str = typer.Argument(..., help="The servic
          limit: int = typer.Option(20, "--limit", min=1, help="At most this many."),
          as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """The newest monitor runs of a service."""
+    from relevo.monitoring import monitor_runs_of
+
     found = call(ctx, monitor_runs_of, service, env, limit, reads=True)
     if as_json:
         print_json(found)
@@ -170,6 +174,8 @@ def alerts(ctx: typer.Context, service: Optional[str] = typer.Argument(None, hel
            every: bool = typer.Option(False, "--all", help="Resolved ones too."),
            as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Open alerts (with --all, resolved ones too), newest first."""
+    from relevo.monitoring import list_alerts
+
     found = call(ctx, list_alerts, service, "all" if every else "open", reads=True)
     if as_json:
         print_json(found)
@@ -186,6 +192,8 @@ def alerts(ctx: typer.Context, service: Optional[str] = typer.Argument(None, hel
 def ack(ctx: typer.Context, alert_id: int = typer.Argument(..., help="The alert."),
         note: str = typer.Option(..., "--note", help="What is being done about it (on record).")) -> None:
     """Take an open alert in hand (operators): it is no longer escalated."""
+    from relevo.monitoring import acknowledge_alert
+
     done = call(ctx, acknowledge_alert, alert_id, note)
     console.print(f"Alert {done.id} taken in hand by {done.acknowledged_by}: {escape(done.acknowledgement or '')}")
 

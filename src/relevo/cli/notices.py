@@ -12,12 +12,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from relevo import governance
 from relevo.cli.context import call, local_only
 from relevo.cli.output import console, print_json, reports_errors, write_document
 from relevo.clock import parse_duration
 from relevo.errors import InvalidInput
-from relevo.services import LANGUAGES, load_spec
+from relevo.services.communication_policy import LANGUAGES
+
+# The use cases are imported inside the commands that run them: each `relevo` command loads only
+# what it runs, not every command's dependencies (start-up time).
 
 notice_app = typer.Typer(help="Planned deployments' notices: the informed told ahead of time, a public notice for "
                               "citizens.", no_args_is_help=True)
@@ -70,6 +72,9 @@ def schedule(ctx: typer.Context, service: str = typer.Argument(...), version: st
              as_json: bool = typer.Option(False, "--json", help="Print the notice as JSON.")) -> None:
     """Give notice of a planned deployment (operators): its informed people are told at once on every
     channel; at least the spec's communication.lead ahead, inside a maintenance window."""
+    from relevo import governance
+    from relevo.services import load_spec
+
     given: dict[str, Any] = {}
     if spec_file is not None:
         local_only(ctx, "--spec")  # a spec travels only to a local store
@@ -93,6 +98,8 @@ def list_notices(ctx: typer.Context, service: str = typer.Argument(...),
                  version: Optional[str] = typer.Option(None, "--version", help="Only this version's notices."),
                  as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """A service's deployment notices, newest first: the release, its planned start, whom it told, its public notices."""
+    from relevo import governance
+
     found = call(ctx, governance.notices_of, service, version, reads=True)
     if as_json:
         print_json(found)
@@ -116,6 +123,8 @@ def public(ctx: typer.Context, service: str = typer.Argument(...), notice: int =
            out: Optional[Path] = typer.Option(None, "--out", help="Write it to this file [default: print it].")) -> None:
     """Generate a deployment's public notice (operators): that automated processing is used and for
     what, what changes and when, what it means, how to ask for a person's review, whom to contact."""
+    from relevo import governance
+
     if lang not in LANGUAGES:
         raise InvalidInput(f"--lang {lang!r}: Relevo writes public notices in {', '.join(LANGUAGES)}")
     given: dict[str, Any] = {}

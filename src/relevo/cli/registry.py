@@ -4,28 +4,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 from rich.table import Table
 
-from relevo.blobs.manifest import artifact_files
 from relevo.cli.context import call, opened, remote_of
 from relevo.cli.output import console, errors, human_size, print_json, reports_errors
 from relevo.errors import InvalidInput
-from relevo.registry import (
-    ProfileSummary,
-    VersionRecord,
-    annotate_version,
-    describe_version,
-    register_version,
-    verify,
-    versions_of,
-)
-from relevo.gateway import predict_rows
-from relevo.rollouts import tag_by_hand
+
+# The use cases are imported inside the commands that run them: each `relevo` command loads only
+# what it runs, not every command's dependencies (start-up time).
+if TYPE_CHECKING:
+    from relevo.registry import ProfileSummary, VersionRecord
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
@@ -47,6 +40,9 @@ def register(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Register an artifact as the next immutable version of a service."""
+    from relevo.blobs.manifest import artifact_files
+    from relevo.registry import register_version
+
     total = sum(p.stat().st_size for _, p in artifact_files(path))
     remote = remote_of(ctx)
     with _progress(total) as bar:
@@ -71,6 +67,8 @@ def register(
 @reports_errors
 def versions(ctx: typer.Context, service: str = typer.Argument(...), as_json: bool = JSON_OPTION) -> None:
     """List the versions of a service."""
+    from relevo.registry import versions_of
+
     records = call(ctx, versions_of, service, reads=True)
     if as_json:
         print_json([r.summary() | {"author": r.metadata.author, "trained_at": r.metadata.trained_at} for r in records])
@@ -110,6 +108,8 @@ def _profile_table(profile: ProfileSummary) -> Table:
 def show(ctx: typer.Context, service: str = typer.Argument(...), version: str = typer.Argument(..., help="v3, 3 or a tag."),
          as_json: bool = JSON_OPTION) -> None:
     """Show one version: metadata, files, tags, annotations and reference profile."""
+    from relevo.registry import describe_version
+
     details = call(ctx, describe_version, service, version, reads=True)
     if as_json:
         print_json(details)
@@ -157,6 +157,8 @@ def verify_cmd(ctx: typer.Context, service: str = typer.Argument(...),
                version: Optional[str] = typer.Argument(None, help="One version; all when omitted."),
                as_json: bool = JSON_OPTION) -> None:
     """Re-hash stored artifact files and name any that changed, vanished or appeared."""
+    from relevo.registry import verify
+
     results = call(ctx, verify, service, version, reads=True)
     if as_json:
         print_json([{"version": r.version.name, "ok": r.ok, "problems": list(r.problems)} for r in results])
@@ -182,6 +184,8 @@ def tag(ctx: typer.Context, service: str = typer.Argument(...), tag_name: str = 
 
     Needs the operator role; `stable` is gated like production's stable route.
     """
+    from relevo.rollouts import tag_by_hand
+
     moved = call(ctx, tag_by_hand, service, tag_name, version, override)
     console.print(f"{service} {tag_name} -> {version}" + ("" if moved else " (already there)"))
 
@@ -191,6 +195,8 @@ def annotate(ctx: typer.Context, service: str = typer.Argument(...), version: st
              note: str = typer.Argument(..., help="The correction or remark."),
              field: Optional[str] = typer.Option(None, "--field", help="Metadata field the note corrects.")) -> None:
     """Add a note to a version (its metadata itself never changes)."""
+    from relevo.registry import annotate_version
+
     note_id = call(ctx, annotate_version, service, version, note, field)
     console.print(f"Annotation {note_id} added to {service} {version}.")
 
@@ -200,6 +206,8 @@ def predict(ctx: typer.Context, service: str = typer.Argument(...), version: str
             inputs: Path = typer.Argument(..., help="JSON file: one row (object) or a list of rows."),
             as_json: bool = JSON_OPTION) -> None:
     """Load a version (after re-checking its hashes) and answer rows from a file."""
+    from relevo.gateway import predict_rows
+
     data = _read_rows(inputs)
     rows = data if isinstance(data, list) else [data]
     answered = call(ctx, predict_rows, service, version, rows, reads=True)

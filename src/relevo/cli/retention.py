@@ -3,6 +3,7 @@ keys its pseudonyms are made under."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -10,7 +11,11 @@ from rich.table import Table
 
 from relevo.cli.context import call, local_only, opened, settings_of
 from relevo.cli.output import console, print_json, progress_bar, reports_errors
-from relevo.gateway import DroppedMonth, Purge, pseudonym_keys, purge_decisions, retire_pseudonym_key, rotate_pseudonym_key
+
+# The use cases are imported inside the commands that run them: each `relevo` command loads only
+# what it runs, not every command's dependencies (start-up time).
+if TYPE_CHECKING:
+    from relevo.gateway import DroppedMonth, Purge
 
 key_app = typer.Typer(help="The decision log's pseudonym keys: list, rotate, retire (on this machine's store and "
                            "keys, not through RELEVO_URL).", no_args_is_help=True)
@@ -46,6 +51,8 @@ def purge(ctx: typer.Context, service: str = typer.Argument(..., help="The servi
     with their shadow answers, feedback, reviews and idempotency keys; a rollout in progress's
     evidence and cases awaiting review stay. On PostgreSQL a month past every service's retention is
     dropped whole. `relevo serve` does this daily."""
+    from relevo.gateway import purge_decisions
+
     with progress_bar(as_json) as progress:
         done = call(ctx, purge_decisions, service, dry_run, progress=progress)
     print_json(done) if as_json else _show(done)
@@ -56,6 +63,8 @@ def purge(ctx: typer.Context, service: str = typer.Argument(..., help="The servi
 def list_keys(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """The pseudonym keys this machine holds, the current first, and every key the decision log names,
     with the decisions made under each (reads every decision once)."""
+    from relevo.gateway import pseudonym_keys
+
     local_only(ctx, "relevo pseudonym-key list")
     with opened(ctx, reads=True) as context:
         found = pseudonym_keys(context, settings_of(ctx))
@@ -77,6 +86,8 @@ def rotate(ctx: typer.Context) -> None:
     """A new current key for new decisions (admins; this machine's key files, not through
     RELEVO_URL); the old one is kept to find the decisions made under it. With RELEVO_PSEUDONYM_KEY
     set, rotate it in every replica's configuration first: this then records the rotation."""
+    from relevo.gateway import rotate_pseudonym_key
+
     local_only(ctx, "relevo pseudonym-key rotate")
     with opened(ctx) as context:
         done = rotate_pseudonym_key(context, settings_of(ctx))
@@ -90,6 +101,8 @@ def rotate(ctx: typer.Context) -> None:
 def retire(ctx: typer.Context, key: str = typer.Argument(..., help="The earlier key's id (relevo pseudonym-key list).")) -> None:
     """Retire an earlier key once no decision made under it is left (admins; this machine's keys, not
     through RELEVO_URL): its key file is deleted."""
+    from relevo.gateway import retire_pseudonym_key
+
     local_only(ctx, "relevo pseudonym-key retire")
     with opened(ctx) as context:
         done = retire_pseudonym_key(context, settings_of(ctx), key)

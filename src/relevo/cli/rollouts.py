@@ -6,35 +6,21 @@ import math
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from relevo import rollouts
 from relevo.cli.context import call, local_only, opened
 from relevo.cli.output import console, print_json, reports_errors
-from relevo.rollouts import (
-    FINAL,
-    MAX_DAILY,
-    MIN_DAILY,
-    Controller,
-    IncidentClock,
-    PairedSummary,
-    ReviewReport,
-    RolloutStatus,
-    ShadowReport,
-    classify_incident,
-    document_incident,
-    list_incidents,
-    record_incident_report,
-    rollout_history,
-    rollout_status,
-)
 from relevo.clock import parse_duration
 from relevo.errors import InvalidInput
-from relevo.services import load_spec
+
+# The use cases are imported inside the commands that run them: each `relevo` command loads only
+# what it runs, not every command's dependencies (start-up time).
+if TYPE_CHECKING:
+    from relevo.rollouts import IncidentClock, PairedSummary, ReviewReport, RolloutStatus, ShadowReport
 
 rollout_app = typer.Typer(help="Roll a new version out step by step, judged; roll back in one command.",
                           no_args_is_help=True)
@@ -62,6 +48,8 @@ PHASES = {"preview": "preview: the candidate answers mirrored copies, citizens g
 
 
 def _print_status(status: RolloutStatus) -> None:
+    from relevo.rollouts import FINAL
+
     step = status.step
     ended = status.state in FINAL
     against = f"against {status.stable}, stable when it started" if ended else f"stable {status.stable}"
@@ -119,6 +107,9 @@ def start(ctx: typer.Context, service: str = typer.Argument(...),
               help="Start outside the service's maintenance windows: an approver's override, with the reason."),
           ) -> None:
     """Start rolling a release (a version, a spec change, or both) out against the stable one."""
+    from relevo import rollouts
+    from relevo.services import load_spec
+
     spec = load_spec(spec_file) if spec_file is not None else None
     rollout = call(ctx, rollouts.start_rollout, service, version, env, plan, spec=spec,
                    outside_window=outside_window)
@@ -132,6 +123,8 @@ def start(ctx: typer.Context, service: str = typer.Argument(...),
 def status(ctx: typer.Context, service: str = typer.Argument(...), env: str = ENV,
            rollout_id: Optional[int] = typer.Option(None, "--id"), as_json: bool = JSON) -> None:
     """The rollout in progress (or the latest): state, step, and each verdict with its numbers."""
+    from relevo.rollouts import rollout_status
+
     data = call(ctx, rollout_status, service, env, rollout_id, reads=True)
     if as_json:
         print_json(data)
@@ -194,6 +187,8 @@ def _simple(action: str, doc: str):
     @reports_errors
     def command(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="ID"),
                 reason: str = typer.Option("", "--reason")) -> None:
+        from relevo import rollouts
+
         rollout = call(ctx, rollouts.transition, rollout_id, action, reason=reason)
         console.print(f"Rollout {rollout_id}: {rollout.state}.")
 
@@ -211,6 +206,8 @@ rollout_app.command("abort")(_simple("abort", "End a rollout without promoting; 
 def extend(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="ID"),
            by: str = typer.Option("24h", "--by", help="How much longer the held step runs.")) -> None:
     """Give a held step more time to gather evidence."""
+    from relevo import rollouts
+
     rollout = call(ctx, rollouts.transition, rollout_id, "extend", extend_by=by)
     console.print(f"Rollout {rollout_id}: {rollout.state}, step runs until {rollout.step_ends_at():%Y-%m-%d %H:%M}.")
 
@@ -226,6 +223,8 @@ def promote(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="I
     The current step must have passed and every criterion must have been shown within its tolerance
     by some step; a candidate that cannot load and answer is never promoted.
     """
+    from relevo import rollouts
+
     rollout = call(ctx, rollouts.promote, rollout_id, override=override)
     console.print(f"Rollout {rollout_id}: {rollout.state}; the candidate is now stable"
                   + (" (promoted with an override, recorded)." if override else "."))
@@ -236,6 +235,8 @@ def promote(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="I
 def revert(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="ID"),
            reason: str = typer.Option(..., "--reason", help="Why the promoted release goes back.")) -> None:
     """After a promotion: go back to the release that was stable before it (version and spec), with an incident."""
+    from relevo import rollouts
+
     rollout = call(ctx, rollouts.revert, rollout_id, reason)
     console.print(f"Rollout {rollout_id}: {rollout.state}; the previous stable release answers again; incident "
                   f"{rollout.incident_id} opened.")
@@ -246,6 +247,8 @@ def revert(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="ID
 def rollback(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="ID"),
              reason: str = typer.Option("rolled back by an operator", "--reason")) -> None:
     """Send all traffic back to stable at once; an incident is opened."""
+    from relevo import rollouts
+
     rollout = call(ctx, rollouts.rollback, rollout_id, reason)
     console.print(f"Rollout {rollout_id}: {rollout.state}; incident {rollout.incident_id} opened.")
 
@@ -255,6 +258,8 @@ def rollback(ctx: typer.Context, rollout_id: int = typer.Argument(..., metavar="
 def history(ctx: typer.Context, service: str = typer.Argument(...),
             env: Optional[str] = typer.Option(None, "--env"), as_json: bool = JSON) -> None:
     """Every rollout of a service, newest first."""
+    from relevo.rollouts import rollout_history
+
     items = call(ctx, rollout_history, service, env, reads=True)
     if as_json:
         print_json(items)
@@ -271,6 +276,8 @@ def history(ctx: typer.Context, service: str = typer.Argument(...),
 @reports_errors
 def incidents(ctx: typer.Context, service: Optional[str] = typer.Option(None, "--service"), as_json: bool = JSON) -> None:
     """Incidents, newest first."""
+    from relevo.rollouts import list_incidents
+
     items = call(ctx, list_incidents, service, reads=True)
     if as_json:
         print_json(items)
@@ -352,6 +359,8 @@ def classify(ctx: typer.Context, incident_id: int = typer.Argument(..., metavar=
                                                           "(UTC without an offset) or an age (6h); by default now."),
              as_json: bool = JSON) -> None:
     """Say which reporting regime applies to an incident: its report's clock starts from --aware-at."""
+    from relevo.rollouts import classify_incident
+
     if kind is not None and kind not in KINDS:
         raise InvalidInput(f"--kind is one of {', '.join(KINDS)}, got {kind!r}")
     clock = call(ctx, classify_incident, incident_id, _regime(regime),
@@ -372,6 +381,8 @@ def reported(ctx: typer.Context, incident_id: int = typer.Argument(..., metavar=
                                                     "an age (6h); by default now."),
              as_json: bool = JSON) -> None:
     """Record that an incident's report was filed with the authority: its clock stops."""
+    from relevo.rollouts import record_incident_report
+
     clock = call(ctx, record_incident_report, incident_id, _regime(regime), reference, _moment(at, "--at"))
     if as_json:
         print_json(clock)
@@ -385,6 +396,8 @@ def reported(ctx: typer.Context, incident_id: int = typer.Argument(..., metavar=
 def document(ctx: typer.Context, incident_id: int = typer.Argument(..., metavar="ID"),
              cause: str = typer.Option(..., "--cause"), remediation: str = typer.Option(..., "--remediation")) -> None:
     """Record an incident's cause and remediation; the rolled-back release may then be retried."""
+    from relevo.rollouts import document_incident
+
     call(ctx, document_incident, incident_id, cause=cause, remediation=remediation)
     console.print(f"Incident {incident_id} documented.")
 
@@ -393,6 +406,8 @@ def document(ctx: typer.Context, incident_id: int = typer.Argument(..., metavar=
 def controller(ctx: typer.Context, interval: float = typer.Option(2.0, "--interval", min=0.1),
                once: bool = typer.Option(False, "--once", help="Reconcile once and exit.")) -> None:
     """Run the rollout controller: judge every active rollout on each tick (one controller leads)."""
+    from relevo.rollouts import Controller
+
     local_only(ctx, "relevo controller")
     with opened(ctx, reads=True) as context:
         runner = Controller(context, interval)
@@ -434,6 +449,8 @@ def replay_cmd(ctx: typer.Context, service: str = typer.Argument(..., help="The 
                as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Send recorded cases, minimised, to a version in another environment and compare its answers
     with the ones given, as a shadow step would; check-plan then sizes paired steps on it."""
+    from relevo import rollouts
+
     done = call(ctx, rollouts.replay, service, source, target, version, since, limit)
     if as_json:
         print_json(done)
@@ -451,7 +468,9 @@ def replay_cmd(ctx: typer.Context, service: str = typer.Argument(..., help="The 
 def check_plan_cmd(ctx: typer.Context, service: str = typer.Argument(...),
                    plan: Optional[str] = typer.Option(None, "--plan"),
                    daily_cases: Optional[float] = typer.Option(
-                       None, "--daily-cases", min=MIN_DAILY, max=MAX_DAILY,
+                       # The range is the use case's to check (1 to 50,000): naming it here would load the judge
+                       # on every command's start.
+                       None, "--daily-cases",
                        help="Expected cases a day [default: the spec's rollout.daily_cases, else observed]."),
                    env: str = ENV) -> None:
     """What each step of a plan can catch and show at the service's traffic; warns and proposes a step that can.

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.table import Table
 
 from relevo.cli.context import call
 from relevo.cli.output import console, print_json, reports_errors
-from relevo.rollouts import fallback_by_hand, route_by_hand
-from relevo.routing import MODES, RouteShown, describe_route
+
+# The use cases are imported inside the commands that run them: each `relevo` command loads only
+# what it runs, not every command's dependencies (start-up time).
+if TYPE_CHECKING:
+    from relevo.routing import RouteShown
 
 ENV_OPTION = typer.Option("production", "--env", help="Environment: production, staging, or one added (relevo env list).")
 
@@ -36,7 +39,9 @@ def route(
     stable: Optional[str] = typer.Option(None, "--stable", help="Stable version (v3, 3 or a tag)."),
     candidate: Optional[str] = typer.Option(None, "--candidate", help="Candidate version."),
     no_candidate: bool = typer.Option(False, "--no-candidate", help="Remove the candidate."),
-    mode: Optional[str] = typer.Option(None, "--mode", help=f"One of {', '.join(MODES)}."),
+    # The routing table's MODES, written out: importing it here would load the registry on every command's
+    # start (tests/cli/test_routing_cli.py holds the two together).
+    mode: Optional[str] = typer.Option(None, "--mode", help="One of stable, shadow, canary, bluegreen."),
     weight: Optional[float] = typer.Option(None, "--weight", min=0, max=100, help="Canary share in percent."),
     override: Optional[str] = typer.Option(
         None, "--override", metavar="REASON",
@@ -49,6 +54,9 @@ def route(
     Changing it needs the operator role; production's stable version moves only to a version that
     passed a rollout there (or by an approver's --override), and never while a rollout owns the route.
     """
+    from relevo.rollouts import route_by_hand
+    from relevo.routing import describe_route
+
     changes = any(v is not None for v in (stable, candidate, mode, weight)) or no_candidate
     if changes:
         call(ctx, route_by_hand, service, env, stable=stable, candidate=candidate, clear_candidate=no_candidate,
@@ -64,6 +72,8 @@ def fallback(
     env: str = ENV_OPTION,
 ) -> None:
     """The kill switch: send all of a service's traffic to its fallback at once (audited)."""
+    from relevo.rollouts import fallback_by_hand
+
     if state not in ("on", "off"):
         raise typer.BadParameter("state is on or off", param_hint="STATE")
     current = call(ctx, fallback_by_hand, service, env, state == "on")

@@ -10,11 +10,12 @@ from typing import Any, Optional
 import typer
 from rich.markup import escape
 
-from relevo import continuity
 from relevo.cli.context import call, local_only
 from relevo.cli.output import console, print_json, reports_errors, write_document
 from relevo.errors import InvalidInput
-from relevo.services import load_spec
+
+# The use cases are imported inside the commands that run them: each `relevo` command loads only
+# what it runs, not every command's dependencies (start-up time).
 
 
 class Format(str, Enum):
@@ -40,6 +41,9 @@ def runbook(ctx: typer.Context,
     """A service's runbook, generated from its spec: deployment steps, acceptance and rollback criteria,
     owners, target times, the fallback procedure, who notifies whom. `relevo runbook confirm SERVICE`:
     an owner (an operator or approver of the service) confirms this version (the spec's hash)."""
+    from relevo import continuity
+    from relevo.services import load_spec
+
     confirming = len(words) == 2 and words[0] == "confirm"
     if len(words) > 2 or (len(words) == 2 and not confirming):
         raise InvalidInput("give SERVICE to read its runbook, or `confirm SERVICE` to confirm it")

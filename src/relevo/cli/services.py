@@ -11,10 +11,9 @@ from rich.table import Table
 from relevo.cli.context import call
 from relevo.cli.output import console, print_json, reports_errors
 from relevo.errors import Conflict
-from relevo.registry import draft_service
-from relevo.rollouts import apply_by_hand
-from relevo.services import list_services, load_spec
-from relevo.suites import apply_suite, load_suite
+
+# The use cases are imported inside the commands that run them: each `relevo` command loads only
+# what it runs, not every command's dependencies (start-up time).
 
 service_app = typer.Typer(help="Declare and list decision services.", no_args_is_help=True)
 
@@ -34,6 +33,10 @@ def apply(ctx: typer.Context, spec_file: Path = typer.Argument(..., help="Servic
     one (a golden or smoke case dropped, a margin widened, a check removed) needs an approver's
     --suite-override REASON.
     """
+    from relevo.rollouts import apply_by_hand
+    from relevo.services import load_spec
+    from relevo.suites import apply_suite, load_suite
+
     spec = load_spec(spec_file)
     # The suite is read first: a broken suite leaves the service as it was.
     suite = load_suite(spec_file.parent / spec.tests, spec) if spec.tests else None
@@ -65,6 +68,8 @@ def init(
     protected fields, every field is marked personal (never profiled, pseudonymised in the log)
     until you review it; texts only you can write are TODO, refused until written.
     """
+    from relevo.registry import draft_service
+
     draft = draft_service(name, model, data, label=label, personal=personal or [], protected=protected or [],
                           trust_types=trust_type or [])
     targets = {out / f"{name}.yaml": draft.spec, out / f"{name}.metadata.yaml": draft.metadata}
@@ -91,6 +96,8 @@ def init(
 @reports_errors
 def list_(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List declared services."""
+    from relevo.services import list_services
+
     rows = call(ctx, list_services, reads=True)
     if as_json:
         print_json([{"name": r.name, "spec_sha256": r.spec_sha256, "updated_at": r.updated_at} for r in rows])

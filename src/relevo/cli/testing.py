@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import TYPE_CHECKING, Callable, Iterator, Optional
 
 import typer
 from rich.markup import escape
@@ -14,7 +14,11 @@ from rich.table import Table
 from relevo.cli.context import call
 from relevo.cli.junit import write_junit
 from relevo.cli.output import console, print_json, reports_errors
-from relevo.suites import SuiteRun, run_suite, suite_runs
+
+# The use cases are imported inside the commands that run them: each `relevo` command loads only
+# what it runs, not every command's dependencies (start-up time).
+if TYPE_CHECKING:
+    from relevo.suites import SuiteRun
 
 STYLE = {"passed": "green", "failed": "bold red", "not applicable": "dim"}
 
@@ -59,6 +63,8 @@ def test(
     """Run the service's test suite on a version: golden cases, regression against the stable
     version, latency, robustness and fairness. The result is stored with the version's hash and
     the environment's fingerprint, and audited; the exit status is 1 when a check failed."""
+    from relevo.suites import run_suite
+
     with _bar(as_json) as progress:
         run = call(ctx, run_suite, service, version, env, progress=progress)
     if junit is not None:
@@ -81,6 +87,8 @@ def test_runs(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List the newest test runs of a service (relevo test, and the smoke tests before rollouts)."""
+    from relevo.suites import suite_runs
+
     runs = call(ctx, suite_runs, service, version, reads=True)
     if as_json:
         print_json(runs)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import typer
 from rich.markup import escape
 
-from relevo import services
 from relevo.cli.context import call
 from relevo.cli.output import console, print_json, reports_errors
+
+# The use cases are imported inside the commands that run them: each `relevo` command loads only
+# what it runs, not every command's dependencies (start-up time).
 
 
 @reports_errors
@@ -16,6 +18,8 @@ def windows(ctx: typer.Context, service: str = typer.Argument(...),
             as_json: bool = typer.Option(False, "--json", help="Print them as JSON data.")) -> None:
     """The next openings of a service's maintenance windows, in local time and UTC: rollout steps
     start and advance only inside one (rollback, hold, pause and abort always may)."""
+    from relevo import services
+
     found = call(ctx, services.service_windows, service, count)
     if as_json:
         print_json(found.as_dict())
