@@ -46,8 +46,9 @@ def test_counts_percentiles_and_intervals_match_an_independent_computation():
              if s is not None and c is not None]
     ran = ~np.isnan(obs.shadow_latency_ms)
     assert report.copies == int(ran.sum()) and report.candidate_errors == int(obs.shadow_failed.sum())
-    assert report.latency_p50_ms == pytest.approx(np.median(obs.shadow_latency_ms[ran]))
-    assert report.latency_p95_ms == pytest.approx(np.quantile(obs.shadow_latency_ms[ran], 0.95))
+    # model times are counted in bins 0.5% wide (a long step's in a few hundred numbers)
+    assert report.latency_p50_ms == pytest.approx(np.median(obs.shadow_latency_ms[ran]), rel=0.005)
+    assert report.latency_p95_ms == pytest.approx(np.quantile(obs.shadow_latency_ms[ran], 0.95), rel=0.005)
 
     counts = Counter((s, c) for s, c, _ in pairs)
     overall = report.overall

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
+
+import numpy as np
 
 from sqlalchemy import Connection, select
 
@@ -30,10 +32,14 @@ from relevo.rollouts.judging import (
     not_applicable,
     step_verdict,
 )
-from relevo.rollouts.observations import StepObservations, observe_step
+from relevo.rollouts.ledger import Ledger
+from relevo.rollouts.observations import ReviewedDecisions, StepObservations, held_answers
+from relevo.rollouts.review_report import ReviewReport, review_report
+from relevo.rollouts.shadow_report import ShadowReport, shadow_report
+from relevo.rollouts.step_evidence import StepEvidence
 from relevo.rollouts.rollout import Rollout
 from relevo.services.catalogue import get_spec
-from relevo.services.rollout_policy import RolloutPolicy
+from relevo.services.rollout_policy import Criterion, RolloutPolicy
 from relevo.store import connect
 from relevo.store.tables import rollout_verdicts
 
@@ -92,35 +98,40 @@ def step_where(step_index: int, phase: str) -> str:
 
 
 def judge_step(policy: RolloutPolicy, rollout: Rollout, obs: StepObservations, now: datetime,
-               shown: dict[str, str] | None = None) -> StepJudgement:
+               shown: dict[str, str] | None = None, ledger: Ledger | None = None,
+               reviews: Callable[[Criterion], ReviewedDecisions] | None = None) -> StepJudgement:
     """The judgement of the rollout's current step (or phase) on observations already read;
-    shown: criteria earlier steps showed within tolerance, and where."""
+    shown: criteria earlier steps showed within tolerance, and where; ledger: the step's kept
+    evidence, when obs holds only the decisions since; reviews: the verdicts that came to count."""
+    ledger = ledger or Ledger()
     phase = rollout.phase
     if phase in ("preview", "switched"):
         # A blue/green step is judged twice (preview, then after the switch): each phase gets
         # half the step's alpha, so the step's chance of a false rollback stays within alpha.
         policy = policy.model_copy(update={"alpha": policy.alpha / 2})
+    times = obs.created_at
     if phase in ("shadow", "preview"):
-        metrics = judge_shadow(policy, obs)
-        guard = check_guards(policy.guards, obs, shadow=True)
-        n_candidate = int(obs.shadowed.sum())
+        metrics = judge_shadow(policy, obs, ledger)
+        guard = check_guards(policy.guards, obs, shadow=True, ledger=ledger)
+        n_candidate = ledger.count("candidate", obs.shadowed, times)
     elif phase == "canary":
-        metrics = judge_canary(policy, obs, float(rollout.step["weight"]) / 100, now)
-        guard = check_guards(policy.guards, obs)
-        n_candidate = int(obs.candidate.sum())
+        metrics = judge_canary(policy, obs, float(rollout.step["weight"]) / 100, now, ledger, reviews)
+        guard = check_guards(policy.guards, obs, ledger=ledger)
+        n_candidate = ledger.count("candidate", obs.candidate, times)
     elif phase == "switched":
-        metrics = judge_after_switch(policy, obs)
-        guard = check_guards(policy.guards, obs)
-        n_candidate = int(obs.candidate.sum())
+        metrics = judge_after_switch(policy, obs, ledger)
+        guard = check_guards(policy.guards, obs, ledger=ledger)
+        n_candidate = ledger.count("candidate", obs.candidate, times)
     else:
         return StepJudgement(Verdict.NOT_APPLICABLE, [], None, 0, 0)
+    decisions = ledger.count("decisions", np.ones(obs.n, dtype=bool), times)
     by_name = {criterion_name(c): c for c in policy.criteria}
     metrics = [replace(m, definition=by_name[m.name].digest) if m.name in by_name else m for m in metrics]
     metrics = [m.carried(shown[m.name]) if shown and m.name in shown else m for m in metrics]
     later = later_phases(rollout)
     metrics = [_defer(m, by_name.get(m.name), later) for m in metrics]
     verdict = Verdict.FAIL if guard else step_verdict(metrics, n_candidate)
-    return StepJudgement(verdict, metrics, guard, obs.n, n_candidate)
+    return StepJudgement(verdict, metrics, guard, decisions, n_candidate)
 
 
 def later_phases(rollout: Rollout) -> list[tuple[str, str]]:
@@ -145,14 +156,49 @@ def _defer(metric: MetricResult, criterion, later: list[tuple[str, str]]) -> Met
     return metric
 
 
-def judge_rollout(ctx: Context, rollout: Rollout) -> StepJudgement:
-    """Judge the current step (or blue/green phase) of a rollout from its decisions so far."""
+@dataclass(frozen=True)
+class StepReading:
+    """What one look at a step shows: the judgement, and the reports status shows with it."""
+
+    judgement: StepJudgement
+    shadow: ShadowReport | None  # the paired comparison of a shadow step or blue/green preview
+    review: ReviewReport | None  # the review policy's work, where it holds answers
+
+
+def judge_rollout(ctx: Context, rollout: Rollout, keep: bool = True) -> StepJudgement:
+    """Judge the current step (or blue/green phase) of a rollout from its decisions so far: the
+    kept evidence advanced with what arrived since, kept again unless keep is False."""
+    return read_step(ctx, rollout, keep).judgement
+
+
+def read_step(ctx: Context, rollout: Rollout, keep: bool = True) -> StepReading:
+    """The judgement of the rollout's current step with its reports, from the kept evidence
+    advanced with what arrived since (kept again unless keep is False)."""
+    now = ctx.clock.now()
     with connect(ctx.engine) as conn:
-        policy = get_spec(conn, rollout.service).rollout
-        obs = observe_step(conn, rollout.step_label,
-                           attributes=judged_attributes(policy))
+        spec = get_spec(conn, rollout.service)
+        policy = spec.rollout
+        protected = [name for name, field in spec.inputs.items() if field.protected]
+        paired = rollout.phase in ("shadow", "preview")
         shown = shown_earlier(conn, rollout, policy)
-    return judge_step(policy, rollout, obs, ctx.clock.now(), shown)
+        evidence = StepEvidence.load(conn, rollout, policy, now)
+        ledger = evidence.ledger
+        shadow = None
+        for obs, reviews in evidence.news(conn, sorted(set(protected) | set(judged_attributes(policy)))):
+            judgement = judge_step(policy, rollout, obs, now, shown, ledger, reviews)
+            if paired:
+                # The paired comparison of a shadow step or blue/green preview, per protected group too.
+                shadow = shadow_report(obs, protected, spec.decisions, policy.alpha, ledger)
+            arms = {"candidate": obs.candidate, "stable": ~obs.candidate}
+            decided = {arm: ledger.count(f"report/decisions/{arm}", mask, obs.created_at) for arm, mask in arms.items()}
+            held = {arm: ledger.count(f"report/held/{arm}", mask & obs.held, obs.created_at)
+                    for arm, mask in arms.items()}
+        review = None
+        if spec.review.active or any(held.values()):
+            review = review_report(decided, held, held_answers(conn, rollout.step_label))
+        if keep:
+            evidence.keep(conn, judgement.as_dict())
+    return StepReading(judgement, shadow, review)
 
 
 def judged_attributes(policy: RolloutPolicy) -> list[str]:

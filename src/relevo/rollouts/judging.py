@@ -4,11 +4,13 @@ Each criterion gets its share of the step's alpha (alpha / k over the criteria t
 the step). A criterion passes only on positive evidence that the candidate is within its
 tolerance (relevo.analysis.judge.verdict); where the step's evidence cannot speak to it, it is
 "not applicable" there. The evidence is fed to the judge's states in batches, in the order
-decisions were made: at least BATCH decisions each, and never splitting decisions recorded at
+decisions were made: at least ten decisions each, and never splitting decisions recorded at
 the same moment, whose order the store does not fix. Each batch is one look with one stake
 (relevo.analysis.judge.betting), so re-judging the same decisions later, or in another store
 holding the same decisions, gives the same path: a verdict read at any tick is the
-anytime-valid verdict "after every batch".
+anytime-valid verdict "after every batch". The states live in the step's ledger
+(relevo.rollouts.ledger), which keeps them between judgements: each judgement feeds it only
+the decisions that arrived since.
 
 Every rate criterion (error_rate, decision_rate, correction_rate, latency against stable) is
 tested at the spec's tolerance, in its own scale: the harm test's null is "candidate rate <=
@@ -35,7 +37,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -54,15 +56,13 @@ from relevo.analysis.judge import (
     judge_metric,
     split_alpha,
 )
-from relevo.rollouts.observations import StepObservations, older_than
+from relevo.rollouts.ledger import Ledger
+from relevo.rollouts.observations import ReviewedDecisions, StepObservations, reviewed_in
 from relevo.services.rollout_policy import (
     Criterion,
     RolloutPolicy,
     parse_duration,
 )
-
-BATCH = 10
-
 
 @dataclass(frozen=True)
 class MetricResult:
@@ -124,49 +124,24 @@ class MetricResult:
         return cls(**{k: v for k, v in data.items() if k in known} | {"verdict": Verdict(data["verdict"])})
 
 
-def batch_bounds(times: np.ndarray, size: int = BATCH) -> list[tuple[int, int]]:
-    """(start, stop) of each batch of decisions in time order: at least `size` decisions, ending
-    only where the time changes (or at the end), so ties are never split."""
-    n = times.size
-    bounds, start = [], 0
-    while start < n:
-        stop = min(start + size, n)
-        while stop < n and times[stop] == times[stop - 1]:
-            stop += 1
-        bounds.append((start, stop))
-        start = stop
-    return bounds
+def _batched(ledger: Ledger, key: str, start, times: np.ndarray, *arrays, update=None):
+    """The state for this judgement, fed arrays batch by batch (each batch is one look), through
+    the step's kept evidence."""
+    return ledger.batched(key, start, times, *arrays, **({"update": update} if update else {}))
 
 
-def _canonical(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
-    """One batch's rows in a fixed order (sorted by their values). A batch has one stake, so its
-    order changes nothing but the rounding of sums: sorted, the same decisions give bit-for-bit
-    the same numbers however the store returned them."""
-    order = np.lexsort(arrays[::-1])
-    return tuple(a[order] for a in arrays)
-
-
-def _batched(state, times: np.ndarray, *arrays):
-    """Feed arrays to state.update batch by batch (each batch is one look)."""
-    for start, stop in batch_bounds(times):
-        state = state.update(*_canonical(*(a[start:stop] for a in arrays)))
-    return state
-
-
-def _betting(values: np.ndarray, times: np.ndarray, low: float, high: float, alpha: float, tol: float | None,
-             **grid) -> BettingMean:
+def _betting(ledger: Ledger, key: str, values: np.ndarray, times: np.ndarray, low: float, high: float, alpha: float,
+             tol: float | None, **grid) -> BettingMean:
     """A betting confidence sequence for the mean of values in [low, high], after every batch."""
-    state = BettingMean.start(low, high, alpha, tol=tol, **grid)
-    for start, stop in batch_bounds(times):
-        (batch,) = _canonical(values[start:stop])
-        state = state.update(batch, low, high)
-    return state
+    return ledger.batched(key, lambda: BettingMean.start(low, high, alpha, tol=tol, **grid), times, values,
+                          update=lambda state, batch: state.update(batch, low, high))
 
 
 def agreement_sequence(agree: np.ndarray, times: np.ndarray, alpha: float,
-                       min_agreement: float | None = None) -> BettingMean:
+                       min_agreement: float | None = None, ledger: Ledger | None = None,
+                       key: str = "agreement") -> BettingMean:
     """The agreement's betting confidence sequence over pairs (1 = same label), after every batch."""
-    return _betting(agree, times, 0.0, 1.0, alpha, min_agreement)
+    return _betting(ledger or Ledger(), key, agree, times, 0.0, 1.0, alpha, min_agreement)
 
 
 def _result(name: str, criterion: Criterion, evidence: Evidence, alpha: float) -> MetricResult:
@@ -175,41 +150,46 @@ def _result(name: str, criterion: Criterion, evidence: Evidence, alpha: float) -
                         verdict.harm_e, verdict.noninferiority_e, evidence.n_candidate, alpha)
 
 
-def _ratio(name, criterion, candidate_events: np.ndarray, times: np.ndarray, weight: float, n_candidate: int,
-           alpha: float):
+def _ratio(ledger: Ledger, key: str, criterion, candidate_events: np.ndarray, times: np.ndarray, weight: float,
+           n_candidate: int, alpha: float):
     rho_tol = criterion.tolerance.relative if criterion.tolerance.relative else 1.0
-    state = RatioState.start(rho_tol=rho_tol, alpha=alpha)
-    if candidate_events.size:
-        state = _batched(state, times, candidate_events.astype(int), np.full(candidate_events.size, weight))
-    return _result(name, criterion, evidence_from(state, n_candidate), alpha)
+    state = _batched(ledger, key, lambda: RatioState.start(rho_tol=rho_tol, alpha=alpha), times,
+                     candidate_events.astype(int), np.full(candidate_events.size, weight))
+    return _result(criterion.name, criterion, evidence_from(state, n_candidate), alpha)
 
 
-def _difference(name, criterion, y: np.ndarray, arm: np.ndarray, times: np.ndarray, weight: float, alpha: float):
+def _difference(ledger: Ledger, key: str, criterion, y: np.ndarray, arm: np.ndarray, times: np.ndarray,
+                weight: float, alpha: float):
     tol = criterion.tolerance.absolute if criterion.tolerance.absolute is not None else 0.0
-    state = DifferenceState.start(tol=tol, alpha=alpha)
-    if y.size:
-        state = _batched(state, times, y.astype(int), arm.astype(int), np.full(y.size, weight))
-    return _result(name, criterion, evidence_from(state, int(arm.sum())), alpha)
+    state = _batched(ledger, key, lambda: DifferenceState.start(tol=tol, alpha=alpha), times, y.astype(int),
+                     arm.astype(int), np.full(y.size, weight))
+    return _result(criterion.name, criterion, evidence_from(state, state.n_candidate), alpha)
 
 
-def _two_arm(name, criterion, y: np.ndarray, arm: np.ndarray, times: np.ndarray, weight: float,
+def _two_arm(ledger: Ledger, criterion, y: np.ndarray, arm: np.ndarray, times: np.ndarray, weight: float,
              alpha: float) -> MetricResult:
     """A rate criterion from two arms at weight, tested at the spec's tolerance in its own scale:
     a relative tolerance by the ratio form on events (y = 1), an absolute one by the difference
     form on every decision."""
+    key = criterion.name
     if criterion.tolerance.relative is not None:
-        return _ratio(name, criterion, arm[y], times[y], weight, int(arm.sum()), alpha)
-    return _difference(name, criterion, y, arm, times, weight, alpha)
+        n_candidate = ledger.count(f"{key}/candidate", arm, times)
+        return _ratio(ledger, key, criterion, arm[y], times[y], weight, n_candidate, alpha)
+    return _difference(ledger, key, criterion, y, arm, times, weight, alpha)
 
 
-def _fairness(name, criterion, decisions: np.ndarray, inputs: list[dict], alpha: float) -> MetricResult:
-    counts: dict[str, tuple[int, int]] = {}
-    for decision, row in zip(decisions, inputs):
-        group = row.get(criterion.attribute)
-        if group is None or decision is None:
-            continue
-        hits, n = counts.get(group, (0, 0))
-        counts[group] = (hits + int(decision == criterion.label), n + 1)
+def _fairness(ledger: Ledger, criterion, decisions: np.ndarray, inputs: list[dict], times: np.ndarray,
+              alpha: float) -> MetricResult:
+    name = criterion.name
+    groups = np.array([None if decision is None else row.get(criterion.attribute)
+                       for decision, row in zip(decisions, inputs)], dtype=object)
+    known = groups != None  # noqa: E711 (elementwise)
+    labels = [str(g) for g in groups[known]]
+    decided = ledger.tally(f"{name}/decided", labels, times[known])
+    selected = ledger.tally(f"{name}/selected", [g for g, d in zip(labels, decisions[known])
+                                                 if d == criterion.label],
+                            times[known][decisions[known] == criterion.label])
+    counts = {group: (selected[group], n) for group, n in sorted(decided.items())}
     n = sum(c[1] for c in counts.values())
     if len(counts) < 2 or n < criterion.min_sample:
         return MetricResult(name, Verdict.NOT_YET, f"{n} of {criterion.min_sample} decisions across "
@@ -228,20 +208,22 @@ def _fairness(name, criterion, decisions: np.ndarray, inputs: list[dict], alpha:
     return MetricResult(name, verdict, reason, estimate, lower, upper, n_candidate=n, alpha=alpha)
 
 
-def _latency_share(name, criterion, latencies: np.ndarray, times: np.ndarray, alpha: float) -> MetricResult:
+def _latency_share(ledger: Ledger, criterion, latencies: np.ndarray, times: np.ndarray,
+                   alpha: float) -> MetricResult:
     over = (latencies > criterion.budget_ms).astype(int)
-    state = RateState.start(p0=criterion.max_share, alpha=alpha)
-    if over.size:
-        state = _batched(state, times, over)
-    return _result(name, criterion, evidence_from(state, int(over.size)), alpha)
+    state = _batched(ledger, criterion.name, lambda: RateState.start(p0=criterion.max_share, alpha=alpha), times, over)
+    return _result(criterion.name, criterion, evidence_from(state, state.n), alpha)
 
 
-def _paired_rate(name, criterion, c: np.ndarray, s: np.ndarray, times: np.ndarray, alpha: float) -> MetricResult:
+def _paired_rate(ledger: Ledger, criterion, c: np.ndarray, s: np.ndarray, times: np.ndarray,
+                 alpha: float) -> MetricResult:
     """A rate criterion from pairs (c, s: the candidate's and the stable's 0/1 outcome on one case)."""
-    return _result(name, criterion, _paired_evidence(criterion, c, s, times, alpha), alpha)
+    return _result(criterion.name, criterion, _paired_evidence(ledger, criterion.name, criterion, c, s, times, alpha),
+                   alpha)
 
 
-def _paired_evidence(criterion, c: np.ndarray, s: np.ndarray, times: np.ndarray, alpha: float) -> Evidence:
+def _paired_evidence(ledger: Ledger, key: str, criterion, c: np.ndarray, s: np.ndarray, times: np.ndarray,
+                     alpha: float) -> Evidence:
     """The evidence of a rate criterion on pairs (c, s).
 
     An absolute tolerance tests the mean of c - s against it; a relative one (candidate rate at
@@ -250,14 +232,13 @@ def _paired_evidence(criterion, c: np.ndarray, s: np.ndarray, times: np.ndarray,
     estimate and interval shown are always the difference of rates, p_cand - p_stable.
     """
     tol = criterion.tolerance
-    shown = PairedState.start(tol=tol.absolute or 0.0, alpha=alpha)
-    if c.size:
-        shown = _batched(shown, times, c.astype(int), s.astype(int))
-    evidence = evidence_from(shown.difference, int(c.size))
+    shown = _batched(ledger, key, lambda: PairedState.start(tol=tol.absolute or 0.0, alpha=alpha), times,
+                     c.astype(int), s.astype(int))
+    evidence = evidence_from(shown.difference, shown.n)
     if tol.relative is not None:
         rho = float(tol.relative)
         z = c.astype(float) - rho * s.astype(float)
-        test = _betting(z, times, -rho, 1.0, alpha, 0.0, points=3)  # only its tests are read
+        test = _betting(ledger, f"{key}/relative", z, times, -rho, 1.0, alpha, 0.0, points=3)  # only its tests are read
         evidence = Evidence(test.harm_e, test.noninferiority_e, evidence.n_candidate, evidence.estimate,
                             evidence.lower, evidence.upper)
     return evidence
@@ -298,8 +279,13 @@ def criterion_name(criterion: Criterion) -> str:
     return criterion.name
 
 
-def judge_canary(policy: RolloutPolicy, obs: StepObservations, weight: float, now: datetime) -> list[MetricResult]:
-    """Verdicts for a canary step at weight (0..1)."""
+def judge_canary(policy: RolloutPolicy, obs: StepObservations, weight: float, now: datetime,
+                 ledger: Ledger | None = None,
+                 reviews: Callable[[Criterion], ReviewedDecisions] | None = None) -> list[MetricResult]:
+    """Verdicts for a canary step at weight (0..1); ledger: the step's kept evidence (obs then
+    holds only the decisions since); reviews: the reviewed decisions each correction criterion
+    counts (default: those in obs, old enough at now)."""
+    ledger = ledger or Ledger()
     alpha = _share(policy, "canary")
     arm, times = obs.candidate, obs.created_at
     results = []
@@ -308,30 +294,34 @@ def judge_canary(policy: RolloutPolicy, obs: StepObservations, weight: float, no
         if why := not_applicable(c, "canary"):
             results.append(_not_applicable(name, why))
         elif c.metric == "error_rate":
-            results.append(_two_arm(name, c, obs.failed, arm, times, weight, alpha))
+            results.append(_two_arm(ledger, c, obs.failed, arm, times, weight, alpha))
         elif c.metric == "correction_rate":
             # Among the decisions case workers reviewed, once old enough to have been, answers the
-            # review policy held back included (the case worker's answer corrects the proposal).
-            # The test assumes which decisions get reviewed does not depend on the version that
-            # made them: true of a random review sample and of holds by group, not quite of holds
-            # by label or probability band, which follow the version's answers.
-            counted = older_than(obs, now, parse_duration(c.review_delay).total_seconds()) & obs.reviewed
-            results.append(_two_arm(name, c, obs.corrected[counted], arm[counted], times[counted], weight, alpha))
+            # review policy held back included (the case worker's answer corrects the proposal),
+            # in the order they came to count. The test assumes which decisions get reviewed does
+            # not depend on the version that made them: true of a random review sample and of
+            # holds by group, not quite of holds by label or probability band, which follow the
+            # version's answers.
+            counted = reviews(c) if reviews else reviewed_in(obs, now, parse_duration(c.review_delay).total_seconds())
+            results.append(_two_arm(ledger, c, counted.corrected, counted.candidate, counted.counted_at, weight, alpha))
         elif c.metric == "latency" and c.max_share is not None:
-            results.append(_latency_share(name, c, obs.latency_ms[arm], times[arm], alpha))
+            results.append(_latency_share(ledger, c, obs.latency_ms[arm], times[arm], alpha))
         elif c.metric == "latency":
-            results.append(_two_arm(name, c, obs.latency_ms > c.budget_ms, arm, times, weight, alpha))
+            results.append(_two_arm(ledger, c, obs.latency_ms > c.budget_ms, arm, times, weight, alpha))
         elif c.metric == "decision_rate":
             answered = obs.decision != None  # noqa: E711 (elementwise on an object array)
             y = (obs.decision[answered] == c.label)
-            results.append(_two_arm(name, c, y, arm[answered], times[answered], weight, alpha))
+            results.append(_two_arm(ledger, c, y, arm[answered], times[answered], weight, alpha))
         elif c.metric == "fairness":
-            results.append(_fairness(name, c, obs.decision[arm], [r for r, a in zip(obs.inputs, arm) if a], alpha))
+            results.append(_fairness(ledger, c, obs.decision[arm], [r for r, a in zip(obs.inputs, arm) if a],
+                                     times[arm], alpha))
     return results
 
 
-def judge_shadow(policy: RolloutPolicy, obs: StepObservations) -> list[MetricResult]:
-    """Verdicts for a shadow step (or a blue/green preview) from pairs (stable answer, candidate shadow answer)."""
+def judge_shadow(policy: RolloutPolicy, obs: StepObservations, ledger: Ledger | None = None) -> list[MetricResult]:
+    """Verdicts for a shadow step (or a blue/green preview) from pairs (stable answer, candidate
+    shadow answer); ledger: the step's kept evidence (obs then holds only the decisions since)."""
+    ledger = ledger or Ledger()
     paired = obs.shadow_decision != None  # noqa: E711
     alpha = _share(policy, "shadow")
     stable, shadow, paired_times = obs.decision[paired], obs.shadow_decision[paired], obs.created_at[paired]
@@ -345,14 +335,14 @@ def judge_shadow(policy: RolloutPolicy, obs: StepObservations) -> list[MetricRes
         elif c.metric == "decision_rate":
             cs = (shadow[both_answered] == c.label)
             ss = (stable[both_answered] == c.label)
-            results.append(_paired_rate(name, c, cs, ss, both_times, alpha))
+            results.append(_paired_rate(ledger, c, cs, ss, both_times, alpha))
         elif c.metric == "agreement":
             agree = (shadow[both_answered] == stable[both_answered]).astype(float)
-            state = agreement_sequence(agree, both_times, alpha, c.min_agreement)
+            state = agreement_sequence(agree, both_times, alpha, c.min_agreement, ledger, name)
             lower, upper = state.interval
             # Harm here is agreeing too little: the test of "agreement >= min" rejecting; the
             # pass, agreeing enough: the test of "agreement <= min" rejecting.
-            evidence = Evidence(state.noninferiority_e, state.harm_e, int(agree.size), state.estimate, lower, upper)
+            evidence = Evidence(state.noninferiority_e, state.harm_e, state.n, state.estimate, lower, upper)
             results.append(_result(name, c, evidence, alpha))
         elif c.metric == "error_rate":
             # Copies go only where the stable model answered, so a case the stable version
@@ -362,20 +352,23 @@ def judge_shadow(policy: RolloutPolicy, obs: StepObservations) -> list[MetricRes
             cases = obs.shadowed | obs.failed
             untried = obs.failed & ~obs.shadowed
             times = obs.created_at[cases]
-            harm = _paired_evidence(c, obs.shadow_failed[cases], obs.failed[cases], times, alpha)
-            proof = _paired_evidence(c, (obs.shadow_failed | untried)[cases], obs.failed[cases], times, alpha)
+            harm = _paired_evidence(ledger, f"{name}/harm", c, obs.shadow_failed[cases], obs.failed[cases], times,
+                                    alpha)
+            proof = _paired_evidence(ledger, f"{name}/proof", c, (obs.shadow_failed | untried)[cases],
+                                     obs.failed[cases], times, alpha)
             results.append(_result(name, c, replace(harm, noninferiority_e=proof.noninferiority_e), alpha))
         elif c.metric == "latency":
             timed = obs.shadowed & ~np.isnan(obs.shadow_latency_ms)  # failed copies took their time too
-            results.append(_latency_share(name, c, obs.shadow_latency_ms[timed], obs.created_at[timed], alpha))
+            results.append(_latency_share(ledger, c, obs.shadow_latency_ms[timed], obs.created_at[timed], alpha))
         elif c.metric == "fairness":
             shadow_inputs = [r for r, p in zip(obs.inputs, paired) if p]
-            results.append(_fairness(name, c, shadow, shadow_inputs, alpha))
+            results.append(_fairness(ledger, c, shadow, shadow_inputs, paired_times, alpha))
     return results
 
 
-def judge_after_switch(policy: RolloutPolicy, obs: StepObservations) -> list[MetricResult]:
+def judge_after_switch(policy: RolloutPolicy, obs: StepObservations, ledger: Ledger | None = None) -> list[MetricResult]:
     """Verdicts after a blue/green switch: only what the candidate alone can show."""
+    ledger = ledger or Ledger()
     alpha = _share(policy, "switched")
     mask = obs.candidate
     results = []
@@ -384,9 +377,10 @@ def judge_after_switch(policy: RolloutPolicy, obs: StepObservations) -> list[Met
         if why := not_applicable(c, "switched"):
             results.append(_not_applicable(name, why))
         elif c.metric == "latency":
-            results.append(_latency_share(name, c, obs.latency_ms[mask], obs.created_at[mask], alpha))
+            results.append(_latency_share(ledger, c, obs.latency_ms[mask], obs.created_at[mask], alpha))
         elif c.metric == "fairness":
-            results.append(_fairness(name, c, obs.decision[mask], [r for r, m in zip(obs.inputs, mask) if m], alpha))
+            results.append(_fairness(ledger, c, obs.decision[mask], [r for r, m in zip(obs.inputs, mask) if m],
+                                     obs.created_at[mask], alpha))
     return results
 
 

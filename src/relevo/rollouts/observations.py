@@ -6,12 +6,13 @@ evidence is exactly the decisions made under it, in the order they were made.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Sequence
-from datetime import datetime
+from dataclasses import dataclass, fields
+from types import SimpleNamespace
+from typing import Any, Sequence
+from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, exists, func, select
 
 from relevo.store.tables import decisions, feedback, shadow_decisions
 
@@ -40,15 +41,24 @@ class StepObservations:
         """Decisions observed."""
         return int(self.candidate.size)
 
+    def take(self, mask: np.ndarray) -> "StepObservations":
+        """The observations of the decisions mask selects."""
+        taken: dict[str, Any] = {f.name: ([row for row, keep in zip(value, mask) if keep]
+                                          if isinstance(value, list) else value[mask])
+                                 for f in fields(self) for value in (getattr(self, f.name),)}
+        return StepObservations(**taken)
+
     @property
     def shadowed(self) -> np.ndarray:
         """bool: the candidate answered a shadow copy of the case (with a label, or failing)."""
         return (self.shadow_decision != None) | self.shadow_failed  # noqa: E711 (elementwise)
 
 
-def observe_step(conn: Connection, step_label: str,
-                 attributes: Sequence[str] | None = None) -> StepObservations:
-    """Every decision made under step_label, with its shadow answer and any correction.
+def observe_step(conn: Connection, step_label: str, attributes: Sequence[str] | None = None,
+                 after: datetime | None = None, until: datetime | None = None,
+                 limit: int | None = None) -> StepObservations:
+    """Every decision made under step_label (after `after`, until `until`, the first `limit`),
+    with its shadow answer and any correction.
 
     attributes: the inputs to read back (the protected ones a fairness criterion or a report
     splits by); None reads them all. Each decision's inputs are a JSON document: reading only a
@@ -73,6 +83,12 @@ def observe_step(conn: Connection, step_label: str,
         .where(decisions.c.step == step_label)
         .order_by(decisions.c.created_at, decisions.c.id)
     )
+    if after is not None:
+        query = query.where(decisions.c.created_at > after)
+    if until is not None:
+        query = query.where(decisions.c.created_at <= until)
+    if limit is not None:
+        query = query.limit(limit)
     rows = conn.execute(query).all()
     return StepObservations(
         candidate=np.array([r.arm == "candidate" for r in rows], dtype=bool),
@@ -97,3 +113,105 @@ def older_than(obs: StepObservations, now: datetime, delay_s: float) -> np.ndarr
     """Mask of decisions made at least delay_s before now (old enough to have been reviewed)."""
     cutoff = np.datetime64(now.replace(tzinfo=None), "us") - np.timedelta64(int(delay_s * 1e6), "us")
     return obs.created_at <= cutoff
+
+
+@dataclass(frozen=True)
+class ReviewedDecisions:
+    """Decisions a case worker reviewed (confirmed or corrected), counted once old enough to have
+    been reviewed, in the order they came to count."""
+
+    candidate: np.ndarray  # bool: made under the candidate arm
+    corrected: np.ndarray  # bool: the current verdict corrects it
+    counted_at: np.ndarray  # datetime64: the later of the decision's time + the review delay and its verdict's
+    revised: bool = False  # a verdict counted before was since replaced by another
+
+
+def reviewed_in(obs: StepObservations, now: datetime, delay_s: float) -> ReviewedDecisions:
+    """The reviewed decisions among obs old enough at now, counted from their time + delay (when
+    the observations do not say when each verdict came, as in simulations)."""
+    counted = older_than(obs, now, delay_s) & obs.reviewed
+    return ReviewedDecisions(obs.candidate[counted], obs.corrected[counted],
+                             obs.created_at[counted] + np.timedelta64(int(delay_s * 1e6), "us"))
+
+
+def observe_reviews(conn: Connection, step_label: str, delay: timedelta, after: datetime | None,
+                    until: datetime) -> ReviewedDecisions:
+    """The step's reviewed decisions that came to count after `after` and by `until`.
+
+    A decision comes to count when it is old enough to have been reviewed (its time + delay)
+    and reviewed, whichever is later: a verdict given late is news when it is given, not a
+    change to what was already counted. Read in two parts, each through an index: decisions
+    crossing the delay in the period (the step's), verdicts recorded in it on older ones
+    (the verdicts' time).
+    """
+    current = feedback.alias("current")
+    reviewed = and_(current.c.superseded_at.is_(None), current.c.outcome.in_(("confirmed", "corrected")))
+    columns = (decisions.c.arm, decisions.c.created_at, current.c.outcome, current.c.at, current.c.id)
+    joined = decisions.join(current, current.c.decision_id == decisions.c.id)
+    crossing = (select(*columns).select_from(joined)
+                .where(decisions.c.step == step_label, reviewed, decisions.c.created_at <= until - delay,
+                       current.c.at <= until))
+    if after is not None:
+        crossing = crossing.where(decisions.c.created_at > after - delay)
+    rows: list[Any] = list(conn.execute(crossing))
+    revised = False
+    if after is not None:
+        # The verdicts given since the last look first (their time's index: a few), then their
+        # decisions by id: joined in one statement, SQLite walked the step's older decisions.
+        given = conn.execute(select(current.c.decision_id, current.c.outcome, current.c.at, current.c.id)
+                             .where(current.c.at > after, current.c.at <= until, reviewed)).all()
+        verdicts = {row.decision_id: row for row in given}
+        ids = list(verdicts)
+        late_rows = []
+        for start in range(0, len(ids), 1000):
+            for decision in conn.execute(select(decisions.c.id, decisions.c.arm, decisions.c.created_at).where(
+                    decisions.c.id.in_(ids[start:start + 1000]), decisions.c.step == step_label,
+                    decisions.c.created_at <= after - delay)):
+                verdict = verdicts[decision.id]
+                late_rows.append(SimpleNamespace(arm=decision.arm, created_at=decision.created_at,
+                                                 outcome=verdict.outcome, at=verdict.at, id=verdict.id))
+        rows += late_rows
+        if late_rows:
+            # A verdict replacing one already counted changes the past: the caller counts again.
+            earlier = feedback.alias("earlier")
+            revised = bool(conn.execute(select(exists().where(
+                earlier.c.superseded_by.in_([r.id for r in late_rows]),
+                earlier.c.outcome.in_(("confirmed", "corrected")), earlier.c.at <= after))).scalar())
+    counted_at = [max(r.created_at + delay, r.at) for r in rows]
+    order = sorted(range(len(rows)), key=lambda i: counted_at[i])
+    return ReviewedDecisions(
+        candidate=np.array([rows[i].arm == "candidate" for i in order], dtype=bool),
+        corrected=np.array([rows[i].outcome == "corrected" for i in order], dtype=bool),
+        counted_at=np.array([np.datetime64(counted_at[i].replace(tzinfo=None), "us") for i in order],
+                            dtype="datetime64[us]"),
+        revised=revised)
+
+
+def late_shadow_answers(conn: Connection, step_label: str, after: datetime, until: datetime) -> bool:
+    """Whether a shadow answer written after `after` (and by `until`) belongs to a decision of the
+    step made by `after`: evidence that arrived later than the judge waits for."""
+    # The answers written since first (their time's index: a few), then their decisions by id.
+    ids = list(conn.execute(select(shadow_decisions.c.decision_id).where(
+        shadow_decisions.c.created_at > after, shadow_decisions.c.created_at <= until)).scalars())
+    return any(conn.execute(select(exists().where(
+        decisions.c.id.in_(ids[start:start + 1000]), decisions.c.step == step_label,
+        decisions.c.created_at <= after))).scalar() for start in range(0, len(ids), 1000))
+
+
+def held_answers(conn: Connection, step_label: str) -> dict[str, tuple[int, int]]:
+    """Per arm, the step's held answers a case worker answered, and of those the corrected ones
+    (through the index of held answers: a few of the step's decisions)."""
+    current = (select(feedback.c.decision_id, feedback.c.outcome)
+               .where(feedback.c.superseded_at.is_(None))).subquery()
+    rows = conn.execute(
+        select(decisions.c.arm, current.c.outcome, func.count())
+        .select_from(decisions.join(current, current.c.decision_id == decisions.c.id))
+        .where(decisions.c.step == step_label, decisions.c.review.is_not(None),
+               current.c.outcome.in_(("confirmed", "corrected")))
+        .group_by(decisions.c.arm, current.c.outcome))
+    out: dict[str, tuple[int, int]] = {}
+    for arm, outcome, count in rows:
+        arm = "candidate" if arm == "candidate" else "stable"
+        answered, corrected = out.get(arm, (0, 0))
+        out[arm] = (answered + count, corrected + (count if outcome == "corrected" else 0))
+    return out

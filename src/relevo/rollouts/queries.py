@@ -7,12 +7,10 @@ from sqlalchemy import Connection, select
 from relevo.context import Context
 from relevo.errors import NotFound
 from relevo.registry.queries import version_names
-from relevo.rollouts.judgement import KeptVerdict, judge_step, judged_attributes, shown_earlier, step_history
-from relevo.rollouts.observations import observe_step
+from relevo.rollouts.judgement import KeptVerdict, read_step, step_history
 from relevo.rollouts.report import IncidentRef, ReleaseRef, RolloutStatus, RolloutSummary
-from relevo.rollouts.review_report import ReviewReport, review_report
+from relevo.rollouts.review_report import ReviewReport
 from relevo.rollouts.rollout import Rollout, active_rollout, load_rollout
-from relevo.rollouts.shadow_report import shadow_report
 from relevo.services.catalogue import get_spec
 from relevo.store import connect
 from relevo.store.tables import incidents, releases, rollouts
@@ -58,27 +56,17 @@ def rollout_status(ctx: Context, service: str, environment: str, rollout_id: int
         summary = _summary_fields(conn, rollout)
         # Every step's last recorded verdicts: finished steps stay readable.
         history = step_history(conn, rollout.id)
-        spec = get_spec(conn, rollout.service)
-        shown = shown_earlier(conn, rollout, spec.rollout)
     judged_now = rollout.state in ("running", "paused", "held") and rollout.step["kind"] != "promote"
     paired = rollout.phase in ("shadow", "preview")
     judgement = history[-1] if history else None
     shadow = None
     review: ReviewReport | None = None
     if judged_now or paired:
-        protected = [name for name, field in spec.inputs.items() if field.protected]
-        # One read of the step's decisions serves the verdicts and the paired comparison.
-        with connect(ctx.engine) as conn:
-            obs = observe_step(conn, rollout.step_label,
-                               attributes=sorted(set(protected) | set(judged_attributes(spec.rollout))))
-        now = ctx.clock.now()
+        # The kept evidence, advanced in memory with what arrived since the controller last kept it.
+        reading = read_step(ctx, rollout, keep=False)
         if judged_now:
-            judgement = KeptVerdict.of(judge_step(spec.rollout, rollout, obs, now, shown), rollout, now)
-        if paired:
-            # The paired comparison of a shadow step or blue/green preview, per protected group too.
-            shadow = shadow_report(obs, protected, spec.decisions, spec.rollout.alpha)
-        if spec.review.active or obs.held.any():
-            review = review_report(obs)
+            judgement = KeptVerdict.of(reading.judgement, rollout, ctx.clock.now())
+        shadow, review = reading.shadow, reading.review
     return RolloutStatus(**summary, phase=rollout.phase, history=history, judgement=judgement, shadow=shadow,
                          review=review)
 

@@ -1,6 +1,6 @@
 """What the review policy did in a rollout step: answers held for a case worker, and their fate.
 
-Pure: built from a step's observations, no I/O. A held answer was only proposed; the case
+Pure: built from a step's counts, no I/O. A held answer was only proposed; the case
 worker's answer is the decision of record, and one that differs counts as a correction, which
 the judge's correction_rate criterion reads like any other case worker's verdict.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from relevo.rollouts.observations import StepObservations
 
 
 @dataclass(frozen=True)
@@ -39,12 +38,10 @@ class ReviewReport:
         return {arm: asdict(held) | {"waiting": held.waiting} for arm, held in self.arms.items()}
 
 
-def review_report(obs: StepObservations) -> ReviewReport:
-    """How many answers each arm had held for review, answered and corrected."""
-    arms = {}
-    for arm, mask in (("stable", ~obs.candidate), ("candidate", obs.candidate)):
-        held = mask & obs.held
-        arms[arm] = HeldAnswers(decisions=int(mask.sum()), held=int(held.sum()),
-                                answered=int((held & obs.reviewed).sum()),
-                                corrected=int((held & obs.corrected).sum()))
-    return ReviewReport(arms)
+def review_report(decided: dict[str, int], held: dict[str, int],
+                  answers: dict[str, tuple[int, int]]) -> ReviewReport:
+    """How many answers each arm had held for review, answered and corrected: decided and held
+    count each arm's decisions and held answers, answers its held ones (answered, corrected)."""
+    return ReviewReport({arm: HeldAnswers(decisions=decided.get(arm, 0), held=held.get(arm, 0),
+                                          answered=answers.get(arm, (0, 0))[0], corrected=answers.get(arm, (0, 0))[1])
+                         for arm in ("stable", "candidate")})

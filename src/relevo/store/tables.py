@@ -200,6 +200,9 @@ decisions = Table(
     Index("ix_decisions_service_env_created", "service", "environment", "created_at"),
     Index("ix_decisions_version_created", "routed_version_id", "created_at"),
     Index("ix_decisions_step_created", "step", "created_at"),  # a rollout step's evidence
+    # A step's answers held for a case worker: few of its decisions, counted at every status.
+    Index("ix_decisions_step_held", "step", sqlite_where=text("review IS NOT NULL"),
+          postgresql_where=text("review IS NOT NULL")),
 )
 
 # The candidate's answer to a copy of a request, computed off the hot path; never returned.
@@ -212,6 +215,7 @@ shadow_decisions = Table(
     Column("latency_ms", Float, nullable=True),
     Column("error", String(300), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_shadow_decisions_created", "created_at"),  # shadow answers that came late, for the judge
 )
 
 # A case worker's later confirmation or correction of a decision: the ground truth.
@@ -229,6 +233,7 @@ feedback = Table(
     # current verdict, at most one per decision, counts as evidence.
     Column("superseded_by", Integer, nullable=True),
     Column("superseded_at", UTCDateTime, nullable=True),
+    Index("ix_feedback_at", "at"),  # verdicts given since the judge's last look
     Index("ux_feedback_current_decision", "decision_id", unique=True,
           sqlite_where=text("superseded_at IS NULL"), postgresql_where=text("superseded_at IS NULL")),
 )
@@ -301,6 +306,25 @@ rollout_verdicts = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("verdict", String(10), nullable=False),
     Column("details", JSONDoc, nullable=False),
+)
+
+# What the judge keeps of a step (or blue/green phase) between judgements: each criterion's state
+# after the step's settled decisions, so the next judgement reads only what arrived since.
+step_evidence = Table(
+    "step_evidence",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rollout_id", Integer, ForeignKey("rollouts.id"), nullable=False),
+    Column("step_index", Integer, nullable=False),
+    Column("phase", String(10), nullable=False),
+    Column("policy_digest", String(64), nullable=False),  # the criteria the states were built for
+    Column("decisions_until", UTCDateTime, nullable=True),  # every decision up to here is in the states
+    Column("reviews_until", UTCDateTime, nullable=True),  # every verdict that came to count up to here too
+    Column("kept", Text, nullable=False),  # the states, as JSON text (exact floats)
+    Column("judgement", JSONDoc, nullable=True),  # the last judgement made from them
+    Column("judged_at", UTCDateTime, nullable=False),
+    Column("revision", Integer, nullable=False),  # bumped by each writer: a concurrent one does not overwrite
+    UniqueConstraint("rollout_id", "step_index", "phase", name="uq_step_evidence_step"),
 )
 
 incidents = Table(
