@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import compileall
 import json
 import threading
 import functools
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+import relevo
 from relevo.clock import SimulatedClock
 from relevo.context import Context
 from relevo.gateway.gateway import Gateway
@@ -36,6 +38,14 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto`: one worker more than the cores. A third of the suite's time is spent waiting (for a
     server to start, a subprocess, a real clock), which a third worker on two cores fills."""
     return (os.cpu_count() or 1) + 1
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile Relevo's modules once, before the workers start: where the environment forbids
+    writing bytecode (PYTHONDONTWRITEBYTECODE), every `relevo` a test runs, and every worker,
+    compiled some 300 modules from source again (most of a command's start-up)."""
+    if not hasattr(config, "workerinput"):
+        compileall.compile_dir(Path(relevo.__file__).parent, quiet=1)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
