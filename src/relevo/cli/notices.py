@@ -16,7 +16,7 @@ from relevo.cli.context import call, local_only
 from relevo.cli.output import console, print_json, reports_errors, write_document
 from relevo.clock import parse_duration
 from relevo.errors import InvalidInput
-from relevo.services.communication_policy import LANGUAGES
+from relevo.services import LANGUAGES
 
 # The use cases are imported inside the commands that run them: each `relevo` command loads only
 # what it runs, not every command's dependencies (start-up time).
