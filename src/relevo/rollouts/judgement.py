@@ -33,7 +33,7 @@ from relevo.rollouts.judging import (
     step_verdict,
 )
 from relevo.rollouts.ledger import Ledger
-from relevo.rollouts.observations import ReviewedDecisions, StepObservations, held_answers
+from relevo.rollouts.observations import ReviewedDecisions, StepObservations, held_answers, observe_step
 from relevo.rollouts.review_report import ReviewReport, review_report
 from relevo.rollouts.shadow_report import ShadowReport, shadow_report
 from relevo.rollouts.step_evidence import StepEvidence
@@ -171,9 +171,10 @@ def judge_rollout(ctx: Context, rollout: Rollout, keep: bool = True) -> StepJudg
     return read_step(ctx, rollout, keep).judgement
 
 
-def read_step(ctx: Context, rollout: Rollout, keep: bool = True) -> StepReading:
+def read_step(ctx: Context, rollout: Rollout, keep: bool = True, compare: bool = False) -> StepReading:
     """The judgement of the rollout's current step with its reports, from the kept evidence
-    advanced with what arrived since (kept again unless keep is False)."""
+    advanced with what arrived since (kept again unless keep is False); compare: with the paired
+    comparison of a shadow step (or preview), read from the whole step."""
     now = ctx.clock.now()
     with connect(ctx.engine) as conn:
         spec = get_spec(conn, rollout.service)
@@ -186,13 +187,15 @@ def read_step(ctx: Context, rollout: Rollout, keep: bool = True) -> StepReading:
         shadow = None
         for obs, reviews in evidence.news(conn, sorted(set(protected) | set(judged_attributes(policy)))):
             judgement = judge_step(policy, rollout, obs, now, shown, ledger, reviews)
-            if paired:
-                # The paired comparison of a shadow step or blue/green preview, per protected group too.
-                shadow = shadow_report(obs, protected, spec.decisions, policy.alpha, ledger)
             arms = {"candidate": obs.candidate, "stable": ~obs.candidate}
             decided = {arm: ledger.count(f"report/decisions/{arm}", mask, obs.created_at) for arm, mask in arms.items()}
             held = {arm: ledger.count(f"report/held/{arm}", mask & obs.held, obs.created_at)
                     for arm, mask in arms.items()}
+        if compare and paired:
+            # The paired comparison per protected group is status's alone: read from the whole step
+            # when asked, rather than kept at every tick (a sequence per group, each judgement).
+            whole = observe_step(conn, rollout.step_label, sorted(set(protected) | set(judged_attributes(policy))))
+            shadow = shadow_report(whole, protected, spec.decisions, policy.alpha)
         review = None
         if spec.review.active or any(held.values()):
             review = review_report(decided, held, held_answers(conn, rollout.step_label))

@@ -63,7 +63,7 @@ def rollout_status(ctx: Context, service: str, environment: str, rollout_id: int
     review: ReviewReport | None = None
     if judged_now or paired:
         # The kept evidence, advanced in memory with what arrived since the controller last kept it.
-        reading = read_step(ctx, rollout, keep=False)
+        reading = read_step(ctx, rollout, keep=False, compare=True)
         if judged_now:
             judgement = KeptVerdict.of(reading.judgement, rollout, ctx.clock.now())
         shadow, review = reading.shadow, reading.review
