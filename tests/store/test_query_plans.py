@@ -15,14 +15,14 @@ year of a city would be in proportion.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import event, text
 
 from relevo.monitoring.collect import count_decisions, read_window
 from relevo.monitoring.traffic import traffic_summary
 from relevo.monitoring.windows import Window
-from relevo.rollouts.observations import observe_step
+from relevo.rollouts.observations import held_answers, observe_reviews, observe_step
 from relevo.services.spec import ServiceSpec
 from relevo.store import connect, partitions
 
@@ -109,3 +109,45 @@ def test_the_step_and_a_periods_decisions_are_read_through_their_index_and_month
             assert _months_read(plan) - {"2027_01", "2027_02", "2027_03"} == months, plan
         else:
             assert "ix_decisions_service_env_created" in plan and "SCAN decisions" not in plan, plan
+
+
+def _answered_step(conn, step: int) -> None:
+    """A step's decisions, analysed; then a verdict and a shadow answer on each, not analysed: the
+    statistics of a table filled since its last analysis (a month's first days, a busy hour)."""
+    _history(conn, 0, step)
+    conn.execute(text("""
+        INSERT INTO feedback (decision_id, outcome, decision, reason, reviewer, at)
+        SELECT id, 'corrected', 'inadmissible', 'checked', 'case-worker', created_at FROM decisions"""))
+    conn.execute(text("""
+        INSERT INTO shadow_decisions (decision_id, version_id, decision, latency_ms, created_at)
+        SELECT id, 1, 'admissible', 3.5, created_at FROM decisions"""))
+
+
+def test_a_steps_verdicts_and_shadow_answers_are_looked_up_by_decision_whatever_the_statistics(ctx):
+    """Each of the step's decisions finds its current verdict and its shadow answer through their
+    index on the decision: never a walk over every verdict or answer of the log (which the
+    planner chose, for each decision, while the tables' statistics said they were empty)."""
+    postgresql = ctx.engine.dialect.name == "postgresql"
+    if postgresql:
+        with connect(ctx.engine) as conn:
+            _answered_step(conn, 2_000)
+    now = YEAR + timedelta(days=30)
+
+    def judge_reads(conn) -> None:
+        observe_step(conn, STEP, attributes=["age_band"])
+        observe_reviews(conn, STEP, timedelta(hours=24), YEAR + timedelta(days=5), now)
+        held_answers(conn, STEP)
+
+    plans = _plans(ctx, judge_reads)
+    assert len(plans) >= 3, plans
+    for plan in plans[:2] + plans[-1:]:  # the step, the verdicts crossing the delay, the held answers
+        for table in ("feedback", "shadow_decisions"):
+            if table not in plan:
+                continue
+            if postgresql:
+                accesses = re.findall(rf"(\w[\w ]*?) on {table}\b", plan)
+                assert accesses and set(accesses) <= {"Index Scan using ux_feedback_current_decision",
+                                                      "Index Scan using pk_shadow_decisions"}, plan
+                assert "Join Filter" not in plan, plan
+            else:
+                assert f"SCAN {table}" not in plan, plan

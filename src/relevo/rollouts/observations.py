@@ -54,6 +54,20 @@ class StepObservations:
         return (self.shadow_decision != None) | self.shadow_failed  # noqa: E711 (elementwise)
 
 
+def of_decision(column: Any) -> Any:
+    """column of the decision's current verdict (feedback) or shadow answer, looked up row by row.
+
+    A correlated lookup through the unique index on the decision's id, not a join: a join let
+    PostgreSQL's planner, with statistics older than the rows (a new month's partition, a table
+    filled since its last analysis), walk every current verdict for each of the step's decisions
+    (minutes at the reference scenario's size, for a read of milliseconds).
+    """
+    where = [column.table.c.decision_id == decisions.c.id]
+    if column.table is feedback:
+        where.append(feedback.c.superseded_at.is_(None))
+    return select(column).where(*where).scalar_subquery()
+
+
 def observe_step(conn: Connection, step_label: str, attributes: Sequence[str] | None = None,
                  after: datetime | None = None, until: datetime | None = None,
                  limit: int | None = None) -> StepObservations:
@@ -66,17 +80,14 @@ def observe_step(conn: Connection, step_label: str, attributes: Sequence[str] | 
     """
     # One current verdict per decision at most (a later one supersedes it), so each decision
     # counts once however often feedback was posted.
-    current = (select(feedback.c.decision_id, feedback.c.outcome)
-               .where(feedback.c.superseded_at.is_(None))).subquery()
     wanted = [decisions.c.inputs] if attributes is None else [
         decisions.c.inputs[name].label(f"input_{i}") for i, name in enumerate(attributes)]
     query = (
         select(decisions.c.arm, decisions.c.decision, decisions.c.latency_ms, decisions.c.fallback_cause,
-               decisions.c.review, decisions.c.created_at, *wanted, current.c.outcome.label("feedback"),
-               shadow_decisions.c.decision.label("shadow_decision"), shadow_decisions.c.error.label("shadow_error"),
-               shadow_decisions.c.latency_ms.label("shadow_latency"))
-        .select_from(decisions.outerjoin(shadow_decisions, shadow_decisions.c.decision_id == decisions.c.id)
-                     .outerjoin(current, current.c.decision_id == decisions.c.id))
+               decisions.c.review, decisions.c.created_at, *wanted, of_decision(feedback.c.outcome).label("feedback"),
+               of_decision(shadow_decisions.c.decision).label("shadow_decision"),
+               of_decision(shadow_decisions.c.error).label("shadow_error"),
+               of_decision(shadow_decisions.c.latency_ms).label("shadow_latency"))
         # The step's label names its rollout (`rollout-7/step-2-canary`), so it alone picks the step's
         # decisions: adding the service and environment made SQLite read them through the index on
         # those two, every decision of the service's history, instead of the step's own index.
@@ -146,13 +157,13 @@ def observe_reviews(conn: Connection, step_label: str, delay: timedelta, after: 
     """
     current = feedback.alias("current")
     reviewed = and_(current.c.superseded_at.is_(None), current.c.outcome.in_(("confirmed", "corrected")))
-    columns = (decisions.c.arm, decisions.c.created_at, current.c.outcome, current.c.at, current.c.id)
-    joined = decisions.join(current, current.c.decision_id == decisions.c.id)
-    crossing = (select(*columns).select_from(joined)
-                .where(decisions.c.step == step_label, reviewed, decisions.c.created_at <= until - delay,
-                       current.c.at <= until))
+    step = (select(decisions.c.arm, decisions.c.created_at, *(of_decision(feedback.c[name]).label(name)
+                                                               for name in ("outcome", "at", "id")))
+            .where(decisions.c.step == step_label, decisions.c.created_at <= until - delay))
     if after is not None:
-        crossing = crossing.where(decisions.c.created_at > after - delay)
+        step = step.where(decisions.c.created_at > after - delay)
+    crossed = step.subquery()
+    crossing = select(crossed).where(crossed.c.outcome.in_(("confirmed", "corrected")), crossed.c.at <= until)
     rows: list[Any] = list(conn.execute(crossing))
     revised = False
     if after is not None:
@@ -201,14 +212,10 @@ def late_shadow_answers(conn: Connection, step_label: str, after: datetime, unti
 def held_answers(conn: Connection, step_label: str) -> dict[str, tuple[int, int]]:
     """Per arm, the step's held answers a case worker answered, and of those the corrected ones
     (through the index of held answers: a few of the step's decisions)."""
-    current = (select(feedback.c.decision_id, feedback.c.outcome)
-               .where(feedback.c.superseded_at.is_(None))).subquery()
-    rows = conn.execute(
-        select(decisions.c.arm, current.c.outcome, func.count())
-        .select_from(decisions.join(current, current.c.decision_id == decisions.c.id))
-        .where(decisions.c.step == step_label, decisions.c.review.is_not(None),
-               current.c.outcome.in_(("confirmed", "corrected")))
-        .group_by(decisions.c.arm, current.c.outcome))
+    held = (select(decisions.c.arm, of_decision(feedback.c.outcome).label("outcome"))
+            .where(decisions.c.step == step_label, decisions.c.review.is_not(None))).subquery()
+    rows = conn.execute(select(held.c.arm, held.c.outcome, func.count())
+                        .where(held.c.outcome.in_(("confirmed", "corrected"))).group_by(held.c.arm, held.c.outcome))
     out: dict[str, tuple[int, int]] = {}
     for arm, outcome, count in rows:
         arm = "candidate" if arm == "candidate" else "stable"
