@@ -28,12 +28,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy import create_engine, event, func, select
 
 from relevo.gateway.decision_log import DecisionLog
 from relevo.store import upgrade
 from relevo.store.engine import _sqlite_begin, _sqlite_pragmas, create
 from relevo.store.tables import decisions
+from scratch_schema import scratch_schema
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 INPUTS = {"licence_type": "activity", "district": "north", "documents_complete": 0.8, "zoning_compatible": True,
@@ -147,19 +148,8 @@ def main() -> None:
         bench_engine("SQLite", f"sqlite:///{Path(folder) / 'relevo.db'}", args.threads, args.seconds)
     if args.no_postgres:
         return
-    url = args.postgres_url.replace("postgresql://", "postgresql+psycopg://", 1)
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        separator = "&" if "?" in url else "?"
-        bench_engine("PostgreSQL", f"{url}{separator}options=-csearch_path%3D{schema}", args.threads, args.seconds)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
+    with scratch_schema(args.postgres_url) as url:
+        bench_engine("PostgreSQL", url, args.threads, args.seconds)
 
 if __name__ == "__main__":
     sys.exit(main())

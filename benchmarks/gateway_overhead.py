@@ -30,14 +30,11 @@ import shutil
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
-from sqlalchemy import create_engine, text
-
 from relevo.context import Context
 from relevo.demo import SERVICE_NAME
 from relevo.demo import applications as apps
@@ -46,6 +43,7 @@ from relevo.demo.training import model_matrix
 from relevo.gateway.gateway import Gateway
 from relevo.registry.load import load_version
 from relevo.settings import Settings
+from scratch_schema import scratch_schema
 
 WARMUP = 300
 
@@ -56,22 +54,6 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return float(np.percentile(values, 50)), float(np.percentile(values, 99))
 
 
-def throwaway_schema(url: str) -> tuple[str, Callable[[], None]]:
-    """A URL whose search_path is a new schema, and a function that drops it again."""
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in url else "?"
-
-    def drop() -> None:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-    return f"{url}{separator}options=-csearch_path%3D{schema}", drop
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5000)
@@ -79,11 +61,9 @@ def main() -> None:
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="relevo-bench-"))
-    url, drop = None, lambda: None
-    if args.database_url:
-        url = args.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
-        url, drop = throwaway_schema(url)
-    try:
+    with ExitStack() as stack:
+        stack.callback(shutil.rmtree, home, ignore_errors=True)
+        url = stack.enter_context(scratch_schema(args.database_url)) if args.database_url else None
         settings = Settings(home=home, database_url=url, actor="benchmark")
         set_up_answering_demo(settings)
         ctx = Context.open(settings)
@@ -137,9 +117,6 @@ def main() -> None:
                         times[call.__name__].append(elapsed)
             raw.close()
         ctx.close()
-    finally:
-        drop()
-        shutil.rmtree(home, ignore_errors=True)
 
     engine = "PostgreSQL" if url else "SQLite"
     (d50, d99), (l50, l99), (g50, g99), (c50, c99) = (percentiles(times[c.__name__]) for c in calls)

@@ -57,12 +57,12 @@ import sys
 import tempfile
 import time
 import traceback
-import uuid
+from contextlib import ExitStack
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
-from sqlalchemy import create_engine, delete, text
+from sqlalchemy import delete, text
 
 from relevo.clock import SimulatedClock
 from relevo.context import Context
@@ -84,6 +84,7 @@ from relevo.settings import Settings
 from relevo.store import connect
 from relevo.store import partitions
 from relevo.store.tables import step_evidence
+from scratch_schema import scratch_schema
 
 ENVIRONMENT = "production"
 GAP_MS = 2880  # 30,000 decisions a day
@@ -476,25 +477,11 @@ def main() -> None:
         axes = [(sizes_axis, "sizes")] if args.sizes else []
         axes += [(log_axis, "log")] if args.log_sizes else []
         for axis, name in axes:
-            schema = None
-            if args.database_url:
-                schema = f"bench_{uuid.uuid4().hex[:10]}"
-                admin = create_engine(args.database_url)
-                with admin.begin() as conn:
-                    conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-                separator = "&" if "?" in args.database_url else "?"
-                url = f"{args.database_url}{separator}options=-csearch_path%3D{schema}"
-            else:
-                url = f"sqlite:///{Path(folder) / f'{name}.db'}"
-            settings = Settings(home=Path(folder) / f"home-{name}", database_url=url, actor="benchmark")
-            try:
+            with ExitStack() as stack:
+                url = (stack.enter_context(scratch_schema(args.database_url)) if args.database_url
+                       else f"sqlite:///{Path(folder) / f'{name}.db'}")
+                settings = Settings(home=Path(folder) / f"home-{name}", database_url=url, actor="benchmark")
                 axis(args, settings, trained, start)
-            finally:
-                if schema:
-                    with admin.begin() as conn:
-                        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-                    admin.dispose()
-
 
 if __name__ == "__main__":
     main()

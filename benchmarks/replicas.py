@@ -44,13 +44,13 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, text
+
+from scratch_schema import scratch_schema
 
 SERVICE = "licence-prefilter"
 DECIDE = f"/v1/services/{SERVICE}/decisions"
@@ -293,91 +293,83 @@ def main() -> None:
     from relevo.demo.traffic import REQUEST_FIELDS
     from relevo.settings import Settings
 
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(args.database_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in args.database_url else "?"
-    url = f"{args.database_url}{separator}options=-csearch_path%3D{schema}"
-    work = Path(tempfile.mkdtemp(prefix="relevo-replicas-bench-"))
-    replicas: list[Replica] = []
-    load: Load | None = None
-    try:
-        print(f"setting up the demo in schema {schema} ...", flush=True)
-        settings = Settings(home=work / "home", database_url=url, actor="benchmark")
-        set_up_answering_demo(settings)
-        ctx = Context.open(settings)
-        meet_the_people(ctx)
-        portal = token_of(ctx, PORTAL, "the benchmark's load", hours=6)
-        reader = token_of(ctx, PUBLISHER, "the benchmark's route polls", hours=6)
-        prepare_release(ctx, "v2", "canary-only", REHEARSAL_WAIVERS)
-        env = dict(os.environ, RELEVO_HOME=str(settings.home), RELEVO_DATABASE_URL=url,
-                   RELEVO_PSEUDONYM_KEY="ab" * 32)
-        env.pop("RELEVO_URL", None)
-        replicas = [start_replica(env, work, n) for n in range(3)]
-        wait_ready(replicas)
-        bodies = [json.dumps({"case_id": f"bench-{i}", "inputs": {k: row[k] for k in REQUEST_FIELDS}}).encode()
-                  for i, row in enumerate(generate(2000, seed=3))]
-        load = Load([r.port for r in replicas], args.connections, portal, bodies)
-        load.aim(1)
-        load.start()
-        print(f"load: {args.connections} keep-alive connections in {CLIENT_PROCESSES} client processes, round robin; "
-              f"{args.rounds} rounds of {args.seconds:g} s per configuration after {WARMUP_S:g} s of warm-up",
-              flush=True)
-        runs: dict[int, list[Run]] = {1: [], 2: [], 3: []}
-        for round_ in range(args.rounds):
-            order = [1, 2, 3][round_ % 3:] + [1, 2, 3][:round_ % 3]
-            for n in order:
-                run = measure(replicas, n, load, args.seconds)
-                runs[n].append(run)
-                print(f"  round {round_ + 1}, {n} replica{'s' if n > 1 else ' '}: {run.rate:7.1f} decisions/s, "
-                      f"{run.per_cpu:7.1f} per CPU-second ({run.cpu / run.seconds:.2f} cores), failed {run.failed}",
-                      flush=True)
-        for replica in replicas:
-            replica.resume()
-        load.close()
-        load = None
-
-        print()
-        print(f"{'replicas (median of ' + str(args.rounds) + ')':<24}{'decisions/s':>13}{'per CPU-second':>16}"
-              f"{'cores used':>12}")
-        for n, measured in runs.items():
-            print(f"{n:<24}{statistics.median(r.rate for r in measured):>13.1f}"
-                  f"{statistics.median(r.per_cpu for r in measured):>16.1f}"
-                  f"{statistics.median(r.cpu / r.seconds for r in measured):>12.2f}")
-        one = statistics.median(r.per_cpu for r in runs[1])
-        for n in (2, 3):
-            ratio = statistics.median(r.per_cpu for r in runs[n]) / one
-            per_round = [a.per_cpu / b.per_cpu for a, b in zip(runs[n], runs[1])]
-            goal = f"; goal >= 0.80: {'met' if ratio >= 0.8 else 'NOT met'}" if n == 3 else ""
-            print(f"decisions per CPU-second, {n} replicas / 1: {ratio:.3f} (per round {min(per_round):.3f}-"
-                  f"{max(per_round):.3f}){goal}")
-        failed = sum(r.failed for measured in runs.values() for r in measured)
-        print(f"failed requests in the measured windows: {failed}")
-
-        times = []
-        for i in range(args.repeat):
-            elapsed = propagation(ctx, replicas, reader)
-            times.append(elapsed)
-            print(f"rollback {i + 1}: applied by all 3 replicas {elapsed * 1000:.0f} ms after its commit", flush=True)
-        print(f"rollback propagation to 3 replicas: median {statistics.median(times) * 1000:.0f} ms, max "
-              f"{max(times) * 1000:.0f} ms over {args.repeat}; poll interval 250 ms")
-        ctx.close()
-    finally:
-        if load is not None:
+    with scratch_schema(args.database_url) as url:
+        work = Path(tempfile.mkdtemp(prefix="relevo-replicas-bench-"))
+        replicas: list[Replica] = []
+        load: Load | None = None
+        try:
+            print("setting up the demo in a scratch schema ...", flush=True)
+            settings = Settings(home=work / "home", database_url=url, actor="benchmark")
+            set_up_answering_demo(settings)
+            ctx = Context.open(settings)
+            meet_the_people(ctx)
+            portal = token_of(ctx, PORTAL, "the benchmark's load", hours=6)
+            reader = token_of(ctx, PUBLISHER, "the benchmark's route polls", hours=6)
+            prepare_release(ctx, "v2", "canary-only", REHEARSAL_WAIVERS)
+            env = dict(os.environ, RELEVO_HOME=str(settings.home), RELEVO_DATABASE_URL=url,
+                       RELEVO_PSEUDONYM_KEY="ab" * 32)
+            env.pop("RELEVO_URL", None)
+            replicas = [start_replica(env, work, n) for n in range(3)]
+            wait_ready(replicas)
+            bodies = [json.dumps({"case_id": f"bench-{i}", "inputs": {k: row[k] for k in REQUEST_FIELDS}}).encode()
+                      for i, row in enumerate(generate(2000, seed=3))]
+            load = Load([r.port for r in replicas], args.connections, portal, bodies)
+            load.aim(1)
+            load.start()
+            print(f"load: {args.connections} keep-alive connections in {CLIENT_PROCESSES} client processes, round robin; "
+                  f"{args.rounds} rounds of {args.seconds:g} s per configuration after {WARMUP_S:g} s of warm-up",
+                  flush=True)
+            runs: dict[int, list[Run]] = {1: [], 2: [], 3: []}
+            for round_ in range(args.rounds):
+                order = [1, 2, 3][round_ % 3:] + [1, 2, 3][:round_ % 3]
+                for n in order:
+                    run = measure(replicas, n, load, args.seconds)
+                    runs[n].append(run)
+                    print(f"  round {round_ + 1}, {n} replica{'s' if n > 1 else ' '}: {run.rate:7.1f} decisions/s, "
+                          f"{run.per_cpu:7.1f} per CPU-second ({run.cpu / run.seconds:.2f} cores), failed {run.failed}",
+                          flush=True)
+            for replica in replicas:
+                replica.resume()
             load.close()
-        for replica in replicas:
-            replica.resume()
-            replica.process.terminate()
-        for replica in replicas:
-            try:
-                replica.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                replica.process.kill()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-        shutil.rmtree(work, ignore_errors=True)
+            load = None
+
+            print()
+            print(f"{'replicas (median of ' + str(args.rounds) + ')':<24}{'decisions/s':>13}{'per CPU-second':>16}"
+                  f"{'cores used':>12}")
+            for n, measured in runs.items():
+                print(f"{n:<24}{statistics.median(r.rate for r in measured):>13.1f}"
+                      f"{statistics.median(r.per_cpu for r in measured):>16.1f}"
+                      f"{statistics.median(r.cpu / r.seconds for r in measured):>12.2f}")
+            one = statistics.median(r.per_cpu for r in runs[1])
+            for n in (2, 3):
+                ratio = statistics.median(r.per_cpu for r in runs[n]) / one
+                per_round = [a.per_cpu / b.per_cpu for a, b in zip(runs[n], runs[1])]
+                goal = f"; goal >= 0.80: {'met' if ratio >= 0.8 else 'NOT met'}" if n == 3 else ""
+                print(f"decisions per CPU-second, {n} replicas / 1: {ratio:.3f} (per round {min(per_round):.3f}-"
+                      f"{max(per_round):.3f}){goal}")
+            failed = sum(r.failed for measured in runs.values() for r in measured)
+            print(f"failed requests in the measured windows: {failed}")
+
+            times = []
+            for i in range(args.repeat):
+                elapsed = propagation(ctx, replicas, reader)
+                times.append(elapsed)
+                print(f"rollback {i + 1}: applied by all 3 replicas {elapsed * 1000:.0f} ms after its commit", flush=True)
+            print(f"rollback propagation to 3 replicas: median {statistics.median(times) * 1000:.0f} ms, max "
+                  f"{max(times) * 1000:.0f} ms over {args.repeat}; poll interval 250 ms")
+            ctx.close()
+        finally:
+            if load is not None:
+                load.close()
+            for replica in replicas:
+                replica.resume()
+                replica.process.terminate()
+            for replica in replicas:
+                try:
+                    replica.process.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    replica.process.kill()
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
