@@ -70,6 +70,10 @@ def simulate_rollout(ctx: Context, clock: SimulatedClock, gateway: Gateway, roll
                     review_at = now + timedelta(hours=float(rng.uniform(*review_delay)))
                     heapq.heappush(pending, (review_at, answer.id, truth, answer.decision))
             sent += len(chunk)
+            # The shadow copies are answered before time moves on, as they are within seconds on a
+            # real clock: written a batch of simulated time late, each would be late evidence, and
+            # the judge would read the step again from its start at every look.
+            gateway.wait_for_shadow()
             clock.advance(timedelta(seconds=seconds_per_case * len(chunk)))
             due = []
             while pending and pending[0][0] <= clock.now():
@@ -83,7 +87,6 @@ def simulate_rollout(ctx: Context, clock: SimulatedClock, gateway: Gateway, roll
                 reviews += len(due)
             batches += 1
             if batches % judge_every == 0:  # the controller's tick: every judge_every batches
-                gateway.wait_for_shadow()  # shadow answers of these batches are evidence too
                 rollout = reconcile(ctx, rollout.id)
             on_batch(rollout, sent)
     finally:
