@@ -61,20 +61,30 @@ def api_schema(served: Served):
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
-@schema.parametrize()
-@settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-def test_no_server_errors(case, served: Served):
-    if _enough("no_server_errors", case):
-        return
-    if served.ctx.engine.dialect.name == "postgresql" and not set(case.operation.tags or ()) & set(CASE_PATH):
-        # The administrative operations validate above the store (typed from the use cases'
-        # signatures), the same on both engines: fuzzed once, on SQLite. A case's operations, whose
-        # writes can differ, are fuzzed on both.
+def _no_server_errors(test: str, case, served: Served) -> None:
+    if _enough(test, case):
         return
     # No 5xx, and every answer as the document says: a documented status, its schema, its type.
     case.call_and_validate(checks=[not_a_server_error, status_code_conformance, response_schema_conformance,
                                    content_type_conformance])
     assert served.app.state.internal_errors == 0
+
+
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_no_server_errors(case, served: Served):
+    _no_server_errors("no_server_errors", case, served)
+
+
+# The administrative operations validate above the store (typed from the use cases' signatures),
+# the same on both engines: fuzzed once, on SQLite. A case's operations, whose writes can differ,
+# are fuzzed on PostgreSQL too.
+@schema.include(tag=list(CASE_PATH)).parametrize()
+@settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_a_cases_operations_give_no_server_errors_on_postgresql(case, served: Served):
+    _no_server_errors("case_operations", case, served)
 
 
 # The spec's rules between its fields: a value that must name another part of the document (a
