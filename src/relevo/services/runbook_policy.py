@@ -57,7 +57,8 @@ class DrillSchedule(_Strict):
                           examples=["0 9 1 1,4,7,10 *"], json_schema_extra={"pattern": CRON_PATTERN})
     scenarios: list[Scenario] = Field(
         default_factory=lambda: list(SCENARIOS), min_length=1, description="the scenarios a drill runs; a drill "
-        "is overdue until each has passed since the last due date", examples=[["bad-candidate", "model-down"]])
+        "is overdue until each has passed since the last due date", examples=[["bad-candidate", "model-down"]],
+        json_schema_extra={"uniqueItems": True})
     grace: str = Field(default="7d", description="how long after a due date a drill may still run before it is "
                        "overdue and the team's channels are told", examples=["7d"], json_schema_extra=DURATION_SCHEMA)
 
