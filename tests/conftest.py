@@ -27,11 +27,18 @@ from relevo.demo.training import TrainedVersion, train_versions
 from relevo.settings import Settings
 from relevo.store import upgrade
 
-# The suite's longest tests (a minute or more each), started first: the workers share the rest and
-# finish together, instead of one running the guide alone at the end while the other waits.
-LONGEST = ("tests/test_guide.py::test_the_guide_runs_as_written", "tests/demo/test_demo_command.py::",
-           "tests/api/test_fuzz.py::", "tests/rollouts/test_reference_scenario.py::", "tests/cli/test_cli_roles.py::",
-           "tests/api/test_replicas.py::test_three_replicas")
+# The suite's longest tests, started first: xdist gives each worker two to begin with (see
+# --maxschedchunk in pyproject.toml), so they are paired long with shorter (seconds on a quiet
+# machine in the comments); the workers then share the rest and finish together, instead of one
+# running the guide alone at the end while the others wait.
+DEMO = "tests/demo/test_demo_command.py::test_demo_registers_three_verified_versions_and_reruns_cleanly"
+LONGEST = ("tests/test_guide.py::test_the_guide_runs_as_written",  # 120
+           "tests/api/test_replicas.py::test_three_replicas",  # 25
+           "tests/api/test_fuzz.py::test_no_server_errors",  # 110
+           f"{DEMO}[postgresql]",  # 25
+           f"{DEMO}[sqlite]",  # 90
+           "tests/rollouts/test_reference_scenario.py::",  # 60
+           "tests/cli/test_cli_roles.py::")  # 20 each
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
