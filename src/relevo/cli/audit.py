@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from relevo import audit as trail
 from relevo.cli.context import call
 from relevo.cli.output import console, errors, print_json, reports_errors
 from relevo.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from relevo import audit as trail
 
 audit_app = typer.Typer(help="The audit log: who changed what, when; verified, exported and proven.",
                         invoke_without_command=True)
@@ -37,6 +39,7 @@ def audit(ctx: typer.Context,
           limit: int = typer.Option(50, "--limit", min=1, help="How many of the newest events."),
           as_json: bool = JSON) -> None:
     """Show the newest audit events: changes of state by default (case work with --case-work)."""
+    from relevo import audit as trail  # when a command runs, not when the CLI starts
     if ctx.invoked_subcommand is not None:
         return
     events = call(ctx, trail.read_events, service=service, action=action, actor=actor, since=since,
@@ -80,6 +83,7 @@ def verify(ctx: typer.Context,
            proof: Optional[Path] = typer.Option(None, "--proof", help="Check a proof file offline (from `relevo audit prove`)."),
            key: Optional[List[str]] = KEY, as_json: bool = JSON) -> None:
     """Check every event against its leaf, every checkpoint's root and signature; name the first bad event."""
+    from relevo import audit as trail
     if bundle is not None or proof is not None:
         if not key:
             raise InvalidInput("offline checks trust only the key you give: pass --key (the instance's public key)")
@@ -106,6 +110,7 @@ def verify(ctx: typer.Context,
 @reports_errors
 def export(ctx: typer.Context, path: Path = typer.Argument(..., help="The bundle file to write (JSON).")) -> None:
     """Write a bundle of every event, checkpoint and public key, for an auditor to verify offline."""
+    from relevo import audit as trail
     events, checkpoints = trail.write_bundle(call(ctx, trail.bundle_of, reads=True), path)
     key = call(ctx, trail.public_key, reads=True)
     console.print(f"Wrote {path}: {events:,} events, {checkpoints} checkpoints. An auditor checks it with "
@@ -116,6 +121,7 @@ def export(ctx: typer.Context, path: Path = typer.Argument(..., help="The bundle
 @reports_errors
 def checkpoint(ctx: typer.Context) -> None:
     """Sign a checkpoint of the log as it stands now, and print it (an auditor may keep it)."""
+    from relevo import audit as trail
     point = call(ctx, trail.checkpoint, reads=True)
     print(point.note, end="")
 
@@ -128,6 +134,7 @@ def prove(ctx: typer.Context,
                                                help="Prove the log only grew since this kept checkpoint."),
           out: Optional[Path] = typer.Option(None, "--out", help="Write the proof here instead of printing it.")) -> None:
     """A proof an auditor checks offline (`relevo audit verify --proof FILE --key KEY`)."""
+    from relevo import audit as trail
     if (event is None) == (since is None):
         raise InvalidInput("give either --event ID or --checkpoint FILE")
     if event is not None:
@@ -151,6 +158,7 @@ def prove(ctx: typer.Context,
 @reports_errors
 def key(ctx: typer.Context) -> None:
     """Print the instance's public key, the one auditors are given."""
+    from relevo import audit as trail
     print(call(ctx, trail.public_key, reads=True))
 
 
@@ -158,6 +166,7 @@ def key(ctx: typer.Context) -> None:
 @reports_errors
 def rotate_key(ctx: typer.Context) -> None:
     """Replace the signing key; the rotation is an event, signed by the old key and the new."""
+    from relevo import audit as trail
     old, new = call(ctx, trail.rotate_key)
     console.print(f"Rotated the audit signing key.\n  old: {old}\n  new: {new}\nGive auditors the new public key; "
                   "bundles verify with either.")
@@ -168,6 +177,7 @@ def rotate_key(ctx: typer.Context) -> None:
 def replace_lost_key(ctx: typer.Context,
                      reason: str = typer.Option(..., "--reason", help="What happened to the key (recorded).")) -> None:
     """Record a new signing key when the key file is lost for good (admins): trust does not pass to it."""
+    from relevo import audit as trail
     new = call(ctx, trail.replace_lost_key, reason)
     console.print(f"Recorded a new audit signing key in place of the lost one.\n  new: {new}\nTrust does not pass "
                   "from the lost key: give auditors the new public key; checkpoints before the replacement verify "

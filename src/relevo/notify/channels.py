@@ -11,8 +11,6 @@ import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Protocol
 
-import httpx
-
 from relevo.errors import InvalidInput
 from relevo.notify.notice import Notice
 
@@ -31,6 +29,8 @@ class ChannelError(Exception):
 
 def post(name: str, url: str, body: Any, timeout_s: float) -> None:
     """POST JSON to url; ChannelError naming the channel and what went wrong, not where."""
+    import httpx  # when a notice is sent: every command opens a context with its channels
+
     try:
         httpx.post(url, json=body, timeout=timeout_s).raise_for_status()
     except httpx.HTTPStatusError as exc:
