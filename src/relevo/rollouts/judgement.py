@@ -24,6 +24,7 @@ from relevo.analysis.judge import Verdict
 from relevo.context import Context
 from relevo.rollouts.guards import check_guards
 from relevo.rollouts.judging import (
+    PAIRED,
     MetricResult,
     criterion_name,
     judge_after_switch,
@@ -180,21 +181,21 @@ def read_step(ctx: Context, rollout: Rollout, keep: bool = True, compare: bool =
         spec = get_spec(conn, rollout.service)
         policy = spec.rollout
         protected = [name for name, field in spec.inputs.items() if field.protected]
-        paired = rollout.phase in ("shadow", "preview")
+        read = sorted(set(protected) | set(judged_attributes(policy)))  # the inputs read from each decision
         shown = shown_earlier(conn, rollout, policy)
         evidence = StepEvidence.load(conn, rollout, policy, now)
         ledger = evidence.ledger
         shadow = None
-        for obs, reviews in evidence.news(conn, sorted(set(protected) | set(judged_attributes(policy)))):
+        for obs, reviews in evidence.news(conn, read):
             judgement = judge_step(policy, rollout, obs, now, shown, ledger, reviews)
             arms = {"candidate": obs.candidate, "stable": ~obs.candidate}
             decided = {arm: ledger.count(f"report/decisions/{arm}", mask, obs.created_at) for arm, mask in arms.items()}
             held = {arm: ledger.count(f"report/held/{arm}", mask & obs.held, obs.created_at)
                     for arm, mask in arms.items()}
-        if compare and paired:
+        if compare and rollout.phase in PAIRED:
             # The paired comparison per protected group is status's alone: read from the whole step
             # when asked, rather than kept at every tick (a sequence per group, each judgement).
-            whole = observe_step(conn, rollout.step_label, sorted(set(protected) | set(judged_attributes(policy))))
+            whole = observe_step(conn, rollout.step_label, read)
             shadow = shadow_report(whole, protected, spec.decisions, policy.alpha)
         review = None
         if spec.review.active or any(held.values()):

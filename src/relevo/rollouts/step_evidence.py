@@ -25,6 +25,7 @@ import numpy as np
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
+from relevo.rollouts.judging import PAIRED
 from relevo.rollouts.ledger import SETTLE, Ledger, as_us
 from relevo.rollouts.observations import (
     ReviewedDecisions,
@@ -38,7 +39,6 @@ from relevo.services.rollout_policy import Criterion, RolloutPolicy, parse_durat
 from relevo.store.tables import step_evidence
 
 CHUNK = 20_000  # decisions read at once when catching up
-PAIRED = ("shadow", "preview")
 
 
 def policy_digest(policy: RolloutPolicy) -> str:
