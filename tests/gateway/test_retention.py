@@ -141,6 +141,34 @@ def test_a_purge_deletes_what_is_past_retention_keeps_what_is_needed_and_the_aud
     assert audit.verify_store(ctx).ok
 
 
+def _log(conn, now: datetime, rows: dict[str, tuple[str, str, datetime]], *, reviewed: str, shadowed: str,
+         keyed: str, queued: dict[str, str], rollout: tuple[str, datetime]) -> None:
+    """A log to purge: the decisions rows names (id: service, environment, time), a verdict on
+    `reviewed`, a shadow answer to `shadowed`, an idempotency key naming `keyed`, the review queue's
+    entries (id: status), and a paused rollout of permits (environment, started)."""
+    for name, (service, environment, at) in rows.items():
+        conn.execute(decisions.insert().values(
+            id=name, reference=f"REF-{name}", service=service, environment=environment, case_pseudonym="c" * 32,
+            served_by="rules", decision="granted", latency_ms=1.0, inputs={}, created_at=at))
+    conn.execute(feedback.insert().values(decision_id=reviewed, outcome="confirmed", decision="granted", reason="",
+                                          reviewer="case-worker", at=now))
+    conn.execute(shadow_decisions.insert().values(decision_id=shadowed, version_id=1, created_at=now))
+    conn.execute(idempotency_keys.insert().values(service="permits", key="k", request_sha256="0" * 64,
+                                                  decision_id=keyed, created_at=now))
+    for name, status in queued.items():
+        conn.execute(manual_reviews.insert().values(decision_id=name, service="permits", status=status, created_at=now))
+    version = conn.execute(versions.insert().values(
+        service="permits", number=1, sha256="a" * 64, manifest={}, metadata={}, format="rules", size_bytes=1,
+        file_count=1, blob_uri="blob", registered_at=now, registered_by="tester").returning(versions.c.id)).scalar_one()
+    release = conn.execute(releases.insert().values(
+        service="permits", version_id=version, spec_sha256="b" * 64, spec={}, digest="d" * 64, created_at=now,
+        created_by="tester").returning(releases.c.id)).scalar_one()
+    conn.execute(rollouts.insert().values(
+        service="permits", environment=rollout[0], release_id=release, stable_version_id=version,
+        candidate_version_id=version, plan_name="p", plan=[], state="paused", step_index=0, step_started_at=now,
+        step_extended_by_s=0.0, started_at=rollout[1], started_by="tester"))
+
+
 def test_the_purge_deletes_and_holds_alike_on_both_engines(ctx):
     now = datetime(2026, 11, 1, tzinfo=timezone.utc)
     ctx = replace(ctx, clock=SimulatedClock(now))
@@ -148,28 +176,10 @@ def test_the_purge_deletes_and_holds_alike_on_both_engines(ctx):
     rows = {"old": ("production", 400), "reviewed": ("production", 380), "waiting": ("production", 370),
             "in-rollout": ("production", 366), "staging": ("staging", 366), "recent": ("production", 300)}
     with connect(ctx.engine) as conn:
-        for name, (environment, age) in rows.items():
-            conn.execute(decisions.insert().values(
-                id=name, reference=f"REF-{name}", service="permits", environment=environment, case_pseudonym="c" * 32,
-                served_by="rules", decision="granted", latency_ms=1.0, inputs={}, created_at=now - timedelta(days=age)))
-        conn.execute(feedback.insert().values(decision_id="reviewed", outcome="confirmed", decision="granted",
-                                              reason="", reviewer="case-worker", at=now))
-        conn.execute(shadow_decisions.insert().values(decision_id="old", version_id=1, created_at=now))
-        conn.execute(idempotency_keys.insert().values(service="permits", key="k", request_sha256="0" * 64,
-                                                      decision_id="old", created_at=now))
-        for name, status in (("reviewed", "resolved"), ("waiting", "claimed")):
-            conn.execute(manual_reviews.insert().values(decision_id=name, service="permits", status=status,
-                                                        created_at=now))
-        version = conn.execute(versions.insert().values(
-            service="permits", number=1, sha256="a" * 64, manifest={}, metadata={}, format="rules", size_bytes=1,
-            file_count=1, blob_uri="blob", registered_at=now, registered_by="tester").returning(versions.c.id)).scalar_one()
-        release = conn.execute(releases.insert().values(
-            service="permits", version_id=version, spec_sha256="b" * 64, spec={}, digest="d" * 64, created_at=now,
-            created_by="tester").returning(releases.c.id)).scalar_one()
-        conn.execute(rollouts.insert().values(
-            service="permits", environment="production", release_id=release, stable_version_id=version,
-            candidate_version_id=version, plan_name="p", plan=[], state="paused", step_index=0,
-            step_started_at=now, step_extended_by_s=0.0, started_at=now - timedelta(days=367), started_by="tester"))
+        _log(conn, now, {name: ("permits", environment, now - timedelta(days=age))
+                         for name, (environment, age) in rows.items()},
+             reviewed="reviewed", shadowed="old", keyed="old", queued={"reviewed": "resolved", "waiting": "claimed"},
+             rollout=("production", now - timedelta(days=367)))
     # A schedule that lost its lease stops after the batch at hand; the next purge takes the rest.
     partial = purge_expired(ctx, "permits", batch=2, leading=lambda: False)
     assert partial.decisions == 2 and partial.event_id is not None
@@ -267,28 +277,8 @@ def test_on_postgresql_a_month_past_every_services_retention_is_dropped_whole(ct
             "recent": ("permits", "production", cutoff + (boundary.end - cutoff) / 2),
             "stray": ("permits", "production", whole.start - timedelta(days=400))}  # no month of its own: DEFAULT
     with connect(ctx.engine) as conn:
-        for name, (service, environment, at) in rows.items():
-            conn.execute(decisions.insert().values(
-                id=name, reference=f"REF-{name}", service=service, environment=environment, case_pseudonym="c" * 32,
-                served_by="rules", decision="granted", latency_ms=1.0, inputs={}, created_at=at))
-        conn.execute(feedback.insert().values(decision_id="w-1", outcome="confirmed", decision="granted", reason="",
-                                              reviewer="case-worker", at=now))
-        conn.execute(shadow_decisions.insert().values(decision_id="w-park", version_id=1, created_at=now))
-        conn.execute(idempotency_keys.insert().values(service="permits", key="k", request_sha256="0" * 64,
-                                                      decision_id="w-2", created_at=now))
-        for name, status in (("reviewed", "resolved"), ("waiting", "open")):
-            conn.execute(manual_reviews.insert().values(decision_id=name, service="permits", status=status,
-                                                        created_at=now))
-        version = conn.execute(versions.insert().values(
-            service="permits", number=1, sha256="a" * 64, manifest={}, metadata={}, format="rules", size_bytes=1,
-            file_count=1, blob_uri="blob", registered_at=now, registered_by="tester").returning(versions.c.id)).scalar_one()
-        release = conn.execute(releases.insert().values(
-            service="permits", version_id=version, spec_sha256="b" * 64, spec={}, digest="d" * 64, created_at=now,
-            created_by="tester").returning(releases.c.id)).scalar_one()
-        conn.execute(rollouts.insert().values(
-            service="permits", environment="staging", release_id=release, stable_version_id=version,
-            candidate_version_id=version, plan_name="p", plan=[], state="paused", step_index=0, step_started_at=now,
-            step_extended_by_s=0.0, started_at=mid(in_rollout), started_by="tester"))
+        _log(conn, now, rows, reviewed="w-1", shadowed="w-park", keyed="w-2",
+             queued={"reviewed": "resolved", "waiting": "open"}, rollout=("staging", mid(in_rollout)))
 
     def attached() -> set[str]:
         with connect(ctx.engine) as conn:
