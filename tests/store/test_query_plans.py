@@ -22,7 +22,7 @@ from sqlalchemy import event, text
 from relevo.monitoring.collect import count_decisions, read_window
 from relevo.monitoring.traffic import traffic_summary
 from relevo.monitoring.windows import Window
-from relevo.rollouts.observations import held_answers, observe_reviews, observe_step
+from relevo.rollouts.observations import decisions_by_id, held_answers, observe_reviews, observe_step
 from relevo.services.spec import ServiceSpec
 from relevo.store import connect, partitions
 
@@ -151,3 +151,9 @@ def test_a_steps_verdicts_and_shadow_answers_are_looked_up_by_decision_whatever_
                 assert "Join Filter" not in plan, plan
             else:
                 assert f"SCAN {table}" not in plan, plan
+    # The decisions of verdicts or shadow answers that came late are looked up by their id, never
+    # through the step's index (which walks every earlier decision of the step).
+    [by_id] = _plans(ctx, lambda conn: list(decisions_by_id(conn, ["d-1", "d-2"])))
+    assert "ix_decisions_step_created" not in by_id, by_id
+    if not postgresql:
+        assert "SCAN decisions" not in by_id, by_id

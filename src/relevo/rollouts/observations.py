@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from types import SimpleNamespace
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -174,10 +174,8 @@ def observe_reviews(conn: Connection, step_label: str, delay: timedelta, after: 
         verdicts = {row.decision_id: row for row in given}
         ids = list(verdicts)
         late_rows = []
-        for start in range(0, len(ids), 1000):
-            for decision in conn.execute(select(decisions.c.id, decisions.c.arm, decisions.c.created_at).where(
-                    decisions.c.id.in_(ids[start:start + 1000]), decisions.c.step == step_label,
-                    decisions.c.created_at <= after - delay)):
+        for decision in decisions_by_id(conn, ids):
+            if decision.step == step_label and decision.created_at <= after - delay:
                 verdict = verdicts[decision.id]
                 late_rows.append(SimpleNamespace(arm=decision.arm, created_at=decision.created_at,
                                                  outcome=verdict.outcome, at=verdict.at, id=verdict.id))
@@ -204,9 +202,16 @@ def late_shadow_answers(conn: Connection, step_label: str, after: datetime, unti
     # The answers written since first (their time's index: a few), then their decisions by id.
     ids = list(conn.execute(select(shadow_decisions.c.decision_id).where(
         shadow_decisions.c.created_at > after, shadow_decisions.c.created_at <= until)).scalars())
-    return any(conn.execute(select(exists().where(
-        decisions.c.id.in_(ids[start:start + 1000]), decisions.c.step == step_label,
-        decisions.c.created_at <= after))).scalar() for start in range(0, len(ids), 1000))
+    return any(d.step == step_label and d.created_at <= after for d in decisions_by_id(conn, ids))
+
+
+def decisions_by_id(conn: Connection, ids: Sequence[str]) -> Iterator[Any]:
+    """The decisions ids names (id, arm, step, created_at), through the primary key, a thousand at
+    a time. Not filtered by step in the statement: SQLite then walked the step's index over every
+    earlier decision of the step (a tenth of a second at 300,000) instead of looking the few up."""
+    for start in range(0, len(ids), 1000):
+        yield from conn.execute(select(decisions.c.id, decisions.c.arm, decisions.c.step, decisions.c.created_at)
+                                .where(decisions.c.id.in_(ids[start:start + 1000])))
 
 
 def held_answers(conn: Connection, step_label: str) -> dict[str, tuple[int, int]]:
