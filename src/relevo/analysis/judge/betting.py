@@ -33,8 +33,19 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ._grid import accepted_hull, e_value, holding
+from .looks import batch_starts, batch_sums, carried
 
 CLIP = 0.5  # largest share of the capital one observation may put at risk
+
+
+
+def regularised_moments(n, total, sq, prior_mean: float, prior_var: float):
+    """Mean and variance of n observations with sum total and sum of squares sq, with one prior
+    pseudo-observation (prior_mean, prior_var) added: what the stake is computed from."""
+    mean = (prior_mean + total) / (n + 1)
+    # sum over the observations of (z - mean)^2, from the sums; cancellation can only make it a hair negative
+    spread = np.maximum(sq - 2 * mean * total + n * mean**2, 0.0)
+    return mean, (prior_var + spread) / (n + 1)
 
 
 def batch_moments(z, batch: int | None = None, n0: int = 0, sum0: float = 0.0, sq0: float = 0.0,
@@ -57,11 +68,7 @@ def batch_moments(z, batch: int | None = None, n0: int = 0, sum0: float = 0.0, s
     before_sum = sum0 + np.concatenate([np.zeros(sums.shape[:-1] + (1,)), np.cumsum(sums, axis=-1)[..., :-1]], axis=-1)
     before_sq = sq0 + np.concatenate([np.zeros(squares.shape[:-1] + (1,)), np.cumsum(squares, axis=-1)[..., :-1]],
                                      axis=-1)
-    before_n = n0 + starts
-    mean = (prior_mean + before_sum) / (before_n + 1)
-    # sum over earlier z of (z - mean)^2, from the sums; cancellation can only make it a hair negative
-    spread = np.maximum(before_sq - 2 * mean * before_sum + before_n * mean**2, 0.0)
-    var = (prior_var + spread) / (before_n + 1)
+    mean, var = regularised_moments(n0 + starts, before_sum, before_sq, prior_mean, prior_var)
     lengths = np.diff(np.append(starts, k))
     # (sum0 may be a column of per-run sums: keep the result one value per run)
     total = np.asarray(sum0 + np.sum(z, axis=-1, keepdims=True))[..., 0]
@@ -131,6 +138,14 @@ class BettingMean:
 
     def update(self, z, lo, hi) -> BettingMean:
         """Add one batch (one look) of observations z_i, each known beforehand to lie in [lo_i, hi_i]."""
+        return self.update_batches([0], z, lo, hi)
+
+    def update_batches(self, starts, z, lo, hi) -> BettingMean:
+        """Add consecutive batches in one pass: batch j is z[starts[j]:starts[j + 1]], one look each.
+
+        The same numbers, bit for bit, as update() called batch by batch: every batch's sums are
+        its own, and the running ones are carried from batch to batch in order.
+        """
         z = np.atleast_1d(np.asarray(z, dtype=float))
         lo = np.broadcast_to(np.asarray(lo, dtype=float), z.shape)
         hi = np.broadcast_to(np.asarray(hi, dtype=float), z.shape)
@@ -140,20 +155,33 @@ class BettingMean:
             raise ValueError("an observation lies outside its stated bounds")
         if np.any((lo > self.grid[0]) | (hi < self.grid[-1])):
             raise ValueError("bounds must contain the whole range of the mean")
-        mean_b, var_b, (n, total, sq) = batch_moments(z, None, self.n, self.total, self.sq,
-                                                      self.prior_mean, self.prior_var)
-        col = (slice(None), None)  # observations down, grid points across
-        lam = bets(mean_b[col], var_b[col], self.grid, lo[col], hi[col])
-        log_capital = self.log_capital + log_growth(z[col], lam, self.grid).sum(0)
-        new = dict(n=int(n), total=float(total), sq=float(sq), log_capital=log_capital)
+        starts = batch_starts(starts, z.size)
+        if starts.size == 0:
+            return self
+        lengths = np.diff(np.append(starts, z.size))
+        sums, squares = carried(self.total, batch_sums(z, starts)), carried(self.sq, batch_sums(z * z, starts))
+        mean, var = regularised_moments(self.n + starts, sums[:-1], squares[:-1], self.prior_mean, self.prior_var)
+        # A batch has one stake, so an observation's factor depends on (z, lo, hi) alone: the grid
+        # is evaluated once per distinct triple in each batch and weighed by its count. Rates and
+        # their contrasts take a handful of values, so a batch costs a few grid rows, not one a row.
+        batch = np.repeat(np.arange(starts.size), lengths)
+        rows, counts = np.unique(np.column_stack([batch, z, lo, hi]), axis=0, return_counts=True)
+        row_batch, zu, lou, hiu = rows[:, 0].astype(int), rows[:, 1], rows[:, 2], rows[:, 3]
+        row_starts = np.flatnonzero(np.diff(row_batch, prepend=-1))
+        col = (slice(None), None)  # distinct rows down, grid points across
+        lam = bets(mean[row_batch][col], var[row_batch][col], self.grid, lou[col], hiu[col])
+        log_capital = carried(self.log_capital, batch_sums(counts[col] * log_growth(zu[col], lam, self.grid),
+                                                           row_starts))[-1]
+        new = dict(n=self.n + z.size, total=float(sums[-1]), sq=float(squares[-1]), log_capital=log_capital)
         if self.tol is not None:
-            up = bets(mean_b, var_b, self.tol, lo, hi, "greater")
-            down = bets(mean_b, var_b, self.tol, lo, hi, "less")
-            log_harm = self.log_harm + float(log_growth(z, up, self.tol).sum())
-            log_non = self.log_noninferiority + float(log_growth(z, down, self.tol).sum())
-            new |= dict(log_harm=log_harm, log_noninferiority=log_non,
-                        max_log_harm=max(self.max_log_harm, log_harm),
-                        max_log_noninferiority=max(self.max_log_noninferiority, log_non))
+            def path(start: float, side: str) -> np.ndarray:
+                stake = bets(mean[row_batch], var[row_batch], self.tol, lou, hiu, side)
+                return carried(start, batch_sums(counts * log_growth(zu, stake, self.tol), row_starts))
+
+            harm, non = path(self.log_harm, "greater"), path(self.log_noninferiority, "less")
+            new |= dict(log_harm=float(harm[-1]), log_noninferiority=float(non[-1]),
+                        max_log_harm=max(self.max_log_harm, float(harm[1:].max())),
+                        max_log_noninferiority=max(self.max_log_noninferiority, float(non[1:].max())))
         return replace(self, **new)
 
     @property

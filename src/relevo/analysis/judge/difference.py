@@ -51,6 +51,10 @@ class DifferenceState:
 
     def update(self, y, a, w) -> DifferenceState:
         """Add a batch of decisions: outcome y, arm a (1 = candidate), candidate weight w."""
+        return self.update_batches([0], y, a, w)
+
+    def update_batches(self, starts, y, a, w) -> DifferenceState:
+        """Add consecutive batches of decisions in one pass (batch j starts at row starts[j])."""
         y = np.atleast_1d(np.asarray(y))
         a = np.atleast_1d(np.asarray(a))
         w = np.broadcast_to(np.asarray(w, dtype=float), y.shape)
@@ -62,7 +66,7 @@ class DifferenceState:
         if np.any(~((w > 0) & (w < 1))):
             raise ValueError("weights must lie strictly between 0 and 1 (both arms need traffic)")
         lo, hi = contrast_bounds(w)
-        return replace(self, mean=self.mean.update(contrast(y, a, w), lo, hi), n=self.n + y.size,
+        return replace(self, mean=self.mean.update_batches(starts, contrast(y, a, w), lo, hi), n=self.n + y.size,
                        n_candidate=self.n_candidate + int(a.sum()))
 
     @property

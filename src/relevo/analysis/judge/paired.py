@@ -26,6 +26,7 @@ import numpy as np
 from . import beta_mixture
 from ._grid import e_value
 from .betting import BettingMean
+from .looks import batch_starts, batch_sums, carried
 
 
 @dataclass(frozen=True, eq=False)  # holds arrays: compare by identity
@@ -49,6 +50,10 @@ class PairedState:
 
     def update(self, c, s, agree=None) -> PairedState:
         """Add a batch of pairs: c, s in {0, 1}; agree defaults to c == s."""
+        return self.update_batches([0], c, s, agree)
+
+    def update_batches(self, starts, c, s, agree=None) -> PairedState:
+        """Add consecutive batches of pairs in one pass (batch j starts at row starts[j])."""
         c = np.atleast_1d(np.asarray(c))
         s = np.atleast_1d(np.asarray(s))
         if c.shape != s.shape or c.ndim != 1:
@@ -60,18 +65,22 @@ class PairedState:
         agree = (c == s) if agree is None else np.atleast_1d(np.asarray(agree))
         if agree.shape != c.shape or (agree.size and not np.all((agree == 0) | (agree == 1))):
             raise ValueError("agree must hold one 0/1 value per pair")
-        up = self.candidate_only + int(np.sum((c == 1) & (s == 0)))
-        down = self.stable_only + int(np.sum((c == 0) & (s == 1)))
+        starts = batch_starts(starts, c.size)
+        if starts.size == 0:
+            return self
+        # the discordant counts after each batch: the McNemar tests look once a batch
+        up = carried(self.candidate_only, batch_sums((c == 1) & (s == 0), starts))[1:]
+        down = carried(self.stable_only, batch_sums((c == 0) & (s == 1), starts))[1:]
         return replace(
             self,
-            difference=self.difference.update(c - s, -1.0, 1.0),
-            agreement=self.agreement.update(agree.astype(float), 0.0, 1.0),
+            difference=self.difference.update_batches(starts, c - s, -1.0, 1.0),
+            agreement=self.agreement.update_batches(starts, agree.astype(float), 0.0, 1.0),
             both=self.both + int(np.sum((c == 1) & (s == 1))),
-            candidate_only=up,
-            stable_only=down,
+            candidate_only=int(up[-1]),
+            stable_only=int(down[-1]),
             neither=self.neither + int(np.sum((c == 0) & (s == 0))),
-            max_log_mcnemar=max(self.max_log_mcnemar, mcnemar_log_e(up, down)),
-            max_log_mcnemar_harm=max(self.max_log_mcnemar_harm, mcnemar_log_e(up, down, "greater")),
+            max_log_mcnemar=max(self.max_log_mcnemar, float(np.max(mcnemar_log_e(up, down)))),
+            max_log_mcnemar_harm=max(self.max_log_mcnemar_harm, float(np.max(mcnemar_log_e(up, down, "greater")))),
         )
 
     @property

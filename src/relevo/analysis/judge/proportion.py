@@ -22,6 +22,7 @@ import numpy as np
 
 from . import beta_mixture
 from ._grid import e_value
+from .looks import batch_starts, batch_sums, carried
 
 
 def rate_interval(successes: int, n: int, alpha: float, a: float = 0.5, b: float = 0.5) -> tuple[float, float]:
@@ -53,22 +54,34 @@ class RateState:
 
     def update(self, y) -> RateState:
         """Add a batch of 0/1 outcomes."""
+        return self.update_batches([0], y)
+
+    def update_batches(self, starts, y) -> RateState:
+        """Add consecutive batches of 0/1 outcomes in one pass (batch j starts at row starts[j])."""
         y = np.atleast_1d(np.asarray(y))
         if y.size and not np.all((y == 0) | (y == 1)):
             raise ValueError("outcomes must be 0 or 1")
-        return self.update_counts(int(y.sum()), int(y.size - y.sum()))
+        starts = batch_starts(starts, y.size)
+        if starts.size == 0:
+            return self
+        successes = batch_sums(y, starts)
+        return self._looks(successes, np.diff(np.append(starts, y.size)) - successes)
 
     def update_counts(self, successes: int, failures: int) -> RateState:
         """Add a batch given as counts."""
         if successes < 0 or failures < 0:
             raise ValueError(f"counts must be non-negative, got {successes} and {failures}")
-        s, f = self.successes + successes, self.failures + failures
-        new: dict = dict(successes=s, failures=f)
+        return self._looks(np.array([successes], dtype=float), np.array([failures], dtype=float))
+
+    def _looks(self, successes: np.ndarray, failures: np.ndarray) -> RateState:
+        """The state after batches of these counts, one look each."""
+        s, f = carried(self.successes, successes)[1:], carried(self.failures, failures)[1:]
+        new: dict = dict(successes=int(s[-1]), failures=int(f[-1]))
         if self.p0 is not None:
             new |= dict(
-                max_log_harm=max(self.max_log_harm, beta_mixture.log_e_value(s, f, self.p0, "greater")),
+                max_log_harm=max(self.max_log_harm, float(np.max(beta_mixture.log_e_value(s, f, self.p0, "greater")))),
                 max_log_noninferiority=max(self.max_log_noninferiority,
-                                           beta_mixture.log_e_value(s, f, self.p0, "less")),
+                                           float(np.max(beta_mixture.log_e_value(s, f, self.p0, "less")))),
             )
         return replace(self, **new)
 

@@ -36,6 +36,7 @@ import numpy as np
 
 from . import beta_mixture
 from ._grid import accepted_hull, e_value, holding
+from .looks import batch_starts, batch_sums, carried
 
 STEP = np.log(2) / 8  # spacing of the alternatives on the log-rho scale
 ALTERNATIVES = 48  # alternatives per side: up to 2^6 = 64 times the tolerance
@@ -137,16 +138,23 @@ class RatioState:
 
     def update(self, x, w) -> RatioState:
         """Add one batch of events: x_i = 1 if from the candidate, w_i = its weight at the time."""
+        return self.update_batches([0], x, w)
+
+    def update_batches(self, starts, x, w) -> RatioState:
+        """Add consecutive batches of events in one pass (batch j starts at row starts[j])."""
         x = np.atleast_1d(np.asarray(x))
         if x.size and not np.all((x == 0) | (x == 1)):
             raise ValueError("x must hold only 0 (event from stable) and 1 (event from candidate)")
         x = x.astype(float)
-        w = np.broadcast_to(np.asarray(w, dtype=float), x.shape)
-        return self.update_counts(w, x, 1 - x)
+        return self._looks(batch_starts(starts, x.size), np.broadcast_to(np.asarray(w, dtype=float), x.shape), x, 1 - x)
 
     def update_counts(self, w, from_candidate, from_stable) -> RatioState:
         """Add events grouped by weight: at weight w[j], from_candidate[j] and from_stable[j] events."""
         w = np.atleast_1d(np.asarray(w, dtype=float))
+        return self._looks(np.zeros(min(w.size, 1), dtype=int), w, from_candidate, from_stable)
+
+    def _looks(self, starts: np.ndarray, w, from_candidate, from_stable) -> RatioState:
+        """The state after batches of event counts by weight, one look each."""
         nc = np.broadcast_to(np.asarray(from_candidate, dtype=float), w.shape)
         ns = np.broadcast_to(np.asarray(from_stable, dtype=float), w.shape)
         if w.ndim != 1:
@@ -156,16 +164,19 @@ class RatioState:
             raise ValueError("weights must lie strictly between 0 and 1; drop events at weight 0 or 1")
         if np.any(nc < 0) or np.any(ns < 0) or np.any(nc % 1) or np.any(ns % 1):
             raise ValueError("event counts must be non-negative integers")
-        loglik_tol = self.loglik_tol + event_log_likelihood(tolerance_log_rho(self.rho_tol), w, nc, ns).sum(0)
-        loglik_grid = self.loglik_grid + event_log_likelihood(GRID_LOG_RHO, w, nc, ns).sum(0)
+        if starts.size == 0:
+            return self
+        loglik_tol = carried(self.loglik_tol, batch_sums(
+            event_log_likelihood(tolerance_log_rho(self.rho_tol), w, nc, ns), starts))[1:]
+        loglik_grid = carried(self.loglik_grid, batch_sums(event_log_likelihood(GRID_LOG_RHO, w, nc, ns), starts))[-1]
         return replace(
             self,
             n_events=self.n_events + int(nc.sum() + ns.sum()),
             n_candidate_events=self.n_candidate_events + int(nc.sum()),
-            loglik_tol=loglik_tol,
+            loglik_tol=loglik_tol[-1],
             loglik_grid=loglik_grid,
-            max_log_harm=max(self.max_log_harm, float(harm_log_e(loglik_tol))),
-            max_log_noninferiority=max(self.max_log_noninferiority, float(noninferiority_log_e(loglik_tol))),
+            max_log_harm=max(self.max_log_harm, float(np.max(harm_log_e(loglik_tol)))),
+            max_log_noninferiority=max(self.max_log_noninferiority, float(np.max(noninferiority_log_e(loglik_tol)))),
         )
 
     @property
