@@ -134,7 +134,7 @@ def _betting(ledger: Ledger, key: str, values: np.ndarray, times: np.ndarray, lo
              tol: float | None, **grid) -> BettingMean:
     """A betting confidence sequence for the mean of values in [low, high], after every batch."""
     return ledger.batched(key, lambda: BettingMean.start(low, high, alpha, tol=tol, **grid), times, values,
-                          update=lambda state, batch: state.update(batch, low, high))
+                          update=lambda state, starts, rows: state.update_batches(starts, rows, low, high))
 
 
 def agreement_sequence(agree: np.ndarray, times: np.ndarray, alpha: float,

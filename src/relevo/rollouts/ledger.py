@@ -31,6 +31,7 @@ from relevo.analysis.judge.snapshot import from_plain, to_plain
 
 SETTLE = timedelta(seconds=60)  # a decision older than this is written, with its shadow answer
 BATCH = 10  # decisions in a batch at least (one stake, one look)
+PASS = 200  # batches fed in one pass at most
 
 
 def batch_bounds(times: np.ndarray, size: int = BATCH) -> list[tuple[int, int]]:
@@ -47,18 +48,20 @@ def batch_bounds(times: np.ndarray, size: int = BATCH) -> list[tuple[int, int]]:
     return bounds
 
 
-def canonical(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
-    """One batch's rows in a fixed order (sorted by their values). A batch has one stake, so its
-    order changes nothing but the rounding of sums: sorted, the same decisions give bit-for-bit
-    the same numbers however the store returned them."""
-    order = np.lexsort(arrays[::-1])
-    return tuple(a[order] for a in arrays)
-
-
 def feed(state, update: Callable, times: np.ndarray, arrays: Sequence[np.ndarray]):
-    """state after update(state, *batch) for each batch of the arrays (rows in time order)."""
-    for start, stop in batch_bounds(times):
-        state = update(state, *canonical(*(a[start:stop] for a in arrays)))
+    """state after update(state, starts, *rows): every batch of the arrays (rows in time order) one
+    look, all fed in one call, each batch's rows in a fixed order (sorted by their values). A batch
+    has one stake, so its order changes nothing but the rounding of sums: sorted, the same decisions
+    give bit-for-bit the same numbers however the store returned them."""
+    bounds = batch_bounds(times)
+    for first in range(0, len(bounds), PASS):  # a catch-up's many batches a pass at a time: memory stays flat
+        part = bounds[first:first + PASS]
+        begin, end = part[0][0], part[-1][1]
+        starts = np.array([start for start, _ in part]) - begin
+        batch = np.repeat(np.arange(starts.size), [stop - start for start, stop in part])
+        rows = [a[begin:end] for a in arrays]
+        order = np.lexsort(tuple(rows[::-1]) + (batch,))  # by batch, then by the rows' values
+        state = update(state, starts, *(a[order] for a in rows))
     return state
 
 
@@ -73,8 +76,8 @@ def last_start(times: np.ndarray, n: int) -> int:
     return start
 
 
-def _update(state, *batch):
-    return state.update(*batch)
+def _update(state, starts, *rows):
+    return state.update_batches(starts, *rows)
 
 
 def as_us(moment: datetime) -> np.datetime64:
