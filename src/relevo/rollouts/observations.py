@@ -15,6 +15,7 @@ import numpy as np
 from sqlalchemy import Connection, and_, exists, func, select
 
 from relevo.store.tables import decisions, feedback, shadow_decisions
+from relevo.store.types import epoch_microseconds
 
 MODEL_FAILURES = ("error", "timeout", "invalid_output", "circuit_open", "unavailable")
 
@@ -47,6 +48,13 @@ class StepObservations:
                                           if isinstance(value, list) else value[mask])
                                  for f in fields(self) for value in (getattr(self, f.name),)}
         return StepObservations(**taken)
+
+    def then(self, later: "StepObservations") -> "StepObservations":
+        """These observations followed by later ones."""
+        joined: dict[str, Any] = {f.name: (mine + theirs if isinstance(mine, list) else np.concatenate([mine, theirs]))
+                                  for f in fields(self)
+                                  for mine, theirs in ((getattr(self, f.name), getattr(later, f.name)),)}
+        return StepObservations(**joined)
 
     @property
     def shadowed(self) -> np.ndarray:
@@ -84,7 +92,7 @@ def observe_step(conn: Connection, step_label: str, attributes: Sequence[str] | 
         decisions.c.inputs[name].label(f"input_{i}") for i, name in enumerate(attributes)]
     query = (
         select(decisions.c.arm, decisions.c.decision, decisions.c.latency_ms, decisions.c.fallback_cause,
-               decisions.c.review, decisions.c.created_at, *wanted, of_decision(feedback.c.outcome).label("feedback"),
+               decisions.c.review, epoch_microseconds(decisions.c.created_at).label("created_us"), *wanted, of_decision(feedback.c.outcome).label("feedback"),
                of_decision(shadow_decisions.c.decision).label("shadow_decision"),
                of_decision(shadow_decisions.c.error).label("shadow_error"),
                of_decision(shadow_decisions.c.latency_ms).label("shadow_latency"))
@@ -109,8 +117,7 @@ def observe_step(conn: Connection, step_label: str, attributes: Sequence[str] | 
         corrected=np.array([r.feedback == "corrected" for r in rows], dtype=bool),
         reviewed=np.array([r.feedback in ("confirmed", "corrected") for r in rows], dtype=bool),
         held=np.array([r.review is not None for r in rows], dtype=bool),
-        created_at=np.array([np.datetime64(r.created_at.replace(tzinfo=None), "us") for r in rows],
-                            dtype="datetime64[us]"),
+        created_at=np.array([r.created_us for r in rows], dtype="int64").astype("datetime64[us]"),
         inputs=([r.inputs or {} for r in rows] if attributes is None else
                 [{name: value for i, name in enumerate(attributes) if (value := r._mapping[f"input_{i}"]) is not None}
                  for r in rows]),

@@ -108,7 +108,8 @@ class StepEvidence:
             yield chunk.take(settled), _no_reviews
             cursor = _moment(self.ledger.horizon)
         self.ledger.horizon = as_us(horizon)
-        yield observe_step(conn, label, attributes, after=cursor), self._reviews(conn, horizon)
+        # The settled ones just read, then the ones since the horizon (not read twice)
+        yield chunk.then(observe_step(conn, label, attributes, after=horizon)), self._reviews(conn, horizon)
         self.decisions_until = horizon
 
     def _reviews(self, conn: Connection, horizon: datetime) -> Callable[[Criterion], ReviewedDecisions]:
