@@ -89,3 +89,30 @@ def test_unreachable_postgres_names_the_database_without_password():
 def test_invalid_url_is_named():
     with pytest.raises(StoreUnavailable, match="invalid database URL"):
         open_store("not a url")
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/St_Johns"])
+def test_moments_read_as_microseconds_are_exact_on_both_engines(database_url, zone):
+    """The judge reads decision times as microseconds since 1970: exact to the microsecond, the
+    last microsecond of a second not rounded up, whatever the session's time zone."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import Column, Integer, MetaData, Table, create_engine, select
+
+    from relevo.store.types import UTCDateTime, epoch_microseconds
+
+    moments = [datetime(2026, 5, 30, 8, 0, 0, 123456, tzinfo=timezone.utc),
+               datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
+               datetime(2026, 3, 29, 1, 30, 0, 1, tzinfo=timezone(timedelta(hours=2))),
+               datetime(2026, 1, 1, tzinfo=timezone.utc)]
+    table = Table("moments", MetaData(), Column("id", Integer, primary_key=True), Column("at", UTCDateTime))
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SET TIME ZONE '{zone}'")
+        table.create(conn)
+        conn.execute(table.insert(), [{"at": at} for at in moments])
+        read = conn.execute(select(epoch_microseconds(table.c.at)).order_by(table.c.id)).scalars().all()
+    engine.dispose()
+    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    assert read == [(at - epoch) // timedelta(microseconds=1) for at in moments]
