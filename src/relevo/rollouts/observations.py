@@ -18,6 +18,8 @@ from relevo.store.tables import decisions, feedback, shadow_decisions
 from relevo.store.types import epoch_microseconds
 
 MODEL_FAILURES = ("error", "timeout", "invalid_output", "circuit_open", "unavailable")
+# The outcomes of feedback that review an automated answer (a held case's "decided" gives one instead)
+REVIEWED = ("confirmed", "corrected")
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def of_decision(column: Any) -> Any:
     A correlated lookup through the unique index on the decision's id, not a join: a join let
     PostgreSQL's planner, with statistics older than the rows (a new month's partition, a table
     filled since its last analysis), walk every current verdict for each of the step's decisions
-    (minutes at the reference scenario's size, for a read of milliseconds).
+    (2.3 s a read of a 3,000-decision step, against 34 ms looked up).
     """
     where = [column.table.c.decision_id == decisions.c.id]
     if column.table is feedback:
@@ -115,7 +117,7 @@ def observe_step(conn: Connection, step_label: str, attributes: Sequence[str] | 
         latency_ms=np.array([r.latency_ms for r in rows], dtype=float),
         failed=np.array([r.fallback_cause in MODEL_FAILURES for r in rows], dtype=bool),
         corrected=np.array([r.feedback == "corrected" for r in rows], dtype=bool),
-        reviewed=np.array([r.feedback in ("confirmed", "corrected") for r in rows], dtype=bool),
+        reviewed=np.array([r.feedback in REVIEWED for r in rows], dtype=bool),
         held=np.array([r.review is not None for r in rows], dtype=bool),
         created_at=np.array([r.created_us for r in rows], dtype="int64").astype("datetime64[us]"),
         inputs=([r.inputs or {} for r in rows] if attributes is None else
@@ -163,14 +165,14 @@ def observe_reviews(conn: Connection, step_label: str, delay: timedelta, after: 
     (the verdicts' time).
     """
     current = feedback.alias("current")
-    reviewed = and_(current.c.superseded_at.is_(None), current.c.outcome.in_(("confirmed", "corrected")))
+    reviewed = and_(current.c.superseded_at.is_(None), current.c.outcome.in_(REVIEWED))
     step = (select(decisions.c.arm, decisions.c.created_at, *(of_decision(feedback.c[name]).label(name)
                                                                for name in ("outcome", "at", "id")))
             .where(decisions.c.step == step_label, decisions.c.created_at <= until - delay))
     if after is not None:
         step = step.where(decisions.c.created_at > after - delay)
     crossed = step.subquery()
-    crossing = select(crossed).where(crossed.c.outcome.in_(("confirmed", "corrected")), crossed.c.at <= until)
+    crossing = select(crossed).where(crossed.c.outcome.in_(REVIEWED), crossed.c.at <= until)
     rows: list[Any] = list(conn.execute(crossing))
     revised = False
     if after is not None:
@@ -192,7 +194,7 @@ def observe_reviews(conn: Connection, step_label: str, delay: timedelta, after: 
             earlier = feedback.alias("earlier")
             revised = bool(conn.execute(select(exists().where(
                 earlier.c.superseded_by.in_([r.id for r in late_rows]),
-                earlier.c.outcome.in_(("confirmed", "corrected")), earlier.c.at <= after))).scalar())
+                earlier.c.outcome.in_(REVIEWED), earlier.c.at <= after))).scalar())
     counted_at = [max(r.created_at + delay, r.at) for r in rows]
     order = sorted(range(len(rows)), key=lambda i: counted_at[i])
     return ReviewedDecisions(
@@ -227,7 +229,7 @@ def held_answers(conn: Connection, step_label: str) -> dict[str, tuple[int, int]
     held = (select(decisions.c.arm, of_decision(feedback.c.outcome).label("outcome"))
             .where(decisions.c.step == step_label, decisions.c.review.is_not(None))).subquery()
     rows = conn.execute(select(held.c.arm, held.c.outcome, func.count())
-                        .where(held.c.outcome.in_(("confirmed", "corrected"))).group_by(held.c.arm, held.c.outcome))
+                        .where(held.c.outcome.in_(REVIEWED)).group_by(held.c.arm, held.c.outcome))
     out: dict[str, tuple[int, int]] = {}
     for arm, outcome, count in rows:
         arm = "candidate" if arm == "candidate" else "stable"

@@ -48,7 +48,7 @@ from relevo.analysis.judge.power import POWER, MetricTarget, Step, StepPlan, Sug
 from relevo.analysis.judge.share_power import SharePlan, plan_share
 from relevo.context import Context
 from relevo.errors import Conflict, InvalidInput, NotFound
-from relevo.rollouts.observations import MODEL_FAILURES, observe_step
+from relevo.rollouts.observations import MODEL_FAILURES, REVIEWED, observe_step
 from relevo.rollouts.replay import newest_replay
 from relevo.rollouts.judging import criterion_name, not_applicable
 from relevo.services.rollout_policy import Criterion, RolloutPolicy, parse_duration
@@ -134,7 +134,7 @@ def _observed(ctx: Context, service: str, environment: str, review_lag: timedelt
         reviewed = conn.execute(select(feedback.c.outcome, func.count())
                                 .select_from(feedback.join(decisions, decisions.c.id == feedback.c.decision_id))
                                 .where(*old, feedback.c.superseded_at.is_(None),
-                                       feedback.c.outcome.in_(("confirmed", "corrected")))
+                                       feedback.c.outcome.in_(REVIEWED))
                                 .group_by(feedback.c.outcome)).all()
         answered = [*scope, decisions.c.created_at >= since, decisions.c.served_by == "version"]
         over = {budget: conn.execute(select(func.count(), func.sum(case((decisions.c.latency_ms > budget, 1),
