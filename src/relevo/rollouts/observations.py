@@ -7,9 +7,8 @@ evidence is exactly the decisions made under it, in the order they were made.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from types import SimpleNamespace
 from typing import Any, Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 from sqlalchemy import Connection, and_, exists, func, select
@@ -20,6 +19,7 @@ from relevo.store.types import epoch_microseconds
 MODEL_FAILURES = ("error", "timeout", "invalid_output", "circuit_open", "unavailable")
 # The outcomes of feedback that review an automated answer (a held case's "decided" gives one instead)
 REVIEWED = ("confirmed", "corrected")
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -172,8 +172,11 @@ def observe_reviews(conn: Connection, step_label: str, delay: timedelta, after: 
     if after is not None:
         step = step.where(decisions.c.created_at > after - delay)
     crossed = step.subquery()
-    crossing = select(crossed).where(crossed.c.outcome.in_(REVIEWED), crossed.c.at <= until)
-    rows: list[Any] = list(conn.execute(crossing))
+    crossing = (select(crossed.c.arm, epoch_microseconds(crossed.c.created_at), crossed.c.outcome,
+                       epoch_microseconds(crossed.c.at))
+                .where(crossed.c.outcome.in_(REVIEWED), crossed.c.at <= until)
+                .execution_options(yield_per=CHUNK_ROWS))  # a step's first reading may hold millions
+    parts = [_reviewed_rows([])] + [_reviewed_rows(part) for part in conn.execute(crossing).partitions()]
     revised = False
     if after is not None:
         # The verdicts given since the last look first (their time's index: a few), then their
@@ -181,28 +184,35 @@ def observe_reviews(conn: Connection, step_label: str, delay: timedelta, after: 
         given = conn.execute(select(current.c.decision_id, current.c.outcome, current.c.at, current.c.id)
                              .where(current.c.at > after, current.c.at <= until, reviewed)).all()
         verdicts = {row.decision_id: row for row in given}
-        ids = list(verdicts)
-        late_rows = []
-        for decision in decisions_by_id(conn, ids):
-            if decision.step == step_label and decision.created_at <= after - delay:
-                verdict = verdicts[decision.id]
-                late_rows.append(SimpleNamespace(arm=decision.arm, created_at=decision.created_at,
-                                                 outcome=verdict.outcome, at=verdict.at, id=verdict.id))
-        rows += late_rows
-        if late_rows:
+        late = [(decision, verdicts[decision.id]) for decision in decisions_by_id(conn, list(verdicts))
+                if decision.step == step_label and decision.created_at <= after - delay]
+        parts.append(_reviewed_rows([(decision.arm, _microseconds(decision.created_at), verdict.outcome,
+                                      _microseconds(verdict.at)) for decision, verdict in late]))
+        if late:
             # A verdict replacing one already counted changes the past: the caller counts again.
             earlier = feedback.alias("earlier")
             revised = bool(conn.execute(select(exists().where(
-                earlier.c.superseded_by.in_([r.id for r in late_rows]),
+                earlier.c.superseded_by.in_([verdict.id for _, verdict in late]),
                 earlier.c.outcome.in_(REVIEWED), earlier.c.at <= after))).scalar())
-    counted_at = [max(r.created_at + delay, r.at) for r in rows]
-    order = sorted(range(len(rows)), key=lambda i: counted_at[i])
-    return ReviewedDecisions(
-        candidate=np.array([rows[i].arm == "candidate" for i in order], dtype=bool),
-        corrected=np.array([rows[i].outcome == "corrected" for i in order], dtype=bool),
-        counted_at=np.array([np.datetime64(counted_at[i].replace(tzinfo=None), "us") for i in order],
-                            dtype="datetime64[us]"),
-        revised=revised)
+    candidate, corrected, created, at = (np.concatenate(column) for column in zip(*parts))
+    counted_at = np.maximum(created + np.int64(delay // timedelta(microseconds=1)), at).astype("datetime64[us]")
+    order = np.argsort(counted_at, kind="stable")
+    return ReviewedDecisions(candidate[order], corrected[order], counted_at[order], revised)
+
+
+CHUNK_ROWS = 20_000  # verdicts turned into arrays at a time
+
+
+def _reviewed_rows(rows: Sequence[Any]) -> tuple[np.ndarray, ...]:
+    """(candidate, corrected, decision's time in µs, verdict's time in µs) of (arm, outcome, ...) rows."""
+    return (np.array([r[0] == "candidate" for r in rows], dtype=bool),
+            np.array([r[2] == "corrected" for r in rows], dtype=bool),
+            np.array([r[1] for r in rows], dtype="int64"), np.array([r[3] for r in rows], dtype="int64"))
+
+
+def _microseconds(moment: datetime) -> int:
+    """An aware moment as microseconds since 1970 (as epoch_microseconds reads it)."""
+    return (moment - EPOCH) // timedelta(microseconds=1)
 
 
 def late_shadow_answers(conn: Connection, step_label: str, after: datetime, until: datetime) -> bool:
