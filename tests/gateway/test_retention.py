@@ -311,3 +311,50 @@ def test_on_postgresql_a_month_past_every_services_retention_is_dropped_whole(ct
     assert event.id == done.event_id and event.details["deleted"] == expected
     assert event.details["partitions"] == [{"partition": name, "month": month.label, "rows": counted, "services": by}
                                            for (name, counted, by), month in zip(dropped, (whole, emptied))]
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_a_month_two_purges_meet_on_is_dropped_once_and_neither_fails(ctx):
+    """An operator's purge finds a detached month another purge (the schedule's) is dropping: it
+    waits for that one, finds the month gone, and finishes without error or double count."""
+    import threading
+
+    from relevo.store import partitions
+
+    apply_spec(ctx, parse_spec({"name": "permits", "logging": {"retention": "365d"}}, "permits.yaml"))
+    month = partitions.month_of(ctx.clock.now() - timedelta(days=500))
+    partitions.make_months(ctx.engine, month.start, ahead=0)
+    with connect(ctx.engine) as conn:
+        for n in range(3):
+            conn.execute(decisions.insert().values(
+                id=f"d-{n}", reference=f"REF-{n}", service="permits", environment="production", case_pseudonym="c" * 32,
+                served_by="rules", decision="granted", latency_ms=1.0, inputs={}, created_at=month.start + timedelta(days=n)))
+    detached = partitions.detach(ctx.engine, month)
+    assert detached is not None
+
+    first = ctx.engine.connect()  # the first purge, in the middle of dropping the month
+    transaction = first.begin()
+    assert partitions.claim(first, detached)
+    first.exec_driver_sql(f"DROP TABLE {detached.name}")
+    outcome: dict = {}
+    second = threading.Thread(target=lambda: outcome.update(purge=purge_decisions(ctx, "permits")))
+    second.start()
+    try:
+        with connect(ctx.engine) as conn:  # the second purge waits for the first
+            for _ in range(200):
+                conn.execute(text("SELECT pg_stat_clear_snapshot()"))  # the activity view is read once a transaction
+                if conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                     "AND datname = current_database()")).scalar():
+                    break
+                conn.execute(text("SELECT pg_sleep(0.05)"))
+            else:
+                pytest.fail("the second purge did not wait for the first")
+    finally:
+        transaction.commit()
+        first.close()
+        second.join(timeout=30)
+    purge = outcome["purge"]  # it finished (an error would have left no result)
+    assert purge.partitions == () and purge.decisions == 0
+    assert _ids(ctx) == set()
+    with connect(ctx.engine) as conn:
+        assert partitions.expired(conn) == []

@@ -168,7 +168,8 @@ def _month_contents(conn: Connection, month: Month, service: str) -> tuple[Dropp
 
 def _drop_month(ctx: Context, month: Month, service: str) -> tuple[DroppedMonth, dict[str, int]] | None:
     """Detach month (unless a purge already did), delete what refers to its decisions and drop it, in
-    one transaction; None when the log stayed busy (its rows then go in batches)."""
+    one transaction; None when the log stayed busy (its rows then go in batches) or another purge
+    took the month first."""
     if not month.name.endswith(partitions.EXPIRED):
         detached = partitions.detach(ctx.engine, month)
         if detached is None:
@@ -176,6 +177,9 @@ def _drop_month(ctx: Context, month: Month, service: str) -> tuple[DroppedMonth,
         month = detached
     source = _month_source(month)
     with connect(ctx.engine) as conn:
+        if not partitions.claim(conn, month):
+            log.info("the decision log's month %s was dropped by another purge", month.label)
+            return None
         services = _by_service(conn, source)
         rows, mine = {"decisions": sum(services.values())}, {"decisions": services.get(service, 0)}
         alone = set(services) <= {service}  # then one delete a table: the service's rows are all of them

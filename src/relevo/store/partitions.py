@@ -13,7 +13,9 @@ Several replicas may make the same month at once: the one that comes second find
 The retention purge drops whole months past every service's retention (relevo.gateway.retention):
 a month is detached (renamed `..._expired`, so an interrupted drop is finished by the next purge),
 then what refers to its decisions is deleted and the table dropped, in one transaction of its own.
-Every statement that needs the parent's lock waits at most LOCK_TIMEOUT: a long read holding the
+Two purges may meet on one month (the schedule's and an operator's): the one that comes second to
+detach it leaves it to the first, and a detached month is dropped by one purge at a time, the
+other finding it gone. Every statement that needs the parent's lock waits at most LOCK_TIMEOUT: a long read holding the
 table makes it give up for this time rather than queue the gateway's writes behind it.
 """
 
@@ -38,6 +40,7 @@ _GONE = re.compile(r"^decisions_(\d{4})_(\d{2})" + EXPIRED + "$")
 _DUPLICATE = {"42P07", "23505"}  # duplicate table; the catalog's unique index, when both created at once
 _LOCK_NOT_AVAILABLE = "55P03"
 _UNDEFINED_TABLE = "42P01"  # no such table, or no longer a partition
+_DROPPING = 0x5245_4C56  # advisory lock class of a month being dropped ("RELV")
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,14 @@ def make_months(engine: Engine, now: datetime, ahead: int = MONTHS_AHEAD) -> lis
     with engine.connect() as conn:
         wanted = missing(conn, now, ahead)
     return [month.name for month in wanted if make_month(engine, month)]
+
+
+def claim(conn: Connection, month: Month) -> bool:
+    """Hold a detached month for this transaction against other purges (another one waits here until
+    this one commits); False when another purge dropped it meanwhile."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(CAST(:purges AS integer), hashtext(:name))"),
+                 {"purges": _DROPPING, "name": month.name})
+    return bool(conn.execute(text("SELECT to_regclass(:name) IS NOT NULL"), {"name": month.name}).scalar())
 
 
 def detach(engine: Engine, month: Month, tries: int = 3, pause: float = 1.0) -> Month | None:
