@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 from scipy import stats
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from relevo.context import Context
 from relevo.demo.setup import set_up_demo
@@ -18,7 +18,7 @@ from relevo.routing.table import get_route, set_fallback, set_route
 from relevo.services import ServiceSpec
 from relevo.services.catalogue import apply_spec
 from relevo.store import connect
-from relevo.store.tables import audit_events
+from relevo.store.tables import audit_events, routes
 
 from tests.conftest import demo_training
 
@@ -97,6 +97,31 @@ def test_on_postgresql_a_change_is_applied_without_waiting_for_the_poll(demo_ctx
                 assert time.monotonic() - started < 2.5, "the change waited for the 5 s poll"
                 time.sleep(0.005)
             assert gateway.runtime("licence-prefilter").route.mode == mode
+    finally:
+        gateway.close()
+        context.close()
+
+
+def test_on_postgresql_a_change_whose_notification_was_lost_still_comes_by_the_poll(demo_ctx, settings):
+    """While a gateway listens it polls once a second only: a change that came without its NOTIFY
+    (a notification lost with a connection) is still applied within about that second."""
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite gateways rely on the poll alone")
+    from relevo.gateway.gateway import LISTENING_POLL_S
+
+    set_route(demo_ctx, "licence-prefilter", "production", stable="v1", candidate="v2", mode="canary", weight=50)
+    context = Context.open(settings)
+    gateway = Gateway(context, pseudonym_key=b"k" * 32).start()
+    try:
+        time.sleep(0.5)  # let the gateway's listener connect
+        with connect(demo_ctx.engine) as conn:  # the route changed with no announcement
+            conn.execute(update(routes).where(routes.c.service == "licence-prefilter",
+                                              routes.c.environment == "production")
+                         .values(mode="stable", weight=0, revision=routes.c.revision + 1))
+        started = time.monotonic()
+        while gateway.runtime("licence-prefilter").route.mode != "stable":
+            assert time.monotonic() - started < LISTENING_POLL_S + 1.5, "the poll never brought the change"
+            time.sleep(0.01)
     finally:
         gateway.close()
         context.close()

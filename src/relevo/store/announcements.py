@@ -3,8 +3,8 @@
 Gateways poll the route revisions every fraction of a second (every engine). On PostgreSQL a
 change also sends a NOTIFY on one channel inside its transaction (delivered at commit, never
 for a rolled-back change), and each gateway LISTENs on its own connection: it refreshes at once
-and the poll stays as the safety net for a lost connection. SQLite has no such channel; there
-the wait is the poll interval.
+and the poll stays as the safety net for a lost connection, less often while it listens. SQLite
+has no such channel; there the wait is the poll interval.
 """
 
 from __future__ import annotations
@@ -33,6 +33,11 @@ class ChangeWaiter:
             # libpq takes the URL without SQLAlchemy's driver suffix.
             self._url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._conn = None
+
+    @property
+    def listening(self) -> bool:
+        """Whether announcements are being received (a LISTEN connection is up)."""
+        return self._conn is not None
 
     def wait(self, timeout: float) -> bool:
         """True if a change was announced within timeout seconds; False when the time ran out."""
