@@ -6,12 +6,13 @@ evidence is exactly the decisions made under it, in the order they were made.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, fields
 from typing import Any, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
-from sqlalchemy import Connection, and_, exists, func, select
+from sqlalchemy import Connection, Text, and_, cast, exists, func, select
 
 from relevo.store.tables import decisions, feedback, shadow_decisions
 from relevo.store.types import epoch_microseconds
@@ -90,11 +91,13 @@ def observe_step(conn: Connection, step_label: str, attributes: Sequence[str] | 
     """
     # One current verdict per decision at most (a later one supersedes it), so each decision
     # counts once however often feedback was posted.
+    # Each wanted input as its JSON text, all decoded in one parse below (not one parse a value)
     wanted = [decisions.c.inputs] if attributes is None else [
-        decisions.c.inputs[name].label(f"input_{i}") for i, name in enumerate(attributes)]
+        cast(decisions.c.inputs[name], Text).label(f"input_{i}") for i, name in enumerate(attributes)]
     query = (
-        select(decisions.c.arm, decisions.c.decision, decisions.c.latency_ms, decisions.c.fallback_cause,
-               decisions.c.review, epoch_microseconds(decisions.c.created_at).label("created_us"), *wanted, of_decision(feedback.c.outcome).label("feedback"),
+        select(*wanted, decisions.c.arm, decisions.c.decision, decisions.c.latency_ms, decisions.c.fallback_cause,
+               decisions.c.review, epoch_microseconds(decisions.c.created_at).label("created_us"),
+               of_decision(feedback.c.outcome).label("feedback"),
                of_decision(shadow_decisions.c.decision).label("shadow_decision"),
                of_decision(shadow_decisions.c.error).label("shadow_error"),
                of_decision(shadow_decisions.c.latency_ms).label("shadow_latency"))
@@ -120,13 +123,20 @@ def observe_step(conn: Connection, step_label: str, attributes: Sequence[str] | 
         reviewed=np.array([r.feedback in REVIEWED for r in rows], dtype=bool),
         held=np.array([r.review is not None for r in rows], dtype=bool),
         created_at=np.array([r.created_us for r in rows], dtype="int64").astype("datetime64[us]"),
-        inputs=([r.inputs or {} for r in rows] if attributes is None else
-                [{name: value for i, name in enumerate(attributes) if (value := r._mapping[f"input_{i}"]) is not None}
-                 for r in rows]),
+        inputs=[r.inputs or {} for r in rows] if attributes is None else _wanted_inputs(rows, attributes),
         shadow_decision=np.array([r.shadow_decision for r in rows], dtype=object),
         shadow_failed=np.array([r.shadow_error is not None for r in rows], dtype=bool),
         shadow_latency_ms=np.array([np.nan if r.shadow_latency is None else r.shadow_latency for r in rows]),
     )
+
+
+def _wanted_inputs(rows: Sequence[Any], attributes: Sequence[str]) -> list[dict]:
+    """Each row's wanted inputs (its first columns, JSON texts) as {name: value}, absent ones left out."""
+    k = len(attributes)
+    texts = ["null" if text is None else text for row in rows for text in row[:k]]
+    values = json.loads(f"[{','.join(texts)}]")
+    return [{name: value for name, value in zip(attributes, values[j * k:(j + 1) * k]) if value is not None}
+            for j in range(len(rows))]
 
 
 def older_than(obs: StepObservations, now: datetime, delay_s: float) -> np.ndarray:
