@@ -12,7 +12,7 @@ from typing import Any, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
-from sqlalchemy import Connection, Text, and_, cast, exists, func, select
+from sqlalchemy import Connection, Text, and_, cast, exists, func, null, select
 
 from relevo.store.tables import decisions, feedback, shadow_decisions
 from relevo.store.types import epoch_microseconds
@@ -81,9 +81,9 @@ def of_decision(column: Any) -> Any:
 
 def observe_step(conn: Connection, step_label: str, attributes: Sequence[str] | None = None,
                  after: datetime | None = None, until: datetime | None = None,
-                 limit: int | None = None) -> StepObservations:
+                 limit: int | None = None, shadows: bool = True) -> StepObservations:
     """Every decision made under step_label (after `after`, until `until`, the first `limit`),
-    with its shadow answer and any correction.
+    with its shadow answer (unless shadows is False: a step without shadow copies) and any correction.
 
     attributes: the inputs to read back (the protected ones a fairness criterion or a report
     splits by); None reads them all. Each decision's inputs are a JSON document: reading only a
@@ -98,9 +98,8 @@ def observe_step(conn: Connection, step_label: str, attributes: Sequence[str] | 
         select(*wanted, decisions.c.arm, decisions.c.decision, decisions.c.latency_ms, decisions.c.fallback_cause,
                decisions.c.review, epoch_microseconds(decisions.c.created_at).label("created_us"),
                of_decision(feedback.c.outcome).label("feedback"),
-               of_decision(shadow_decisions.c.decision).label("shadow_decision"),
-               of_decision(shadow_decisions.c.error).label("shadow_error"),
-               of_decision(shadow_decisions.c.latency_ms).label("shadow_latency"))
+               *(of_decision(shadow_decisions.c[name]) if shadows else null()
+                 for name in ("decision", "error", "latency_ms")))
         # The step's label names its rollout (`rollout-7/step-2-canary`), so it alone picks the step's
         # decisions: adding the service and environment made SQLite read them through the index on
         # those two, every decision of the service's history, instead of the step's own index.
@@ -124,9 +123,9 @@ def observe_step(conn: Connection, step_label: str, attributes: Sequence[str] | 
         held=np.array([r.review is not None for r in rows], dtype=bool),
         created_at=np.array([r.created_us for r in rows], dtype="int64").astype("datetime64[us]"),
         inputs=[r.inputs or {} for r in rows] if attributes is None else _wanted_inputs(rows, attributes),
-        shadow_decision=np.array([r.shadow_decision for r in rows], dtype=object),
-        shadow_failed=np.array([r.shadow_error is not None for r in rows], dtype=bool),
-        shadow_latency_ms=np.array([np.nan if r.shadow_latency is None else r.shadow_latency for r in rows]),
+        shadow_decision=np.array([r[-3] for r in rows], dtype=object),
+        shadow_failed=np.array([r[-2] is not None for r in rows], dtype=bool),
+        shadow_latency_ms=np.array([np.nan if r[-1] is None else r[-1] for r in rows], dtype=float),
     )
 
 

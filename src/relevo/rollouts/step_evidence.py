@@ -95,8 +95,9 @@ class StepEvidence:
         then the rest with the verdicts that came to count (the last pair gives the verdict); the
         ledger follows along."""
         label, cursor, horizon, size = self.rollout.step_label, self.decisions_until, self.horizon, CHUNK
+        shadows = self.rollout.phase in PAIRED  # only these steps send shadow copies
         while True:
-            chunk = observe_step(conn, label, attributes, after=cursor, until=horizon, limit=size)
+            chunk = observe_step(conn, label, attributes, after=cursor, until=horizon, limit=size, shadows=shadows)
             if chunk.n < size:
                 break
             last = chunk.created_at[-1]
@@ -109,7 +110,8 @@ class StepEvidence:
             cursor = _moment(self.ledger.horizon)
         self.ledger.horizon = as_us(horizon)
         # The settled ones just read, then the ones since the horizon (not read twice)
-        yield chunk.then(observe_step(conn, label, attributes, after=horizon)), self._reviews(conn, horizon)
+        yield (chunk.then(observe_step(conn, label, attributes, after=horizon, shadows=shadows)),
+               self._reviews(conn, horizon))
         self.decisions_until = horizon
 
     def _reviews(self, conn: Connection, horizon: datetime) -> Callable[[Criterion], ReviewedDecisions]:
