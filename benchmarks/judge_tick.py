@@ -2,7 +2,7 @@
 
     python benchmarks/judge_tick.py [--sizes 10000,100000,1000000,3000000] [--old-up-to 1000000]
         [--ticks 5] [--history 0] [--log-sizes 0,3000000,11000000] [--log-step 60000]
-        [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test] [--profile]
+        [--rates 1,10,100] [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test] [--profile]
 
 A store (SQLite in a temporary folder by default; on PostgreSQL a fresh schema of the database
 given, dropped at the end) holds the demo service with v2 rolling out as a 5% canary (the demo
@@ -39,6 +39,12 @@ incremental judgement after the catch-up is checked to equal the old judge's.
 With --log-sizes, a second store holds a step of --log-step decisions and a log growing to each
 history size in turn (rows outside the step, before it): tick and status are measured at each, to
 show that neither slows with the log (the step is read through its own index).
+With --rates, a third store holds a step of --log-step decisions, and then decisions come at each
+rate in turn (decisions a second) with a judgement after every 50 of them, as `relevo serve`'s
+gateway nudges its judge (JUDGING_BATCH): after more than a minute of them, the median of --ticks
+such judgements (CPU ms), per 1,000 new decisions, and the share of a core the judge then takes.
+A judgement reads again the decisions of the last minute (the settle window), so its cost per new
+decision grows with the rate.
 --profile prints the top functions of one more tick at each size (cProfile).
 
 The machine the numbers in docs/benchmarks.md come from is shared: timings are noisy.
@@ -72,6 +78,7 @@ from relevo.demo.people import PUBLISHER, as_person, meet_the_people
 from relevo.demo.scenario import REHEARSAL_WAIVERS
 from relevo.demo.setup import set_up_demo
 from relevo.demo.training import train_versions
+from relevo.gateway.gateway import JUDGING_BATCH
 from relevo.registry import resolve_version
 from relevo.rollouts import start_rollout
 from relevo.rollouts.judgement import judge_rollout, judge_step, judged_attributes, shown_earlier
@@ -233,6 +240,15 @@ class Step:
                       3, timedelta(seconds=5), timedelta(seconds=5), self.clock.now())
         self.decisions += TICK
         self.last = self.last + TICK_SPAN
+
+    def nudged_news(self, rate: int, count: int = JUDGING_BATCH) -> None:
+        """count decisions at rate a second after the last (3% with a verdict), the clock just after them."""
+        gap = max(1000 // rate, 1)
+        self.log.fill(self.decisions + 1, count, self.last + timedelta(milliseconds=gap), gap, self.rollout.step_label,
+                      3, timedelta(seconds=5), timedelta(seconds=5), self.last + timedelta(milliseconds=gap * count))
+        self.decisions += count
+        self.last += timedelta(milliseconds=gap * count)
+        self._to(self.last + timedelta(milliseconds=gap))
 
     def add_history(self, total: int) -> None:
         """Decisions before the step (numbered -1, -2, ...) up to total."""
@@ -453,6 +469,35 @@ def log_axis(args, settings: Settings, trained, start: datetime) -> None:
         ctx.close()
 
 
+def rates_axis(args, settings: Settings, trained, start: datetime) -> None:
+    """The table of a nudged judgement's cost by the rate decisions come at."""
+    ctx, clock, step = open_store(settings, trained, start)
+    try:
+        step.grow_to(args.log_step)
+        judge_rollout(ctx, step.rollout)  # the catch-up, once
+        rows = []
+        for rate in args.rates:
+            for _ in range(max(int(70 * rate / JUDGING_BATCH), 1)):  # past a minute at this rate
+                step.nudged_news(rate)
+                judge_rollout(ctx, step.rollout)
+            times = []
+            for _ in range(args.ticks):
+                step.nudged_news(rate)
+                times.append(timed(lambda: judge_rollout(ctx, step.rollout)))
+            cpu = _median(times)[1]
+            rows.append((rate, cpu))
+            print(f"  {rate:,} decisions/s: a judgement every {JUDGING_BATCH} takes {cpu * 1000:.0f} ms of CPU", flush=True)
+        print()
+        print(f"{ctx.engine.dialect.name}, nudged judgements: a step of about {args.log_step:,} decisions, a judgement "
+              f"every {JUDGING_BATCH} new ones; median of {args.ticks}")
+        print(f"{'decisions/s':>12} {'judgement ms (CPU)':>19} {'per 1,000 new':>14} {'share of a core':>16}")
+        for rate, cpu in rows:
+            print(f"{rate:>12,} {cpu * 1000:19.0f} {cpu * 1000 * 1000 / JUDGING_BATCH:14.0f} "
+                  f"{cpu * rate / JUDGING_BATCH:16.2%}")
+    finally:
+        ctx.close()
+
+
 def _numbers(value: str) -> list[int]:
     return [int(v) for v in value.split(",") if v.strip()]
 
@@ -466,7 +511,8 @@ def main() -> None:
     parser.add_argument("--ticks", type=int, default=5, help="ticks timed at each size (median)")
     parser.add_argument("--history", type=int, default=0, help="decisions before the step, for the sizes")
     parser.add_argument("--log-sizes", type=_numbers, default=[], help="history sizes for the log axis")
-    parser.add_argument("--log-step", type=int, default=60_000, help="the step's decisions on the log axis")
+    parser.add_argument("--log-step", type=int, default=60_000, help="the step's decisions on the log and rate axes")
+    parser.add_argument("--rates", type=_numbers, default=[], help="decisions a second for the nudged-judgement axis")
     parser.add_argument("--database-url", default=None, help="a PostgreSQL database (default: SQLite in a temp dir)")
     parser.add_argument("--profile", action="store_true", help="cProfile one more tick at each size")
     args = parser.parse_args()
@@ -476,6 +522,7 @@ def main() -> None:
         trained = train_versions(Path(folder) / "training")
         axes = [(sizes_axis, "sizes")] if args.sizes else []
         axes += [(log_axis, "log")] if args.log_sizes else []
+        axes += [(rates_axis, "rates")] if args.rates else []
         for axis, name in axes:
             with ExitStack() as stack:
                 url = (stack.enter_context(scratch_schema(args.database_url)) if args.database_url
