@@ -63,10 +63,10 @@ import sys
 import tempfile
 import time
 import traceback
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from sqlalchemy import delete, text
 
@@ -234,21 +234,22 @@ class Step:
 
     def tick_news(self) -> None:
         """TICK decisions over the next 2 minutes, 3% of them with a verdict within the minute."""
-        gap = int(TICK_SPAN.total_seconds() * 1000 / TICK)
-        self._to(self.last + TICK_SPAN + timedelta(seconds=1))
-        self.log.fill(self.decisions + 1, TICK, self.last + timedelta(milliseconds=gap), gap, self.rollout.step_label,
-                      3, timedelta(seconds=5), timedelta(seconds=5), self.clock.now())
-        self.decisions += TICK
-        self.last = self.last + TICK_SPAN
+        self._news(TICK, int(TICK_SPAN.total_seconds() * 1000 / TICK), after_ms=1000)
 
-    def nudged_news(self, rate: int, count: int = JUDGING_BATCH) -> None:
-        """count decisions at rate a second after the last (3% with a verdict), the clock just after them."""
+    def nudged_news(self, rate: int) -> None:
+        """JUDGING_BATCH decisions at rate a second (3% with a verdict), the clock just after them."""
         gap = max(1000 // rate, 1)
-        self.log.fill(self.decisions + 1, count, self.last + timedelta(milliseconds=gap), gap, self.rollout.step_label,
-                      3, timedelta(seconds=5), timedelta(seconds=5), self.last + timedelta(milliseconds=gap * count))
+        self._news(JUDGING_BATCH, gap, after_ms=gap)
+
+    def _news(self, count: int, gap_ms: int, after_ms: int) -> None:
+        """count decisions one every gap_ms after the last, the clock after_ms past the last of them,
+        3% with a verdict given within seconds (by then)."""
+        span = timedelta(milliseconds=gap_ms * count)
+        self._to(self.last + span + timedelta(milliseconds=after_ms))
+        self.log.fill(self.decisions + 1, count, self.last + timedelta(milliseconds=gap_ms), gap_ms,
+                      self.rollout.step_label, 3, timedelta(seconds=5), timedelta(seconds=5), self.clock.now())
         self.decisions += count
-        self.last += timedelta(milliseconds=gap * count)
-        self._to(self.last + timedelta(milliseconds=gap))
+        self.last += span
 
     def add_history(self, total: int) -> None:
         """Decisions before the step (numbered -1, -2, ...) up to total."""
@@ -442,12 +443,21 @@ def sizes_axis(args, settings: Settings, trained, start: datetime) -> None:
         ctx.close()
 
 
-def log_axis(args, settings: Settings, trained, start: datetime) -> None:
-    """The table of tick and status by the size of the log outside the step."""
+@contextmanager
+def judged_step(settings: Settings, trained, start: datetime, size: int) -> Iterator[tuple[Context, Step]]:
+    """A store whose step holds size decisions, judged once (the catch-up), closed after."""
     ctx, clock, step = open_store(settings, trained, start)
     try:
-        step.grow_to(args.log_step)
-        judge_rollout(ctx, step.rollout)  # the catch-up, once
+        step.grow_to(size)
+        judge_rollout(ctx, step.rollout)
+        yield ctx, step
+    finally:
+        ctx.close()
+
+
+def log_axis(args, settings: Settings, trained, start: datetime) -> None:
+    """The table of tick and status by the size of the log outside the step."""
+    with judged_step(settings, trained, start, args.log_step) as (ctx, step):
         rows = []
         for history in args.log_sizes:
             began = time.perf_counter()
@@ -465,16 +475,11 @@ def log_axis(args, settings: Settings, trained, start: datetime) -> None:
         for history, decisions, tick, tick_mb, status in rows:
             print(f"{history:>11,} {decisions:>8,} {tick[0] * 1000:6.0f} ({tick[1] * 1000:5.0f}) {tick_mb:8.0f} "
                   f"{status[0] * 1000:8.0f} ({status[1] * 1000:5.0f})")
-    finally:
-        ctx.close()
 
 
 def rates_axis(args, settings: Settings, trained, start: datetime) -> None:
     """The table of a nudged judgement's cost by the rate decisions come at."""
-    ctx, clock, step = open_store(settings, trained, start)
-    try:
-        step.grow_to(args.log_step)
-        judge_rollout(ctx, step.rollout)  # the catch-up, once
+    with judged_step(settings, trained, start, args.log_step) as (ctx, step):
         rows = []
         for rate in args.rates:
             for _ in range(max(int(70 * rate / JUDGING_BATCH), 1)):  # past a minute at this rate
@@ -494,8 +499,6 @@ def rates_axis(args, settings: Settings, trained, start: datetime) -> None:
         for rate, cpu in rows:
             print(f"{rate:>12,} {cpu * 1000:19.0f} {cpu * 1000 * 1000 / JUDGING_BATCH:14.0f} "
                   f"{cpu * rate / JUDGING_BATCH:16.2%}")
-    finally:
-        ctx.close()
 
 
 def _numbers(value: str) -> list[int]:
