@@ -176,7 +176,7 @@ def observe_reviews(conn: Connection, step_label: str, delay: timedelta, after: 
     current = feedback.alias("current")
     reviewed = and_(current.c.superseded_at.is_(None), current.c.outcome.in_(REVIEWED))
     step = (select(decisions.c.arm, decisions.c.created_at, *(of_decision(feedback.c[name]).label(name)
-                                                               for name in ("outcome", "at", "id")))
+                                                               for name in ("outcome", "at")))
             .where(decisions.c.step == step_label, decisions.c.created_at <= until - delay))
     if after is not None:
         step = step.where(decisions.c.created_at > after - delay)

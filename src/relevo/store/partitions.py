@@ -15,8 +15,9 @@ a month is detached (renamed `..._expired`, so an interrupted drop is finished b
 then what refers to its decisions is deleted and the table dropped, in one transaction of its own.
 Two purges may meet on one month (the schedule's and an operator's): the one that comes second to
 detach it leaves it to the first, and a detached month is dropped by one purge at a time, the
-other finding it gone. Every statement that needs the parent's lock waits at most LOCK_TIMEOUT: a long read holding the
-table makes it give up for this time rather than queue the gateway's writes behind it.
+other finding it gone. Every statement that needs the parent's lock waits at most LOCK_TIMEOUT:
+a long read holding the table makes it give up for this time rather than queue the gateway's
+writes behind it.
 """
 
 from __future__ import annotations
